@@ -1,0 +1,30 @@
+# Two commands do all the set-up on a fresh machine: `make demo` and `make test`.
+# torch is installed first, pinned to the CPU build that lies on local disk here;
+# installing the project first would make pip fetch a multi-GB CUDA build.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+TORCH_SPEC ?= torch==2.13.0
+
+$(BIN)/dnnet: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet "$(TORCH_SPEC)"
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@
+
+.PHONY: install demo test lint bench clean
+install: $(BIN)/dnnet
+
+demo: install
+	$(BIN)/dnnet profile --preset dnnet_resnet32_g22 --out runs/profile/dnnet_resnet32_g22 --cells 14x12
+	$(BIN)/dnnet profile --preset resnet32_anytime --out runs/profile/resnet32_anytime
+
+test: install
+	$(BIN)/ruff check src tests bench
+	$(BIN)/python -m pytest -q
+
+bench: install
+	$(BIN)/python bench/bench_core.py --out docs/benchmarks.json
+
+clean:
+	rm -rf $(VENV) runs build src/*.egg-info

@@ -1,0 +1,75 @@
+"""Resources of every cell of the depth x width grid, as pure functions of the architecture."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from dnnet.accounting.activation_memory import largest_feature_map, peak_activation_bytes
+from dnnet.accounting.counting_rules import (
+    batchnorm_params,
+    conv_dense_macs,
+    conv_dense_params,
+    conv_macs,
+    conv_params,
+    linear_macs,
+    linear_params,
+)
+from dnnet.accounting.layer_specs import cell_convs, exit_channels
+from dnnet.config import NetConfig
+
+
+@dataclass(frozen=True)
+class CellResources:
+    """What sub-network (depth, width) costs for one image (see `counting_rules` for the rules)."""
+
+    depth: int  # exit, 1-based (1 = after the stem)
+    width: int  # channel groups kept, 1-based
+    macs: int  # multiply-accumulates needed: causal connections only
+    dense_macs: int  # executed by a dense implementation of the slice, masked blocks included
+    params: int  # parameters without the masked-out zeros (BN scale/shift and classifier included)
+    dense_params: int  # parameters a dense slice stores
+    largest_feature_map: int  # values in the largest feature map (the paper's memory figure)
+    peak_act_bytes: int  # peak activation memory of a batch-1 float32 forward pass
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def cell_resources(config: NetConfig, depth: int, width: int) -> CellResources:
+    """Resources of the cell at exit `depth` with the first `width` groups."""
+    config.check_cell(depth, width)
+    convs = cell_convs(config, depth, width)
+    head_in = exit_channels(config, depth, width)
+    head_params = linear_params(head_in, config.num_classes)
+    head_macs = linear_macs(head_in, config.num_classes)
+    bn_params = sum(batchnorm_params(conv.out_channels) for conv in convs)
+    return CellResources(
+        depth=depth,
+        width=width,
+        macs=sum(conv_macs(c) for c in convs) + head_macs,
+        dense_macs=sum(conv_dense_macs(c) for c in convs) + head_macs,
+        params=sum(conv_params(c) for c in convs) + bn_params + head_params,
+        dense_params=sum(conv_dense_params(c) for c in convs) + bn_params + head_params,
+        largest_feature_map=largest_feature_map(config, depth, width),
+        peak_act_bytes=peak_activation_bytes(config, depth, width),
+    )
+
+
+def grid_resources(config: NetConfig) -> list[CellResources]:
+    """Every cell, depth-major: (1, 1), (1, 2), ..., (num_exits, groups)."""
+    return [
+        cell_resources(config, depth, width)
+        for depth in range(1, config.num_exits + 1)
+        for width in range(1, config.groups + 1)
+    ]
+
+
+def model_params(config: NetConfig) -> int:
+    """Useful parameters of the whole network: every exit's classifier plus the full trunk."""
+    trunk_and_last_head = cell_resources(config, config.num_exits, config.groups).params
+    other_heads = sum(
+        linear_params(exit_channels(config, depth, config.groups), config.num_classes)
+        for depth in range(1, config.num_exits)
+    )
+    return trunk_and_last_head + other_heads

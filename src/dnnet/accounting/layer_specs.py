@@ -1,0 +1,80 @@
+"""The layers of one cell, as plain shapes: the input of every counting rule."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from dnnet.config import NetConfig
+
+
+@dataclass(frozen=True)
+class ConvSpec:
+    """One convolution of a cell, restricted to the cell's first `width` groups."""
+
+    in_group_channels: int  # with shared_input: all input channels, seen by every group
+    out_group_channels: int
+    width: int  # groups kept
+    kernel_size: int
+    stride: int
+    in_size: int  # square input side
+    shared_input: bool
+    causal: bool
+
+    @property
+    def out_size(self) -> int:
+        padding = self.kernel_size // 2
+        return (self.in_size + 2 * padding - self.kernel_size) // self.stride + 1
+
+    @property
+    def in_channels(self) -> int:
+        return self.in_group_channels if self.shared_input else self.in_group_channels * self.width
+
+    @property
+    def out_channels(self) -> int:
+        return self.out_group_channels * self.width
+
+
+@dataclass(frozen=True)
+class BlockSpec:
+    """A residual block: its two convolutions and its shortcut ("identity", "pad" or a projection)."""
+
+    conv1: ConvSpec
+    conv2: ConvSpec
+    shortcut: str
+    projection: ConvSpec | None  # the 1x1 convolution when shortcut == "project"
+
+
+def stem_spec(config: NetConfig, width: int) -> ConvSpec:
+    return ConvSpec(config.in_channels, config.group_channels[0], width, 3, 1, config.image_size, True, config.causal)
+
+
+def block_specs(config: NetConfig, depth: int, width: int) -> Iterator[BlockSpec]:
+    """The residual blocks run by cell (depth, width), in order."""
+    size = config.image_size
+    for block in range(1, config.exit_blocks[depth - 1] + 1):
+        stage, in_stage = config.stage_of_block(block), config.stage_of_block(block - 1)
+        in_gc, out_gc = config.group_channels[in_stage], config.group_channels[stage]
+        stride = 2 if stage != in_stage else 1
+        conv1 = ConvSpec(in_gc, out_gc, width, 3, stride, size, False, config.causal)
+        conv2 = ConvSpec(out_gc, out_gc, width, 3, 1, conv1.out_size, False, config.causal)
+        if stride == 1 and in_gc == out_gc:
+            yield BlockSpec(conv1, conv2, "identity", None)
+        elif config.shortcut == "pad":
+            yield BlockSpec(conv1, conv2, "pad", None)
+        else:
+            yield BlockSpec(conv1, conv2, "project", ConvSpec(in_gc, out_gc, width, 1, stride, size, False, config.causal))
+        size = conv1.out_size
+
+
+def exit_channels(config: NetConfig, depth: int, width: int) -> int:
+    """Channels that the exit classifier of cell (depth, width) pools."""
+    return config.group_channels[config.stage_of_block(config.exit_blocks[depth - 1])] * width
+
+
+def cell_convs(config: NetConfig, depth: int, width: int) -> list[ConvSpec]:
+    """Every convolution of the cell, stem first."""
+    convs = [stem_spec(config, width)]
+    for block in block_specs(config, depth, width):
+        convs += [block.conv1, block.conv2] + ([block.projection] if block.projection else [])
+    return convs

@@ -1,0 +1,28 @@
+"""The `dnnet` command: one subcommand per file in this folder."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from dnnet.cli import profile_command
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="dnnet", description="Doubly nested networks: train, slice, profile.")
+    subparsers = parser.add_subparsers(dest="command", required=True)
+    profile_command.add_parser(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except (ValueError, FileNotFoundError) as error:  # user errors: one line, no traceback
+        print(f"dnnet {args.command}: error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,108 @@
+"""`dnnet profile`: the resources of every cell of a preset, as a CSV, JSON and heatmaps."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import dataclasses
+import json
+from pathlib import Path
+
+import numpy as np
+
+from dnnet.accounting import CellResources, grid_resources
+from dnnet.accounting.budget import cells_within, deepest_exit_at_width, widest_per_depth
+from dnnet.models import create_model, list_models
+from dnnet.provenance import provenance
+from dnnet.reporting import plot_grid_heatmap
+
+# (field, title, colorbar label, divisor): the three panels of the paper's Figure 3, then peak memory
+HEATMAPS = [
+    ("macs", "MACs needed", "million MACs", 1e6),
+    ("params", "parameters", "thousand parameters", 1e3),
+    ("largest_feature_map", "largest feature map", "thousand values", 1e3),
+    ("peak_act_bytes", "peak activation memory (batch 1, float32)", "KiB", 1024),
+]
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("profile", help="resources of every (depth, width) cell of a preset")
+    parser.add_argument("--preset", default="dnnet_resnet32_g22", help=f"one of: {', '.join(list_models())}")
+    parser.add_argument("--out", type=Path, default=None, help="output directory (default: runs/profile/PRESET)")
+    parser.add_argument("--macs-budget", type=float, default=24e6, help="MAC budget to analyse (default 24e6, the paper's)")
+    parser.add_argument("--cells", nargs="*", default=[], metavar="DxW",
+                        help="cells to report against the budget, e.g. 14x12 (depth x width)")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    config = create_model(args.preset).config
+    cells = [parse_cell(text) for text in args.cells]
+    for depth, width in cells:
+        config.check_cell(depth, width)
+    out = args.out or Path("runs/profile") / args.preset
+    out.mkdir(parents=True, exist_ok=True)
+    grid = grid_resources(config)
+    write_grid_csv(grid, out / "resources.csv")
+    summary = budget_summary(grid, config.groups, args.macs_budget)
+    record = {"preset": args.preset, "config": config.to_dict(), "budget": summary, "provenance": provenance()}
+    (out / "profile.json").write_text(json.dumps(record, indent=2) + "\n")
+    for field, title, label, divisor in HEATMAPS:
+        values = np.array([getattr(c, field) for c in grid], dtype=float).reshape(config.num_exits, config.groups) / divisor
+        budget = args.macs_budget / divisor if field == "macs" else None
+        plot_grid_heatmap(values, f"{args.preset}: {title}", label, out / f"{field}.png", budget=budget)
+    print_summary(args.preset, config.causal, grid, summary, out)
+    for depth, width in cells:
+        cell = grid[(depth - 1) * config.groups + (width - 1)]
+        verdict = "fits" if cell.macs <= args.macs_budget else "does not fit"
+        print(f"  D{depth}&W{width}: {cell.macs / 1e6:.2f}M MACs, {cell.params / 1e3:.1f}K params, "
+              f"largest feature map {cell.largest_feature_map:,} values: {verdict} under {args.macs_budget / 1e6:g}M MACs")
+    return 0
+
+
+def parse_cell(text: str) -> tuple[int, int]:
+    """ "14x12" -> (14, 12)."""
+    depth, sep, width = text.lower().partition("x")
+    if not sep or not depth.isdigit() or not width.isdigit():
+        raise ValueError(f"a cell is written DEPTHxWIDTH, e.g. 14x12, got {text!r}")
+    return int(depth), int(width)
+
+
+def write_grid_csv(grid: list[CellResources], path: Path) -> None:
+    fields = [f.name for f in dataclasses.fields(CellResources)]
+    with path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(cell.to_dict() for cell in grid)
+
+
+def budget_summary(grid: list[CellResources], groups: int, macs_budget: float) -> dict:
+    """Feasible cells under the MAC budget: count, deepest full-width exit, widest width per depth."""
+    deepest = deepest_exit_at_width(grid, groups, "macs", macs_budget)
+    return {
+        "macs_budget": macs_budget,
+        "cells": len(grid),
+        "feasible_cells": len(cells_within(grid, "macs", macs_budget)),
+        "deepest_full_width": None if deepest is None else deepest.to_dict(),
+        "widest_per_depth": {d: c.to_dict() for d, c in sorted(widest_per_depth(grid, "macs", macs_budget).items())},
+    }
+
+
+def print_summary(preset: str, causal: bool, grid: list[CellResources], summary: dict, out: Path) -> None:
+    full = grid[-1]
+    budget = summary["macs_budget"]
+    print(f"{preset}: {len(grid)} cells; full network {full.macs / 1e6:.2f}M MACs needed "
+          f"({full.dense_macs / 1e6:.2f}M dense), {full.params / 1e3:.1f}K params")
+    print(f"under {budget / 1e6:g}M MACs: {summary['feasible_cells']} of {summary['cells']} cells fit")
+    deepest = summary["deepest_full_width"]
+    if deepest is None:
+        print("  no exit fits at full width")
+    else:
+        print(f"  deepest exit at full width: D{deepest['depth']} ({deepest['macs'] / 1e6:.2f}M MACs)")
+    widest = summary["widest_per_depth"]
+    if not causal:
+        print("  (dense network: its narrower widths are brute-force slices, not trained sub-networks)")
+    else:
+        print("  widest width that fits, per depth: "
+              + ", ".join(f"D{d}&W{c['width']} ({c['macs'] / 1e6:.1f}M)" for d, c in widest.items()))
+    print(f"wrote {out}/resources.csv, profile.json and heatmaps ({', '.join(h[0] + '.png' for h in HEATMAPS)})")

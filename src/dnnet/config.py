@@ -1,0 +1,121 @@
+"""The architecture of a (doubly nested) CIFAR ResNet, as one frozen dataclass.
+
+Everything else - the model, the sliced sub-networks, the resource accounting - is a
+function of a `NetConfig`, so a config plus a (depth, width) cell names a sub-network exactly.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+SHORTCUTS = ("pad", "project")
+HEAD_REDUCTIONS = ("sum", "mean")
+EXIT_PLACEMENTS = ("all", "last")
+
+
+@dataclass(frozen=True)
+class NetConfig:
+    """A 6n+2-layer CIFAR ResNet whose channels come in `groups` equal groups.
+
+    Width w (1..groups) keeps the first w groups of every layer; depth d (1..num_exits)
+    keeps the layers up to the d-th exit.
+    """
+
+    blocks_per_stage: int = 5  # n of the 6n+2 CIFAR ResNet: 5 gives ResNet-32 (3 stages x 5 blocks)
+    groups: int = 22  # G: channel groups, so G widths; the paper uses 22
+    group_channels: tuple[int, int, int] = (1, 2, 4)  # channels per group in stages 1..3 (stem = stage 1)
+    in_channels: int = 3  # image channels; every group of the stem sees all of them
+    num_classes: int = 10
+    image_size: int = 32  # square input side, used only by the resource accounting
+    causal: bool = True  # False gives dense convolutions: width slicing is then brute force
+    shortcut: str = "pad"  # "pad": zero-pad inside each group; "project": causal 1x1 conv + BN
+    head_reduction: str = "sum"  # "sum" as the paper's formula Z = sum_k W_k f_k; "mean" as its text
+    exits: str = "all"  # "all": after the stem and every block; "last": after the final block only
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "group_channels", tuple(int(c) for c in self.group_channels))
+        _check_positive("blocks_per_stage", self.blocks_per_stage)
+        _check_positive("groups", self.groups)
+        _check_positive("in_channels", self.in_channels)
+        _check_positive("num_classes", self.num_classes)
+        _check_positive("image_size", self.image_size)
+        if len(self.group_channels) != 3 or min(self.group_channels) < 1:
+            raise ValueError(f"group_channels must be 3 positive integers (one per stage), got {self.group_channels}")
+        _check_choice("shortcut", self.shortcut, SHORTCUTS)
+        _check_choice("head_reduction", self.head_reduction, HEAD_REDUCTIONS)
+        _check_choice("exits", self.exits, EXIT_PLACEMENTS)
+
+    @classmethod
+    def from_channels(cls, stage_channels: tuple[int, int, int], groups: int, **kwargs: Any) -> NetConfig:
+        """Builds a config from total channels per stage, e.g. (22, 44, 88) with 22 groups."""
+        if len(stage_channels) != 3:
+            raise ValueError(f"stage_channels must give 3 stages, got {stage_channels}")
+        _check_positive("groups", groups)
+        for stage, channels in enumerate(stage_channels, start=1):
+            if channels % groups:
+                raise ValueError(
+                    f"groups={groups} does not divide the {channels} channels of stage {stage}; "
+                    f"choose a group count that divides every stage's width {tuple(stage_channels)}"
+                )
+        return cls(groups=groups, group_channels=tuple(c // groups for c in stage_channels), **kwargs)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> NetConfig:
+        """Inverse of `to_dict`; unknown keys are an error, not silently dropped."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"unknown NetConfig keys {unknown}; known keys are {sorted(known)}")
+        return cls(**values)
+
+    def to_dict(self) -> dict[str, Any]:
+        values = dataclasses.asdict(self)
+        values["group_channels"] = list(self.group_channels)
+        return values
+
+    @property
+    def stage_channels(self) -> tuple[int, int, int]:
+        return tuple(self.groups * c for c in self.group_channels)
+
+    @property
+    def num_blocks(self) -> int:
+        return 3 * self.blocks_per_stage
+
+    @property
+    def num_layers(self) -> int:
+        """The "32" of ResNet-32: stem + 2 convolutions per block + classifier."""
+        return 2 * self.num_blocks + 2
+
+    @property
+    def exit_blocks(self) -> tuple[int, ...]:
+        """Block index after which each exit sits; 0 is the stem."""
+        if self.exits == "all":
+            return tuple(range(self.num_blocks + 1))
+        return (self.num_blocks,)
+
+    @property
+    def num_exits(self) -> int:
+        return len(self.exit_blocks)
+
+    def stage_of_block(self, block: int) -> int:
+        """Stage (0, 1, 2) of block 1..num_blocks; the stem (block 0) counts as stage 0."""
+        return max(block - 1, 0) // self.blocks_per_stage
+
+    def check_cell(self, depth: int, width: int) -> None:
+        """Raises ValueError naming the valid range when (depth, width) is not a cell of the grid."""
+        if not isinstance(depth, int) or isinstance(depth, bool) or not 1 <= depth <= self.num_exits:
+            raise ValueError(f"depth must be an integer in 1..{self.num_exits} (the exits), got {depth!r}")
+        if not isinstance(width, int) or isinstance(width, bool) or not 1 <= width <= self.groups:
+            raise ValueError(f"width must be an integer in 1..{self.groups} (the channel groups), got {width!r}")
+
+
+def _check_positive(name: str, value: int) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+
+
+def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {choices}, got {value!r}")

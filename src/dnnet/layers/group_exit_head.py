@@ -1,0 +1,51 @@
+"""Exit classifier: one linear layer per channel group, summed cumulatively over groups."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+
+class GroupExitHead(nn.Module):
+    """Pools each group and gives the logits of every width at once.
+
+    The logits of width c are Z_c = sum_{k<=c} W_k f_k + b (the paper's formula), where f_k is
+    the average-pooled group k; with reduction="mean" the sum is divided by c (the paper's text).
+    One cumulative sum over groups yields all widths from one set of per-group products.
+    """
+
+    def __init__(self, group_channels: int, groups: int, num_classes: int, reduction: str = "sum") -> None:
+        super().__init__()
+        self.group_channels = group_channels
+        self.groups = groups
+        self.num_classes = num_classes
+        self.reduction = reduction
+        self.weight = nn.Parameter(torch.empty(groups, num_classes, group_channels))
+        self.bias = nn.Parameter(torch.empty(num_classes))
+        # the init of nn.Linear over the full width's features
+        bound = 1.0 / math.sqrt(group_channels * groups)
+        nn.init.uniform_(self.weight, -bound, bound)
+        nn.init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        """Features (N, w*group_channels, H, W) -> logits of widths 1..w, shape (N, w, classes)."""
+        batch, channels = features.shape[:2]
+        width = channels // self.group_channels
+        pooled = features.mean(dim=(2, 3)).reshape(batch, width, self.group_channels)
+        per_group = torch.einsum("nwc,wkc->nwk", pooled, self.weight[:width])
+        logits = per_group.cumsum(dim=1)
+        if self.reduction == "mean":
+            logits = logits / torch.arange(1, width + 1, device=logits.device, dtype=logits.dtype)[:, None]
+        return logits + self.bias
+
+    def merged_linear(self, width: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """Weight (classes, width*group_channels) and bias of one `nn.Linear` equal to width `width`."""
+        weight = self.weight[:width].permute(1, 0, 2).reshape(self.num_classes, width * self.group_channels)
+        if self.reduction == "mean":
+            weight = weight / width
+        return weight, self.bias
+
+    def extra_repr(self) -> str:
+        return f"group_channels={self.group_channels}, groups={self.groups}, classes={self.num_classes}, reduction={self.reduction}"

@@ -1,0 +1,50 @@
+"""The paper's joint loss (Eq. 2) over every (depth, width) cell, with optional self-distillation."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class JointLoss(nn.Module):
+    """sum_{l,c} lambda(l,c) L(l,c) / sum_{l,c} lambda(l,c), where L(l,c) is the cell's loss.
+
+    With `distill_weight` a > 0, every cell but the full one learns from
+    (1 - a) * cross-entropy + a * T^2 * KL(teacher || cell) at temperature T, the teacher being
+    the full network's detached output (self-distillation; off by default, as in the paper).
+    """
+
+    def __init__(self, weights: torch.Tensor, distill_weight: float = 0.0, temperature: float = 1.0) -> None:
+        super().__init__()
+        if not 0.0 <= distill_weight <= 1.0:
+            raise ValueError(f"distill_weight must be in [0, 1], got {distill_weight}")
+        if temperature <= 0:
+            raise ValueError(f"temperature must be positive, got {temperature}")
+        self.register_buffer("weights", weights / weights.sum())
+        self.distill_weight = distill_weight
+        self.temperature = temperature
+
+    def cell_losses(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """Per-cell loss (depths, widths), averaged over the batch; logits (N, depths, widths, classes)."""
+        if logits.shape[1:3] != self.weights.shape:
+            raise ValueError(f"logits cover {tuple(logits.shape[1:3])} cells, the loss weights {tuple(self.weights.shape)}")
+        batch, depths, widths, _ = logits.shape
+        per_cell_target = target[:, None, None].expand(batch, depths, widths)
+        losses = F.cross_entropy(logits.permute(0, 3, 1, 2), per_cell_target, reduction="none").mean(0)
+        if self.distill_weight > 0:
+            mixed = (1 - self.distill_weight) * losses + self.distill_weight * self._distillation(logits)
+            # the teacher does not learn from itself: the full cell keeps its plain cross-entropy
+            is_teacher = torch.zeros_like(losses, dtype=torch.bool)
+            is_teacher[-1, -1] = True
+            losses = torch.where(is_teacher, losses, mixed)
+        return losses
+
+    def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        return (self.weights * self.cell_losses(logits, target)).sum()
+
+    def _distillation(self, logits: torch.Tensor) -> torch.Tensor:
+        t = self.temperature
+        teacher = F.softmax(logits[:, -1:, -1:].detach() / t, dim=-1)
+        student = F.log_softmax(logits / t, dim=-1)
+        return (teacher * (teacher.clamp_min(1e-12).log() - student)).sum(-1).mean(0) * t * t

@@ -1,0 +1,88 @@
+"""The doubly nested network: a CIFAR ResNet sliceable by depth (exits) and width (groups)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import torch
+from torch import nn
+
+from dnnet.config import NetConfig
+from dnnet.layers import CausalBasicBlock, ChannelCausalConv2d, GroupExitHead, PrefixBatchNorm2d
+
+
+class DNNet(nn.Module):
+    """Stem conv, 3 stages of residual blocks, and a group-wise classifier at every exit.
+
+    The sub-network is always an argument: `forward(x, depth, width)` runs one cell,
+    `forward_all(x)` returns every cell's logits from one pass of the full network.
+    """
+
+    def __init__(self, config: NetConfig) -> None:
+        super().__init__()
+        self.config = config
+        g, channels = config.groups, config.group_channels
+        self.stem = ChannelCausalConv2d(config.in_channels, channels[0], g, shared_input=True, causal=config.causal)
+        self.stem_bn = PrefixBatchNorm2d(channels[0] * g)
+        self.relu = nn.ReLU(inplace=True)
+        self.blocks = nn.ModuleList()
+        for block in range(1, config.num_blocks + 1):
+            stage = config.stage_of_block(block)
+            in_stage = config.stage_of_block(block - 1)
+            stride = 2 if stage != in_stage else 1
+            self.blocks.append(
+                CausalBasicBlock(channels[in_stage], channels[stage], g, stride, config.shortcut, config.causal)
+            )
+        self.heads = nn.ModuleList(
+            GroupExitHead(channels[config.stage_of_block(b)], g, config.num_classes, config.head_reduction)
+            for b in config.exit_blocks
+        )
+
+    def exit_features(self, x: torch.Tensor, depth: int, width: int) -> Iterator[torch.Tensor]:
+        """Yields the width-`width` feature map at exits 1..depth, computing nothing beyond."""
+        self._check_input(x)
+        out = self.relu(self.stem_bn(self.stem(x, width)))
+        exits = self.config.exit_blocks[:depth]
+        if exits[0] == 0:
+            yield out
+        for block in range(1, exits[-1] + 1):
+            out = self.blocks[block - 1](out)
+            if block in exits:
+                yield out
+
+    def forward(self, x: torch.Tensor, depth: int | None = None, width: int | None = None) -> torch.Tensor:
+        """Logits (N, classes) of the sub-network at exit `depth` with `width` groups (default: full)."""
+        depth = self.config.num_exits if depth is None else depth
+        width = self.config.groups if width is None else width
+        self.config.check_cell(depth, width)
+        *_, features = self.exit_features(x, depth, width)
+        return self.heads[depth - 1](features)[:, -1]
+
+    def forward_all(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits of every sub-network, shape (N, depths, widths, classes).
+
+        Channel causality makes the first w groups of the full pass the width-w sub-network,
+        so one full pass gives every cell. A dense (causal=False) network is not nested that way:
+        each width is then its own pass (brute-force slicing), G passes in all.
+        """
+        if not self.config.causal:
+            return torch.stack([self.forward_exits(x, w) for w in range(1, self.config.groups + 1)], dim=2)
+        features = self.exit_features(x, self.config.num_exits, self.config.groups)
+        return torch.stack([head(f) for head, f in zip(self.heads, features)], dim=1)
+
+    def forward_exits(self, x: torch.Tensor, width: int | None = None) -> torch.Tensor:
+        """Logits of every exit at one width, shape (N, depths, classes), from one pass of that width."""
+        width = self.config.groups if width is None else width
+        self.config.check_cell(1, width)
+        features = self.exit_features(x, self.config.num_exits, width)
+        return torch.stack([head(f)[:, -1] for head, f in zip(self.heads, features)], dim=1)
+
+    def num_params(self) -> int:
+        """Stored parameters, masked-out zeros included (see `dnnet.accounting` for useful counts)."""
+        return sum(p.numel() for p in self.parameters())
+
+    def _check_input(self, x: torch.Tensor) -> None:
+        if x.dim() != 4 or x.shape[1] != self.config.in_channels:
+            raise ValueError(
+                f"expected input of shape (N, {self.config.in_channels}, H, W), got {tuple(x.shape)}"
+            )

@@ -1,0 +1,27 @@
+"""Named presets: small builder functions registered by name, as in timm."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from torch import nn
+
+_BUILDERS: dict[str, Callable[..., nn.Module]] = {}
+
+
+def register_model(builder: Callable[..., nn.Module]) -> Callable[..., nn.Module]:
+    """Decorator that makes a builder available to `create_model` under its function name."""
+    _BUILDERS[builder.__name__] = builder
+    return builder
+
+
+def list_models() -> list[str]:
+    return sorted(_BUILDERS)
+
+
+def create_model(name: str, **kwargs: Any) -> nn.Module:
+    """Builds the preset `name`; keyword arguments go to the builder (e.g. num_classes=100)."""
+    if name not in _BUILDERS:
+        raise ValueError(f"unknown preset {name!r}; known presets: {', '.join(list_models())}")
+    return _BUILDERS[name](**kwargs)

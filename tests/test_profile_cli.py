@@ -1,0 +1,33 @@
+import csv
+import json
+
+from dnnet.cli.main import main
+
+
+def test_profile_writes_grid_and_heatmaps(tmp_path, capsys):
+    assert main(["profile", "--preset", "dnnet_resnet32_g22", "--out", str(tmp_path), "--cells", "14x12"]) == 0
+    rows = list(csv.DictReader((tmp_path / "resources.csv").open()))
+    assert len(rows) == 352
+    assert (rows[-1]["depth"], rows[-1]["width"]) == ("16", "22")
+    for name in ["macs", "params", "largest_feature_map", "peak_act_bytes"]:
+        assert (tmp_path / f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    record = json.loads((tmp_path / "profile.json").read_text())
+    assert record["budget"]["deepest_full_width"]["depth"] == 6
+    assert record["provenance"]["torch"]
+    printed = capsys.readouterr().out
+    assert "D14&W12: 18.30M MACs" in printed and "fits under 24M MACs" in printed
+
+
+def test_profile_of_the_depth_only_network_stops_at_d5(tmp_path, capsys):
+    assert main(["profile", "--preset", "resnet32_anytime", "--out", str(tmp_path)]) == 0
+    assert "deepest exit at full width: D5 (19.32M MACs)" in capsys.readouterr().out
+
+
+def test_profile_errors_are_one_line(tmp_path, capsys):
+    assert main(["profile", "--preset", "nope", "--out", str(tmp_path)]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
+        "dnnet profile: error: unknown preset 'nope'; known presets: dnnet_resnet20_g8, dnnet_resnet32_g22, "
+        "dnnet_resnet8_g4, resnet32, resnet32_anytime"
+    ]
+    assert main(["profile", "--out", str(tmp_path), "--cells", "17x1"]) == 2
+    assert "depth must be an integer in 1..16" in capsys.readouterr().err

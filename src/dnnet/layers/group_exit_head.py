@@ -33,7 +33,8 @@ class GroupExitHead(nn.Module):
         """Features (N, w*group_channels, H, W) -> logits of widths 1..w, shape (N, w, classes)."""
         batch, channels = features.shape[:2]
         width = channels // self.group_channels
-        pooled = features.mean(dim=(2, 3)).reshape(batch, width, self.group_channels)
+        # sum then scale the small pooled tensor: the backward of mean would write a full-size gradient per exit
+        pooled = (features.sum(dim=(2, 3)) / (features.shape[2] * features.shape[3])).reshape(batch, width, self.group_channels)
         per_group = torch.einsum("nwc,wkc->nwk", pooled, self.weight[:width])
         logits = per_group.cumsum(dim=1)
         if self.reduction == "mean":

@@ -69,14 +69,15 @@ def bench_training(batch: int, repeats: int, device: torch.device) -> dict:
         "plain_resnet32": train_step(plain, lambda: F.cross_entropy(plain(x), y)),
     }
     seconds = interleaved_medians(variants, repeats, warmup=2, device=device)
+    ours, theirs = cell_resources(dnnet.config, 16, 22), cell_resources(plain_model.config, 1, 16)
     return {
         "batch": batch,
         "seconds": seconds,
         "joint_vs_final_only": seconds["dnnet_joint_all_cells"] / seconds["dnnet_final_cell_only"],
         "dnnet_final_only_vs_plain": seconds["dnnet_final_cell_only"] / seconds["plain_resnet32"],
         "dnnet_joint_vs_plain": seconds["dnnet_joint_all_cells"] / seconds["plain_resnet32"],
-        "needed_macs": {"dnnet": cell_resources(dnnet.config, 16, 22).macs, "plain": cell_resources(plain_model.config, 1, 16).macs},
-        "dense_macs": {"dnnet": cell_resources(dnnet.config, 16, 22).dense_macs, "plain": cell_resources(plain_model.config, 1, 16).dense_macs},
+        "needed_macs": {"dnnet": ours.macs, "plain": theirs.macs},
+        "dense_macs": {"dnnet": ours.dense_macs, "plain": theirs.dense_macs},
     }
 
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from dnnet.cli import profile_command
+from dnnet.cli import eval_command, profile_command, train_command
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dnnet", description="Doubly nested networks: train, slice, profile.")
     subparsers = parser.add_subparsers(dest="command", required=True)
+    train_command.add_parser(subparsers)
+    eval_command.add_parser(subparsers)
     profile_command.add_parser(subparsers)
     return parser
 

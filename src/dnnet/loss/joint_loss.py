@@ -13,15 +13,16 @@ class JointLoss(nn.Module):
     With `distill_weight` a > 0, every cell but the full one learns from
     (1 - a) * cross-entropy + a * T^2 * KL(teacher || cell) at temperature T, the teacher being
     the full network's detached output (self-distillation; off by default, as in the paper).
+    `scale` multiplies the whole loss (e.g. by the number of exits, to sum over exits).
     """
 
-    def __init__(self, weights: torch.Tensor, distill_weight: float = 0.0, temperature: float = 1.0) -> None:
+    def __init__(self, weights: torch.Tensor, distill_weight: float = 0.0, temperature: float = 1.0, scale: float = 1.0) -> None:
         super().__init__()
         if not 0.0 <= distill_weight <= 1.0:
             raise ValueError(f"distill_weight must be in [0, 1], got {distill_weight}")
         if temperature <= 0:
             raise ValueError(f"temperature must be positive, got {temperature}")
-        self.register_buffer("weights", weights / weights.sum())
+        self.register_buffer("weights", scale * weights / weights.sum())
         self.distill_weight = distill_weight
         self.temperature = temperature
 

@@ -1,0 +1,46 @@
+"""`dnnet eval`: accuracy of every (depth, width) cell of a trained run, in one pass over the data."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import torch
+
+from dnnet.data import load_data
+from dnnet.evaluation import grid_accuracy, write_accuracy_grid
+from dnnet.provenance import provenance
+from dnnet.train.run_directory import load_trained_model, train_config_of
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("eval", help="accuracy of every cell of a trained run")
+    parser.add_argument("run_dir", type=Path, metavar="RUN")
+    parser.add_argument("--split", choices=["val", "test"], default="val", help="val chooses cells; test is for reporting")
+    parser.add_argument("--data-dir", default=None, help="where the run's named data set lives, if moved")
+    parser.add_argument("--device", default=None)
+    parser.add_argument("--cache-dir", type=Path, default=None)
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    model, record = load_trained_model(args.run_dir)
+    config = train_config_of(record)
+    device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    data = load_data(config.data, args.data_dir or config.data_dir, args.cache_dir, config.val_count, config.seed)
+    stats = (record["data"]["mean"], record["data"]["std"])
+    accuracy = grid_accuracy(model.to(device), data.split(args.split), *stats, batch_size=config.eval_batch_size, device=device)
+    write_accuracy_grid(accuracy, args.run_dir, args.split, {"preset": config.preset, "train_config": config.to_dict(),
+                                                              "provenance": provenance()})
+    print_grid_summary(accuracy, args.split, args.run_dir)
+    return 0
+
+
+def print_grid_summary(accuracy: torch.Tensor, split: str, run_dir: Path) -> None:
+    depths, widths = accuracy.shape
+    print(f"{split} accuracy of the full network (D{depths}&W{widths}): {100 * accuracy[-1, -1]:.2f}%")
+    mid_d, mid_w = (depths + 1) // 2, (widths + 1) // 2
+    for d, w in [(1, 1), (1, widths), (depths, 1), (mid_d, mid_w), (depths, mid_w), (mid_d, widths)]:
+        print(f"  D{d}&W{w}: {100 * accuracy[d - 1, w - 1]:.2f}%")
+    print(f"  mean over all {depths * widths} cells: {100 * accuracy.mean():.2f}%")
+    print(f"wrote {run_dir}/accuracy_{split}.csv, .json and .png")

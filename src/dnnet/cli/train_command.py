@@ -1,0 +1,71 @@
+"""`dnnet train`: train a preset on a data set into a run directory (or resume one)."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+from pathlib import Path
+
+from dnnet.models import list_models
+from dnnet.train import Interrupted, NonFiniteLoss, TrainConfig, train
+from dnnet.train.run import run_resume_config
+
+DEFAULTS = TrainConfig()
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("train", help="train a preset; every cell of the grid at once")
+    parser.add_argument("--preset", default=DEFAULTS.preset, help=f"one of: {', '.join(list_models())}")
+    parser.add_argument("--data", default=DEFAULTS.data,
+                        help="cifar10, cifar100, svhn, digits (embedded), or a path to a folder or .tar/.tar.gz of class folders")
+    parser.add_argument("--data-dir", default=None, help="where named data sets live (default ./data)")
+    parser.add_argument("--download", action="store_true", help="fetch a named data set that is not in --data-dir")
+    parser.add_argument("--out", type=Path, default=None, help="run directory (default runs/PRESET)")
+    parser.add_argument("--resume", action="store_true", help="continue the interrupted run in --out with its saved config")
+    parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: cuda if available)")
+    parser.add_argument("--cache-dir", type=Path, default=None, help="decoded-image cache (default ~/.cache/dnnet)")
+    parser.add_argument("--quiet", action="store_true", help="no progress output")
+    for field in dataclasses.fields(TrainConfig):
+        if field.name in ("preset", "data", "data_dir"):
+            continue
+        flag = "--" + field.name.replace("_", "-")
+        default = getattr(DEFAULTS, field.name)
+        if isinstance(default, bool):
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=None, help=f"default {default}")
+        else:
+            kind = int if field.name == "val_count" else type(default)
+            parser.add_argument(flag, type=kind, default=None, help=f"default {default}")
+    parser.set_defaults(run=run)
+
+
+def config_from_args(args: argparse.Namespace) -> TrainConfig:
+    values = {f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig) if getattr(args, f.name, None) is not None}
+    return TrainConfig(**values)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.resume:
+        if args.out is None:
+            raise ValueError("--resume needs --out, the run directory to continue")
+        config = run_resume_config(args.out)
+    else:
+        config = config_from_args(args)
+    out = args.out or Path("runs") / config.preset
+    if args.download:
+        from dnnet.data.datasets import _named_source
+
+        _named_source(config.data, Path(config.data_dir or "data"), download=True)
+    try:
+        summary = train(config, out, resume=args.resume, device=args.device, show_progress=not args.quiet, cache_dir=args.cache_dir)
+    except Interrupted as stop:
+        print(f"dnnet train: interrupted: {stop}", file=sys.stderr)
+        return 130
+    except NonFiniteLoss as error:
+        print(f"dnnet train: error: {error}; the last good checkpoint is kept in {out}", file=sys.stderr)
+        return 3
+    if summary:
+        val, test = summary["val"], summary["test"]
+        print(f"done: {out}; full network val {100 * val[-1, -1]:.2f}%, test {100 * test[-1, -1]:.2f}%; "
+              f"smallest cell val {100 * val[0, 0]:.2f}%; accuracy grids in {out}/accuracy_val.* and accuracy_test.*")
+    return 0

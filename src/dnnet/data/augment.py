@@ -1,0 +1,44 @@
+"""Augmentation in batches with torch ops on uint8, then normalisation (no per-sample Python)."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+
+def random_crop(images: torch.Tensor, padding: int, generator: torch.Generator) -> torch.Tensor:
+    """Zero-pads by `padding` and crops back at a random offset per image, (N, C, H, W) uint8."""
+    batch, channels, height, width = images.shape
+    padded = F.pad(images, (padding, padding, padding, padding))
+    dy = torch.randint(0, 2 * padding + 1, (batch,), generator=generator)
+    dx = torch.randint(0, 2 * padding + 1, (batch,), generator=generator)
+    rows = (dy[:, None] + torch.arange(height)).to(images.device)  # (N, H)
+    cols = (dx[:, None] + torch.arange(width)).to(images.device)  # (N, W)
+    picked_rows = padded.gather(2, rows[:, None, :, None].expand(batch, channels, height, padded.shape[3]))
+    return picked_rows.gather(3, cols[:, None, None, :].expand(batch, channels, height, width))
+
+
+def random_flip(images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """Mirrors a random half of the images left-right."""
+    flip = (torch.rand(images.shape[0], generator=generator) < 0.5).to(images.device)
+    return torch.where(flip[:, None, None, None], images.flip(3), images)
+
+
+def augment(images: torch.Tensor, generator: torch.Generator, padding: int | None = None, flip: bool = True) -> torch.Tensor:
+    """The CIFAR recipe: pad-4 random crop (pad = side / 8 by default), then (unless digits) a horizontal flip."""
+    padding = images.shape[-1] // 8 if padding is None else padding
+    images = random_crop(images, padding, generator) if padding else images
+    return random_flip(images, generator) if flip else images
+
+
+def channel_stats(images: torch.Tensor) -> tuple[list[float], list[float]]:
+    """Per-channel mean and standard deviation in [0, 1] units, from the training images."""
+    pixels = images.float().div_(255).transpose(0, 1).reshape(images.shape[1], -1)
+    return pixels.mean(1).tolist(), pixels.std(1).clamp_min(1e-3).tolist()
+
+
+def normalize(images: torch.Tensor, mean: list[float], std: list[float], dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """uint8 (N, C, H, W) -> float, zero mean and unit variance per channel."""
+    mean_t = torch.tensor(mean, device=images.device, dtype=dtype)[:, None, None]
+    std_t = torch.tensor(std, device=images.device, dtype=dtype)[:, None, None]
+    return (images.to(dtype) / 255 - mean_t) / std_t

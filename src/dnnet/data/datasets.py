@@ -1,0 +1,91 @@
+"""Resolve a data spec (a named data set or a path) into train / val / test splits in memory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dnnet.data.cifar_pickle import read_cifar
+from dnnet.data.decoded_cache import cached_splits
+from dnnet.data.digits import read_digits
+from dnnet.data.image_dataset import DataSplits, ImageDataset, hold_out
+from dnnet.data.image_folder import read_image_folder
+from dnnet.data.safe_archive import open_tar
+from dnnet.data.svhn_mat import SVHN_FILES, read_svhn
+
+EMBEDDED_DEFAULT = "digits"
+NAMED = ("cifar10", "cifar100", "svhn", EMBEDDED_DEFAULT)
+# where each named set lives under --data-dir (the official archive names)
+NAMED_SOURCES = {"cifar10": "cifar-10-python.tar.gz", "cifar100": "cifar-100-python.tar.gz", "svhn": "."}
+VAL_COUNTS = {"cifar10": 5000, "cifar100": 5000, "svhn": 5000, EMBEDDED_DEFAULT: 200}
+NO_FLIP = {"svhn", EMBEDDED_DEFAULT}  # digits change meaning when mirrored
+
+
+def load_data(
+    spec: str,
+    data_dir: str | Path | None = None,
+    cache_dir: Path | None = None,
+    val_count: int | None = None,
+    seed: int = 0,
+    download: bool = False,
+) -> DataSplits:
+    """Reads `spec` - a name in `NAMED` or a path to a folder or archive - into memory.
+
+    The validation split is held out of the training set with `seed` (5,000 images for the
+    CIFARs and SVHN, 10% of an image folder); the test set is kept for reporting only.
+    """
+    if spec == EMBEDDED_DEFAULT:
+        splits, name, flip = read_digits(seed), spec, False
+    elif spec in NAMED:
+        source = _named_source(spec, Path(data_dir) if data_dir else Path("data"), download)
+        splits, name, flip = _read_source(source, cache_dir), spec, spec not in NO_FLIP
+    else:
+        source = Path(spec)
+        if not source.exists():
+            raise FileNotFoundError(f"data {spec!r} is neither a named data set ({', '.join(NAMED)}) nor an existing path")
+        splits, name, flip = _read_source(source, cache_dir), source.name.removesuffix(".gz").removesuffix(".tar"), True
+    train, test = splits["train"], splits["test"]
+    count = val_count if val_count is not None else VAL_COUNTS.get(name, max(1, len(train) // 10))
+    train, val = hold_out(train, count, seed)
+    return DataSplits(name, train, val, test, flip)
+
+
+def _named_source(spec: str, data_dir: Path, download: bool) -> Path:
+    source = data_dir / NAMED_SOURCES[spec]
+    present = all((data_dir / f).is_file() for f in SVHN_FILES.values()) if spec == "svhn" else source.is_file()
+    if not present:
+        if not download:
+            raise FileNotFoundError(
+                f"{spec} not found in {data_dir}/ (expected {NAMED_SOURCES[spec] if spec != 'svhn' else ', '.join(SVHN_FILES.values())}); "
+                "pass --data-dir, or --download to fetch it"
+            )
+        from dnnet.data.download import download_named
+
+        download_named(spec, data_dir)
+    return data_dir if spec == "svhn" else source
+
+
+def detect_format(source: Path) -> str:
+    """'cifar', 'svhn' or 'image_folder', from the file names alone."""
+    names = [p.name for p in source.rglob("*")] if source.is_dir() else [Path(n).name for n in _archive_names(source)]
+    if "data_batch_1" in names or ("train" in names and "meta" in names and "test" in names):
+        return "cifar"
+    if all(f in names for f in SVHN_FILES.values()):
+        return "svhn"
+    return "image_folder"
+
+
+def _archive_names(source: Path) -> list[str]:
+    with open_tar(source) as tar:
+        try:
+            return tar.getnames()
+        except Exception as error:  # tarfile raises several types on a damaged stream
+            raise ValueError(f"{source}: truncated or corrupt archive ({error})") from error
+
+
+def _read_source(source: Path, cache_dir: Path | None) -> dict[str, ImageDataset]:
+    kind = detect_format(source)
+    if kind == "svhn":
+        return cached_splits(source, kind, cache_dir, lambda: read_svhn(source))
+    if kind == "cifar":
+        return cached_splits(source, kind, cache_dir, lambda: read_cifar(source))
+    return cached_splits(source, kind, cache_dir, lambda: read_image_folder(source))

@@ -1,0 +1,64 @@
+"""Reading archives from outside without trusting them."""
+
+from __future__ import annotations
+
+import tarfile
+from pathlib import Path, PurePosixPath
+
+
+class UnsafeArchiveError(ValueError):
+    """An archive member that could write outside the target or is not a plain file or folder."""
+
+
+def check_member(archive: Path, member: tarfile.TarInfo) -> None:
+    """Refuses absolute paths, `..`, links, devices and FIFOs, naming the archive and the member."""
+    path = PurePosixPath(member.name)
+    if path.is_absolute() or member.name.startswith(("/", "\\")) or ".." in path.parts:
+        raise UnsafeArchiveError(f"{archive}: refusing member {member.name!r}: path leaves the extraction folder")
+    if member.issym() or member.islnk():
+        raise UnsafeArchiveError(f"{archive}: refusing member {member.name!r}: links are not extracted")
+    if not (member.isfile() or member.isdir()):
+        raise UnsafeArchiveError(f"{archive}: refusing member {member.name!r}: not a regular file or folder")
+
+
+def open_tar(archive: Path) -> tarfile.TarFile:
+    try:
+        return tarfile.open(archive, "r:*")
+    except (tarfile.TarError, EOFError, OSError) as error:
+        raise ValueError(f"{archive}: not a readable tar archive ({error})") from error
+
+
+def iter_files(archive: Path):
+    """Yields (name, bytes) of every regular file in a .tar/.tar.gz, after checking every member.
+
+    A truncated or corrupt archive raises ValueError naming the file.
+    """
+    with open_tar(archive) as tar:
+        try:
+            for member in tar:
+                check_member(archive, member)
+                if member.isfile():
+                    handle = tar.extractfile(member)
+                    yield member.name, handle.read()
+        except (tarfile.TarError, EOFError, OSError, ValueError) as error:
+            if isinstance(error, UnsafeArchiveError):
+                raise
+            raise ValueError(f"{archive}: truncated or corrupt archive ({error})") from error
+
+
+def extract_all(archive: Path, target: Path) -> None:
+    """Extracts a checked archive into `target`; every member is checked before anything is written."""
+    with open_tar(archive) as tar:
+        try:
+            members = tar.getmembers()
+        except (tarfile.TarError, EOFError, OSError) as error:
+            raise ValueError(f"{archive}: truncated or corrupt archive ({error})") from error
+        for member in members:
+            check_member(archive, member)
+        target.mkdir(parents=True, exist_ok=True)
+        try:
+            tar.extractall(target, members=members, filter="data")
+        except TypeError:  # Python without extraction filters; members are already checked
+            tar.extractall(target, members=members)
+        except (tarfile.TarError, EOFError, OSError) as error:
+            raise ValueError(f"{archive}: truncated or corrupt archive ({error})") from error

@@ -1,0 +1,34 @@
+"""Accuracy of every (depth, width) cell in one pass over a data set."""
+
+from __future__ import annotations
+
+import torch
+
+from dnnet.data import ImageDataset, normalize
+from dnnet.models.dnnet import DNNet
+
+
+@torch.no_grad()
+def grid_correct(model: DNNet, dataset: ImageDataset, mean: list[float], std: list[float], batch_size: int = 500,
+                 device: torch.device | None = None, channels_last: bool = False) -> torch.Tensor:
+    """Number of correctly classified images per cell, (depths, widths) int64, via `forward_all`."""
+    device = device or next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    correct = torch.zeros(model.config.num_exits, model.config.groups, dtype=torch.long, device=device)
+    for start in range(0, len(dataset), batch_size):
+        images = normalize(dataset.images[start : start + batch_size].to(device), mean, std)
+        if channels_last:
+            images = images.contiguous(memory_format=torch.channels_last)
+        labels = dataset.labels[start : start + batch_size].to(device)
+        predictions = model.forward_all(images).argmax(-1)  # (N, depths, widths)
+        correct += (predictions == labels[:, None, None]).sum(0)
+    model.train(was_training)
+    return correct.cpu()
+
+
+def grid_accuracy(model: DNNet, dataset: ImageDataset, mean: list[float], std: list[float], **kwargs) -> torch.Tensor:
+    """Accuracy per cell in [0, 1], (depths, widths) float64."""
+    if len(dataset) == 0:
+        raise ValueError("cannot evaluate on an empty data set")
+    return grid_correct(model, dataset, mean, std, **kwargs).double() / len(dataset)

@@ -1,0 +1,37 @@
+"""Progress of an epoch: a tqdm bar on a terminal, a few plain lines otherwise."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+
+class EpochProgress:
+    def __init__(self, epoch: int, epochs: int, steps: int, enabled: bool = True) -> None:
+        self.epoch, self.epochs, self.steps = epoch, epochs, steps
+        self.enabled = enabled
+        self.start = time.perf_counter()
+        self.bar = None
+        self.next_line = 0.25
+        if enabled and sys.stderr.isatty():
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=steps, desc=f"epoch {epoch}/{epochs}", leave=False, dynamic_ncols=True)
+
+    def update(self, step: int, loss: float, accuracy: float, images: int) -> None:
+        if not self.enabled:
+            return
+        elapsed = time.perf_counter() - self.start
+        rate = images / max(elapsed, 1e-9)
+        left = elapsed / step * (self.steps - step)
+        fields = f"loss {loss:.3f} acc {accuracy:.3f} {rate:.0f} img/s {left:.0f}s left in epoch"
+        if self.bar is not None:
+            self.bar.set_postfix_str(fields, refresh=False)
+            self.bar.update(1)
+        elif step / self.steps >= self.next_line or step == self.steps:
+            print(f"epoch {self.epoch}/{self.epochs} step {step}/{self.steps}: {fields}", flush=True)
+            self.next_line += 0.25
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()

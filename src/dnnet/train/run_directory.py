@@ -1,0 +1,35 @@
+"""The files of a run directory, and the trained model they hold."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from dnnet.config import NetConfig
+from dnnet.models import DNNet
+from dnnet.train.checkpoint import load_checkpoint
+from dnnet.train.train_config import TrainConfig
+
+CONFIG_FILE = "config.json"
+CHECKPOINT_FILE = "checkpoint.pt"
+
+
+def read_run_config(run_dir: Path) -> dict[str, Any]:
+    path = Path(run_dir) / CONFIG_FILE
+    if not path.is_file():
+        raise FileNotFoundError(f"{run_dir} is not a run directory ({CONFIG_FILE} not found)")
+    return json.loads(path.read_text())
+
+
+def load_trained_model(run_dir: Path, map_location: str = "cpu") -> tuple[DNNet, dict[str, Any]]:
+    """The model of the run's checkpoint, in eval mode, and the run's config record."""
+    record = read_run_config(run_dir)
+    checkpoint = load_checkpoint(Path(run_dir) / CHECKPOINT_FILE, map_location)
+    model = DNNet(NetConfig.from_dict(record["net_config"]))
+    model.load_state_dict(checkpoint["model"])
+    return model.eval(), record
+
+
+def train_config_of(record: dict[str, Any]) -> TrainConfig:
+    return TrainConfig.from_dict(record["train_config"])

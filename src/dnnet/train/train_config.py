@@ -1,0 +1,71 @@
+"""Every setting of a training run, in one frozen dataclass saved beside the run."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+SCHEDULES = ("step", "cosine")
+LOSS_SCALES = ("eq2", "depths")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    preset: str = "dnnet_resnet8_g4"  # a name from dnnet.list_models()
+    data: str = "digits"  # a named data set (cifar10, cifar100, svhn, digits) or a folder / archive path
+    data_dir: str | None = None  # where named data sets live (default ./data)
+    epochs: int = 30
+    batch_size: int = 128  # global batch, split across processes when distributed
+    lr: float = 0.1  # per 128 images; scaled linearly with batch_size
+    momentum: float = 0.9
+    nesterov: bool = True
+    weight_decay: float = 5e-4  # on all parameters; a common choice for short CIFAR schedules
+    schedule: str = "step"  # "step": x0.1 at 50% and 75% of the epochs (the usual CIFAR ResNet one); "cosine"
+    weighting: str = "auto"  # loss weights lambda: auto = uniform for DNNet, final for resnet32, depth_only for the anytime one
+    loss_scale: str = "depths"  # "eq2": the paper's Eq. 2 as written (divided by the sum of the weights); "depths": Eq. 2
+    # times the number of trained exits, i.e. summed over exits as depth-only anytime networks are trained. With "eq2"
+    # a block only learns from the exits after it, so deep blocks get a fraction of the step (measured in docs/results.md)
+    distill_weight: float = 0.0  # self-distillation from the full network (0 = off, as in the paper)
+    distill_temperature: float = 1.0
+    val_count: int | None = None  # images held out of train for validation (None = data set's default)
+    seed: int = 0  # model init, validation split, shuffling and augmentation
+    amp: bool = True  # bfloat16 autocast on GPU; ignored on CPU
+    channels_last: bool = True  # memory format of activations; faster convolutions on CPU and GPU
+    eval_batch_size: int = 500
+
+    def __post_init__(self) -> None:
+        if self.epochs < 1:
+            raise ValueError(f"epochs must be at least 1, got {self.epochs}")
+        if self.batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, got {self.batch_size}")
+        if self.lr <= 0:
+            raise ValueError(f"lr must be positive, got {self.lr}")
+        if self.loss_scale not in LOSS_SCALES:
+            raise ValueError(f"loss_scale must be one of {LOSS_SCALES}, got {self.loss_scale!r}")
+        if self.schedule not in SCHEDULES:
+            raise ValueError(f"schedule must be one of {SCHEDULES}, got {self.schedule!r}")
+
+    @property
+    def scaled_lr(self) -> float:
+        return self.lr * self.batch_size / 128
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> TrainConfig:
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"unknown TrainConfig keys {unknown}")
+        return cls(**values)
+
+
+def learning_rate(config: TrainConfig, progress: float) -> float:
+    """Learning rate at `progress` = epochs done (fractional) / total epochs."""
+    if config.schedule == "cosine":
+        import math
+
+        return config.scaled_lr * 0.5 * (1 + math.cos(math.pi * progress))
+    return config.scaled_lr * (0.1 ** ((progress >= 0.5) + (progress >= 0.75)))

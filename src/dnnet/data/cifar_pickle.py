@@ -51,7 +51,7 @@ def read_cifar(source: Path, fine_labels: bool | None = None) -> dict[str, Image
     is_cifar100 = layout is CIFAR100_FILES
     label_key = "fine_labels" if is_cifar100 else "labels"
     meta = load_batch(files[layout["meta"]], f"{source}:{layout['meta']}")
-    classes = list(meta["fine_label_names" if is_cifar100 else "label_names"])
+    classes = [c.decode() if isinstance(c, bytes) else str(c) for c in meta["fine_label_names" if is_cifar100 else "label_names"]]
     splits = {}
     for split in ("train", "test"):
         batches = [load_batch(files[name], f"{source}:{name}") for name in layout[split]]

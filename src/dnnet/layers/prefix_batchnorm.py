@@ -12,15 +12,21 @@ class PrefixBatchNorm2d(nn.BatchNorm2d):
 
     Batch norm is causal as it is: every statistic and affine parameter is per channel, so
     channel j of the output depends on channel j of the input alone, never on later groups.
+    With `synced = True` (set by distributed training) batch statistics are summed over all
+    processes, so N processes with batches of B/N normalise as one process with batch B.
     """
+
+    synced = False
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         channels = x.shape[1]
         if channels > self.num_features:
             raise ValueError(f"expected at most {self.num_features} channels, got {channels}")
-        use_batch_stats = self.training or self.running_mean is None
         if self.training and self.track_running_stats:
             self.num_batches_tracked.add_(1)
+        if self.training and self.synced:
+            return self._synced_forward(x)
+        use_batch_stats = self.training or self.running_mean is None
         # slices of the running buffers are views, so batch statistics update the first channels in place
         return F.batch_norm(
             x,
@@ -32,3 +38,37 @@ class PrefixBatchNorm2d(nn.BatchNorm2d):
             self.momentum,
             self.eps,
         )
+
+    def _synced_forward(self, x: torch.Tensor) -> torch.Tensor:
+        channels = x.shape[1]
+        local = torch.cat([x.sum((0, 2, 3)), (x * x).sum((0, 2, 3)), x.new_tensor([x.numel() / channels])])
+        total = _SumOverProcesses.apply(local)
+        count = total[-1]
+        mean = total[:channels] / count
+        var = total[channels : 2 * channels] / count - mean * mean
+        with torch.no_grad():
+            self.running_mean[:channels].lerp_(mean, self.momentum)
+            self.running_var[:channels].lerp_(var * count / (count - 1), self.momentum)
+        scale = self.weight[:channels] * torch.rsqrt(var + self.eps)
+        return x * scale[None, :, None, None] + (self.bias[:channels] - mean * scale)[None, :, None, None]
+
+
+class _SumOverProcesses(torch.autograd.Function):
+    """All-reduce (sum) whose gradient is the all-reduced gradient: every process's loss
+    depends on every process's contribution to the global statistics."""
+
+    @staticmethod
+    def forward(ctx, tensor: torch.Tensor) -> torch.Tensor:
+        import torch.distributed as dist
+
+        total = tensor.clone()
+        dist.all_reduce(total)
+        return total
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> torch.Tensor:
+        import torch.distributed as dist
+
+        grad = grad.clone()
+        dist.all_reduce(grad)
+        return grad

@@ -1,0 +1,39 @@
+import torch
+
+from dnnet.data import augment, channel_stats, normalize
+from dnnet.data.augment import random_crop, random_flip
+
+
+def test_crop_is_a_shift_with_zero_fill():
+    images = torch.arange(1, 17, dtype=torch.uint8).reshape(1, 1, 4, 4).repeat(64, 2, 1, 1)
+    out = random_crop(images, 1, torch.Generator().manual_seed(0))
+    assert out.shape == images.shape and out.dtype == torch.uint8
+    padded = torch.nn.functional.pad(images[0, 0], (1, 1, 1, 1))
+    windows = {tuple(padded[dy : dy + 4, dx : dx + 4].flatten().tolist()) for dy in range(3) for dx in range(3)}
+    seen = {tuple(img[0].flatten().tolist()) for img in out}
+    assert seen <= windows and len(seen) == 9  # every one of the 9 shifts occurs in 64 draws
+    assert torch.equal(out[:, 0], out[:, 1])  # channels of one image move together
+
+
+def test_flip_mirrors_some_and_keeps_others():
+    images = torch.arange(4, dtype=torch.uint8).reshape(1, 1, 1, 4).repeat(32, 1, 1, 1)
+    out = random_flip(images, torch.Generator().manual_seed(1))
+    rows = {tuple(r.flatten().tolist()) for r in out}
+    assert rows == {(0, 1, 2, 3), (3, 2, 1, 0)}
+
+
+def test_augment_is_repeatable_from_the_generator_and_digits_are_not_flipped():
+    images = torch.randint(0, 256, (8, 3, 16, 16), dtype=torch.uint8)
+    a = augment(images, torch.Generator().manual_seed(3))
+    b = augment(images, torch.Generator().manual_seed(3))
+    assert torch.equal(a, b)
+    no_crop_no_flip = augment(images, torch.Generator().manual_seed(3), padding=0, flip=False)
+    assert torch.equal(no_crop_no_flip, images)
+
+
+def test_normalize_gives_zero_mean_unit_std():
+    images = torch.randint(0, 256, (50, 3, 8, 8), dtype=torch.uint8)
+    mean, std = channel_stats(images)
+    x = normalize(images, mean, std)
+    torch.testing.assert_close(x.mean((0, 2, 3)), torch.zeros(3), atol=1e-5, rtol=0)
+    torch.testing.assert_close(x.std((0, 2, 3)), torch.ones(3), atol=1e-3, rtol=0)

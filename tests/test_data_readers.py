@@ -1,0 +1,174 @@
+import pickle
+import tarfile
+
+import numpy as np
+import pytest
+import torch
+from data_files import png_bytes, tar_folder, write_cifar10, write_cifar100, write_image_tree
+
+from dnnet.data import detect_format, load_data
+from dnnet.data.cifar_pickle import read_cifar
+from dnnet.data.image_folder import read_image_folder
+from dnnet.data.safe_archive import UnsafeArchiveError, extract_all, iter_files
+from dnnet.data.svhn_mat import read_svhn
+
+
+@pytest.mark.parametrize("as_archive", [False, True])
+def test_cifar10_batches_read_exactly(tmp_path, as_archive):
+    written = write_cifar10(tmp_path / "cifar-10-batches-py")
+    source = tar_folder(tmp_path / "cifar-10-batches-py", tmp_path / "c.tar.gz", "cifar-10-batches-py") if as_archive \
+        else tmp_path / "cifar-10-batches-py"
+    splits = read_cifar(source)
+    assert splits["train"].images.shape == (20, 3, 32, 32) and splits["test"].images.shape == (4, 3, 32, 32)
+    data, labels = written["data_batch_2"]
+    assert torch.equal(splits["train"].images[4:8], torch.from_numpy(data.reshape(4, 3, 32, 32)))
+    assert splits["train"].labels[4:8].tolist() == labels
+    assert splits["train"].classes[0] == "airplane"
+
+
+def test_cifar100_uses_fine_labels(tmp_path):
+    write_cifar100(tmp_path / "cifar-100-python")
+    splits = read_cifar(tmp_path / "cifar-100-python")
+    assert len(splits["train"].classes) == 100
+    stored = pickle.loads((tmp_path / "cifar-100-python" / "train").read_bytes(), encoding="latin1")
+    assert splits["train"].labels.tolist() == stored[b"fine_labels"]
+
+
+def test_cifar_batch_that_would_run_code_is_refused(tmp_path):
+    write_cifar10(tmp_path / "c")
+
+    class Exploit:
+        def __reduce__(self):
+            return (print, ("owned",))
+
+    (tmp_path / "c" / "data_batch_1").write_bytes(pickle.dumps({b"data": Exploit()}))
+    with pytest.raises(ValueError, match=r"data_batch_1: not a CIFAR python batch \(refusing to load builtins.print"):
+        read_cifar(tmp_path / "c")
+
+
+def test_svhn_mat_files(tmp_path):
+    scipy_io = pytest.importorskip("scipy.io")
+    rng = np.random.default_rng(0)
+    for name, count in [("train_32x32.mat", 5), ("test_32x32.mat", 3)]:
+        x = rng.integers(0, 256, (32, 32, 3, count), dtype=np.uint8)
+        y = np.array([[10], [1], [2], [10], [9]][:count], dtype=np.uint8)
+        scipy_io.savemat(tmp_path / name, {"X": x, "y": y})
+    splits = read_svhn(tmp_path)
+    assert splits["train"].labels.tolist() == [0, 1, 2, 0, 9]  # label 10 is the digit 0
+    stored = scipy_io.loadmat(tmp_path / "train_32x32.mat")["X"]
+    assert torch.equal(splits["train"].images[3], torch.from_numpy(stored[:, :, :, 3].transpose(2, 0, 1).copy()))
+    assert detect_format(tmp_path) == "svhn"
+
+
+@pytest.mark.parametrize("as_archive", [False, True])
+def test_image_folder_with_train_and_test(tmp_path, as_archive):
+    write_image_tree(tmp_path / "tree", {"train": {"cat": 3, "dog": 2}, "test": {"cat": 1, "dog": 1}})
+    source = tar_folder(tmp_path / "tree", tmp_path / "tree.tar.gz", ".") if as_archive else tmp_path / "tree"
+    splits = read_image_folder(source)
+    assert splits["train"].classes == ["cat", "dog"]
+    assert splits["train"].labels.tolist() == [0, 0, 0, 1, 1]
+    assert splits["train"].images[:, 0, 0, 0].tolist() == [0, 1, 2, 10, 11]
+    assert splits["test"].labels.tolist() == [0, 1]
+
+
+def test_plain_class_folders_hold_out_a_test_split(tmp_path):
+    write_image_tree(tmp_path, {"": {"a": 5, "b": 5}})
+    splits = read_image_folder(tmp_path, test_fraction=0.2)
+    assert (len(splits["train"]), len(splits["test"])) == (8, 2)
+
+
+def test_archive_without_class_folders_is_a_clear_error(tmp_path):
+    (tmp_path / "flat").mkdir()
+    (tmp_path / "flat" / "x.png").write_bytes(png_bytes(1))
+    archive = tar_folder(tmp_path / "flat", tmp_path / "flat.tar.gz", ".")
+    with pytest.raises(ValueError, match=r"flat.tar.gz: no class folders with images found"):
+        load_data(str(archive), cache_dir=tmp_path / "cache")
+
+
+def _tar_with(path, member: tarfile.TarInfo, payload: bytes = b"x"):
+    with tarfile.open(path, "w") as tar:
+        ok = tarfile.TarInfo("train/cat/ok.png")
+        ok.size = 1
+        tar.addfile(ok, __import__("io").BytesIO(b"x"))
+        tar.addfile(member, __import__("io").BytesIO(payload) if member.isfile() else None)
+    return path
+
+
+@pytest.mark.parametrize("name,kind,message", [
+    ("../evil.png", tarfile.REGTYPE, "path leaves the extraction folder"),
+    ("/abs/evil.png", tarfile.REGTYPE, "path leaves the extraction folder"),
+    ("train/cat/link.png", tarfile.SYMTYPE, "links are not extracted"),
+    ("train/cat/hard.png", tarfile.LNKTYPE, "links are not extracted"),
+    ("train/cat/dev", tarfile.CHRTYPE, "not a regular file or folder"),
+    ("train/cat/fifo", tarfile.FIFOTYPE, "not a regular file or folder"),
+])
+def test_unsafe_archive_members_are_refused(tmp_path, name, kind, message):
+    member = tarfile.TarInfo(name)
+    member.type = kind
+    member.size = 1 if kind == tarfile.REGTYPE else 0
+    if kind in (tarfile.SYMTYPE, tarfile.LNKTYPE):
+        member.linkname = "/etc/passwd"
+    archive = _tar_with(tmp_path / "bad.tar", member)
+    with pytest.raises(UnsafeArchiveError, match=message):
+        list(iter_files(archive))
+    with pytest.raises(UnsafeArchiveError, match=message):
+        extract_all(archive, tmp_path / "out")
+    assert not (tmp_path / "out").exists()  # nothing written: every member is checked first
+    assert not (tmp_path / "evil.png").exists()
+
+
+def test_truncated_archive_names_the_file(tmp_path):
+    write_image_tree(tmp_path / "tree", {"train": {"cat": 30}, "test": {"cat": 2}})
+    archive = tar_folder(tmp_path / "tree", tmp_path / "tree.tar.gz", ".")
+    blob = archive.read_bytes()
+    archive.write_bytes(blob[: len(blob) // 2])
+    with pytest.raises(ValueError, match=r"tree.tar.gz: truncated or corrupt archive"):
+        load_data(str(archive), cache_dir=tmp_path / "cache")
+    assert not list((tmp_path / "cache").glob("*")) if (tmp_path / "cache").exists() else True
+
+
+def test_second_load_comes_from_the_cache(tmp_path, monkeypatch):
+    write_image_tree(tmp_path / "tree", {"train": {"cat": 6, "dog": 6}, "test": {"cat": 2, "dog": 2}})
+    archive = tar_folder(tmp_path / "tree", tmp_path / "tree.tar.gz", ".")
+    first = load_data(str(archive), cache_dir=tmp_path / "cache", val_count=2)
+    assert len(list((tmp_path / "cache").glob("*.npz"))) == 1
+    import dnnet.data.datasets as datasets
+
+    monkeypatch.setattr(datasets, "read_image_folder", lambda *a, **k: pytest.fail("decoded again"))
+    second = load_data(str(archive), cache_dir=tmp_path / "cache", val_count=2)
+    assert torch.equal(first.train.images, second.train.images) and torch.equal(first.test.labels, second.test.labels)
+
+
+def test_failed_cache_write_leaves_no_entry(tmp_path, monkeypatch):
+    write_image_tree(tmp_path / "tree", {"train": {"cat": 4}, "test": {"cat": 1}})
+    archive = tar_folder(tmp_path / "tree", tmp_path / "tree.tar.gz", ".")
+    import dnnet.data.decoded_cache as cache
+
+    def crash(stream, **arrays):
+        stream.write(b"half")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(cache.np, "savez", crash)
+    with pytest.raises(OSError, match="disk full"):
+        load_data(str(archive), cache_dir=tmp_path / "cache", val_count=1)
+    assert list((tmp_path / "cache").iterdir()) == []
+
+
+def test_validation_split_is_fixed_by_the_seed_and_disjoint():
+    a, b, c = load_data("digits", seed=0), load_data("digits", seed=0), load_data("digits", seed=1)
+    assert torch.equal(a.val.labels, b.val.labels) and not torch.equal(a.val.images, c.val.images)
+    assert (len(a.train), len(a.val), len(a.test)) == (1237, 200, 360)
+
+
+def test_hold_out_partitions_the_set():
+    from dnnet.data import ImageDataset, hold_out
+
+    images = torch.arange(10, dtype=torch.uint8)[:, None, None, None].expand(10, 1, 2, 2).contiguous()
+    rest, held = hold_out(ImageDataset(images, torch.arange(10), ["x"]), 3, seed=5)
+    assert sorted(rest.labels.tolist() + held.labels.tolist()) == list(range(10)) and len(held) == 3
+    assert torch.equal(held.images[:, 0, 0, 0].long(), held.labels)
+
+
+def test_missing_named_data_set_says_what_to_do(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"cifar10 not found in .*pass --data-dir, or --download"):
+        load_data("cifar10", data_dir=tmp_path)

@@ -1,0 +1,43 @@
+"""Two CPU processes under torchrun (gloo) train the same weights as one process with the same global batch."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from dnnet.train.checkpoint import load_checkpoint
+
+# a small learning rate keeps float rounding (which differs: gradients are summed in another order) from
+# growing chaotically over the 19 steps (at lr 0.02 they reach 2e-3), so what is compared is the arithmetic, not the rounding
+ARGS = ["train", "--preset", "dnnet_resnet8_g4", "--data", "digits", "--epochs", "1", "--batch-size", "64",
+        "--lr", "0.005", "--no-channels-last", "--quiet"]
+
+
+@pytest.mark.slow
+def test_two_gloo_processes_match_one_process(tmp_path):
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    single = subprocess.run([sys.executable, "-m", "dnnet.cli.main", *ARGS, "--out", str(tmp_path / "single")],
+                            env=env, capture_output=True, text=True, timeout=300)
+    assert single.returncode == 0, single.stderr
+    launched = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+         "-m", "dnnet.cli.main", *ARGS, "--out", str(tmp_path / "ddp")],
+        env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert launched.returncode == 0, launched.stderr[-3000:]
+    one = load_checkpoint(tmp_path / "single" / "checkpoint.pt")["model"]
+    two = load_checkpoint(tmp_path / "ddp" / "checkpoint.pt")["model"]
+    assert one.keys() == two.keys()
+    for key in one:
+        if one[key].is_floating_point():
+            torch.testing.assert_close(two[key], one[key], rtol=0, atol=2e-5, msg=key)
+        else:
+            assert torch.equal(two[key], one[key]), key
+    # and training moved the weights by far more than the tolerance
+    from dnnet import create_model
+
+    torch.manual_seed(0)
+    initial = create_model("dnnet_resnet8_g4", num_classes=10, in_channels=3, image_size=16).state_dict()
+    assert (one["blocks.0.conv1.weight"] - initial["blocks.0.conv1.weight"]).abs().max() > 1e-3

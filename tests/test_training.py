@@ -1,0 +1,152 @@
+import json
+
+import pytest
+import torch
+
+from dnnet.cli.main import main
+from dnnet.data import load_data
+from dnnet.train import Interrupted, NonFiniteLoss, TrainConfig, train
+from dnnet.train.checkpoint import load_checkpoint, save_checkpoint
+from dnnet.train.run_directory import load_trained_model
+
+TINY = dict(preset="dnnet_resnet8_g4", data="digits", epochs=2, batch_size=64, channels_last=False)
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return load_data("digits")
+
+
+def weights(run_dir):
+    return load_checkpoint(run_dir / "checkpoint.pt")["model"]
+
+
+def test_run_directory_holds_everything(tmp_path, digits):
+    summary = train(TrainConfig(**TINY), tmp_path / "run", show_progress=False, data=digits)
+    run = tmp_path / "run"
+    names = {p.name for p in run.iterdir()}
+    assert {"config.json", "metrics.jsonl", "metrics.csv", "checkpoint.pt", "accuracy_val.json", "accuracy_test.csv",
+            "accuracy_test.png"} <= names
+    rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert [r["epoch"] for r in rows] == [1, 2]
+    record = json.loads((run / "config.json").read_text())
+    assert record["train_config"]["epochs"] == 2 and record["weighting_resolved"] == "uniform"
+    assert record["data"]["val"] == 200 and record["provenance"]["torch"]
+    assert summary["test"].shape == (4, 4)
+    model, _ = load_trained_model(run)
+    assert model.config.image_size == 16 and model.config.num_classes == 10
+
+
+def test_same_seed_same_weights(tmp_path, digits):
+    train(TrainConfig(**TINY), tmp_path / "a", show_progress=False, data=digits)
+    train(TrainConfig(**TINY), tmp_path / "b", show_progress=False, data=digits)
+    for key, value in weights(tmp_path / "a").items():
+        assert torch.equal(value, weights(tmp_path / "b")[key]), key
+
+
+@pytest.mark.parametrize("stop_after_steps", [7, 19, 26])  # mid epoch 1, end of epoch 1, mid epoch 2
+def test_interrupted_and_resumed_run_ends_with_the_same_weights(tmp_path, digits, monkeypatch, stop_after_steps):
+    train(TrainConfig(**TINY), tmp_path / "straight", show_progress=False, data=digits)
+
+    import dnnet.train.run as run_module
+
+    class StopAfter(run_module.StopRequest):
+        checks = 0
+
+        @property
+        def requested(self):
+            StopAfter.checks += 1
+            return StopAfter.checks > stop_after_steps
+
+        @requested.setter
+        def requested(self, value):
+            pass
+
+    monkeypatch.setattr(run_module, "StopRequest", StopAfter)
+    with pytest.raises(Interrupted, match="continue with: dnnet train --resume"):
+        train(TrainConfig(**TINY), tmp_path / "resumed", show_progress=False, data=digits)
+    monkeypatch.undo()
+    train(TrainConfig(**TINY), tmp_path / "resumed", resume=True, show_progress=False, data=digits)
+    straight, resumed = weights(tmp_path / "straight"), weights(tmp_path / "resumed")
+    for key in straight:
+        torch.testing.assert_close(resumed[key], straight[key], rtol=0, atol=0, msg=key)
+    rows = (tmp_path / "resumed" / "metrics.jsonl").read_text().splitlines()
+    assert [json.loads(r)["epoch"] for r in rows] == [1, 2]
+
+
+def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path, digits, monkeypatch):
+    import dnnet.train.epoch_loop as loop
+
+    calls = {"n": 0}
+    real_normalize = loop.normalize
+
+    def poisoned(images, mean, std):
+        calls["n"] += 1
+        x = real_normalize(images, mean, std)
+        return x * float("nan") if calls["n"] > 19 else x  # epoch 1 has 19 steps
+
+    monkeypatch.setattr(loop, "normalize", poisoned)
+    with pytest.raises(NonFiniteLoss, match="loss became nan at epoch 2, step 1"):
+        train(TrainConfig(**TINY), tmp_path / "run", show_progress=False, data=digits)
+    checkpoint = load_checkpoint(tmp_path / "run" / "checkpoint.pt")
+    assert checkpoint["position"]["epoch"] == 1 and checkpoint["position"]["step"] == 0
+    assert all(torch.isfinite(v).all() for v in checkpoint["model"].values() if v.is_floating_point())
+
+
+def test_checkpoint_write_is_atomic(tmp_path, monkeypatch):
+    path = tmp_path / "checkpoint.pt"
+    save_checkpoint({"a": torch.ones(3)}, path)
+
+    def crash(obj, stream):
+        stream.write(b"partial")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(torch, "save", crash)
+    with pytest.raises(KeyboardInterrupt):
+        save_checkpoint({"a": torch.zeros(3)}, path)
+    monkeypatch.undo()
+    assert torch.equal(load_checkpoint(path)["a"], torch.ones(3))
+    assert [p.name for p in tmp_path.iterdir()] == ["checkpoint.pt"]
+
+
+def test_checkpoint_that_would_run_code_is_refused(tmp_path):
+    torch.save({"model": {}, "hook": print}, tmp_path / "checkpoint.pt")
+    with pytest.raises(ValueError, match="refused to load checkpoint"):
+        load_checkpoint(tmp_path / "checkpoint.pt")
+
+
+def test_existing_run_needs_resume(tmp_path, digits):
+    train(TrainConfig(**{**TINY, "epochs": 1}), tmp_path / "run", show_progress=False, data=digits)
+    with pytest.raises(ValueError, match="already holds a run; pass --resume"):
+        train(TrainConfig(**TINY), tmp_path / "run", show_progress=False, data=digits)
+
+
+def test_plain_and_depth_only_presets_train_with_their_own_losses(tmp_path, digits):
+    for preset, weighting in [("resnet32", "final"), ("resnet32_anytime", "depth_only")]:
+        config = TrainConfig(**{**TINY, "preset": preset, "epochs": 1, "batch_size": 256})
+        train(config, tmp_path / preset, show_progress=False, data=digits)
+        assert json.loads((tmp_path / preset / "config.json").read_text())["weighting_resolved"] == weighting
+
+
+def test_cli_train_then_eval(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["train", "--preset", "dnnet_resnet8_g4", "--epochs", "1", "--batch-size", "128", "--out", str(out), "--quiet"]) == 0
+    assert "done:" in capsys.readouterr().out
+    assert main(["eval", str(out), "--split", "test"]) == 0
+    printed = capsys.readouterr().out
+    assert "test accuracy of the full network (D4&W4)" in printed and "mean over all 16 cells" in printed
+    stored = json.loads((out / "accuracy_test.json").read_text())["accuracy"]
+    assert len(stored) == 4 and len(stored[0]) == 4
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["train", "--preset", "resnet99"], "unknown preset 'resnet99'"),
+    (["train", "--data", "/no/such/folder"], "neither a named data set"),
+    (["train", "--epochs", "0"], "epochs must be at least 1"),
+    (["eval", "/no/such/run"], "is not a run directory"),
+    (["train", "--resume"], "--resume needs --out"),
+])
+def test_cli_errors_are_one_line(tmp_path, capsys, argv, message):
+    assert main(argv + (["--out", str(tmp_path / "x")] if argv[0] == "train" and "--resume" not in argv else [])) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0]

@@ -12,10 +12,13 @@ $(BIN)/dnnet: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $@
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo profile test bench clean
 install: $(BIN)/dnnet
 
 demo: install
+	$(BIN)/dnnet demo --out runs/demo
+
+profile: install
 	$(BIN)/dnnet profile --preset dnnet_resnet32_g22 --out runs/profile/dnnet_resnet32_g22 --cells 14x12
 	$(BIN)/dnnet profile --preset resnet32_anytime --out runs/profile/resnet32_anytime
 

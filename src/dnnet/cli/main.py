@@ -5,15 +5,17 @@ from __future__ import annotations
 import argparse
 import sys
 
-from dnnet.cli import eval_command, profile_command, train_command
+from dnnet.cli import demo_command, eval_command, profile_command, report_command, train_command
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dnnet", description="Doubly nested networks: train, slice, profile.")
     subparsers = parser.add_subparsers(dest="command", required=True)
+    demo_command.add_parser(subparsers)
     train_command.add_parser(subparsers)
     eval_command.add_parser(subparsers)
     profile_command.add_parser(subparsers)
+    report_command.add_parser(subparsers)
     return parser
 
 

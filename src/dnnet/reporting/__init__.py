@@ -1,4 +1,4 @@
-"""Figures and tables written from results."""
+"""Figures and pages written from results."""
 
 from dnnet.reporting.heatmaps import plot_grid_heatmap
 

@@ -33,9 +33,12 @@ def plot_grid_heatmap(
     ax.set_ylabel("depth (exit)")
     ax.set_title(title, fontsize=10)
     if annotate_format:
+        low, high = float(np.min(values)), float(np.max(values))
         for d in range(depths):
             for w in range(widths):
-                ax.text(w, d, format(values[d, w], annotate_format), ha="center", va="center", fontsize=5, color="white")
+                bright = (values[d, w] - low) > 0.6 * (high - low)  # viridis turns yellow: dark text there
+                ax.text(w, d, format(values[d, w], annotate_format), ha="center", va="center", fontsize=5,
+                        color="black" if bright else "white")
     if budget is not None:
         _outline_feasible(ax, values <= budget)
         ax.set_title(f"{title}\nred line: budget of {budget:,.4g} {colorbar_label}", fontsize=10)

@@ -1,0 +1,87 @@
+"""`dnnet demo`: train, evaluate, profile, choose under a budget and report, end to end.
+
+With no arguments it needs no download: a small doubly nested network learns the embedded
+digits data set (a few minutes at most on 2 CPU cores). A finished run in --out is reused.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from dnnet.accounting import grid_resources
+from dnnet.cli.eval_command import print_grid_summary
+from dnnet.cli.profile_command import write_grid_csv
+from dnnet.config import NetConfig
+from dnnet.evaluation import read_accuracy_grid
+from dnnet.reporting.html_report import write_report
+from dnnet.selection import best_within
+from dnnet.train import Interrupted, NonFiniteLoss, TrainConfig, train
+from dnnet.train.checkpoint import load_checkpoint
+from dnnet.train.run_directory import CHECKPOINT_FILE, read_run_config
+
+DEMO = TrainConfig(preset="dnnet_resnet20_g8", data="digits", epochs=80, batch_size=64)
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("demo", help="the whole pipeline on the embedded data set (or --data)")
+    parser.add_argument("--out", type=Path, default=Path("runs/demo"))
+    parser.add_argument("--data", default=DEMO.data, help="digits (embedded, default) or any data spec that `dnnet train` takes")
+    parser.add_argument("--data-dir", default=None)
+    parser.add_argument("--preset", default=DEMO.preset)
+    parser.add_argument("--epochs", type=int, default=DEMO.epochs)
+    parser.add_argument("--macs-fraction", type=float, default=0.25, help="example budget: this fraction of the full MACs")
+    parser.add_argument("--device", default=None)
+    parser.add_argument("--quiet", action="store_true")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    config = TrainConfig(**{**DEMO.to_dict(), "data": args.data, "data_dir": args.data_dir, "preset": args.preset,
+                            "epochs": args.epochs})
+    out = args.out
+    print(f"[1/4] training {config.preset} on {config.data} for {config.epochs} epochs into {out}", flush=True)
+    try:
+        _train_or_reuse(config, out, args)
+    except Interrupted as stop:
+        print(f"dnnet demo: interrupted: {stop}", file=sys.stderr)
+        return 130
+    except NonFiniteLoss as error:
+        print(f"dnnet demo: error: {error}", file=sys.stderr)
+        return 3
+    print("[2/4] accuracy of every cell (validation split)", flush=True)
+    val, test = read_accuracy_grid(out, "val"), read_accuracy_grid(out, "test")
+    print_grid_summary(val, "val", out)
+    print("[3/4] resources of every cell", flush=True)
+    net_config = NetConfig.from_dict(read_run_config(out)["net_config"])
+    grid = grid_resources(net_config)
+    write_grid_csv(grid, out / "resources.csv")
+    budget = args.macs_fraction * grid[-1].macs
+    choice = best_within(val, grid, {"macs": budget})
+    if choice is None:
+        print(f"  no cell fits {budget / 1e6:.3g}M MACs")
+    else:
+        c = choice.cell
+        print(f"  best cell under {budget / 1e6:.3g}M MACs ({args.macs_fraction:.0%} of the full network's "
+              f"{grid[-1].macs / 1e6:.3g}M): D{c.depth}&W{c.width}, {c.macs / 1e6:.3g}M MACs, {c.params:,} params, "
+              f"val {100 * choice.accuracy:.2f}%, test {100 * test[c.depth - 1, c.width - 1]:.2f}% "
+              f"(full network: val {100 * val[-1, -1]:.2f}%, test {100 * test[-1, -1]:.2f}%)")
+    print("[4/4] report", flush=True)
+    print(f"wrote {write_report(out, args.macs_fraction)}")
+    return 0
+
+
+def _train_or_reuse(config: TrainConfig, out: Path, args: argparse.Namespace) -> None:
+    checkpoint_path = out / CHECKPOINT_FILE
+    if not checkpoint_path.exists():
+        train(config, out, device=args.device, show_progress=not args.quiet)
+        return
+    position = load_checkpoint(checkpoint_path)["position"]
+    stored = read_run_config(out)["train_config"]
+    if stored["preset"] != config.preset or stored["data"] != config.data:
+        raise ValueError(f"{out} holds a run of {stored['preset']} on {stored['data']}; choose another --out")
+    if position["epoch"] >= stored["epochs"] and (out / "accuracy_val.json").exists():
+        print(f"  reusing the finished run in {out}")
+        return
+    train(config, out, resume=True, device=args.device, show_progress=not args.quiet)

@@ -1,0 +1,79 @@
+"""report.html of a run: the figures, the chosen cell and the run's config, on one page."""
+
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+
+import numpy as np
+
+from dnnet.accounting import grid_resources
+from dnnet.config import NetConfig
+from dnnet.evaluation import read_accuracy_grid
+from dnnet.reporting.heatmaps import plot_grid_heatmap
+from dnnet.reporting.run_figures import plot_accuracy_vs_macs, plot_training_curves
+from dnnet.selection import best_within
+from dnnet.train.metrics_log import read_metrics
+from dnnet.train.run_directory import read_run_config
+
+RESOURCE_MAPS = [("macs", "MACs needed", "million MACs", 1e6), ("params", "parameters", "thousand parameters", 1e3),
+                 ("largest_feature_map", "largest feature map", "thousand values", 1e3)]
+
+
+def write_report(run_dir: Path, macs_fraction: float = 0.25) -> Path:
+    """Writes the figures and report.html into `run_dir`; the example budget is a fraction of the full MACs."""
+    run_dir = Path(run_dir)
+    record = read_run_config(run_dir)
+    config = NetConfig.from_dict(record["net_config"])
+    preset = record["train_config"]["preset"]
+    val = read_accuracy_grid(run_dir, "val")
+    test = read_accuracy_grid(run_dir, "test")
+    grid = grid_resources(config)
+    budget = macs_fraction * grid[-1].macs
+    choice = best_within(val, grid, {"macs": budget})
+    figures = [("accuracy_val.png", "Validation accuracy of every cell"), ("accuracy_test.png", "Test accuracy of every cell")]
+    plot_accuracy_vs_macs(val, grid, run_dir / "accuracy_vs_macs.png", f"{preset}: every cell, validation accuracy", choice, budget)
+    figures.append(("accuracy_vs_macs.png", "Accuracy against MACs; red: Pareto front; ringed: full width"))
+    rows = read_metrics(run_dir)
+    if rows:
+        plot_training_curves(rows, run_dir / "training_curves.png", f"{preset} on {record['data']['name']}")
+        figures.append(("training_curves.png", "Training curves"))
+    for field, title, label, divisor in RESOURCE_MAPS:
+        values = np.array([getattr(c, field) for c in grid], dtype=float).reshape(config.num_exits, config.groups) / divisor
+        plot_grid_heatmap(values, f"{preset}: {title}", label, run_dir / f"resources_{field}.png",
+                          budget=budget / divisor if field == "macs" else None)
+        figures.append((f"resources_{field}.png", f"Resources: {title}"))
+    summary = _summary_lines(preset, val, test, choice, budget, grid[-1].macs)
+    page = _page(preset, summary, figures, record)
+    path = run_dir / "report.html"
+    path.write_text(page)
+    return path
+
+
+def _summary_lines(preset, val, test, choice, budget, full_macs) -> list[str]:
+    lines = [f"Full network: validation {100 * val[-1, -1]:.2f}%, test {100 * test[-1, -1]:.2f}% "
+             f"({full_macs / 1e6:.2f}M MACs)."]
+    if choice is None:
+        lines.append(f"No cell fits the example budget of {budget / 1e6:.3g}M MACs.")
+    else:
+        c = choice.cell
+        lines.append(f"Best cell under {budget / 1e6:.3g}M MACs (chosen on validation): D{c.depth}&W{c.width}, "
+                     f"{c.macs / 1e6:.2f}M MACs, {c.params:,} parameters; validation {100 * choice.accuracy:.2f}%, "
+                     f"test {100 * test[c.depth - 1, c.width - 1]:.2f}%.")
+    return lines
+
+
+def _page(preset: str, summary: list[str], figures: list[tuple[str, str]], record: dict) -> str:
+    items = "\n".join(f"<li>{html.escape(line)}</li>" for line in summary)
+    images = "\n".join(f'<figure><img src="{name}" alt="{html.escape(caption)}"><figcaption>{html.escape(caption)}</figcaption></figure>'
+                       for name, caption in figures)
+    config = html.escape(json.dumps(record, indent=2))
+    return f"""<!doctype html>
+<html><head><meta charset="utf-8"><title>dnnet report: {html.escape(preset)}</title>
+<style>body{{font-family:sans-serif;max-width:1100px;margin:2em auto}} img{{max-width:100%}}
+figure{{margin:1.5em 0}} pre{{background:#f4f4f4;padding:1em;overflow:auto;font-size:12px}}</style></head>
+<body><h1>{html.escape(preset)}</h1><ul>{items}</ul>
+{images}
+<h2>Run configuration and provenance</h2><pre>{config}</pre></body></html>
+"""

@@ -1,0 +1,69 @@
+"""Figures of a trained run: accuracy against MACs with its Pareto front, and training curves."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import torch  # noqa: E402
+
+from dnnet.accounting import CellResources  # noqa: E402
+from dnnet.selection import Choice, pareto_front  # noqa: E402
+
+
+def plot_accuracy_vs_macs(accuracy: torch.Tensor, grid: Sequence[CellResources], path: Path, title: str,
+                          choice: Choice | None = None, budget: float | None = None) -> Path:
+    """Every cell as a point (colour = depth), the Pareto front as a line, the full-width exits ringed."""
+    fig, ax = plt.subplots(figsize=(7.5, 4.8))
+    macs = [c.macs / 1e6 for c in grid]
+    acc = [100 * accuracy[c.depth - 1, c.width - 1].item() for c in grid]
+    points = ax.scatter(macs, acc, c=[c.depth for c in grid], cmap="viridis", s=14)
+    fig.colorbar(points, ax=ax, label="depth (exit)")
+    widest = max(c.width for c in grid)
+    full = [c for c in grid if c.width == widest]
+    ax.scatter([c.macs / 1e6 for c in full], [100 * accuracy[c.depth - 1, c.width - 1].item() for c in full],
+               facecolors="none", edgecolors="black", s=40, label="full width (depth-only choices)")
+    front = pareto_front(accuracy, grid)
+    ax.plot([c.macs / 1e6 for c in front], [100 * accuracy[c.depth - 1, c.width - 1].item() for c in front],
+            color="red", lw=1.4, label="Pareto front")
+    if budget is not None:
+        ax.axvline(budget / 1e6, color="grey", ls="--", lw=1, label=f"budget {budget / 1e6:.3g}M MACs")
+    if choice is not None:
+        ax.scatter([choice.cell.macs / 1e6], [100 * choice.accuracy], marker="*", s=180, color="orange", edgecolors="black",
+                   zorder=5, label=f"chosen D{choice.cell.depth}&W{choice.cell.width}")
+    ax.set_xlabel("MACs needed (millions)")
+    ax.set_ylabel("validation accuracy (%)")
+    ax.set_title(title, fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=130)
+    plt.close(fig)
+    return path
+
+
+def plot_training_curves(rows: list[dict[str, Any]], path: Path, title: str) -> Path:
+    """Training loss and validation accuracy (full network, mean over cells, smallest cell) per epoch."""
+    epochs = [r["epoch"] for r in rows]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
+    left.plot(epochs, [r["train_loss"] for r in rows], marker=".")
+    left.set_xlabel("epoch")
+    left.set_ylabel("training loss (joint)")
+    left.grid(alpha=0.3)
+    for key, label in [("val_acc_full", "full network"), ("val_acc_mean_cells", "mean over cells"),
+                       ("val_acc_smallest", "smallest cell (D1&W1)"), ("train_acc_full", "full network, train (augmented)")]:
+        right.plot(epochs, [100 * r[key] for r in rows], marker=".", label=label)
+    right.set_xlabel("epoch")
+    right.set_ylabel("accuracy (%)")
+    right.grid(alpha=0.3)
+    right.legend(fontsize=7)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=130)
+    plt.close(fig)
+    return path

@@ -1,0 +1,30 @@
+import re
+
+from dnnet.cli.main import main
+
+
+def test_demo_runs_end_to_end_and_reuses_its_run(tmp_path, capsys):
+    out = tmp_path / "demo"
+    args = ["demo", "--out", str(out), "--preset", "dnnet_resnet8_g4", "--epochs", "2", "--quiet"]
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    assert "[4/4] report" in printed and "best cell under" in printed
+    page = (out / "report.html").read_text()
+    images = re.findall(r'<img src="([^"]+)"', page)
+    assert {"accuracy_val.png", "accuracy_vs_macs.png", "training_curves.png", "resources_macs.png"} <= set(images)
+    assert all((out / name).read_bytes()[:4] == b"\x89PNG" for name in images)
+    assert (out / "resources.csv").read_text().count("\n") == 1 + 16
+    assert main(args) == 0
+    assert "reusing the finished run" in capsys.readouterr().out
+
+
+def test_report_command_and_its_errors(tmp_path, capsys):
+    out = tmp_path / "demo"
+    assert main(["demo", "--out", str(out), "--preset", "dnnet_resnet8_g4", "--epochs", "1", "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["report", str(out), "--macs-fraction", "0.5"]) == 0
+    assert "report.html" in capsys.readouterr().out
+    assert main(["report", str(out), "--macs-fraction", "2"]) == 2
+    assert main(["report", str(tmp_path / "nothing")]) == 2
+    assert main(["demo", "--out", str(out), "--preset", "dnnet_resnet20_g8", "--epochs", "1", "--quiet"]) == 2
+    assert "holds a run of dnnet_resnet8_g4" in capsys.readouterr().err

@@ -1,0 +1,37 @@
+import torch
+
+from dnnet import create_model, grid_resources
+from dnnet.selection import best_within, pareto_front
+
+GRID = grid_resources(create_model("dnnet_resnet8_g4").config)  # 4 x 4 cells, MACs rising with depth and width
+
+
+def test_best_within_picks_the_most_accurate_fitting_cell():
+    accuracy = torch.zeros(4, 4, dtype=torch.float64)
+    accuracy[3, 3], accuracy[2, 1], accuracy[1, 3], accuracy[2, 0] = 0.9, 0.8, 0.7, 0.6
+    full = GRID[-1].macs
+    choice = best_within(accuracy, GRID, {"macs": full})
+    assert (choice.cell.depth, choice.cell.width, choice.accuracy) == (4, 4, 0.9)
+    budget = GRID[2 * 4 + 1].macs  # the cost of D3&W2
+    choice = best_within(accuracy, GRID, {"macs": budget})
+    assert (choice.cell.depth, choice.cell.width) == (3, 2)
+    assert best_within(accuracy, GRID, {"macs": GRID[0].macs - 1}) is None
+    # D3&W2 (348 params) and D2&W4 (362) are over 200 params: D3&W1 (143 params, 59,924 MACs) is the best left
+    both = best_within(accuracy, GRID, {"macs": 300_000, "params": 200})
+    assert (both.cell.depth, both.cell.width, both.accuracy) == (3, 1, 0.6)
+
+
+def test_ties_go_to_the_cheaper_cell():
+    choice = best_within(torch.full((4, 4), 0.5, dtype=torch.float64), GRID, {"macs": GRID[-1].macs})
+    assert choice.cell.macs == min(c.macs for c in GRID)
+
+
+def test_pareto_front_is_monotone_and_undominated():
+    accuracy = torch.rand(4, 4, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    front = pareto_front(accuracy, GRID)
+    values = [accuracy[c.depth - 1, c.width - 1].item() for c in front]
+    assert values == sorted(values) and len(set(values)) == len(values)
+    for cell in GRID:
+        acc = accuracy[cell.depth - 1, cell.width - 1].item()
+        dominated = any(f.macs <= cell.macs and accuracy[f.depth - 1, f.width - 1].item() > acc for f in front)
+        assert dominated or cell in front

@@ -7,6 +7,8 @@ import dataclasses
 import sys
 from pathlib import Path
 
+from dnnet.data import EMBEDDED_DEFAULT, NAMED
+from dnnet.data.datasets import named_source
 from dnnet.models import list_models
 from dnnet.train import Interrupted, NonFiniteLoss, TrainConfig, train
 from dnnet.train.run import run_resume_config
@@ -53,9 +55,9 @@ def run(args: argparse.Namespace) -> int:
         config = config_from_args(args)
     out = args.out or Path("runs") / config.preset
     if args.download:
-        from dnnet.data.datasets import _named_source
-
-        _named_source(config.data, Path(config.data_dir or "data"), download=True)
+        if config.data not in NAMED or config.data == EMBEDDED_DEFAULT:
+            raise ValueError(f"--download fetches cifar10, cifar100 or svhn, not {config.data!r}")
+        named_source(config.data, Path(config.data_dir or "data"), download=True)
     try:
         summary = train(config, out, resume=args.resume, device=args.device, show_progress=not args.quiet, cache_dir=args.cache_dir)
     except Interrupted as stop:

@@ -36,7 +36,7 @@ def load_data(
     if spec == EMBEDDED_DEFAULT:
         splits, name, flip = read_digits(seed), spec, False
     elif spec in NAMED:
-        source = _named_source(spec, Path(data_dir) if data_dir else Path("data"), download)
+        source = named_source(spec, Path(data_dir) if data_dir else Path("data"), download)
         splits, name, flip = _read_source(source, cache_dir), spec, spec not in NO_FLIP
     else:
         source = Path(spec)
@@ -49,7 +49,7 @@ def load_data(
     return DataSplits(name, train, val, test, flip)
 
 
-def _named_source(spec: str, data_dir: Path, download: bool) -> Path:
+def named_source(spec: str, data_dir: Path, download: bool) -> Path:
     source = data_dir / NAMED_SOURCES[spec]
     present = all((data_dir / f).is_file() for f in SVHN_FILES.values()) if spec == "svhn" else source.is_file()
     if not present:
@@ -60,7 +60,7 @@ def _named_source(spec: str, data_dir: Path, download: bool) -> Path:
             )
         from dnnet.data.download import download_named
 
-        download_named(spec, data_dir)
+        download_named(spec, data_dir)  # checks the published checksums before anything is read
     return data_dir if spec == "svhn" else source
 
 

@@ -1,0 +1,64 @@
+"""Summary of the committed training runs under docs/runs: full-network accuracy and the paper's
+Figure 5 question - the best cell under a MAC budget, chosen on validation, reported on test.
+
+    python bench/summarize_runs.py --out docs/results_summary.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from dnnet.accounting import grid_resources
+from dnnet.config import NetConfig
+from dnnet.evaluation import read_accuracy_grid
+from dnnet.selection import best_within
+from dnnet.train.metrics_log import read_metrics
+from dnnet.train.run_directory import read_run_config
+
+
+def summarize(run_dir: Path, macs_budget: float) -> dict:
+    record = read_run_config(run_dir)
+    config = NetConfig.from_dict(record["net_config"])
+    val, test = read_accuracy_grid(run_dir, "val"), read_accuracy_grid(run_dir, "test")
+    grid = grid_resources(config)
+    if not config.causal:  # a dense network's narrower widths are brute-force slices: only full width counts
+        grid = [c for c in grid if c.width == config.groups]
+    choice = best_within(val, grid, {"macs": macs_budget})
+    rows = read_metrics(run_dir)
+    summary = {
+        "run": run_dir.name,
+        "preset": record["train_config"]["preset"],
+        "epochs": record["train_config"]["epochs"],
+        "batch_size": record["train_config"]["batch_size"],
+        "device": record["provenance"].get("cuda_device") or record["provenance"]["machine"],
+        "commit": record["provenance"]["commit"],
+        "full_val": round(100 * val[-1, -1].item(), 2),
+        "full_test": round(100 * test[-1, -1].item(), 2),
+        "train_seconds": round(sum(r["seconds"] for r in rows), 1),
+        "macs_budget": macs_budget,
+    }
+    if choice is not None:
+        c = choice.cell
+        summary["best_under_budget"] = {"depth": c.depth, "width": c.width, "macs": c.macs,
+                                        "val": round(100 * choice.accuracy, 2),
+                                        "test": round(100 * test[c.depth - 1, c.width - 1].item(), 2)}
+    return summary
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=Path, default=Path("docs/runs"))
+    parser.add_argument("--macs-budget", type=float, default=24e6)
+    parser.add_argument("--out", type=Path, default=Path("docs/results_summary.json"))
+    args = parser.parse_args()
+    runs = sorted(p for p in args.runs.iterdir() if (p / "accuracy_val.json").exists())
+    result = {"command": f"python bench/summarize_runs.py --runs {args.runs} --macs-budget {args.macs_budget:g} --out {args.out}",
+              "runs": [summarize(run, args.macs_budget) for run in runs]}
+    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -150,3 +150,38 @@ def test_cli_errors_are_one_line(tmp_path, capsys, argv, message):
     assert main(argv + (["--out", str(tmp_path / "x")] if argv[0] == "train" and "--resume" not in argv else [])) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and message in err[0]
+
+
+def test_resume_refuses_other_settings(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["train", "--preset", "dnnet_resnet8_g4", "--epochs", "1", "--out", str(out), "--quiet"]) == 0
+    assert main(["train", "--resume", "--out", str(out), "--preset", "dnnet_resnet20_g8"]) == 2
+    assert "holds a run with preset='dnnet_resnet8_g4'" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_ctrl_c_saves_and_resume_finishes(tmp_path):
+    """A real SIGINT to a real `dnnet train` process: exit 130, a resumable checkpoint, then completion."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "run"
+    command = [sys.executable, "-m", "dnnet.cli.main", "train", "--preset", "dnnet_resnet8_g4", "--epochs", "30",
+               "--out", str(out)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    for line in process.stdout:  # wait until training is under way
+        if line.startswith("epoch 2/30"):
+            break
+    time.sleep(0.2)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 130, err
+    assert "interrupted: stopped at epoch" in err and "Traceback" not in err
+    position = load_checkpoint(out / "checkpoint.pt")["position"]
+    assert 1 <= position["epoch"] < 30
+    finished = subprocess.run([sys.executable, "-m", "dnnet.cli.main", "train", "--resume", "--out", str(out), "--quiet"],
+                              capture_output=True, text=True, timeout=300)
+    assert finished.returncode == 0, finished.stderr
+    assert load_checkpoint(out / "checkpoint.pt")["position"]["epoch"] == 30

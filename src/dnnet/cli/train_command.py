@@ -18,8 +18,8 @@ DEFAULTS = TrainConfig()
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("train", help="train a preset; every cell of the grid at once")
-    parser.add_argument("--preset", default=DEFAULTS.preset, help=f"one of: {', '.join(list_models())}")
-    parser.add_argument("--data", default=DEFAULTS.data,
+    parser.add_argument("--preset", default=None, help=f"default {DEFAULTS.preset}; one of: {', '.join(list_models())}")
+    parser.add_argument("--data", default=None,
                         help="cifar10, cifar100, svhn, digits (embedded), or a path to a folder or .tar/.tar.gz of class folders")
     parser.add_argument("--data-dir", default=None, help="where named data sets live (default ./data)")
     parser.add_argument("--download", action="store_true", help="fetch a named data set that is not in --data-dir")
@@ -30,7 +30,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress output")
     for field in dataclasses.fields(TrainConfig):
         if field.name in ("preset", "data", "data_dir"):
-            continue
+            continue  # defined above with their help
         flag = "--" + field.name.replace("_", "-")
         default = getattr(DEFAULTS, field.name)
         if isinstance(default, bool):
@@ -41,9 +41,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run)
 
 
-def config_from_args(args: argparse.Namespace) -> TrainConfig:
-    values = {f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig) if getattr(args, f.name, None) is not None}
-    return TrainConfig(**values)
+def explicit_settings(args: argparse.Namespace) -> dict:
+    """The TrainConfig fields given on the command line."""
+    return {f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig) if getattr(args, f.name, None) is not None}
 
 
 def run(args: argparse.Namespace) -> int:
@@ -51,8 +51,14 @@ def run(args: argparse.Namespace) -> int:
         if args.out is None:
             raise ValueError("--resume needs --out, the run directory to continue")
         config = run_resume_config(args.out)
+        stored = config.to_dict()
+        conflicting = [k for k, v in explicit_settings(args).items() if v != stored[k]]
+        if conflicting:
+            names = ", ".join(f"{k}={stored[k]!r}" for k in conflicting)
+            raise ValueError(f"{args.out} holds a run with {names}; --resume continues it with its own settings "
+                             "(drop those flags, or train into another --out)")
     else:
-        config = config_from_args(args)
+        config = TrainConfig(**explicit_settings(args))
     out = args.out or Path("runs") / config.preset
     if args.download:
         if config.data not in NAMED or config.data == EMBEDDED_DEFAULT:

@@ -10,6 +10,8 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
+from dnnet.strict_fields import from_known_fields
+
 SHORTCUTS = ("pad", "project")
 HEAD_REDUCTIONS = ("sum", "mean")
 EXIT_PLACEMENTS = ("all", "last")
@@ -64,11 +66,7 @@ class NetConfig:
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> NetConfig:
         """Inverse of `to_dict`; unknown keys are an error, not silently dropped."""
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise ValueError(f"unknown NetConfig keys {unknown}; known keys are {sorted(known)}")
-        return cls(**values)
+        return from_known_fields(cls, values)
 
     def to_dict(self) -> dict[str, Any]:
         values = dataclasses.asdict(self)

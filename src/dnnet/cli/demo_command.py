@@ -7,7 +7,6 @@ digits data set (a few minutes at most on 2 CPU cores). A finished run in --out 
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from dnnet.accounting import grid_resources
@@ -17,7 +16,7 @@ from dnnet.config import NetConfig
 from dnnet.evaluation import read_accuracy_grid
 from dnnet.reporting.html_report import write_report
 from dnnet.selection import best_within
-from dnnet.train import Interrupted, NonFiniteLoss, TrainConfig, train
+from dnnet.train import TrainConfig, train
 from dnnet.train.checkpoint import load_checkpoint
 from dnnet.train.run_directory import CHECKPOINT_FILE, read_run_config
 
@@ -42,14 +41,7 @@ def run(args: argparse.Namespace) -> int:
                             "epochs": args.epochs})
     out = args.out
     print(f"[1/4] training {config.preset} on {config.data} for {config.epochs} epochs into {out}", flush=True)
-    try:
-        _train_or_reuse(config, out, args)
-    except Interrupted as stop:
-        print(f"dnnet demo: interrupted: {stop}", file=sys.stderr)
-        return 130
-    except NonFiniteLoss as error:
-        print(f"dnnet demo: error: {error}", file=sys.stderr)
-        return 3
+    _train_or_reuse(config, out, args)
     print("[2/4] accuracy of every cell (validation split)", flush=True)
     val, test = read_accuracy_grid(out, "val"), read_accuracy_grid(out, "test")
     print_grid_summary(val, "val", out)
@@ -60,7 +52,9 @@ def run(args: argparse.Namespace) -> int:
     budget = args.macs_fraction * grid[-1].macs
     choice = best_within(val, grid, {"macs": budget})
     if choice is None:
-        print(f"  no cell fits {budget / 1e6:.3g}M MACs")
+        cheapest = min(grid, key=lambda cell: cell.macs)
+        raise ValueError(f"no cell fits the budget of {budget:,.0f} MACs; the cheapest, D{cheapest.depth}&W{cheapest.width}, "
+                         f"needs {cheapest.macs:,} (raise --macs-fraction)")
     else:
         c = choice.cell
         print(f"  best cell under {budget / 1e6:.3g}M MACs ({args.macs_fraction:.0%} of the full network's "

@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from dnnet.cli import demo_command, eval_command, profile_command, report_command, train_command
+from dnnet.train import Interrupted, NonFiniteLoss
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -23,6 +24,12 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
+    except Interrupted as stop:  # Ctrl-C: the run saved where it was
+        print(f"dnnet {args.command}: interrupted: {stop}", file=sys.stderr)
+        return 130
+    except NonFiniteLoss as error:
+        print(f"dnnet {args.command}: error: {error}", file=sys.stderr)
+        return 3
     except (ValueError, FileNotFoundError) as error:  # user errors: one line, no traceback
         print(f"dnnet {args.command}: error: {error}", file=sys.stderr)
         return 2

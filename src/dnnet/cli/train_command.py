@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import sys
 from pathlib import Path
 
 from dnnet.data import EMBEDDED_DEFAULT, NAMED
 from dnnet.data.datasets import named_source
 from dnnet.models import list_models
-from dnnet.train import Interrupted, NonFiniteLoss, TrainConfig, train
+from dnnet.train import TrainConfig, train
 from dnnet.train.run import run_resume_config
 
 DEFAULTS = TrainConfig()
@@ -64,14 +63,7 @@ def run(args: argparse.Namespace) -> int:
         if config.data not in NAMED or config.data == EMBEDDED_DEFAULT:
             raise ValueError(f"--download fetches cifar10, cifar100 or svhn, not {config.data!r}")
         named_source(config.data, Path(config.data_dir or "data"), download=True)
-    try:
-        summary = train(config, out, resume=args.resume, device=args.device, show_progress=not args.quiet, cache_dir=args.cache_dir)
-    except Interrupted as stop:
-        print(f"dnnet train: interrupted: {stop}", file=sys.stderr)
-        return 130
-    except NonFiniteLoss as error:
-        print(f"dnnet train: error: {error}; the last good checkpoint is kept in {out}", file=sys.stderr)
-        return 3
+    summary = train(config, out, resume=args.resume, device=args.device, show_progress=not args.quiet, cache_dir=args.cache_dir)
     if summary:
         val, test = summary["val"], summary["test"]
         print(f"done: {out}; full network val {100 * val[-1, -1]:.2f}%, test {100 * test[-1, -1]:.2f}%; "

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from dnnet.atomic_file import atomic_write
 from dnnet.data.image_dataset import ImageDataset
 
 CACHE_VERSION = 1  # bump when a reader changes what it produces
@@ -55,18 +55,9 @@ def _read(path: Path) -> dict[str, ImageDataset]:
 
 def _write_atomically(path: Path, splits: dict[str, ImageDataset]) -> None:
     """Temporary file, flush, rename: a crash leaves either no entry or a whole one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     arrays = {"classes": np.array(next(iter(splits.values())).classes), "splits": np.array(list(splits))}
     for name, dataset in splits.items():
         arrays[f"{name}_images"] = dataset.images.numpy()
         arrays[f"{name}_labels"] = dataset.labels.numpy()
-    handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            np.savez(stream, **arrays)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    with atomic_write(path) as stream:
+        np.savez(stream, **arrays)

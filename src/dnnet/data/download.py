@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
-import tempfile
 import urllib.request
 from pathlib import Path
+
+from dnnet.atomic_file import atomic_write
 
 # (official URL, published MD5)
 SOURCES: dict[str, list[tuple[str, str]]] = {
@@ -44,25 +44,18 @@ def download_named(name: str, data_dir: Path, mirror: str | None = None) -> list
 
 def fetch(url: str, target: Path, md5: str, timeout: float = 60.0) -> Path:
     """Streams `url` into `target` through a temporary file; raises ValueError on a bad checksum or a short read."""
-    target.parent.mkdir(parents=True, exist_ok=True)
     print(f"downloading {url} -> {target}", flush=True)
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=target.name, suffix=".part")
-    try:
-        with os.fdopen(handle, "wb") as stream, urllib.request.urlopen(url, timeout=timeout) as response:
-            expected = response.headers.get("Content-Length")
-            shutil.copyfileobj(response, stream, length=1 << 20)
-            stream.flush()
-            os.fsync(stream.fileno())
-        size = Path(temporary).stat().st_size
+    with atomic_write(target, suffix=".part") as stream, urllib.request.urlopen(url, timeout=timeout) as response:
+        expected = response.headers.get("Content-Length")
+        digest, size = hashlib.md5(), 0
+        for chunk in iter(lambda: response.read(1 << 20), b""):
+            stream.write(chunk)
+            digest.update(chunk)
+            size += len(chunk)
         if expected is not None and size != int(expected):
             raise ValueError(f"{url}: download cut short ({size} of {expected} bytes)")
-        actual = file_md5(Path(temporary))
-        if actual != md5:
-            raise ValueError(f"{url}: checksum mismatch (md5 {actual}, expected {md5}); the file was not kept")
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+        if digest.hexdigest() != md5:
+            raise ValueError(f"{url}: checksum mismatch (md5 {digest.hexdigest()}, expected {md5}); the file was not kept")
     return target
 
 

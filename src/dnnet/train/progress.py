@@ -6,13 +6,16 @@ import sys
 import time
 
 
+LINE_EVERY_S = 10.0  # without a terminal, a line at most this often within an epoch (the epoch's summary follows)
+
+
 class EpochProgress:
     def __init__(self, epoch: int, epochs: int, steps: int, enabled: bool = True) -> None:
         self.epoch, self.epochs, self.steps = epoch, epochs, steps
         self.enabled = enabled
         self.start = time.perf_counter()
         self.bar = None
-        self.next_line = 0.25
+        self.last_line = self.start
         if enabled and sys.stderr.isatty():
             from tqdm import tqdm
 
@@ -28,9 +31,9 @@ class EpochProgress:
         if self.bar is not None:
             self.bar.set_postfix_str(fields, refresh=False)
             self.bar.update(1)
-        elif step / self.steps >= self.next_line or step == self.steps:
+        elif time.perf_counter() - self.last_line >= LINE_EVERY_S and step < self.steps:
             print(f"epoch {self.epoch}/{self.epochs} step {step}/{self.steps}: {fields}", flush=True)
-            self.next_line += 0.25
+            self.last_line = time.perf_counter()
 
     def close(self) -> None:
         if self.bar is not None:

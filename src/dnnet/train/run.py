@@ -106,11 +106,14 @@ def train(config: TrainConfig, run_dir: Path, resume: bool = False, device: str 
         with StopRequest() as stop:
             while position.epoch < config.epochs:
                 started = time.perf_counter()
-                finished = train_epoch(
-                    logits_module, loss_fn, optimizer, data, images, labels, stats, config, position,
-                    shard=(world.rank, world.size), should_stop=lambda: any_rank(stop.requested, world, torch_device),
-                    show_progress=show_progress and world.is_main,
-                )
+                try:
+                    finished = train_epoch(
+                        logits_module, loss_fn, optimizer, data, images, labels, stats, config, position,
+                        shard=(world.rank, world.size), should_stop=lambda: any_rank(stop.requested, world, torch_device),
+                        show_progress=show_progress and world.is_main,
+                    )
+                except NonFiniteLoss as error:
+                    raise NonFiniteLoss(f"{error}; the last good checkpoint is kept in {run_dir}") from None
                 if not finished:
                     save(position)
                     raise Interrupted(f"stopped at epoch {position.epoch + 1}, step {position.step}; "

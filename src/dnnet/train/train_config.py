@@ -6,6 +6,8 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
+from dnnet.strict_fields import from_known_fields
+
 SCHEDULES = ("step", "cosine")
 LOSS_SCALES = ("eq2", "depths")
 
@@ -55,11 +57,7 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> TrainConfig:
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise ValueError(f"unknown TrainConfig keys {unknown}")
-        return cls(**values)
+        return from_known_fields(cls, values)
 
 
 def learning_rate(config: TrainConfig, progress: float) -> float:

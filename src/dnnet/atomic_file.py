@@ -1,0 +1,29 @@
+"""Write a file so that a crash at any moment leaves either the old file or the whole new one."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import BinaryIO
+
+
+@contextmanager
+def atomic_write(path: Path, suffix: str = ".tmp") -> Iterator[BinaryIO]:
+    """Yields a binary stream on a temporary file beside `path`; flush, fsync and rename on success.
+
+    On any exception (KeyboardInterrupt included) the temporary file is removed and `path` is untouched.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=suffix)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            yield stream
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,16 @@
+"""Building a config dataclass from a dict, where an unknown key is an error, not ignored."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+def from_known_fields(cls: type[T], values: dict[str, Any]) -> T:
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise ValueError(f"unknown {cls.__name__} keys {unknown}; known keys are {sorted(known)}")
+    return cls(**values)

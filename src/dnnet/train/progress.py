@@ -5,7 +5,6 @@ from __future__ import annotations
 import sys
 import time
 
-
 LINE_EVERY_S = 10.0  # without a terminal, a line at most this often within an epoch (the epoch's summary follows)
 
 

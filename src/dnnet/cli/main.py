@@ -5,7 +5,16 @@ from __future__ import annotations
 import argparse
 import sys
 
-from dnnet.cli import demo_command, eval_command, profile_command, report_command, train_command
+from dnnet.cli import (
+    demo_command,
+    eval_command,
+    export_command,
+    latency_command,
+    profile_command,
+    report_command,
+    select_command,
+    train_command,
+)
 from dnnet.train import Interrupted, NonFiniteLoss
 
 
@@ -17,6 +26,9 @@ def build_parser() -> argparse.ArgumentParser:
     eval_command.add_parser(subparsers)
     profile_command.add_parser(subparsers)
     report_command.add_parser(subparsers)
+    select_command.add_parser(subparsers)
+    latency_command.add_parser(subparsers)
+    export_command.add_parser(subparsers)
     return parser
 
 

@@ -1,0 +1,31 @@
+"""`dnnet export`: one cell of a trained run as a standalone ONNX, torch.export or safetensors file."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from dnnet.deploy import FORMATS, export_subnet
+from dnnet.slicing import slice_subnet
+from dnnet.train.run_directory import load_trained_model
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("export", help="one cell of a run as a standalone file")
+    parser.add_argument("run_dir", type=Path, metavar="RUN")
+    parser.add_argument("--depth", type=int, required=True)
+    parser.add_argument("--width", type=int, required=True)
+    parser.add_argument("--format", choices=FORMATS, required=True)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    model, record = load_trained_model(args.run_dir)
+    model.config.check_cell(args.depth, args.width)
+    subnet = slice_subnet(model, args.depth, args.width)
+    facts = export_subnet(subnet, args.out, args.format, tuple(record["data"]["image_shape"]))
+    print(f"wrote {facts['path']} (D{args.depth}&W{args.width}); load it with {facts['load_with']}")
+    if "max_abs_diff_vs_torch" in facts:
+        print(f"onnxruntime vs torch on 8 random inputs: largest difference {facts['max_abs_diff_vs_torch']:.3g}")
+    return 0

@@ -1,0 +1,32 @@
+"""`dnnet latency`: time every extracted cell of a run on this machine and store the table in the run."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from dnnet.deploy.latency import RUNTIMES, measure_latency, write_latency
+from dnnet.train.run_directory import load_trained_model
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("latency", help="measured latency of every cell on this machine")
+    parser.add_argument("run_dir", type=Path, metavar="RUN")
+    parser.add_argument("--runtime", choices=RUNTIMES, default="eager")
+    parser.add_argument("--batch", type=int, default=1)
+    parser.add_argument("--threads", type=int, default=1, help="torch threads while timing (fixed, for repeatable numbers)")
+    parser.add_argument("--repeats", type=int, default=7)
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.batch < 1 or args.threads < 1 or args.repeats < 1:
+        raise ValueError("--batch, --threads and --repeats must be at least 1")
+    model, record = load_trained_model(args.run_dir)
+    image_shape = tuple(record["data"]["image_shape"])
+    table = measure_latency(model, image_shape, args.batch, args.repeats, threads=args.threads, runtime=args.runtime)
+    settings = {"batch": args.batch, "threads": args.threads, "repeats": args.repeats, "image_shape": list(image_shape)}
+    path = write_latency(args.run_dir, args.runtime, table, settings)
+    print(f"latency of {table.numel()} cells ({args.runtime}, batch {args.batch}, {args.threads} thread(s)): "
+          f"fastest cell {table.min():.3f} ms, full network {table[-1, -1]:.3f} ms; wrote {path}")
+    return 0

@@ -1,0 +1,77 @@
+"""`dnnet select`: the most accurate cell (on validation) within several budgets at once."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+from pathlib import Path
+
+from dnnet.accounting import grid_resources
+from dnnet.config import NetConfig
+from dnnet.deploy import RESOURCES, Budget, choose, pareto_cells, parse_size
+from dnnet.deploy.latency import RUNTIMES, read_latency
+from dnnet.evaluation import read_accuracy_grid
+from dnnet.train.run_directory import read_run_config
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("select", help="best cell of a run within budgets of MACs, parameters, memory, latency")
+    parser.add_argument("run_dir", type=Path, metavar="RUN")
+    parser.add_argument("--macs", type=float, default=None, help="most multiply-accumulates per image, e.g. 24e6")
+    parser.add_argument("--params", type=float, default=None, help="most parameters, e.g. 150e3")
+    parser.add_argument("--memory", type=parse_size, default=None, help="most peak activation memory, e.g. 64KiB")
+    parser.add_argument("--feature-map", type=float, default=None, help="most values in the largest feature map")
+    parser.add_argument("--latency-ms", type=float, default=None, help="most measured milliseconds (needs `dnnet latency`)")
+    parser.add_argument("--runtime", choices=RUNTIMES, default="eager", help="whose latency table --latency-ms reads")
+    parser.add_argument("--pareto", action="store_true",
+                        help="print the Pareto front of accuracy against the budgeted resources (MACs if none), within the budgets")
+    parser.add_argument("--json", action="store_true", help="print the answer as JSON")
+    parser.set_defaults(run=run)
+
+
+def budget_from_args(args: argparse.Namespace) -> Budget:
+    given = {"macs": args.macs, "params": args.params, "memory": args.memory, "feature_map": args.feature_map}
+    return Budget({RESOURCES[name][0]: limit for name, limit in given.items() if limit is not None})
+
+
+def run(args: argparse.Namespace) -> int:
+    record = read_run_config(args.run_dir)
+    grid = grid_resources(NetConfig.from_dict(record["net_config"]))
+    accuracy = read_accuracy_grid(args.run_dir, "val")  # never the test split: it is for reporting only
+    budget = budget_from_args(args)
+    latency = None
+    if args.latency_ms is not None:
+        latency = read_latency(args.run_dir, args.runtime)
+        grid = [c for c in grid if latency[c.depth - 1, c.width - 1] <= args.latency_ms] or _no_cell_in_time(args, latency)
+    if args.pareto:
+        fields = list(budget.limits) or ["macs"]
+        feasible = [c for c in grid if all(getattr(c, f) <= limit for f, limit in budget.limits.items())]
+        front = pareto_cells(accuracy, feasible, fields)
+        rows = [_cell_record(c, accuracy, latency) for c in front]
+        print(json.dumps(rows, indent=2) if args.json else "\n".join(_line(r) for r in rows))
+        return 0
+    choice = choose(accuracy, grid, budget)
+    answer = _cell_record(choice.cell, accuracy, latency)
+    print(json.dumps(answer, indent=2) if args.json else _line(answer))
+    return 0
+
+
+def _no_cell_in_time(args: argparse.Namespace, latency) -> list:
+    fastest = latency.min().item()
+    raise ValueError(f"no cell fits: latency_ms <= {args.latency_ms} rules out every cell (the fastest takes {fastest:.3f} ms "
+                     f"on the machine that measured it)")
+
+
+def _cell_record(cell, accuracy, latency) -> dict:
+    record = {"depth": cell.depth, "width": cell.width, "val_accuracy": round(accuracy[cell.depth - 1, cell.width - 1].item(), 6),
+              **{k: v for k, v in dataclasses.asdict(cell).items() if k not in ("depth", "width")}}
+    if latency is not None:
+        record["latency_ms"] = round(latency[cell.depth - 1, cell.width - 1].item(), 4)
+    return record
+
+
+def _line(r: dict) -> str:
+    text = (f"D{r['depth']}&W{r['width']}: val accuracy {100 * r['val_accuracy']:.2f}%, {r['macs']:,} MACs, "
+            f"{r['params']:,} params, peak memory {r['peak_act_bytes']:,} B, largest feature map {r['largest_feature_map']:,}")
+    return text + (f", {r['latency_ms']:.3f} ms" if "latency_ms" in r else "")

@@ -1,0 +1,95 @@
+"""Measured latency of every cell: each extracted sub-network timed on this machine."""
+
+from __future__ import annotations
+
+import json
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+from dnnet.deploy.export import write_onnx
+from dnnet.models import DNNet
+from dnnet.provenance import provenance
+from dnnet.slicing import fold_batchnorm, slice_subnet
+
+RUNTIMES = ("eager", "onnxruntime")
+
+
+def measure_latency(model: DNNet, image_shape: tuple[int, int, int], batch: int = 1, repeats: int = 7,
+                    warmup: int = 2, threads: int = 1, runtime: str = "eager") -> torch.Tensor:
+    """Median milliseconds per forward pass of every cell, (depths, widths).
+
+    Cells are timed in interleaved rounds (every cell once per round), so a slow moment of the
+    machine spreads over all cells instead of landing on a few. Batch norm is folded, as deployed.
+    """
+    if runtime not in RUNTIMES:
+        raise ValueError(f"runtime must be one of {RUNTIMES}, got {runtime!r}")
+    config = model.config
+    cells = [(d, w) for d in range(1, config.num_exits + 1) for w in range(1, config.groups + 1)]
+    x = torch.randn(batch, *image_shape)
+    previous_threads = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        with tempfile.TemporaryDirectory() as scratch, torch.no_grad():
+            build = _eager_runner if runtime == "eager" else _onnxruntime_runner
+            runners = {cell: build(slice_subnet(model.eval(), *cell), x, threads, Path(scratch)) for cell in cells}
+            samples = _interleaved_times(runners, warmup, repeats)
+    finally:
+        torch.set_num_threads(previous_threads)
+    table = torch.zeros(config.num_exits, config.groups, dtype=torch.float64)
+    for (d, w), times in samples.items():
+        table[d - 1, w - 1] = statistics.median(times)
+    return table
+
+
+def _interleaved_times(runners: dict, warmup: int, repeats: int) -> dict[tuple[int, int], list[float]]:
+    for _ in range(warmup):
+        for run in runners.values():
+            run()
+    samples: dict[tuple[int, int], list[float]] = {cell: [] for cell in runners}
+    for _ in range(repeats):
+        for cell, run in runners.items():
+            start = time.perf_counter()
+            run()
+            samples[cell].append(1e3 * (time.perf_counter() - start))
+    return samples
+
+
+def _eager_runner(subnet, x: torch.Tensor, threads: int, scratch: Path):
+    folded = fold_batchnorm(subnet)
+    return lambda: folded(x)
+
+
+def _onnxruntime_runner(subnet, x: torch.Tensor, threads: int, scratch: Path):
+    try:
+        import onnxruntime
+    except ImportError as error:  # optional extra
+        raise ValueError("the onnxruntime runtime needs onnxruntime: pip install 'dnnet[export]'") from error
+    path = scratch / f"D{subnet.depth}_W{subnet.width}.onnx"
+    write_onnx(subnet, path, x, dynamo=False)
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads, options.inter_op_num_threads = threads, 1
+    session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    feed = {session.get_inputs()[0].name: x.numpy()}
+    return lambda: session.run(None, feed)
+
+
+def latency_path(run_dir: Path, runtime: str) -> Path:
+    return Path(run_dir) / f"latency_{runtime}.json"
+
+
+def write_latency(run_dir: Path, runtime: str, table: torch.Tensor, settings: dict) -> Path:
+    record = {"runtime": runtime, "milliseconds": table.tolist(), **settings, "provenance": provenance()}
+    path = latency_path(run_dir, runtime)
+    path.write_text(json.dumps(record, indent=2) + "\n")
+    return path
+
+
+def read_latency(run_dir: Path, runtime: str) -> torch.Tensor:
+    path = latency_path(run_dir, runtime)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} not found: run `dnnet latency {run_dir} --runtime {runtime}` on the target machine first")
+    return torch.tensor(json.loads(path.read_text())["milliseconds"], dtype=torch.float64)

@@ -1,0 +1,164 @@
+import json
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from dnnet import grid_resources
+from dnnet.cli.main import main
+from dnnet.config import NetConfig
+from dnnet.deploy import Budget, BudgetError, choose, pareto_cells, parse_size
+from dnnet.evaluation import read_accuracy_grid
+from dnnet.slicing import slice_subnet
+from dnnet.train.run_directory import load_trained_model, read_run_config
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("deploy") / "demo"
+    assert main(["demo", "--out", str(out), "--preset", "dnnet_resnet8_g4", "--epochs", "1", "--quiet"]) == 0
+    return out
+
+
+def _grid_and_val(run_dir):
+    config = NetConfig.from_dict(read_run_config(run_dir)["net_config"])
+    return grid_resources(config), read_accuracy_grid(run_dir, "val")
+
+
+@pytest.mark.parametrize("text, expected", [("64KiB", 65536), ("1.5MB", 1.5e6), ("2048", 2048), ("1 GiB", 1024**3)])
+def test_parse_size(text, expected):
+    assert parse_size(text) == expected
+
+
+@pytest.mark.parametrize("text", ["64 KiBs", "lots", ""])
+def test_parse_size_refuses_nonsense(text):
+    with pytest.raises(ValueError, match="memory size"):
+        parse_size(text)
+
+
+def test_budget_must_be_positive():
+    with pytest.raises(ValueError, match="positive"):
+        Budget({"macs": 0})
+
+
+def test_select_json_is_the_brute_force_best_on_validation(run_dir, capsys):
+    grid, val = _grid_and_val(run_dir)
+    macs_limit, memory_limit = grid[-1].macs // 2, 20_000
+    fits = [c for c in grid if c.macs <= macs_limit and c.peak_act_bytes <= memory_limit]
+    best = max(fits, key=lambda c: (val[c.depth - 1, c.width - 1].item(), -c.macs))
+    assert main(["select", str(run_dir), "--macs", str(macs_limit), "--memory", f"{memory_limit}B", "--json"]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert (answer["depth"], answer["width"], answer["macs"]) == (best.depth, best.width, best.macs)
+    assert answer["val_accuracy"] == round(val[best.depth - 1, best.width - 1].item(), 6)
+    assert answer["peak_act_bytes"] <= memory_limit
+
+
+def test_select_explains_which_budget_rules_out_every_cell(run_dir, capsys):
+    grid, _ = _grid_and_val(run_dir)
+    least_params = min(c.params for c in grid)
+    assert main(["select", str(run_dir), "--params", str(least_params - 1), "--macs", "1e9"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert f"params <= {least_params - 1:,} rules out every cell (the least any cell needs is {least_params:,})" in err
+    assert "the cheapest cell, D1&W1" in err
+
+
+def test_budgets_that_fail_only_together(run_dir):
+    grid, val = _grid_and_val(run_dir)
+    deep_narrow = next(c for c in grid if (c.depth, c.width) == (4, 1))
+    shallow_wide = next(c for c in grid if (c.depth, c.width) == (1, 4))
+    # each limit alone admits one of these cells; together none: D1&W1 is the only cell under both, and it is excluded
+    limits = {"macs": min(deep_narrow.macs, shallow_wide.macs) - 1, "params": grid[0].params - 1}
+    with pytest.raises(BudgetError, match="rules out every cell"):
+        choose(val, grid, Budget(limits))
+    limits = {"largest_feature_map": grid[0].largest_feature_map, "params": shallow_wide.params - 1}
+    fits = [c for c in grid if all(getattr(c, f) <= v for f, v in limits.items())]
+    assert fits and choose(val, grid, Budget(limits)).cell in fits
+
+
+def test_pareto_over_two_resources_is_undominated(run_dir, capsys):
+    grid, val = _grid_and_val(run_dir)
+    front = pareto_cells(val, grid, ["macs", "peak_act_bytes"])
+    acc = {(c.depth, c.width): val[c.depth - 1, c.width - 1].item() for c in grid}
+    for cell in grid:
+        beaten = any(acc[f.depth, f.width] >= acc[cell.depth, cell.width] and f.macs <= cell.macs
+                     and f.peak_act_bytes <= cell.peak_act_bytes and f != cell
+                     and (acc[f.depth, f.width] > acc[cell.depth, cell.width] or f.macs < cell.macs
+                          or f.peak_act_bytes < cell.peak_act_bytes) for f in grid)
+        assert beaten != (cell in front)
+    assert main(["select", str(run_dir), "--macs", "1e9", "--memory", "1MiB", "--pareto", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [(r["depth"], r["width"]) for r in rows] == [(c.depth, c.width) for c in front]
+
+
+@pytest.mark.parametrize("runtime", ["eager", "onnxruntime"])
+def test_latency_table_is_stored_and_used_by_select(run_dir, capsys, runtime):
+    assert main(["latency", str(run_dir), "--repeats", "2", "--runtime", runtime]) == 0
+    record = json.loads((run_dir / f"latency_{runtime}.json").read_text())
+    assert record["runtime"] == runtime and record["batch"] == 1 and record["threads"] == 1
+    assert "machine" in record["provenance"]
+    table = torch.tensor(record["milliseconds"])
+    assert table.shape == (4, 4) and bool((table > 0).all())
+    capsys.readouterr()
+    limit = table.median().item()
+    assert main(["select", str(run_dir), "--latency-ms", str(limit), "--runtime", runtime, "--json"]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert answer["latency_ms"] <= limit + 1e-4
+    assert main(["select", str(run_dir), "--latency-ms", str(table.min().item() / 2), "--runtime", runtime]) == 2
+    assert "latency_ms" in capsys.readouterr().err
+
+
+def test_latency_budget_without_a_table_says_how_to_make_one(tmp_path, run_dir, capsys):
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    for name in ("config.json", "accuracy_val.json"):
+        (copy / name).write_bytes((run_dir / name).read_bytes())
+    assert main(["select", str(copy), "--latency-ms", "5", "--runtime", "onnxruntime"]) == 2
+    assert "dnnet latency" in capsys.readouterr().err
+
+
+def test_export_onnx_matches_torch(run_dir, tmp_path, capsys):
+    out = tmp_path / "cell.onnx"
+    assert main(["export", str(run_dir), "--depth", "3", "--width", "2", "--format", "onnx", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    difference = float(printed.split("largest difference ")[1].split()[0])
+    assert difference < 1e-4
+
+
+def test_export_pt2_loads_without_dnnet(run_dir, tmp_path):
+    out = tmp_path / "cell.pt2"
+    assert main(["export", str(run_dir), "--depth", "2", "--width", "3", "--format", "pt2", "--out", str(out)]) == 0
+    model, record = load_trained_model(run_dir)
+    x = torch.randn(3, *record["data"]["image_shape"], generator=torch.Generator().manual_seed(1))
+    torch.save(x, tmp_path / "x.pt")
+    with torch.no_grad():
+        expected = model.eval().forward_all(x)[:, 1, 2]
+    # a fresh interpreter that cannot import dnnet loads the program and runs it
+    script = ("import sys; sys.modules['dnnet'] = None\n"
+              "import torch\n"
+              f"program = torch.export.load({str(out)!r}).module()\n"
+              f"x = torch.load({str(tmp_path / 'x.pt')!r})\n"
+              f"torch.save(program(x), {str(tmp_path / 'y.pt')!r})\n")
+    subprocess.run([sys.executable, "-c", script], check=True, cwd=tmp_path)
+    assert torch.allclose(torch.load(tmp_path / "y.pt"), expected, atol=1e-5)
+
+
+def test_export_safetensors_holds_the_slice_and_its_architecture(run_dir, tmp_path):
+    from safetensors import safe_open
+
+    out = tmp_path / "cell.safetensors"
+    assert main(["export", str(run_dir), "--depth", "4", "--width", "1", "--format", "safetensors", "--out", str(out)]) == 0
+    model, _ = load_trained_model(run_dir)
+    subnet = slice_subnet(model, 4, 1)
+    with safe_open(str(out), "pt") as f:
+        arch = json.loads(f.metadata()["dnnet_arch"])
+        assert (arch["depth"], arch["width"]) == (4, 1)
+        assert set(f.keys()) == set(subnet.state_dict())
+        for name, value in subnet.state_dict().items():
+            assert torch.equal(f.get_tensor(name), value)
+
+
+def test_export_refuses_a_cell_outside_the_grid(run_dir, tmp_path, capsys):
+    assert main(["export", str(run_dir), "--depth", "5", "--width", "1", "--format", "pt2", "--out", str(tmp_path / "x")]) == 2
+    assert "depth" in capsys.readouterr().err

@@ -8,9 +8,10 @@ from pathlib import Path
 import torch
 
 from dnnet.data import load_data
-from dnnet.evaluation import grid_accuracy, write_accuracy_grid
+from dnnet.evaluation import write_accuracy_grid
 from dnnet.provenance import provenance
 from dnnet.train.run_directory import load_trained_model, train_config_of
+from dnnet.train.split_accuracy import split_accuracy
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -29,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
     device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
     data = load_data(config.data, args.data_dir or config.data_dir, args.cache_dir, config.val_count, config.seed)
     stats = (record["data"]["mean"], record["data"]["std"])
-    accuracy = grid_accuracy(model.to(device), data.split(args.split), *stats, batch_size=config.eval_batch_size, device=device)
+    accuracy = split_accuracy(model.to(device), config, data, stats, args.split, device)
     write_accuracy_grid(accuracy, args.run_dir, args.split, {"preset": config.preset, "train_config": config.to_dict(),
                                                               "provenance": provenance()})
     print_grid_summary(accuracy, args.split, args.run_dir)

@@ -8,6 +8,7 @@ import sys
 from dnnet.cli import (
     demo_command,
     eval_command,
+    experiment_command,
     export_command,
     latency_command,
     profile_command,
@@ -29,6 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     select_command.add_parser(subparsers)
     latency_command.add_parser(subparsers)
     export_command.add_parser(subparsers)
+    experiment_command.add_parser(subparsers)
     return parser
 
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from dnnet.reporting.experiments_page import is_experiment_root, write_experiments_report
 from dnnet.reporting.html_report import write_report
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("report", help="report.html of a trained run: heatmaps, Pareto front, curves")
-    parser.add_argument("run_dir", type=Path, metavar="RUN")
+    parser = subparsers.add_parser("report", help="report.html of a trained run (heatmaps, Pareto front, curves) or of an experiment root")
+    parser.add_argument("run_dir", type=Path, metavar="RUN", help="a run directory, or the --out of `dnnet experiment`")
     parser.add_argument("--macs-fraction", type=float, default=0.25,
                         help="example budget as a fraction of the full network's MACs (default 0.25)")
     parser.set_defaults(run=run)
@@ -19,6 +20,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     if not 0 < args.macs_fraction <= 1:
         raise ValueError(f"--macs-fraction must be in (0, 1], got {args.macs_fraction}")
-    path = write_report(args.run_dir, args.macs_fraction)
+    if is_experiment_root(args.run_dir):
+        path = write_experiments_report(args.run_dir)
+    else:
+        path = write_report(args.run_dir, args.macs_fraction)
     print(f"wrote {path}")
     return 0

@@ -35,7 +35,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         if isinstance(default, bool):
             parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=None, help=f"default {default}")
         else:
-            kind = int if field.name == "val_count" else type(default)
+            kind = int if field.name in ("val_count", "groups") else type(default)
             parser.add_argument(flag, type=kind, default=None, help=f"default {default}")
     parser.set_defaults(run=run)
 

@@ -10,18 +10,23 @@ from dnnet.models.dnnet import DNNet
 
 @torch.no_grad()
 def grid_correct(model: DNNet, dataset: ImageDataset, mean: list[float], std: list[float], batch_size: int = 500,
-                 device: torch.device | None = None, channels_last: bool = False) -> torch.Tensor:
-    """Number of correctly classified images per cell, (depths, widths) int64, via `forward_all`."""
+                 device: torch.device | None = None, channels_last: bool = False, width: int | None = None) -> torch.Tensor:
+    """Number of correctly classified images per cell, (depths, widths) int64, via `forward_all`.
+
+    With `width`, only that width's exits, (depths, 1), from one pass of that width.
+    """
     device = device or next(model.parameters()).device
     was_training = model.training
     model.eval()
-    correct = torch.zeros(model.config.num_exits, model.config.groups, dtype=torch.long, device=device)
+    columns = model.config.groups if width is None else 1
+    correct = torch.zeros(model.config.num_exits, columns, dtype=torch.long, device=device)
     for start in range(0, len(dataset), batch_size):
         images = normalize(dataset.images[start : start + batch_size].to(device), mean, std)
         if channels_last:
             images = images.contiguous(memory_format=torch.channels_last)
         labels = dataset.labels[start : start + batch_size].to(device)
-        predictions = model.forward_all(images).argmax(-1)  # (N, depths, widths)
+        logits = model.forward_all(images) if width is None else model.forward_exits(images, width)[:, :, None]
+        predictions = logits.argmax(-1)  # (N, depths, widths)
         correct += (predictions == labels[:, None, None]).sum(0)
     model.train(was_training)
     return correct.cpu()

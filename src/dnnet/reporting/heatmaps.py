@@ -25,6 +25,18 @@ def plot_grid_heatmap(
     """
     depths, widths = values.shape
     fig, ax = plt.subplots(figsize=(max(4.0, 0.38 * widths + 2.2), max(3.2, 0.34 * depths + 1.4)))
+    draw_grid_heatmap(fig, ax, values, title, colorbar_label, budget, annotate_format)
+    fig.tight_layout()
+    path = Path(path)
+    fig.savefig(path, dpi=130)
+    plt.close(fig)
+    return path
+
+
+def draw_grid_heatmap(fig: plt.Figure, ax: plt.Axes, values: np.ndarray, title: str, colorbar_label: str,
+                      budget: float | None = None, annotate_format: str | None = None) -> None:
+    """The heatmap of `plot_grid_heatmap` on given axes, for figures of several panels."""
+    depths, widths = values.shape
     image = ax.imshow(values, cmap="viridis", aspect="auto")
     fig.colorbar(image, ax=ax, label=colorbar_label)
     ax.set_xticks(range(widths), [f"W{w}" for w in range(1, widths + 1)], rotation=90, fontsize=7)
@@ -42,11 +54,6 @@ def plot_grid_heatmap(
     if budget is not None:
         _outline_feasible(ax, values <= budget)
         ax.set_title(f"{title}\nred line: budget of {budget:,.4g} {colorbar_label}", fontsize=10)
-    fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=130)
-    plt.close(fig)
-    return path
 
 
 def _outline_feasible(ax: plt.Axes, feasible: np.ndarray) -> None:

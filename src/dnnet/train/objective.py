@@ -5,15 +5,19 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from dnnet.config import NetConfig
 from dnnet.loss import JointLoss, cell_weights
 from dnnet.models.dnnet import DNNet
-
-# the loss each kind of preset trains with under weighting="auto"
-AUTO_WEIGHTING = {"resnet32": "final", "resnet32_anytime": "depth_only"}
+from dnnet.train.sandwich import SandwichLogits, sandwich_loss
 
 
-def resolve_weighting(preset: str, weighting: str) -> str:
-    return AUTO_WEIGHTING.get(preset, "uniform") if weighting == "auto" else weighting
+def resolve_weighting(config: NetConfig, weighting: str) -> str:
+    """weighting="auto": every cell of a DNNet, the last exit of a plain network, every exit of a depth-only one."""
+    if weighting != "auto":
+        return weighting
+    if config.causal:
+        return "uniform"
+    return "final" if config.exits == "last" else "depth_only"
 
 
 class TrainedCellLogits(nn.Module):
@@ -37,10 +41,13 @@ class TrainedCellLogits(nn.Module):
 
 
 def build_objective(
-    model: DNNet, preset: str, weighting: str, distill_weight: float, temperature: float, loss_scale: str = "eq2"
-) -> tuple[TrainedCellLogits, JointLoss]:
+    model: DNNet, weighting: str, distill_weight: float, temperature: float, loss_scale: str = "eq2",
+    objective: str = "joint", seed: int = 0,
+) -> tuple[nn.Module, JointLoss]:
     """The logits module to run and the joint loss over its output."""
-    weights = cell_weights(model.config, resolve_weighting(preset, weighting))
+    if objective == "sandwich":
+        return SandwichLogits(model, seed), sandwich_loss(model)
+    weights = cell_weights(model.config, resolve_weighting(model.config, weighting))
     scale = float((weights.sum(1) > 0).sum()) if loss_scale == "depths" else 1.0  # Eq. 2 summed over the trained exits
     full_width_only = bool(weights[:, :-1].sum() == 0)
     loss = JointLoss(weights[:, -1:] if full_width_only else weights, distill_weight, temperature, scale)

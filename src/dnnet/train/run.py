@@ -21,6 +21,7 @@ from dnnet.train.epoch_loop import EpochPosition, NonFiniteLoss, train_epoch
 from dnnet.train.metrics_log import append_metrics, truncate_metrics
 from dnnet.train.objective import build_objective, resolve_weighting
 from dnnet.train.run_directory import CHECKPOINT_FILE, CONFIG_FILE
+from dnnet.train.split_accuracy import split_accuracy
 from dnnet.train.train_config import TrainConfig, learning_rate
 
 
@@ -67,14 +68,17 @@ def train(config: TrainConfig, run_dir: Path, resume: bool = False, device: str 
         stats = channel_stats(data.train.images)
         torch.manual_seed(config.seed)
         channels, size, _ = data.image_shape
-        model = create_model(config.preset, num_classes=len(data.classes), in_channels=channels, image_size=size)
+        width = {} if config.groups is None else {"groups": config.groups}
+        model = create_model(config.preset, num_classes=len(data.classes), in_channels=channels, image_size=size, **width)
         model = model.to(torch_device)
         if config.channels_last:
             model = model.to(memory_format=torch.channels_last)
         logits_module, loss_fn = build_objective(
-            model, config.preset, config.weighting, config.distill_weight, config.distill_temperature, config.loss_scale
+            model, config.weighting, config.distill_weight, config.distill_temperature, config.loss_scale,
+            config.objective, config.seed,
         )
         loss_fn = loss_fn.to(torch_device)
+        objective_module = logits_module  # before any DDP wrapper: the sandwich rule counts its steps here
         if world.distributed:
             for module in model.modules():
                 if isinstance(module, PrefixBatchNorm2d):
@@ -89,6 +93,7 @@ def train(config: TrainConfig, run_dir: Path, resume: bool = False, device: str 
             model.load_state_dict(checkpoint["model"])
             optimizer.load_state_dict(checkpoint["optimizer"])
             position = EpochPosition(**checkpoint["position"])
+            objective_module.step = position.epoch * (len(data.train) // min(config.batch_size, len(data.train))) + position.step
             if world.is_main:
                 truncate_metrics(run_dir, position.epoch)
         elif world.is_main:
@@ -143,7 +148,7 @@ def _checkpoint_to_resume(run_dir: Path, config: TrainConfig, resume: bool) -> d
 def _write_config(run_dir: Path, config: TrainConfig, model, data: DataSplits, stats) -> None:
     record = {
         "train_config": config.to_dict(),
-        "weighting_resolved": resolve_weighting(config.preset, config.weighting),
+        "weighting_resolved": resolve_weighting(model.config, config.weighting),
         "net_config": model.config.to_dict(),
         "data": {"name": data.name, "classes": data.classes, "image_shape": list(data.image_shape), "flip": data.flip,
                  "train": len(data.train), "val": len(data.val), "test": len(data.test),
@@ -154,8 +159,11 @@ def _write_config(run_dir: Path, config: TrainConfig, model, data: DataSplits, s
 
 
 def _log_epoch(model, data, stats, config, position, seconds, run_dir, device, show_progress) -> None:
+    # with running statistics as trained (a sandwich run is recalibrated per width only at the end: cheaper).
+    # A dense network's widths are not nested: each would cost a pass, so only the full width is followed here
+    full_width = None if model.config.causal else model.config.groups
     val = grid_accuracy(model, data.val, *stats, batch_size=config.eval_batch_size, device=device,
-                        channels_last=config.channels_last)
+                        channels_last=config.channels_last, width=full_width)
     row = {
         "epoch": position.epoch + 1,
         "lr": learning_rate(config, (position.epoch + 1) / config.epochs),
@@ -178,8 +186,7 @@ def _final_grids(model, data, stats, config, run_dir, device) -> dict[str, Any]:
     meta = {"preset": config.preset, "train_config": config.to_dict(), "provenance": provenance()}
     summary = {}
     for split in ("val", "test"):
-        accuracy = grid_accuracy(model, data.split(split), *stats, batch_size=config.eval_batch_size, device=device,
-                                 channels_last=config.channels_last)
+        accuracy = split_accuracy(model, config, data, stats, split, device)
         write_accuracy_grid(accuracy, run_dir, split, meta)
         summary[split] = accuracy
     return summary

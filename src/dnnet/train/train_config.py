@@ -9,12 +9,16 @@ from typing import Any
 from dnnet.strict_fields import from_known_fields
 
 SCHEDULES = ("step", "cosine")
+OBJECTIVES = ("joint", "sandwich")
 LOSS_SCALES = ("eq2", "depths")
 
 
 @dataclass(frozen=True)
 class TrainConfig:
     preset: str = "dnnet_resnet8_g4"  # a name from dnnet.list_models()
+    groups: int | None = None  # None: the preset's; fewer: the same network with fewer channels per layer
+    objective: str = "joint"  # "joint": Eq. 2 over the cells; "sandwich": slimmable training (largest, smallest and
+    # 2 random widths per step, the others distilled from the largest in place), batch norm recalibrated per width
     data: str = "digits"  # a named data set (cifar10, cifar100, svhn, digits) or a folder / archive path
     data_dir: str | None = None  # where named data sets live (default ./data)
     epochs: int = 30
@@ -45,6 +49,10 @@ class TrainConfig:
             raise ValueError(f"lr must be positive, got {self.lr}")
         if self.loss_scale not in LOSS_SCALES:
             raise ValueError(f"loss_scale must be one of {LOSS_SCALES}, got {self.loss_scale!r}")
+        if self.objective not in OBJECTIVES:
+            raise ValueError(f"objective must be one of {OBJECTIVES}, got {self.objective!r}")
+        if self.groups is not None and self.groups < 1:
+            raise ValueError(f"groups must be at least 1, got {self.groups}")
         if self.schedule not in SCHEDULES:
             raise ValueError(f"schedule must be one of {SCHEDULES}, got {self.schedule!r}")
 

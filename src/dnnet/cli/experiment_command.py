@@ -1,0 +1,42 @@
+"""`dnnet experiment`: the paper's experiments and baselines under a protocol, cached and resumable."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from dnnet.experiments import EXPERIMENTS, PROTOCOLS, RunStore, get_protocol, run_experiment
+from dnnet.experiments.suite import record_suite_time
+from dnnet.reporting.experiments_page import write_experiments_report
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("experiment", help="reproduce the paper's figures and baselines (fig3, fig4, fig5, lambda)")
+    parser.add_argument("name", choices=[*EXPERIMENTS, "all"])
+    parser.add_argument("--protocol", choices=sorted(PROTOCOLS), default="cpu",
+                        help="cpu: ResNet-20 family, 10 epochs, about an hour on 2 cores; paper: the paper's networks, 160 epochs, GPU")
+    parser.add_argument("--out", type=Path, default=None, help="experiment root (default runs/experiments/PROTOCOL)")
+    parser.add_argument("--data", default=None, help="override the protocol's data (named set or path)")
+    parser.add_argument("--data-dir", default=None, help="where named data sets live")
+    parser.add_argument("--epochs", type=int, default=None, help="override the protocol's epochs (e.g. 1 for a smoke test)")
+    parser.add_argument("--seeds", type=int, nargs="+", default=None, help="override the protocol's seeds")
+    parser.add_argument("--cache-dir", type=Path, default=None, help="decoded-image cache (default ~/.cache/dnnet)")
+    parser.add_argument("--quiet", action="store_true", help="no per-step progress of the training runs")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    protocol = get_protocol(args.protocol).with_overrides(
+        data=args.data, data_dir=args.data_dir, epochs=args.epochs, seeds=tuple(args.seeds) if args.seeds else None)
+    root = args.out or Path("runs/experiments") / protocol.name
+    store = RunStore(root, protocol, show_progress=not args.quiet, cache_dir=args.cache_dir)
+    names = list(EXPERIMENTS) if args.name == "all" else [args.name]
+    started = time.perf_counter()
+    for name in names:
+        summary = run_experiment(name, store)
+        print(f"{name}: wrote {root}/experiments/{name}.json, .csv and .png ({summary['wall_seconds_this_call']:.0f} s)", flush=True)
+    if args.name == "all":
+        record_suite_time(store, names, time.perf_counter() - started)
+    print(f"report: {write_experiments_report(root)}")
+    return 0

@@ -1,0 +1,46 @@
+"""Figure 3: MACs, parameters and feature-map memory of every cell, DNNet and depth-only network side by side."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from dnnet.accounting import grid_resources  # noqa: E402
+from dnnet.experiments.protocols import macs_budget  # noqa: E402
+from dnnet.experiments.result_files import experiment_dir, write_result  # noqa: E402
+from dnnet.experiments.run_store import RunStore  # noqa: E402
+from dnnet.models import create_model  # noqa: E402
+from dnnet.reporting import draw_grid_heatmap  # noqa: E402
+
+PANELS = [("macs", "MACs", "million MACs", 1e6), ("params", "parameters", "thousand parameters", 1e3),
+          ("largest_feature_map", "largest feature map", "thousand values", 1e3)]
+
+
+def run(store: RunStore) -> dict:
+    protocol = store.protocol
+    budget = macs_budget(protocol)
+    presets = [protocol.dnnet, protocol.anytime]
+    rows, summary = [], {}
+    fig, axes = plt.subplots(2, 3, figsize=(15, 9))
+    for row_axes, preset in zip(axes, presets):
+        config = create_model(preset).config
+        grid = grid_resources(config)
+        rows += [{"preset": preset, **dataclasses.asdict(c)} for c in grid]
+        feasible = [c for c in grid if c.macs <= budget]
+        deepest = max(feasible, key=lambda c: (c.depth, c.width), default=None)
+        summary[preset] = None if deepest is None else f"D{deepest.depth}&W{deepest.width}"
+        for ax, (field, title, label, divisor) in zip(row_axes, PANELS):
+            values = np.array([getattr(c, field) for c in grid], dtype=float).reshape(config.num_exits, config.groups)
+            draw_grid_heatmap(fig, ax, values / divisor, f"{preset}: {title}", label,
+                              budget=budget / divisor if field == "macs" else None)
+    fig.tight_layout()
+    fig.savefig(experiment_dir(store.root) / "fig3.png", dpi=110)
+    plt.close(fig)
+    meta = {"protocol": protocol.name, "macs_budget": budget, "deepest_cell_within_budget": summary}
+    write_result(store.root, "fig3", rows, meta)
+    return meta

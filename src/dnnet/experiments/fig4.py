@@ -1,0 +1,101 @@
+"""Figure 4: accuracy against width (and MACs) at full depth, DNNet against every baseline.
+
+Methods: DNNet; brute-force slicing of the plain network; fine-tuning of those slices' classifiers;
+narrower plain networks trained from scratch (full training); slimmable (sandwich) training of the
+plain backbone; and the depth-only anytime network's full network. Test accuracy throughout.
+"""
+
+from __future__ import annotations
+
+import json
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import torch  # noqa: E402
+
+from dnnet.accounting import cell_resources  # noqa: E402
+from dnnet.baselines import fine_tuned_accuracy  # noqa: E402
+from dnnet.experiments.result_files import experiment_dir, write_result  # noqa: E402
+from dnnet.experiments.run_store import RunStore  # noqa: E402
+
+STYLES = {"DNNet": ("tab:red", "o-"), "brute-force slicing": ("tab:grey", "x--"), "fine-tuning": ("tab:orange", "^--"),
+          "full training": ("tab:blue", "s-"), "slimmable (sandwich)": ("tab:green", "d-"),
+          "depth-only anytime (full)": ("black", "*")}
+
+
+def run(store: RunStore) -> dict:
+    protocol = store.protocol
+    seed = protocol.seeds[0]
+    rows = _width_rows(store, "DNNet", f"dnnet_s{seed}")
+    rows += _width_rows(store, "brute-force slicing", f"plain_s{seed}")
+    rows += _fine_tuning_rows(store, f"plain_s{seed}")
+    rows += _width_rows(store, "slimmable (sandwich)", f"sandwich_s{seed}")
+    full_groups = store.model(f"plain_s{seed}")[0].config.groups
+    for name in [f"plain_g{g}_s{seed}" for g in protocol.full_training_groups] + [f"plain_s{seed}"]:
+        rows += _full_cell_row(store, "full training", name, full_groups)
+    rows += _full_cell_row(store, "depth-only anytime (full)", f"anytime_s{seed}", full_groups)
+    runs = sorted({r["run"] for r in rows})
+    meta = {"protocol": protocol.name, "seed": seed, "accuracy": "test", "runs": runs,
+            "training_seconds_of_runs": round(store.training_seconds(runs), 1)}
+    _plot(rows, experiment_dir(store.root) / "fig4.png", protocol.name)
+    write_result(store.root, "fig4", rows, meta)
+    return meta
+
+
+def _width_rows(store: RunStore, method: str, name: str) -> list[dict]:
+    """Every width of a run's last exit, with its MACs."""
+    val, test = store.grids(name)
+    model, _ = store.model(name)
+    config = model.config
+    return [_row(method, name, config, config.num_exits, w, config.groups, val, test) for w in range(1, config.groups + 1)]
+
+
+def _full_cell_row(store: RunStore, method: str, name: str, full_groups: int) -> list[dict]:
+    val, test = store.grids(name)
+    model, _ = store.model(name)
+    config = model.config
+    return [_row(method, name, config, config.num_exits, config.groups, full_groups, val, test)]
+
+
+def _fine_tuning_rows(store: RunStore, name: str) -> list[dict]:
+    """Refits each width's classifier once; cached beside the plain run."""
+    path = store.run_dir(name) / "fine_tuned.json"
+    model, record = store.model(name)
+    if not path.is_file():
+        accuracy = fine_tuned_accuracy(model, store.data(store.config(name)), record["data"]["mean"], record["data"]["std"])
+        path.write_text(json.dumps({split: grid.tolist() for split, grid in accuracy.items()}) + "\n")
+    grids = {split: torch.tensor(values, dtype=torch.float64) for split, values in json.loads(path.read_text()).items()}
+    config = model.config
+    return [_row("fine-tuning", name, config, config.num_exits, w, config.groups, grids["val"], grids["test"])
+            for w in range(1, config.groups + 1)]
+
+
+def _row(method, name, config, depth, width, full_groups, val, test) -> dict:
+    cell = cell_resources(config, depth, width)
+    return {"method": method, "run": name, "depth": depth, "width": width, "width_fraction": round(width / full_groups, 4),
+            "macs": cell.macs, "params": cell.params, "val_accuracy": round(val[depth - 1, width - 1].item(), 6),
+            "test_accuracy": round(test[depth - 1, width - 1].item(), 6)}
+
+
+def _plot(rows: list[dict], path, protocol: str) -> None:
+    fig, (by_width, by_macs) = plt.subplots(1, 2, figsize=(13, 4.8))
+    for method, (color, style) in STYLES.items():
+        mine = sorted((r for r in rows if r["method"] == method), key=lambda r: r["macs"])
+        if not mine:
+            continue
+        for ax, key, scale in [(by_width, "width_fraction", 1.0), (by_macs, "macs", 1e-6)]:
+            ax.plot([r[key] * scale for r in mine], [100 * r["test_accuracy"] for r in mine], style, color=color,
+                    label=method, ms=8 if style == "*" else 5)
+    by_width.set_xlabel("width (fraction of the full network's channels)")
+    by_macs.set_xlabel("MACs needed (millions, log scale)")
+    by_macs.set_xscale("log")
+    for ax in (by_width, by_macs):
+        ax.set_ylabel("test accuracy (%), last exit")
+        ax.grid(alpha=0.3)
+    by_width.legend(fontsize=8)
+    fig.suptitle(f"Accuracy against width at full depth ({protocol} protocol)", fontsize=11)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)

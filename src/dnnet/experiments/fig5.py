@@ -1,0 +1,125 @@
+"""Figure 5: under a MAC budget, every feasible DNNet cell against every feasible depth-only exit.
+
+Cells are chosen on validation accuracy and reported with test accuracy. Beyond the paper's one
+budget: a sweep of budgets (best of each network against the budget) and a second resource at the
+same time (largest feature map), which a depth-only network cannot trade against at all: all its
+exits keep the full width's first feature map.
+"""
+
+from __future__ import annotations
+
+import statistics
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from dnnet.accounting import CellResources, grid_resources  # noqa: E402
+from dnnet.experiments.protocols import macs_budget  # noqa: E402
+from dnnet.experiments.result_files import experiment_dir, write_result  # noqa: E402
+from dnnet.experiments.run_store import RunStore  # noqa: E402
+from dnnet.selection import best_within  # noqa: E402
+
+NETWORKS = {"DNNet": "dnnet", "depth-only": "anytime"}
+
+
+def run(store: RunStore) -> dict:
+    protocol = store.protocol
+    budget = macs_budget(protocol)
+    cells = {label: _cells(store, prefix) for label, prefix in NETWORKS.items()}  # label -> seed -> (grid, val, test)
+    full_macs = max(c.macs for c in cells["DNNet"][protocol.seeds[0]][0])
+    plain_grid = cells["depth-only"][protocol.seeds[0]][0]
+    feature_map_limit = protocol.feature_map_fraction * max(c.largest_feature_map for c in plain_grid)
+    rows, best, sweep = [], {}, []
+    for label, per_seed in cells.items():
+        for seed, (grid, val, test) in per_seed.items():
+            rows += [_row(label, seed, c, val, test) for c in grid if c.macs <= budget]
+            best[f"{label}_s{seed}"] = _best(grid, val, test, {"macs": budget})
+            best[f"{label}_s{seed}_with_feature_map"] = _best(grid, val, test, {"macs": budget, "largest_feature_map": feature_map_limit})
+    for fraction in protocol.budget_fractions:
+        limits = {"macs": fraction * full_macs}
+        for resources, extra in [("macs", {}), ("macs+feature_map", {"largest_feature_map": feature_map_limit})]:
+            entry = {"budget_fraction": fraction, "macs_budget": round(fraction * full_macs), "resources": resources}
+            for label, per_seed in cells.items():
+                choices = [_best(grid, val, test, {**limits, **extra}) for grid, val, test in per_seed.values()]
+                accs = [c["test_accuracy"] for c in choices if c is not None]
+                entry[f"{label}_test_accuracy_mean"] = round(statistics.mean(accs), 6) if len(accs) == len(choices) else None
+                entry[f"{label}_cells"] = ";".join("none" if c is None else c["cell"] for c in choices)
+            sweep.append(entry)
+    meta = {"protocol": protocol.name, "seeds": list(protocol.seeds), "macs_budget": budget,
+            "feature_map_limit": feature_map_limit, "accuracy": "test (cells chosen on validation)", "best": best,
+            "gap_points_at_budget": _gap(best, protocol.seeds), "sweep": sweep,
+            "training_seconds_of_runs": round(store.training_seconds([f"{p}_s{s}" for p in NETWORKS.values() for s in protocol.seeds]), 1)}
+    _plot(rows, best, sweep, budget, experiment_dir(store.root) / "fig5.png", protocol)
+    write_result(store.root, "fig5", rows, meta)
+    return meta
+
+
+def _cells(store: RunStore, prefix: str) -> dict[int, tuple[list[CellResources], object, object]]:
+    """Per seed: the cells a network offers (depth-only: its full-width exits), with both accuracy grids."""
+    out = {}
+    for seed in store.protocol.seeds:
+        name = f"{prefix}_s{seed}"
+        val, test = store.grids(name)
+        config = store.model(name)[0].config
+        grid = grid_resources(config)
+        if not config.causal:
+            grid = [c for c in grid if c.width == config.groups]  # a depth-only network is not sliced by width
+        out[seed] = (grid, val, test)
+    return out
+
+
+def _best(grid, val, test, limits) -> dict | None:
+    choice = best_within(val, grid, limits)
+    if choice is None:
+        return None
+    c = choice.cell
+    return {"cell": f"D{c.depth}&W{c.width}", "macs": c.macs, "largest_feature_map": c.largest_feature_map,
+            "val_accuracy": round(choice.accuracy, 6), "test_accuracy": round(test[c.depth - 1, c.width - 1].item(), 6)}
+
+
+def _row(label: str, seed: int, cell: CellResources, val, test) -> dict:
+    return {"network": label, "seed": seed, "depth": cell.depth, "width": cell.width, "macs": cell.macs,
+            "largest_feature_map": cell.largest_feature_map, "val_accuracy": round(val[cell.depth - 1, cell.width - 1].item(), 6),
+            "test_accuracy": round(test[cell.depth - 1, cell.width - 1].item(), 6)}
+
+
+def _gap(best: dict, seeds) -> dict:
+    gaps = [100 * (best[f"DNNet_s{s}"]["test_accuracy"] - best[f"depth-only_s{s}"]["test_accuracy"])
+            for s in seeds if best[f"DNNet_s{s}"] and best[f"depth-only_s{s}"]]
+    return {"per_seed": [round(g, 2) for g in gaps], "mean": round(statistics.mean(gaps), 2) if gaps else None}
+
+
+def _plot(rows, best, sweep, budget, path, protocol) -> None:
+    fig, axes = plt.subplots(1, 3, figsize=(17, 4.8))
+    seed = protocol.seeds[0]
+    colors = {"DNNet": "tab:red", "depth-only": "tab:blue"}
+    for label, color in colors.items():
+        mine = [r for r in rows if r["network"] == label and r["seed"] == seed]
+        axes[0].scatter([r["macs"] / 1e6 for r in mine], [100 * r["test_accuracy"] for r in mine], s=14, color=color,
+                        alpha=0.6, label=f"{label}: {len(mine)} feasible cells")
+        choice = best[f"{label}_s{seed}"]
+        if choice:
+            axes[0].scatter([choice["macs"] / 1e6], [100 * choice["test_accuracy"]], marker="*", s=220, color=color,
+                            edgecolors="black", zorder=5, label=f"best {label}: {choice['cell']} {100 * choice['test_accuracy']:.1f}%")
+    axes[0].set_title(f"Cells within {budget / 1e6:.3g}M MACs (seed {seed}); star: chosen on validation", fontsize=10)
+    axes[0].set_xlabel("MACs needed (millions)")
+    second = f"same, and largest feature map <= {protocol.feature_map_fraction:g} x the full width's"
+    for ax, resources, title in [(axes[1], "macs", "best cell against the MAC budget"), (axes[2], "macs+feature_map", second)]:
+        entries = [e for e in sweep if e["resources"] == resources]
+        for label, color in colors.items():
+            points = [(e["macs_budget"] / 1e6, 100 * e[f"{label}_test_accuracy_mean"]) for e in entries
+                      if e[f"{label}_test_accuracy_mean"] is not None]
+            ax.plot([p[0] for p in points], [p[1] for p in points], "o-", color=color,
+                    label=f"{label} (mean of {len(protocol.seeds)} seed(s)); missing: nothing fits")
+        ax.axvline(budget / 1e6, color="grey", ls="--", lw=1)
+        ax.set_title(title, fontsize=10)
+        ax.set_xlabel("MAC budget (millions)")
+    for ax in axes:
+        ax.set_ylabel("test accuracy (%)")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)

@@ -1,0 +1,57 @@
+"""How the loss weighting lambda(l, c) and self-distillation move the accuracy of small and large cells."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from dnnet.accounting import grid_resources  # noqa: E402
+from dnnet.experiments.result_files import experiment_dir, write_result  # noqa: E402
+from dnnet.experiments.run_store import RunStore  # noqa: E402
+
+# cells grouped by their share of the full network's MACs
+GROUPS = {"small cells (<= 25% of full MACs)": (0.0, 0.25), "middle cells (25-60%)": (0.25, 0.6),
+          "large cells (> 60%)": (0.6, 1.0)}
+
+
+def run(store: RunStore) -> dict:
+    protocol = store.protocol
+    rows = []
+    for variant, settings in protocol.lambda_variants.items():
+        name = protocol.lambda_run(variant)
+        val, test = store.grids(name)
+        config = store.model(name)[0].config
+        grid = grid_resources(config)
+        full = grid[-1].macs
+        row = {"variant": variant, "settings": str(settings or "paper: uniform, no distillation"), "run": name,
+               "full_network": round(test[-1, -1].item(), 6), "smallest_cell": round(test[0, 0].item(), 6),
+               "mean_over_cells": round(test.mean().item(), 6)}
+        for label, (low, high) in GROUPS.items():
+            chosen = [test[c.depth - 1, c.width - 1].item() for c in grid if low * full < c.macs <= high * full]
+            row[label] = round(float(np.mean(chosen)), 6)
+        rows.append(row)
+    names = [protocol.lambda_run(v) for v in protocol.lambda_variants]
+    meta = {"protocol": protocol.name, "seed": protocol.seeds[0], "accuracy": "test", "runs": names,
+            "training_seconds_of_runs": round(store.training_seconds(names), 1)}
+    _plot(rows, experiment_dir(store.root) / "lambda.png", protocol.name)
+    write_result(store.root, "lambda", rows, meta)
+    return meta
+
+
+def _plot(rows, path, protocol) -> None:
+    columns = ["smallest_cell", *GROUPS, "full_network", "mean_over_cells"]
+    fig, ax = plt.subplots(figsize=(11, 4.5))
+    width = 0.8 / len(rows)
+    for i, row in enumerate(rows):
+        ax.bar(np.arange(len(columns)) + i * width, [100 * row[c] for c in columns], width, label=row["variant"])
+    ax.set_xticks(np.arange(len(columns)) + width * (len(rows) - 1) / 2, [c.replace("_", " ") for c in columns], fontsize=8)
+    ax.set_ylabel("test accuracy (%)")
+    ax.set_title(f"Loss weighting and self-distillation ({protocol} protocol)", fontsize=11)
+    ax.grid(alpha=0.3, axis="y")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)

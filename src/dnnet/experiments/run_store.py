@@ -1,0 +1,81 @@
+"""The training runs of an experiment root: trained once, found again, resumed after an interruption."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import torch
+
+from dnnet.data import DataSplits, load_data
+from dnnet.evaluation import read_accuracy_grid
+from dnnet.experiments.protocols import Protocol
+from dnnet.models.dnnet import DNNet
+from dnnet.train import train
+from dnnet.train.run_directory import CHECKPOINT_FILE, CONFIG_FILE, load_trained_model
+from dnnet.train.train_config import TrainConfig
+
+FINISHED_MARK = "accuracy_test.json"  # the last file a run writes
+
+
+class RunStore:
+    """Runs live in `root/runs/NAME`; `ensure(name)` trains what is missing and reuses what is done."""
+
+    def __init__(self, root: Path, protocol: Protocol, show_progress: bool = True, cache_dir: Path | None = None) -> None:
+        self.root = Path(root)
+        self.protocol = protocol
+        self.configs = protocol.training_runs()
+        self.show_progress = show_progress
+        self.cache_dir = cache_dir
+        self._data: dict[tuple, DataSplits] = {}
+
+    def run_dir(self, name: str) -> Path:
+        return self.root / "runs" / name
+
+    def config(self, name: str) -> TrainConfig:
+        return self.configs[name]
+
+    def ensure(self, name: str) -> Path:
+        """The finished run `name`, training or resuming it first if needed."""
+        config, run_dir = self.configs[name], self.run_dir(name)
+        if (run_dir / CONFIG_FILE).is_file():
+            saved = json.loads((run_dir / CONFIG_FILE).read_text())["train_config"]
+            if saved != config.to_dict():
+                raise ValueError(f"{run_dir} holds a run with other settings than protocol {self.protocol.name!r} asks for; "
+                                 f"move it away or choose another --out")
+        if (run_dir / FINISHED_MARK).is_file():
+            return run_dir
+        resume = (run_dir / CHECKPOINT_FILE).is_file()
+        print(f"{'resuming' if resume else 'training'} {name}: {config.preset}"
+              f"{'' if config.groups is None else f' with {config.groups} groups'}, "
+              f"{'sandwich rule' if config.objective == 'sandwich' else f'weighting {config.weighting}'}, "
+              f"{config.epochs} epochs, seed {config.seed}", flush=True)
+        started = time.perf_counter()
+        train(config, run_dir, resume=resume, show_progress=self.show_progress, data=self.data(config))
+        print(f"  {name} done in {time.perf_counter() - started:.0f} s", flush=True)
+        return run_dir
+
+    def data(self, config: TrainConfig) -> DataSplits:
+        """Loaded once per (data, validation split): the runs of one seed share their images."""
+        key = (config.data, config.data_dir, config.val_count, config.seed)
+        if key not in self._data:
+            self._data[key] = load_data(config.data, config.data_dir, self.cache_dir, config.val_count, config.seed)
+        return self._data[key]
+
+    def grids(self, name: str) -> tuple[torch.Tensor, torch.Tensor]:
+        """(validation, test) accuracy grids of the finished run."""
+        run_dir = self.ensure(name)
+        return read_accuracy_grid(run_dir, "val"), read_accuracy_grid(run_dir, "test")
+
+    def model(self, name: str) -> tuple[DNNet, dict]:
+        return load_trained_model(self.ensure(name))
+
+    def training_seconds(self, names: list[str]) -> float:
+        """Training wall time of finished runs, from their per-epoch metrics."""
+        total = 0.0
+        for name in names:
+            path = self.run_dir(name) / "metrics.jsonl"
+            if path.is_file():
+                total += sum(json.loads(line)["seconds"] for line in path.read_text().splitlines() if line.strip())
+        return total

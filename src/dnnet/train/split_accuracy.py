@@ -1,0 +1,21 @@
+"""The accuracy grid of a trained run on one split, evaluated the way its objective requires."""
+
+from __future__ import annotations
+
+import torch
+
+from dnnet.data import DataSplits
+from dnnet.evaluation import CALIBRATION_IMAGES, grid_accuracy, recalibrated_grid_accuracy
+from dnnet.models.dnnet import DNNet
+from dnnet.train.train_config import TrainConfig
+
+
+def split_accuracy(model: DNNet, config: TrainConfig, data: DataSplits, stats: tuple[list[float], list[float]],
+                   split: str, device: torch.device) -> torch.Tensor:
+    """(depths, widths) accuracy; sandwich-trained runs get batch norm recalibrated per width first."""
+    dataset = data.split(split)
+    if config.objective == "sandwich":
+        calibration = data.train.subset(torch.arange(min(CALIBRATION_IMAGES, len(data.train))))
+        return recalibrated_grid_accuracy(model, calibration, dataset, *stats, batch_size=config.eval_batch_size, device=device)
+    return grid_accuracy(model, dataset, *stats, batch_size=config.eval_batch_size, device=device,
+                         channels_last=config.channels_last)

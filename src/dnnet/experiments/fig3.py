@@ -24,19 +24,20 @@ PANELS = [("macs", "MACs", "million MACs", 1e6), ("params", "parameters", "thous
 def run(store: RunStore) -> dict:
     protocol = store.protocol
     budget = macs_budget(protocol)
-    presets = [protocol.dnnet, protocol.anytime]
+    presets = [(protocol.dnnet, {}), (protocol.anytime, {} if protocol.plain_groups is None else {"groups": protocol.plain_groups})]
     rows, summary = [], {}
     fig, axes = plt.subplots(2, 3, figsize=(15, 9))
-    for row_axes, preset in zip(axes, presets):
-        config = create_model(preset).config
+    for row_axes, (preset, options) in zip(axes, presets):
+        config = create_model(preset, **options).config
         grid = grid_resources(config)
         rows += [{"preset": preset, **dataclasses.asdict(c)} for c in grid]
-        feasible = [c for c in grid if c.macs <= budget]
+        usable = grid if config.causal else [c for c in grid if c.width == config.groups]  # depth-only: full width
+        feasible = [c for c in usable if c.macs <= budget]
         deepest = max(feasible, key=lambda c: (c.depth, c.width), default=None)
         summary[preset] = None if deepest is None else f"D{deepest.depth}&W{deepest.width}"
         for ax, (field, title, label, divisor) in zip(row_axes, PANELS):
             values = np.array([getattr(c, field) for c in grid], dtype=float).reshape(config.num_exits, config.groups)
-            draw_grid_heatmap(fig, ax, values / divisor, f"{preset}: {title}", label,
+            draw_grid_heatmap(fig, ax, values / divisor, f"{preset} ({config.groups} groups): {title}", label,
                               budget=budget / divisor if field == "macs" else None)
     fig.tight_layout()
     fig.savefig(experiment_dir(store.root) / "fig3.png", dpi=110)

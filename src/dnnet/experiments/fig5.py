@@ -26,9 +26,9 @@ NETWORKS = {"DNNet": "dnnet", "depth-only": "anytime"}
 
 def run(store: RunStore) -> dict:
     protocol = store.protocol
-    budget = macs_budget(protocol)
     cells = {label: _cells(store, prefix) for label, prefix in NETWORKS.items()}  # label -> seed -> (grid, val, test)
     full_macs = max(c.macs for c in cells["DNNet"][protocol.seeds[0]][0])
+    budget = macs_budget(protocol, full_macs)
     plain_grid = cells["depth-only"][protocol.seeds[0]][0]
     feature_map_limit = protocol.feature_map_fraction * max(c.largest_feature_map for c in plain_grid)
     rows, best, sweep = [], {}, []
@@ -111,8 +111,9 @@ def _plot(rows, best, sweep, budget, path, protocol) -> None:
         for label, color in colors.items():
             points = [(e["macs_budget"] / 1e6, 100 * e[f"{label}_test_accuracy_mean"]) for e in entries
                       if e[f"{label}_test_accuracy_mean"] is not None]
+            note = "" if points else ": no cell fits any of these budgets"
             ax.plot([p[0] for p in points], [p[1] for p in points], "o-", color=color,
-                    label=f"{label} (mean of {len(protocol.seeds)} seed(s)); missing: nothing fits")
+                    label=f"{label} (mean of {len(protocol.seeds)} seed(s)){note}")
         ax.axvline(budget / 1e6, color="grey", ls="--", lw=1)
         ax.set_title(title, fontsize=10)
         ax.set_xlabel("MAC budget (millions)")

@@ -91,6 +91,10 @@ def full_macs(preset: str) -> int:
     return cell_resources(config, config.num_exits, config.groups).macs
 
 
-def macs_budget(protocol: Protocol) -> float:
-    """The paper's 24M MACs, scaled by the ratio of full-network MACs (exactly 24M for the paper's network)."""
-    return PAPER_MACS_BUDGET * full_macs(protocol.dnnet) / full_macs(PAPER_PRESET)
+def macs_budget(protocol: Protocol, dnnet_full_macs: float | None = None) -> float:
+    """The paper's 24M MACs, scaled by the ratio of full-network MACs (exactly 24M for the paper's network).
+
+    `dnnet_full_macs`: the trained DNNet's own full MACs (other image sizes); default the preset's on CIFAR.
+    """
+    full = full_macs(protocol.dnnet) if dnnet_full_macs is None else dnnet_full_macs
+    return PAPER_MACS_BUDGET * full / full_macs(PAPER_PRESET)

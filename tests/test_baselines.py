@@ -3,7 +3,7 @@ import torch
 
 from dnnet import create_model
 from dnnet.baselines import fit_linear_classifier, pooled_features
-from dnnet.data import ImageDataset
+from dnnet.data import ImageDataset, normalize
 from dnnet.evaluation import recalibrated
 from dnnet.train.objective import resolve_weighting
 from dnnet.train.sandwich import SandwichLogits, sandwich_loss, sandwich_widths
@@ -14,7 +14,7 @@ MEAN, STD = [0.5, 0.5, 0.5], [0.25, 0.25, 0.25]
 def images(count: int, size: int = 16, seed: int = 0) -> ImageDataset:
     generator = torch.Generator().manual_seed(seed)
     return ImageDataset(torch.randint(0, 256, (count, 3, size, size), dtype=torch.uint8, generator=generator),
-                        torch.randint(0, 10, (count,), generator=generator))
+                        torch.randint(0, 10, (count,), generator=generator), [str(i) for i in range(10)])
 
 
 @pytest.mark.parametrize("groups", [1, 2, 3, 6, 8, 16])
@@ -48,8 +48,6 @@ def test_recalibrated_statistics_are_the_average_over_the_calibration_images():
     model = create_model("resnet20", groups=4, image_size=16)
     calibration = images(512)
     twin = recalibrated(model, 2, calibration, MEAN, STD, batch_size=256)
-    from dnnet.data import normalize
-
     with torch.no_grad():
         stem = model.stem(normalize(calibration.images, MEAN, STD), 2)  # 2 groups of 1 channel
     channels = stem.shape[1]
@@ -66,8 +64,6 @@ def test_pooled_features_are_what_the_last_classifier_sees():
     for width in range(1, 5):
         features = pooled_features(model, data, MEAN, STD, width)
         weight, bias = model.heads[-1].merged_linear(width)
-        from dnnet.data import normalize
-
         with torch.no_grad():
             expected = model(normalize(data.images, MEAN, STD), width=width)
         torch.testing.assert_close(features @ weight.T + bias, expected, rtol=1e-5, atol=1e-5)

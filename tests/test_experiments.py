@@ -1,0 +1,116 @@
+import csv
+import json
+import re
+
+import pytest
+
+from dnnet.accounting import cell_resources, grid_resources
+from dnnet.cli.main import main
+from dnnet.experiments import get_protocol, macs_budget
+from dnnet.models import create_model
+
+
+def test_cpu_protocol_trains_every_baseline_with_matched_widths():
+    runs = get_protocol("cpu").training_runs()
+    assert set(runs) == {"dnnet_s0", "dnnet_s1", "anytime_s0", "anytime_s1", "plain_s0", "plain_g1_s0", "plain_g2_s0",
+                         "plain_g3_s0", "plain_g4_s0", "sandwich_s0", "dnnet_macs_s0", "dnnet_distill_s0"}
+    assert {r.preset for r in runs.values()} == {"dnnet_resnet20_g8", "resnet20", "resnet20_anytime"}
+    assert runs["sandwich_s0"].objective == "sandwich" and runs["sandwich_s0"].groups == 6
+    assert runs["dnnet_macs_s0"].weighting == "macs" and runs["dnnet_distill_s0"].distill_weight == 0.5
+    assert all(r.epochs == 8 and r.data.endswith("cifar10-jpg.tar.gz") for r in runs.values())
+    # the plain comparators need about the DNNet's MACs, as ResNet-32 16/32/64 against 22/44/88 in the paper
+    dnnet = create_model("dnnet_resnet20_g8").config
+    plain = create_model("resnet20", groups=6).config
+    ratio = cell_resources(plain, 1, 6).macs / cell_resources(dnnet, dnnet.num_exits, 8).macs
+    assert 0.95 < ratio < 1.05
+
+
+def test_paper_protocol_is_the_papers_networks_and_schedule():
+    protocol = get_protocol("paper")
+    runs = protocol.training_runs()
+    assert runs["dnnet_s0"].preset == "dnnet_resnet32_g22" and runs["anytime_s0"].preset == "resnet32_anytime"
+    assert runs["plain_s0"].preset == "resnet32" and runs["plain_s0"].groups is None  # 16/32/64
+    assert {runs[f"plain_g{g}_s0"].groups for g in (4, 8, 12)} == {4, 8, 12}
+    assert all(r.epochs == 160 and r.schedule == "step" and r.data == "cifar10" for r in runs.values())
+    assert macs_budget(protocol) == pytest.approx(24e6, rel=1e-12)
+
+
+def test_unknown_protocol_is_a_clear_error():
+    with pytest.raises(ValueError, match="unknown protocol 'gpu'"):
+        get_protocol("gpu")
+
+
+@pytest.fixture(scope="module")
+def cpu_root(tmp_path_factory):
+    root = tmp_path_factory.mktemp("experiments") / "cpu"
+    args = ["experiment", "all", "--protocol", "cpu", "--data", "digits", "--epochs", "1", "--seeds", "0",
+            "--out", str(root), "--quiet"]
+    assert main(args) == 0
+    return root
+
+
+def test_all_experiments_write_table_figure_and_report(cpu_root):
+    for name in ("fig3", "fig4", "fig5", "lambda"):
+        record = json.loads((cpu_root / "experiments" / f"{name}.json").read_text())
+        assert record["protocol"] == "cpu" and record["provenance"]["commit"] and record["rows"]
+        assert (cpu_root / "experiments" / f"{name}.png").read_bytes()[:4] == b"\x89PNG"
+        with open(cpu_root / "experiments" / f"{name}.csv") as handle:
+            assert len(list(csv.DictReader(handle))) == len(record["rows"])
+    assert json.loads((cpu_root / "experiments" / "suite_time.json").read_text())["rows"][0]["wall_seconds"] > 0
+    page = (cpu_root / "report.html").read_text()
+    assert re.findall(r'<img src="experiments/(\w+).png"', page) == ["fig3", "fig4", "fig5", "lambda"]
+
+
+def test_fig4_covers_every_method_and_width(cpu_root):
+    rows = json.loads((cpu_root / "experiments" / "fig4.json").read_text())["rows"]
+    widths = {}
+    for row in rows:
+        widths.setdefault(row["method"], []).append(row["width"])
+    assert widths["DNNet"] == list(range(1, 9))
+    for method in ("brute-force slicing", "fine-tuning", "slimmable (sandwich)"):
+        assert widths[method] == list(range(1, 7))
+    assert sorted(widths["full training"]) == [1, 2, 3, 4, 6]
+    assert widths["depth-only anytime (full)"] == [6]
+    assert all(0 <= r["test_accuracy"] <= 1 for r in rows)
+
+
+def test_fig5_keeps_only_feasible_cells_and_picks_the_best_on_validation(cpu_root):
+    record = json.loads((cpu_root / "experiments" / "fig5.json").read_text())
+    budget = record["macs_budget"]
+    dnnet = create_model("dnnet_resnet20_g8", image_size=16).config  # digits are 16x16
+    paper_full = cell_resources(create_model("dnnet_resnet32_g22").config, 16, 22).macs
+    assert budget == pytest.approx(24e6 * grid_resources(dnnet)[-1].macs / paper_full, rel=1e-12)
+    rows = record["rows"]
+    assert rows and all(r["macs"] <= budget for r in rows)
+    assert {r["width"] for r in rows if r["network"] == "depth-only"} == {6}  # depth-only: full width only
+    for network in ("DNNet", "depth-only"):
+        mine = [r for r in rows if r["network"] == network]
+        best = max(mine, key=lambda r: (r["val_accuracy"], -r["macs"]))
+        assert record["best"][f"{network}_s0"]["cell"] == f"D{best['depth']}&W{best['width']}"
+    assert record["best"]["depth-only_s0_with_feature_map"] is None  # every exit keeps the full first feature map
+
+
+def test_runs_are_reused_and_other_settings_refused(cpu_root, capsys):
+    args = ["experiment", "fig5", "--protocol", "cpu", "--data", "digits", "--seeds", "0", "--out", str(cpu_root), "--quiet"]
+    assert main([*args, "--epochs", "1"]) == 0
+    assert "training" not in capsys.readouterr().out
+    assert main([*args, "--epochs", "2"]) == 2
+    assert "holds a run with other settings" in capsys.readouterr().err
+
+
+def test_report_command_gathers_an_experiment_root(cpu_root, capsys):
+    (cpu_root / "report.html").unlink()
+    assert main(["report", str(cpu_root)]) == 0
+    assert (cpu_root / "report.html").is_file()
+
+
+def test_paper_protocol_runs_on_cpu_with_a_tiny_epoch_count(tmp_path):
+    root = tmp_path / "paper"
+    for name in ("fig3", "fig5"):
+        assert main(["experiment", name, "--protocol", "paper", "--data", "digits", "--epochs", "1", "--out", str(root),
+                     "--quiet"]) == 0
+    record = json.loads((root / "experiments" / "fig5.json").read_text())
+    assert {r["network"] for r in record["rows"]} <= {"DNNet", "depth-only"}
+    fig3 = json.loads((root / "experiments" / "fig3.json").read_text())
+    assert fig3["macs_budget"] == pytest.approx(24e6)
+    assert fig3["deepest_cell_within_budget"]["resnet32_anytime"] == "D5&W16"  # the paper's D5

@@ -1,0 +1,102 @@
+import pytest
+import torch
+from conftest import randomize_batchnorm
+
+from dnnet import cell_resources, create_model
+from dnnet.deploy.anytime import AnytimeRunner, check_path
+from dnnet.deploy.anytime_path import choose_threshold, default_path, head_macs, path_cost, stop_step
+
+
+def _model(preset="dnnet_resnet20_g8", **kwargs):
+    return randomize_batchnorm(create_model(preset, **kwargs)).eval()
+
+
+PATHS = {
+    "dnnet_resnet20_g8": [(1, 1), (1, 2), (3, 2), (3, 7), (10, 7), (10, 8)],
+    "dnnet_resnet8_g4": [(2, 1), (2, 4), (4, 4)],
+}
+
+
+@pytest.mark.parametrize("preset, shortcut", [("dnnet_resnet20_g8", "pad"), ("dnnet_resnet8_g4", "project"),
+                                              ("dnnet_resnet8_g4", "pad")])
+def test_every_step_equals_that_cell_computed_from_scratch(preset, shortcut):
+    model = _model(preset, shortcut=shortcut)
+    x = torch.randn(3, 3, 32, 32)
+    with torch.no_grad():
+        every_cell = model.forward_all(x)
+    steps = list(AnytimeRunner(model, PATHS[preset]).steps(x))
+    assert [cell for cell, _ in steps] == PATHS[preset]
+    for (depth, width), logits in steps:
+        torch.testing.assert_close(logits, every_cell[:, depth - 1, width - 1], rtol=1e-5, atol=1e-5)
+    # not vacuous: neighbouring cells give other logits
+    assert not torch.allclose(steps[1][1], every_cell[:, 0, 0], atol=1e-3)
+
+
+def test_a_depth_only_network_walks_its_depths():
+    model = _model("resnet32_anytime", width_multiplier=0.25)
+    x = torch.randn(2, 3, 32, 32)
+    path = default_path(model.config, torch.zeros(16, 4))
+    assert path == [(d, 4) for d in range(1, 17)]
+    with torch.no_grad():
+        exits = model.forward_exits(x)
+    for (depth, _), logits in AnytimeRunner(model, path).steps(x):
+        torch.testing.assert_close(logits, exits[:, depth - 1], rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("path, message", [([], "at least one cell"), ([(1, 1), (2, 2)], "not a step"),
+                                           ([(2, 2), (1, 2)], "not a step"), ([(1, 1), (1, 9)], "width"),
+                                           ([(11, 1)], "depth")])
+def test_bad_paths_are_refused(path, message):
+    with pytest.raises(ValueError, match=message):
+        check_path(_model(), path)
+
+
+def test_a_dense_network_cannot_be_widened():
+    with pytest.raises(ValueError, match="cannot be widened"):
+        check_path(_model("resnet32_anytime", width_multiplier=0.25), [(1, 1), (1, 2)])
+
+
+def test_deadline_and_confidence_stop_the_walk_with_the_latest_answer():
+    model = _model()
+    x = torch.randn(1, 3, 32, 32)
+    runner = AnytimeRunner(model, PATHS["dnnet_resnet20_g8"])
+    answer = runner.run(x, deadline_s=0.0)  # past the deadline after the first step
+    assert answer.stopped_by == "deadline" and answer.cells_done == [(1, 1)] and answer.cell == (1, 1)
+    full = runner.run(x)
+    assert full.stopped_by == "path end" and full.cells_done == PATHS["dnnet_resnet20_g8"] and full.logits.shape == (1, 10)
+    assert full.seconds == sorted(full.seconds)
+    assert runner.run(x, confidence=0.0).cells_done == [(1, 1)]
+    assert runner.run(x, confidence=1.01).stopped_by == "path end"
+
+
+def test_path_cost_counts_every_layer_once_and_every_head_visited():
+    config = create_model("dnnet_resnet20_g8").config
+    path = PATHS["dnnet_resnet20_g8"]
+    cost = path_cost(config, path)
+    full = cell_resources(config, 10, 8).macs
+    assert cost.final_cell_macs == full
+    assert cost.incremental_macs == full + sum(head_macs(config, d, w) for d, w in path[:-1])
+    assert cost.from_scratch_macs == sum(cell_resources(config, d, w).macs for d, w in path)
+    assert head_macs(config, 10, 8) == 32 * 10
+
+
+def test_default_path_takes_the_best_gain_per_mac():
+    config = create_model("dnnet_resnet8_g4").config
+    accuracy = torch.zeros(4, 4, dtype=torch.float64)
+    accuracy[:, 1:] = 0.5  # widening pays; deepening alone does not
+    accuracy[3, 3] = 0.9
+    path = default_path(config, accuracy)
+    assert path[0] == (1, 1) and path[1] == (1, 2) and path[-1] == (4, 4)
+    assert all(b in [(a[0], a[1] + 1), (a[0] + 1, a[1])] for a, b in zip(path, path[1:]))
+    assert len(path) == 7
+
+
+def test_threshold_is_the_lowest_that_keeps_the_accuracy():
+    # image 0: step 0 wrong with 0.6, step 1 right; image 1: right at once with 0.95
+    logits = torch.log(torch.tensor([[[0.6, 0.4], [0.1, 0.9]], [[0.95, 0.05], [0.9, 0.1]]]))
+    labels = torch.tensor([1, 0])
+    assert stop_step(logits, 0.7).tolist() == [1, 0]
+    assert stop_step(logits, 0.5).tolist() == [0, 0]
+    choice = choose_threshold(logits, labels, tolerance=0.0)
+    assert choice.threshold == 0.61 and choice.accuracy == 1.0 and choice.mean_steps == 1.5
+    assert choose_threshold(logits, labels, tolerance=0.5).threshold == 0.5

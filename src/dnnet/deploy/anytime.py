@@ -1,8 +1,9 @@
 """Anytime inference: refine the answer step by step along a path of cells, never recomputing.
 
 A path starts at a cell and moves, one step at a time, either wider at the same depth or deeper at
-the same width. Deepening continues from the cached activation of the last exit; widening computes
-only the new groups' channels of every layer up to the current exit (`dnnet.deploy.incremental`).
+the same width. Every activation lives in a buffer of the full width; a step computes only what
+is new: the new groups' channels of every layer up to the current exit (widening) or the new
+layers at the current width, starting from the cached activation of the last exit (deepening).
 The runner always holds the latest prediction, stops at a deadline, and can stop early when every
 image's prediction is confident enough.
 """
@@ -11,11 +12,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import torch
 
-from dnnet.deploy.incremental import batchnorm_channels, block_forward, block_widen, conv_new_groups
+from dnnet.deploy.incremental import fold_network
 from dnnet.models.dnnet import DNNet
 
 Cell = tuple[int, int]  # (depth, width)
@@ -38,16 +39,6 @@ def check_path(model: DNNet, path: Sequence[Cell]) -> list[Cell]:
 
 
 @dataclass
-class AnytimeState:
-    """The activations computed so far at the current width: the stem output, then (middle, output) per block."""
-
-    depth: int
-    width: int
-    stem: torch.Tensor
-    blocks: list[tuple[torch.Tensor, torch.Tensor]] = field(default_factory=list)
-
-
-@dataclass
 class AnytimeAnswer:
     logits: torch.Tensor  # latest prediction, (N, classes)
     cell: Cell  # the cell that gave it
@@ -57,22 +48,39 @@ class AnytimeAnswer:
 
 
 class AnytimeRunner:
-    """Walks `path` for a batch of images; `model` is put in eval mode."""
+    """Walks `path` for a batch of images; `model` is put in eval mode and read once (batch norm folded)."""
 
     def __init__(self, model: DNNet, path: Sequence[Cell]) -> None:
         self.model = model.eval()
         self.path = check_path(model, path)
+        # a depth-only path never widens: the network's own layers serve it, dense or not
+        self.folded = fold_network(model) if model.config.causal else None
 
     @torch.no_grad()
     def steps(self, x: torch.Tensor) -> Iterator[tuple[Cell, torch.Tensor]]:
         """Yields (cell, logits) along the path; stop iterating at any moment to stop computing."""
-        model = self.model
-        model._check_input(x)
-        state = None
-        for depth, width in self.path:
-            state = self._start(x, depth, width) if state is None else self._advance(x, state, depth, width)
-            features = state.stem if depth == 1 and model.config.exit_blocks[0] == 0 else self._exit_features(state, depth)
-            yield (depth, width), model.heads[depth - 1](features)[:, -1]
+        self.model._check_input(x)
+        if self.folded is None:
+            yield from self._depth_only_steps(x)
+            return
+        stem, blocks = self.folded
+        exit_blocks = self.model.config.exit_blocks
+        activations = self._buffers(x)  # [stem output, (middle, output) of block 1, ...], full width
+        width, blocks_done = 0, 0
+        for depth, new_width in self.path:
+            last_block = exit_blocks[depth - 1]
+            if new_width > width:  # widen what exists (the first step: compute the stem)
+                activations[0][:, width * stem.out_group_channels : new_width * stem.out_group_channels] = torch.relu(
+                    stem.groups(x, width, new_width))
+                for index in range(blocks_done):
+                    blocks[index].groups(self._output(activations, index), *activations[index + 1], width, new_width)
+                width = new_width
+            for index in range(blocks_done, last_block):  # deepen at the current width
+                blocks[index].groups(self._output(activations, index), *activations[index + 1], 0, width)
+            blocks_done = max(blocks_done, last_block)
+            features = self._output(activations, last_block)
+            channels = self.model.heads[depth - 1].group_channels * width
+            yield (depth, width), self.model.heads[depth - 1](features[:, :channels])[:, -1]
 
     def run(self, x: torch.Tensor, deadline_s: float | None = None, confidence: float | None = None) -> AnytimeAnswer:
         """Walks the path until its end, the deadline (checked after every step) or every image is confident."""
@@ -83,48 +91,39 @@ class AnytimeRunner:
             latest = (cell, logits)
             cells.append(cell)
             seconds.append(time.perf_counter() - started)
+            if cell == self.path[-1]:
+                break
             if confidence is not None and bool((logits.softmax(-1).amax(-1) >= confidence).all()):
                 stopped_by = "confidence"
                 break
             if deadline_s is not None and seconds[-1] >= deadline_s:
-                stopped_by = "deadline" if cell != self.path[-1] else "path end"
+                stopped_by = "deadline"
                 break
         return AnytimeAnswer(latest[1], latest[0], cells, seconds, stopped_by)
 
-    def _exit_features(self, state: AnytimeState, depth: int) -> torch.Tensor:
-        block = self.model.config.exit_blocks[depth - 1]
-        return state.stem if block == 0 else state.blocks[block - 1][1]
+    @staticmethod
+    def _output(activations: list, index: int) -> torch.Tensor:
+        """Output of block `index` (0 = the stem)."""
+        return activations[0] if index == 0 else activations[index][1]
 
-    def _start(self, x: torch.Tensor, depth: int, width: int) -> AnytimeState:
-        model = self.model
-        stem = model.relu(model.stem_bn(model.stem(x, width)))
-        state = AnytimeState(depth=1, width=width, stem=stem)
-        return self._deepen(state, depth)
+    def _buffers(self, x: torch.Tensor) -> list:
+        stem, blocks = self.folded
+        size, buffers = x.shape[-1], []
+        size = (size + 2 * stem.padding - stem.weight.shape[-1]) // stem.stride + 1
+        buffers.append(x.new_empty(x.shape[0], stem.weight.shape[0], size, size))
+        for block in blocks:
+            size = (size + 2 * block.conv1.padding - block.conv1.weight.shape[-1]) // block.conv1.stride + 1
+            shape = (x.shape[0], block.conv1.weight.shape[0], size, size)
+            buffers.append((x.new_empty(shape), x.new_empty(shape)))
+        return buffers
 
-    def _advance(self, x: torch.Tensor, state: AnytimeState, depth: int, width: int) -> AnytimeState:
-        if width > state.width:
-            return self._widen(x, state, width)
-        return self._deepen(state, depth)
-
-    def _deepen(self, state: AnytimeState, depth: int) -> AnytimeState:
-        last_block = self.model.config.exit_blocks[depth - 1]
-        out = state.blocks[-1][1] if state.blocks else state.stem
-        for block in self.model.blocks[len(state.blocks) : last_block]:
-            middle, out = block_forward(block, out)
-            state.blocks.append((middle, out))
-        state.depth = depth
-        return state
-
-    def _widen(self, x: torch.Tensor, state: AnytimeState, width: int) -> AnytimeState:
-        model, old = self.model, state.width
-        stem_new = model.relu(batchnorm_channels(model.stem_bn, conv_new_groups(model.stem, x, old, width),
-                                                 old * model.stem.out_group_channels))
-        previous_new, previous = stem_new, torch.cat([state.stem, stem_new], dim=1)
-        state.stem = previous
-        for index, (middle, output) in enumerate(state.blocks):
-            block = model.blocks[index]
-            middle, output_full = block_widen(block, previous, previous_new, middle, output, old, width)
-            state.blocks[index] = (middle, output_full)
-            previous_new, previous = output_full[:, output.shape[1]:], output_full
-        state.width = width
-        return state
+    def _depth_only_steps(self, x: torch.Tensor) -> Iterator[tuple[Cell, torch.Tensor]]:
+        model, exit_blocks = self.model, self.model.config.exit_blocks
+        width = self.path[0][1]
+        out = model.relu(model.stem_bn(model.stem(x, width)))
+        blocks_done = 0
+        for depth, _ in self.path:
+            for block in model.blocks[blocks_done : exit_blocks[depth - 1]]:
+                out = block(out)
+            blocks_done = max(blocks_done, exit_blocks[depth - 1])
+            yield (depth, width), model.heads[depth - 1](out)[:, -1]

@@ -1,12 +1,15 @@
-"""Widening a computed sub-network by groups: only the new groups' channels are computed.
+"""The network's layers prepared for computing any range of channel groups, for inference.
 
-Channel causality makes the channels of groups 1..w final once computed: a wider sub-network
-only appends channels. Each function here takes the layer, its input at the new width, and
-returns the channels of the new groups w_old+1..w_new alone. Inference only (batch norm uses
-its running statistics).
+Channel causality makes the channels of groups 1..w final once computed: a wider sub-network only
+appends channels, and a deeper one only appends layers. Every layer here computes the output
+groups old+1..new from its input groups 1..new, so widening by a group and running a layer for
+the first time (old = 0) are the same operation. Batch norm is folded into the convolutions and
+the causal mask applied once, so a step costs one convolution per layer and nothing else.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -14,49 +17,70 @@ from torch import nn
 
 from dnnet.layers import CausalBasicBlock, ChannelCausalConv2d, PrefixBatchNorm2d
 from dnnet.layers.group_shortcut import CausalProjectionShortcut, GroupPadShortcut
+from dnnet.models.dnnet import DNNet
 
 
-def conv_new_groups(conv: ChannelCausalConv2d, x: torch.Tensor, old: int, new: int) -> torch.Tensor:
-    """Output channels of groups old+1..new; `x` carries input groups 1..new (or the shared image)."""
+@dataclass(frozen=True)
+class GroupConv:
+    """A causal convolution with its batch norm folded in, computable group range by group range."""
+
+    weight: torch.Tensor  # masked, scaled by the batch norm: (out channels, in channels, k, k)
+    bias: torch.Tensor
+    stride: int
+    padding: int
+    in_group_channels: int
+    out_group_channels: int
+    shared_input: bool
+
+    def groups(self, x: torch.Tensor, old: int, new: int) -> torch.Tensor:
+        """Output channels of groups old+1..new; `x` carries at least input groups 1..new (or the image)."""
+        rows = slice(old * self.out_group_channels, new * self.out_group_channels)
+        inputs = self.in_group_channels if self.shared_input else new * self.in_group_channels
+        return F.conv2d(x[:, :inputs], self.weight[rows, :inputs], self.bias[rows], self.stride, self.padding)
+
+
+def fold(conv: ChannelCausalConv2d, bn: PrefixBatchNorm2d) -> GroupConv:
     if not conv.causal:
-        raise ValueError("widening is exact only for channel-causal convolutions (a dense network recomputes every channel)")
-    rows = slice(old * conv.out_group_channels, new * conv.out_group_channels)
-    inputs = conv.in_group_channels if conv.shared_input else new * conv.in_group_channels
-    weight = conv.weight[rows, :inputs] * conv.mask[rows, :inputs]
-    return F.conv2d(x[:, :inputs], weight, stride=conv.stride, padding=conv.padding)
+        raise ValueError("computing groups incrementally is exact only for channel-causal convolutions")
+    scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
+    weight = (conv.weight * conv.mask) * scale[:, None, None, None]
+    return GroupConv(weight.detach().contiguous(), (bn.bias - bn.running_mean * scale).detach(), conv.stride,
+                     conv.padding, conv.in_group_channels, conv.out_group_channels, conv.shared_input)
 
 
-def batchnorm_channels(bn: PrefixBatchNorm2d, x: torch.Tensor, start: int) -> torch.Tensor:
-    """Eval-mode batch norm of channels start..start+x.shape[1] (per channel, so any range is exact)."""
-    part = slice(start, start + x.shape[1])
-    return F.batch_norm(x, bn.running_mean[part], bn.running_var[part], bn.weight[part], bn.bias[part], False, 0.0, bn.eps)
+@dataclass(frozen=True)
+class GroupBlock:
+    """A residual block as two folded convolutions and its shortcut."""
+
+    conv1: GroupConv
+    conv2: GroupConv
+    shortcut: nn.Module | GroupConv  # nn.Identity, GroupPadShortcut, or a folded projection
+
+    def groups(self, x: torch.Tensor, middle: torch.Tensor, output: torch.Tensor, old: int, new: int) -> None:
+        """Writes groups old+1..new of the block's middle and output activations into their buffers."""
+        c = self.conv1.out_group_channels
+        rows = slice(old * c, new * c)
+        middle[:, rows] = F.relu(self.conv1.groups(x, old, new))
+        residual = self.conv2.groups(middle, old, new)
+        output[:, rows] = F.relu(residual + self._shortcut(x, old, new))
+
+    def _shortcut(self, x: torch.Tensor, old: int, new: int) -> torch.Tensor:
+        if isinstance(self.shortcut, GroupConv):
+            return self.shortcut.groups(x, old, new)
+        in_channels = self.conv1.in_group_channels
+        own = x[:, old * in_channels : new * in_channels]  # group i of the output comes from group i of the input
+        return own if isinstance(self.shortcut, nn.Identity) else self.shortcut(own)
 
 
-def shortcut_new_groups(shortcut: nn.Module, x_new: torch.Tensor, x: torch.Tensor, old: int, new: int,
-                        out_group_channels: int) -> torch.Tensor:
-    """The shortcut's channels of groups old+1..new; `x_new` holds only the new input groups, `x` all of them."""
-    if isinstance(shortcut, nn.Identity):
-        return x_new
-    if isinstance(shortcut, GroupPadShortcut):
-        return shortcut(x_new)  # pads inside each group: new groups in, new groups out
+def fold_block(block: CausalBasicBlock) -> GroupBlock:
+    shortcut = block.shortcut
     if isinstance(shortcut, CausalProjectionShortcut):
-        return batchnorm_channels(shortcut.bn, conv_new_groups(shortcut.conv, x, old, new), old * out_group_channels)
-    raise TypeError(f"unknown shortcut {type(shortcut).__name__}")
+        shortcut = fold(shortcut.conv, shortcut.bn)
+    elif not isinstance(shortcut, (nn.Identity, GroupPadShortcut)):
+        raise TypeError(f"unknown shortcut {type(shortcut).__name__}")
+    return GroupBlock(fold(block.conv1, block.bn1), fold(block.conv2, block.bn2), shortcut)
 
 
-def block_forward(block: CausalBasicBlock, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """(middle, output) of a block: the middle activation is kept so that the block can be widened later."""
-    middle = block.relu(block.bn1(block.conv1(x)))
-    return middle, block.relu(block.bn2(block.conv2(middle)) + block.shortcut(x))
-
-
-def block_widen(block: CausalBasicBlock, x: torch.Tensor, x_new: torch.Tensor, middle: torch.Tensor, output: torch.Tensor,
-                old: int, new: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """(middle, output) at width `new` from those at width `old`; `x` is the block input at width `new`."""
-    channels = block.conv1.out_group_channels
-    start = old * channels
-    middle_new = F.relu(batchnorm_channels(block.bn1, conv_new_groups(block.conv1, x, old, new), start))
-    middle = torch.cat([middle, middle_new], dim=1)
-    residual = batchnorm_channels(block.bn2, conv_new_groups(block.conv2, middle, old, new), start)
-    output_new = F.relu(residual + shortcut_new_groups(block.shortcut, x_new, x, old, new, channels))
-    return middle, torch.cat([output, output_new], dim=1)
+def fold_network(model: DNNet) -> tuple[GroupConv, list[GroupBlock]]:
+    """The stem and every block of an eval-mode causal network, folded."""
+    return fold(model.stem, model.stem_bn), [fold_block(block) for block in model.blocks]

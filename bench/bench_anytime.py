@@ -1,0 +1,135 @@
+"""Anytime inference: walking a path of cells incrementally vs running the full network once, vs
+recomputing every step from scratch (MACs and time), and accuracy reached against time spent.
+
+    python bench/bench_anytime.py --dnnet-run runs/experiments/cpu/runs/dnnet_s0 \
+        --anytime-run runs/experiments/cpu/runs/anytime_s0 --out docs/benchmarks_anytime.json
+
+Times are medians of interleaved repetitions at batch 1 with 1 thread (a device serving one request).
+The paper's network (random weights: time and MACs do not depend on them) walks three shapes of
+path from D1&W1 to D16&W22: widen first, deepen first, and a staircase that alternates; the trained
+ResNet-20 walks its default path, chosen from its validation grid.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import torch  # noqa: E402
+from bench_core import interleaved_medians  # noqa: E402
+
+from dnnet import create_model  # noqa: E402
+from dnnet.deploy.anytime import AnytimeRunner  # noqa: E402
+from dnnet.deploy.anytime_path import default_path, path_cost  # noqa: E402
+from dnnet.evaluation import read_accuracy_grid  # noqa: E402
+from dnnet.provenance import provenance  # noqa: E402
+from dnnet.slicing import fold_batchnorm, slice_subnet  # noqa: E402
+from dnnet.train.run_directory import load_trained_model  # noqa: E402
+
+
+def path_shapes(depths: int, widths: int) -> dict[str, list[tuple[int, int]]]:
+    widen_first = [(1, w) for w in range(1, widths + 1)] + [(d, widths) for d in range(2, depths + 1)]
+    deepen_first = [(d, 1) for d in range(1, depths + 1)] + [(depths, w) for w in range(2, widths + 1)]
+    staircase, (d, w) = [(1, 1)], (1, 1)
+    while (d, w) != (depths, widths):  # one step wider, one deeper, in proportion to the grid's sides
+        d, w = (d, w + 1) if (w / widths <= d / depths and w < widths) or d == depths else (d + 1, w)
+        staircase.append((d, w))
+    return {"widen first": widen_first, "deepen first": deepen_first, "staircase": staircase}
+
+
+def walk_vs_once(model, path, repeats: int) -> dict:
+    x = torch.randn(1, 3, 32, 32)
+    runner = AnytimeRunner(model, path)
+    depth, width = path[-1]
+    deployed = fold_batchnorm(slice_subnet(model, depth, width))
+    with torch.no_grad():
+        times = interleaved_medians({
+            "walk": lambda: list(runner.steps(x)),
+            "once": lambda: model(x, depth, width),
+            "once_deployed": lambda: deployed(x),
+            "from_scratch": lambda: [model(x, d, w) for d, w in path],
+        }, repeats, warmup=2, device=torch.device("cpu"))
+    cost = path_cost(model.config, path)
+    return {"path_length": len(path), "path": [f"D{d}&W{w}" for d, w in path],
+            "macs_walk": cost.incremental_macs, "macs_once": cost.final_cell_macs, "macs_from_scratch": cost.from_scratch_macs,
+            "macs_ratio_walk_over_once": round(cost.incremental_macs / cost.final_cell_macs, 4),
+            "macs_ratio_from_scratch_over_once": round(cost.from_scratch_macs / cost.final_cell_macs, 3),
+            "ms_walk": round(1e3 * times["walk"], 3), "ms_once": round(1e3 * times["once"], 3),
+            "ms_from_scratch": round(1e3 * times["from_scratch"], 3), "ms_once_deployed": round(1e3 * times["once_deployed"], 3),
+            "time_ratio_walk_over_once_deployed": round(times["walk"] / times["once_deployed"], 3),
+            "time_ratio_walk_over_once": round(times["walk"] / times["once"], 3),
+            "time_ratio_from_scratch_over_once": round(times["from_scratch"] / times["once"], 3)}
+
+
+def step_times(model, path, repeats: int) -> list[float]:
+    """Median time (ms) from the start to each step of the walk, batch 1."""
+    x = torch.randn(1, 3, 32, 32)
+    runner = AnytimeRunner(model, path)
+    samples = []
+    for _ in range(repeats + 2):
+        started, marks = time.perf_counter(), []
+        for _cell in runner.steps(x):
+            marks.append(1e3 * (time.perf_counter() - started))
+        samples.append(marks)
+    return [round(statistics.median(column), 4) for column in zip(*samples[2:])]
+
+
+def accuracy_vs_time(run_dir: Path, repeats: int) -> dict:
+    model, record = load_trained_model(run_dir)
+    val, test = read_accuracy_grid(run_dir, "val"), read_accuracy_grid(run_dir, "test")
+    path = default_path(model.config, val)
+    return {"run": str(run_dir), "preset": record["train_config"]["preset"], "path": [f"D{d}&W{w}" for d, w in path],
+            "ms": step_times(model, path, repeats), "test_accuracy": [round(test[d - 1, w - 1].item(), 4) for d, w in path],
+            "walk": walk_vs_once(model, path, repeats)}
+
+
+def plot(curves: dict, path: Path) -> None:
+    fig, ax = plt.subplots(figsize=(7.5, 4.5))
+    for label, curve in curves.items():
+        ax.step(curve["ms"], [100 * a for a in curve["test_accuracy"]], where="post", marker=".", label=label)
+    ax.set_xlabel("time since the request (ms, batch 1, 1 thread)")
+    ax.set_ylabel("test accuracy of the latest answer (%)")
+    ax.set_title("Anytime inference: accuracy reached against time spent", fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=130)
+    plt.close(fig)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--dnnet-run", type=Path, default=None)
+    parser.add_argument("--anytime-run", type=Path, default=None)
+    parser.add_argument("--repeats", type=int, default=21)
+    parser.add_argument("--out", type=Path, default=Path("docs/benchmarks_anytime.json"))
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    paper = create_model("dnnet_resnet32_g22").eval()
+    results = {f"dnnet_resnet32_g22, {shape}": walk_vs_once(paper, path, args.repeats)
+               for shape, path in path_shapes(16, 22).items()}
+    curves = {}
+    for label, run in [("DNNet", args.dnnet_run), ("depth-only", args.anytime_run)]:
+        if run is not None:
+            results[label] = curves[f"{label} ({run.name})"] = accuracy_vs_time(run, args.repeats)
+    if curves:
+        plot(curves, args.out.with_suffix(".png"))
+    record = {"benchmark": "anytime", "threads": 1, "batch": 1, "repeats": args.repeats, "results": results,
+              "provenance": provenance()}
+    args.out.write_text(json.dumps(record, indent=2) + "\n")
+    for name, result in results.items():
+        walk = result.get("walk", result)
+        print(f"{name}: {walk['path_length']} steps; MACs walk/once {walk['macs_ratio_walk_over_once']}, time walk/once "
+              f"{walk['time_ratio_walk_over_once']}, from scratch/once {walk['time_ratio_from_scratch_over_once']}")
+
+
+if __name__ == "__main__":
+    main()

@@ -14,6 +14,7 @@ from dnnet.cli import (
     profile_command,
     report_command,
     select_command,
+    simulate_command,
     train_command,
 )
 from dnnet.train import Interrupted, NonFiniteLoss
@@ -31,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     latency_command.add_parser(subparsers)
     export_command.add_parser(subparsers)
     experiment_command.add_parser(subparsers)
+    simulate_command.add_parser(subparsers)
     return parser
 
 

@@ -37,3 +37,16 @@ def grid_accuracy(model: DNNet, dataset: ImageDataset, mean: list[float], std: l
     if len(dataset) == 0:
         raise ValueError("cannot evaluate on an empty data set")
     return grid_correct(model, dataset, mean, std, **kwargs).double() / len(dataset)
+
+
+@torch.no_grad()
+def per_image_correct(model: DNNet, dataset: ImageDataset, mean: list[float], std: list[float], batch_size: int = 500,
+                      width: int | None = None) -> torch.Tensor:
+    """Whether each cell classifies each image correctly, bool (N, depths, widths); with `width`, (N, depths, 1)."""
+    model.eval()
+    rows = []
+    for start in range(0, len(dataset), batch_size):
+        images = normalize(dataset.images[start : start + batch_size], mean, std)
+        logits = model.forward_all(images) if width is None else model.forward_exits(images, width)[:, :, None]
+        rows.append(logits.argmax(-1) == dataset.labels[start : start + batch_size, None, None])
+    return torch.cat(rows)

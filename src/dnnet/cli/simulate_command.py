@@ -1,0 +1,76 @@
+"""`dnnet simulate`: replay a trace of changing budgets; DNNet against a depth-only network on the same requests."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import torch
+
+from dnnet.accounting import grid_resources
+from dnnet.data import load_data
+from dnnet.deploy.simulate import read_trace, serve, summarize
+from dnnet.evaluation import per_image_correct, read_accuracy_grid
+from dnnet.provenance import provenance
+from dnnet.reporting.simulation_figure import plot_simulation
+from dnnet.train.run_directory import load_trained_model, train_config_of
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("simulate", help="replay a trace of per-request budgets (MACs, memory)")
+    parser.add_argument("run_dir", type=Path, metavar="RUN", help="the DNNet run")
+    parser.add_argument("--trace", type=Path, required=True,
+                        help="CSV: time_s, macs, memory_bytes (or macs_fraction, memory_fraction of the full DNNet's)")
+    parser.add_argument("--baseline", type=Path, default=None, help="a depth-only anytime run on the same data to compare")
+    parser.add_argument("--data-dir", default=None, help="where the runs' named data set lives, if moved")
+    parser.add_argument("--cache-dir", type=Path, default=None)
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    runs = {"DNNet": args.run_dir} | ({"depth-only": args.baseline} if args.baseline else {})
+    loaded = {label: load_trained_model(path) for label, path in runs.items()}
+    names = {record["data"]["name"] for _, record in loaded.values()}
+    if len(names) > 1:
+        raise ValueError(f"the runs were trained on different data ({', '.join(sorted(names))}); compare runs on the same data")
+    config = train_config_of(loaded["DNNet"][1])
+    data = load_data(config.data, args.data_dir or config.data_dir, args.cache_dir, config.val_count, config.seed)
+    dnnet_grid = grid_resources(loaded["DNNet"][0].config)
+    requests = read_trace(args.trace, dnnet_grid[-1])
+    served_by, summary = {}, {}
+    for label, (model, record) in loaded.items():
+        grid, correct = _cells_and_correct(model, data.test, record["data"])
+        served_by[label] = serve(requests, grid, read_accuracy_grid(runs[label], "val"), correct)
+        summary[label] = summarize(requests, served_by[label])
+    out = Path(args.run_dir) / "simulate"
+    out.mkdir(exist_ok=True)
+    stem = args.trace.stem
+    record = {"trace": str(args.trace), "runs": {k: str(v) for k, v in runs.items()}, "summary": summary,
+              "chosen": {label: [None if s.cell is None else f"D{s.cell.depth}&W{s.cell.width}" for s in served]
+                         for label, served in served_by.items()},
+              "provenance": provenance()}
+    (out / f"{stem}.json").write_text(json.dumps(record, indent=2) + "\n")
+    plot_simulation(requests, served_by, out / f"{stem}.png", f"trace {stem}: {len(requests)} requests")
+    for label, numbers in summary.items():
+        print(f"{label}: accuracy delivered {100 * numbers['accuracy_delivered']:.2f}% over {numbers['requests']} requests "
+              f"({numbers['answered']} answered); share of the MAC budget used {_percent(numbers['macs_share_used'])}, "
+              f"of the memory budget {_percent(numbers['memory_share_used'])}")
+    print(f"wrote {out / stem}.json and .png")
+    return 0
+
+
+def _cells_and_correct(model, test, data_record) -> tuple[list, torch.Tensor]:
+    """The cells a network offers and (images, depths, widths) correctness; a depth-only network: full width only."""
+    config = model.config
+    stats = (data_record["mean"], data_record["std"])
+    if config.causal:
+        return grid_resources(config), per_image_correct(model, test, *stats)
+    full_width = per_image_correct(model, test, *stats, width=config.groups)
+    correct = torch.zeros(len(test), config.num_exits, config.groups, dtype=torch.bool)
+    correct[:, :, -1] = full_width[:, :, 0]
+    return [c for c in grid_resources(config) if c.width == config.groups], correct
+
+
+def _percent(value: float | None) -> str:
+    return "n/a (nothing answered)" if value is None else f"{100 * value:.1f}%"

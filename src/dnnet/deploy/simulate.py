@@ -1,0 +1,84 @@
+"""A changing budget, as in the paper's Figure 1: each request gets the best cell its budget allows.
+
+A trace is a CSV of requests, one per row: `time_s` and the budgets of that moment, either absolute
+(`macs`, `memory_bytes` of peak activation memory) or as fractions of the full DNNet's
+(`macs_fraction`, `memory_fraction`). Request i is answered on test image i (cycling), by the cell
+chosen on validation accuracy; a request that no cell fits gets no answer and counts as wrong.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from dnnet.accounting import CellResources
+from dnnet.selection import best_within
+
+
+@dataclass(frozen=True)
+class Request:
+    time_s: float
+    macs: float
+    memory_bytes: float
+
+
+def read_trace(path: Path, full: CellResources) -> list[Request]:
+    """Requests of a trace file; fractions are of the full network `full`."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"trace {path} not found")
+    with open(path, newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    if not rows:
+        raise ValueError(f"trace {path} has no requests")
+    columns = set(rows[0])
+    if {"time_s", "macs", "memory_bytes"} <= columns:
+        scale = (1.0, 1.0)
+        keys = ("macs", "memory_bytes")
+    elif {"time_s", "macs_fraction", "memory_fraction"} <= columns:
+        scale = (full.macs, full.peak_act_bytes)
+        keys = ("macs_fraction", "memory_fraction")
+    else:
+        raise ValueError(f"trace {path} needs columns time_s and macs, memory_bytes (or macs_fraction, memory_fraction); "
+                         f"it has {sorted(columns)}")
+    try:
+        return [Request(float(r["time_s"]), float(r[keys[0]]) * scale[0], float(r[keys[1]]) * scale[1]) for r in rows]
+    except ValueError as error:
+        raise ValueError(f"trace {path}: {error}") from None
+
+
+@dataclass(frozen=True)
+class Served:
+    cell: CellResources | None  # None: no cell fits the request's budget
+    correct: bool
+
+
+def serve(requests: Sequence[Request], grid: Sequence[CellResources], val: torch.Tensor, correct: torch.Tensor) -> list[Served]:
+    """Each request's chosen cell and whether it answered its image; `correct` is (images, depths, widths) bool."""
+    served, cache = [], {}
+    for index, request in enumerate(requests):
+        key = (request.macs, request.memory_bytes)
+        if key not in cache:
+            choice = best_within(val, grid, {"macs": request.macs, "peak_act_bytes": request.memory_bytes})
+            cache[key] = None if choice is None else choice.cell
+        cell = cache[key]
+        image = index % correct.shape[0]
+        served.append(Served(cell, cell is not None and bool(correct[image, cell.depth - 1, cell.width - 1])))
+    return served
+
+
+def summarize(requests: Sequence[Request], served: Sequence[Served]) -> dict:
+    answered = [(r, s) for r, s in zip(requests, served) if s.cell is not None]
+    return {"requests": len(requests), "answered": len(answered),
+            "accuracy_delivered": round(sum(s.correct for s in served) / len(served), 4),
+            "accuracy_of_answered": _mean([float(s.correct) for _, s in answered]),
+            "macs_share_used": _mean([s.cell.macs / r.macs for r, s in answered]),
+            "memory_share_used": _mean([s.cell.peak_act_bytes / r.memory_bytes for r, s in answered])}
+
+
+def _mean(values: list[float]) -> float | None:
+    return round(sum(values) / len(values), 4) if values else None

@@ -4,7 +4,7 @@ from conftest import randomize_batchnorm
 
 from dnnet import cell_resources, create_model
 from dnnet.deploy.anytime import AnytimeRunner, check_path
-from dnnet.deploy.anytime_path import choose_threshold, default_path, head_macs, path_cost, stop_step
+from dnnet.deploy.anytime_path import choose_threshold, default_path, head_macs, path_cost, path_logits, stop_step
 
 
 def _model(preset="dnnet_resnet20_g8", **kwargs):
@@ -100,3 +100,11 @@ def test_threshold_is_the_lowest_that_keeps_the_accuracy():
     choice = choose_threshold(logits, labels, tolerance=0.0)
     assert choice.threshold == 0.61 and choice.accuracy == 1.0 and choice.mean_steps == 1.5
     assert choose_threshold(logits, labels, tolerance=0.5).threshold == 0.5
+
+
+def test_path_logits_are_the_walk():
+    model = _model("dnnet_resnet8_g4")
+    x = torch.randn(2, 3, 32, 32)
+    logits = path_logits(model, x, PATHS["dnnet_resnet8_g4"])
+    walked = torch.stack([step for _, step in AnytimeRunner(model, PATHS["dnnet_resnet8_g4"]).steps(x)], dim=1)
+    torch.testing.assert_close(logits, walked, rtol=1e-5, atol=1e-5)

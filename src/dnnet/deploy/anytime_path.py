@@ -89,3 +89,10 @@ def choose_threshold(step_logits: torch.Tensor, labels: torch.Tensor, tolerance:
     if chosen is None:  # nothing below 1 keeps the accuracy: never stop early
         chosen = EarlyStop(1.0, full, full, float(step_logits.shape[1]))
     return chosen
+
+
+@torch.no_grad()
+def path_logits(model, x: torch.Tensor, path: Sequence[Cell]) -> torch.Tensor:
+    """(N, steps, classes): the logits of every cell of the path, from one `forward_all` (for choosing a threshold)."""
+    every_cell = model.eval().forward_all(x)
+    return torch.stack([every_cell[:, d - 1, w - 1] for d, w in path], dim=1)

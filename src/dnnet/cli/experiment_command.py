@@ -9,6 +9,7 @@ from pathlib import Path
 from dnnet.experiments import EXPERIMENTS, PROTOCOLS, RunStore, get_protocol, run_experiment
 from dnnet.experiments.suite import record_suite_time
 from dnnet.reporting.experiments_page import write_experiments_report
+from dnnet.train import Interrupted
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -34,7 +35,10 @@ def run(args: argparse.Namespace) -> int:
     names = list(EXPERIMENTS) if args.name == "all" else [args.name]
     started = time.perf_counter()
     for name in names:
-        summary = run_experiment(name, store)
+        try:
+            summary = run_experiment(name, store)
+        except Interrupted as stop:
+            raise Interrupted(f"{stop.args[0].split(';')[0]}; the same `dnnet experiment` command continues where it stopped") from None
         print(f"{name}: wrote {root}/experiments/{name}.json, .csv and .png ({summary['wall_seconds_this_call']:.0f} s)", flush=True)
     if args.name == "all":
         record_suite_time(store, names, time.perf_counter() - started)

@@ -27,7 +27,7 @@ def test_profile_errors_are_one_line(tmp_path, capsys):
     assert main(["profile", "--preset", "nope", "--out", str(tmp_path)]) == 2
     assert capsys.readouterr().err.strip().splitlines() == [
         "dnnet profile: error: unknown preset 'nope'; known presets: dnnet_resnet20_g8, dnnet_resnet32_g22, "
-        "dnnet_resnet8_g4, resnet32, resnet32_anytime"
+        "dnnet_resnet8_g4, resnet20, resnet20_anytime, resnet32, resnet32_anytime"
     ]
     assert main(["profile", "--out", str(tmp_path), "--cells", "17x1"]) == 2
     assert "depth must be an integer in 1..16" in capsys.readouterr().err

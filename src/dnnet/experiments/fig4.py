@@ -14,6 +14,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
+from matplotlib.ticker import NullFormatter, ScalarFormatter  # noqa: E402
 
 from dnnet.accounting import cell_resources  # noqa: E402
 from dnnet.baselines import fine_tuned_accuracy  # noqa: E402
@@ -91,6 +92,8 @@ def _plot(rows: list[dict], path, protocol: str) -> None:
     by_width.set_xlabel("width (fraction of the full network's channels)")
     by_macs.set_xlabel("MACs needed (millions, log scale)")
     by_macs.set_xscale("log")
+    by_macs.xaxis.set_major_formatter(ScalarFormatter())
+    by_macs.xaxis.set_minor_formatter(NullFormatter())  # the log axis labels minor ticks too, and they overlap
     for ax in (by_width, by_macs):
         ax.set_ylabel("test accuracy (%), last exit")
         ax.grid(alpha=0.3)

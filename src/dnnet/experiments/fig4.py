@@ -14,7 +14,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
-from matplotlib.ticker import NullFormatter, ScalarFormatter  # noqa: E402
+from matplotlib.ticker import NullFormatter  # noqa: E402
 
 from dnnet.accounting import cell_resources  # noqa: E402
 from dnnet.baselines import fine_tuned_accuracy  # noqa: E402
@@ -92,7 +92,9 @@ def _plot(rows: list[dict], path, protocol: str) -> None:
     by_width.set_xlabel("width (fraction of the full network's channels)")
     by_macs.set_xlabel("MACs needed (millions, log scale)")
     by_macs.set_xscale("log")
-    by_macs.xaxis.set_major_formatter(ScalarFormatter())
+    low, high = min(r["macs"] for r in rows) / 1e6, max(r["macs"] for r in rows) / 1e6
+    ticks = [t * 10.0**e for e in range(-3, 4) for t in (1, 2, 5) if low * 0.95 <= t * 10.0**e <= high * 1.05]
+    by_macs.set_xticks(ticks, [f"{t:g}" for t in ticks])
     by_macs.xaxis.set_minor_formatter(NullFormatter())  # the log axis labels minor ticks too, and they overlap
     for ax in (by_width, by_macs):
         ax.set_ylabel("test accuracy (%), last exit")

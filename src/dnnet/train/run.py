@@ -129,6 +129,10 @@ def train(config: TrainConfig, run_dir: Path, resume: bool = False, device: str 
                 position = EpochPosition(epoch=position.epoch + 1)
                 save(position)
         summary = _final_grids(model, data, stats, config, run_dir, torch_device) if world.is_main else {}
+        if world.distributed:
+            # the other ranks wait for the main one's evaluation, so that all leave the group together:
+            # a rank tearing down gloo while another still holds it could abort on exit
+            torch.distributed.barrier()
         return summary
     finally:
         leave_world(world)

@@ -17,10 +17,10 @@ PATHS = {
 }
 
 
-@pytest.mark.parametrize("preset, shortcut", [("dnnet_resnet20_g8", "pad"), ("dnnet_resnet8_g4", "project"),
-                                              ("dnnet_resnet8_g4", "pad")])
-def test_every_step_equals_that_cell_computed_from_scratch(preset, shortcut):
-    model = _model(preset, shortcut=shortcut)
+@pytest.mark.parametrize("preset, shortcut, reduction", [("dnnet_resnet20_g8", "pad", "sum"), ("dnnet_resnet8_g4", "project", "sum"),
+                                                         ("dnnet_resnet8_g4", "pad", "mean")])
+def test_every_step_equals_that_cell_computed_from_scratch(preset, shortcut, reduction):
+    model = _model(preset, shortcut=shortcut, head_reduction=reduction)
     x = torch.randn(3, 3, 32, 32)
     with torch.no_grad():
         every_cell = model.forward_all(x)

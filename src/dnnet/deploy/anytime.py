@@ -55,6 +55,9 @@ class AnytimeRunner:
         self.path = check_path(model, path)
         # a depth-only path never widens: the network's own layers serve it, dense or not
         self.folded = fold_network(model) if model.config.causal else None
+        # each exit's classifier as one matrix over all groups: a step's logits are one pooled product
+        self.head_weights = [head.merged_linear(head.groups)[0].detach() * (head.groups if head.reduction == "mean" else 1)
+                             for head in model.heads]
 
     @torch.no_grad()
     def steps(self, x: torch.Tensor) -> Iterator[tuple[Cell, torch.Tensor]]:
@@ -78,9 +81,7 @@ class AnytimeRunner:
             for index in range(blocks_done, last_block):  # deepen at the current width
                 blocks[index].groups(self._output(activations, index), *activations[index + 1], 0, width)
             blocks_done = max(blocks_done, last_block)
-            features = self._output(activations, last_block)
-            channels = self.model.heads[depth - 1].group_channels * width
-            yield (depth, width), self.model.heads[depth - 1](features[:, :channels])[:, -1]
+            yield (depth, width), self._logits(depth, width, self._output(activations, last_block))
 
     def run(self, x: torch.Tensor, deadline_s: float | None = None, confidence: float | None = None) -> AnytimeAnswer:
         """Walks the path until its end, the deadline (checked after every step) or every image is confident."""
@@ -100,6 +101,12 @@ class AnytimeRunner:
                 stopped_by = "deadline"
                 break
         return AnytimeAnswer(latest[1], latest[0], cells, seconds, stopped_by)
+
+    def _logits(self, depth: int, width: int, features: torch.Tensor) -> torch.Tensor:
+        head = self.model.heads[depth - 1]
+        channels = head.group_channels * width
+        logits = features[:, :channels].mean(dim=(2, 3)) @ self.head_weights[depth - 1][:, :channels].T
+        return (logits / width if head.reduction == "mean" else logits) + head.bias
 
     @staticmethod
     def _output(activations: list, index: int) -> torch.Tensor:
@@ -126,4 +133,4 @@ class AnytimeRunner:
             for block in model.blocks[blocks_done : exit_blocks[depth - 1]]:
                 out = block(out)
             blocks_done = max(blocks_done, exit_blocks[depth - 1])
-            yield (depth, width), model.heads[depth - 1](out)[:, -1]
+            yield (depth, width), self._logits(depth, width, out)

@@ -120,11 +120,11 @@ def main() -> None:
     for label, run in [("DNNet", args.dnnet_run), ("depth-only", args.anytime_run)]:
         if run is not None:
             results[label] = curves[f"{label} ({run.name})"] = accuracy_vs_time(run, args.repeats)
+    record = {"benchmark": "anytime", "threads": 1, "batch": 1, "repeats": args.repeats, "results": results,
+              "provenance": provenance()}  # before any output file changes the checkout
+    args.out.write_text(json.dumps(record, indent=2) + "\n")
     if curves:
         plot(curves, args.out.with_suffix(".png"))
-    record = {"benchmark": "anytime", "threads": 1, "batch": 1, "repeats": args.repeats, "results": results,
-              "provenance": provenance()}
-    args.out.write_text(json.dumps(record, indent=2) + "\n")
     for name, result in results.items():
         walk = result.get("walk", result)
         print(f"{name}: {walk['path_length']} steps; MACs walk/once {walk['macs_ratio_walk_over_once']}, time walk/once "

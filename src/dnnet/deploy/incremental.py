@@ -15,9 +15,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from dnnet.layers import CausalBasicBlock, ChannelCausalConv2d, PrefixBatchNorm2d
-from dnnet.layers.group_shortcut import CausalProjectionShortcut, GroupPadShortcut
+from dnnet.layers.group_shortcut import GroupPadShortcut
 from dnnet.models.dnnet import DNNet
+from dnnet.slicing import fold_batchnorm, slice_subnet
 
 
 @dataclass(frozen=True)
@@ -39,13 +39,10 @@ class GroupConv:
         return F.conv2d(x[:, :inputs], self.weight[rows, :inputs], self.bias[rows], self.stride, self.padding)
 
 
-def fold(conv: ChannelCausalConv2d, bn: PrefixBatchNorm2d) -> GroupConv:
-    if not conv.causal:
-        raise ValueError("computing groups incrementally is exact only for channel-causal convolutions")
-    scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
-    weight = (conv.weight * conv.mask) * scale[:, None, None, None]
-    return GroupConv(weight.detach().contiguous(), (bn.bias - bn.running_mean * scale).detach(), conv.stride,
-                     conv.padding, conv.in_group_channels, conv.out_group_channels, conv.shared_input)
+def _group_conv(conv: nn.Conv2d, in_group_channels: int, out_group_channels: int, shared_input: bool = False) -> GroupConv:
+    """A folded convolution of the full slice, read group by group."""
+    return GroupConv(conv.weight.detach().contiguous(), conv.bias.detach(), conv.stride[0], conv.padding[0],
+                     in_group_channels, out_group_channels, shared_input)
 
 
 @dataclass(frozen=True)
@@ -72,15 +69,21 @@ class GroupBlock:
         return own if isinstance(self.shortcut, nn.Identity) else self.shortcut(own)
 
 
-def fold_block(block: CausalBasicBlock) -> GroupBlock:
-    shortcut = block.shortcut
-    if isinstance(shortcut, CausalProjectionShortcut):
-        shortcut = fold(shortcut.conv, shortcut.bn)
-    elif not isinstance(shortcut, (nn.Identity, GroupPadShortcut)):
-        raise TypeError(f"unknown shortcut {type(shortcut).__name__}")
-    return GroupBlock(fold(block.conv1, block.bn1), fold(block.conv2, block.bn2), shortcut)
-
-
 def fold_network(model: DNNet) -> tuple[GroupConv, list[GroupBlock]]:
-    """The stem and every block of an eval-mode causal network, folded."""
-    return fold(model.stem, model.stem_bn), [fold_block(block) for block in model.blocks]
+    """The stem and every block of a causal network, from its full slice with batch norm folded."""
+    config = model.config
+    if not config.causal:
+        raise ValueError("computing groups incrementally is exact only for channel-causal convolutions")
+    full = fold_batchnorm(slice_subnet(model.eval(), config.num_exits, config.groups))
+    channels = config.group_channels
+    stem = _group_conv(full.stem, config.in_channels, channels[0], shared_input=True)
+    blocks = []
+    for index, block in enumerate(full.blocks, start=1):
+        in_gc, out_gc = channels[config.stage_of_block(index - 1)], channels[config.stage_of_block(index)]
+        shortcut = block.shortcut
+        if isinstance(shortcut, nn.Conv2d):  # the causal projection, folded
+            shortcut = _group_conv(shortcut, in_gc, out_gc)
+        elif not isinstance(shortcut, (nn.Identity, GroupPadShortcut)):
+            raise TypeError(f"unknown shortcut {type(shortcut).__name__}")
+        blocks.append(GroupBlock(_group_conv(block.conv1, in_gc, out_gc), _group_conv(block.conv2, out_gc, out_gc), shortcut))
+    return stem, blocks

@@ -17,6 +17,7 @@ import torch  # noqa: E402
 from matplotlib.ticker import NullFormatter  # noqa: E402
 
 from dnnet.accounting import cell_resources  # noqa: E402
+from dnnet.atomic_file import atomic_write  # noqa: E402
 from dnnet.baselines import fine_tuned_accuracy  # noqa: E402
 from dnnet.experiments.result_files import experiment_dir, write_result  # noqa: E402
 from dnnet.experiments.run_store import RunStore  # noqa: E402
@@ -66,7 +67,8 @@ def _fine_tuning_rows(store: RunStore, name: str) -> list[dict]:
     model, record = store.model(name)
     if not path.is_file():
         accuracy = fine_tuned_accuracy(model, store.data(store.config(name)), record["data"]["mean"], record["data"]["std"])
-        path.write_text(json.dumps({split: grid.tolist() for split, grid in accuracy.items()}) + "\n")
+        with atomic_write(path) as stream:  # reused by later calls: never half-written
+            stream.write((json.dumps({split: grid.tolist() for split, grid in accuracy.items()}) + "\n").encode())
     grids = {split: torch.tensor(values, dtype=torch.float64) for split, values in json.loads(path.read_text()).items()}
     config = model.config
     return [_row("fine-tuning", name, config, config.num_exits, w, config.groups, grids["val"], grids["test"])

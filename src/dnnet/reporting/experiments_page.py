@@ -42,7 +42,8 @@ pre{{background:#f4f4f4;padding:1em;overflow:auto;font-size:12px}}</style></head
 def _section(name: str, title: str, record: dict) -> str:
     figure = f'<img src="experiments/{name}.png" alt="{html.escape(title)}">'
     key_numbers = {k: v for k, v in record.items() if k not in ("rows", "experiment", "sweep")}
-    table = _table(record["rows"]) if name in ("lambda",) else _table(record.get("sweep", [])) if name == "fig5" else ""
+    tables = {"lambda": record["rows"], "fig5": record.get("sweep", [])}  # the short tables; the long ones stay in CSV
+    table = _table(tables.get(name, []))
     return (f"<h2>{html.escape(title)}</h2>{figure}{table}"
             f"<details><summary>settings, key numbers and provenance</summary><pre>{html.escape(json.dumps(key_numbers, indent=2))}</pre>"
             f"</details><p>Full table: experiments/{name}.csv</p>")

@@ -16,7 +16,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("experiment", help="reproduce the paper's figures and baselines (fig3, fig4, fig5, lambda)")
     parser.add_argument("name", choices=[*EXPERIMENTS, "all"])
     parser.add_argument("--protocol", choices=sorted(PROTOCOLS), default="cpu",
-                        help="cpu: ResNet-20 family, 8 epochs, under 90 minutes on 2 cores; paper: the paper's networks, 160 epochs, GPU")
+                        help="cpu: ResNet-20 family, 7 epochs, under 90 minutes on 2 cores; paper: the paper's networks, 160 epochs, GPU")
     parser.add_argument("--out", type=Path, default=None, help="experiment root (default runs/experiments/PROTOCOL)")
     parser.add_argument("--data", default=None, help="override the protocol's data (named set or path)")
     parser.add_argument("--data-dir", default=None, help="where named data sets live")

@@ -69,6 +69,7 @@ def train_epoch(
         generator.set_state(position.generator_state)
     progress = EpochProgress(position.epoch + 1, config.epochs, len(batches), enabled=show_progress)
     rank, world = shard
+    channels_last = config.uses_channels_last(device)
     autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=config.amp and device.type == "cuda")
     try:
         for step in range(position.step, len(batches)):
@@ -78,7 +79,7 @@ def train_epoch(
             images = augment(images_on_device[index], generator, flip=data.flip)[rank::world]
             labels = labels_on_device[index][rank::world]
             x = normalize(images, *stats)
-            if config.channels_last:
+            if channels_last:
                 x = x.contiguous(memory_format=torch.channels_last)
             set_learning_rate(optimizer, learning_rate(config, (position.epoch + step / len(batches)) / config.epochs))
             optimizer.zero_grad(set_to_none=True)

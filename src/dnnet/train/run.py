@@ -71,7 +71,7 @@ def train(config: TrainConfig, run_dir: Path, resume: bool = False, device: str 
         width = {} if config.groups is None else {"groups": config.groups}
         model = create_model(config.preset, num_classes=len(data.classes), in_channels=channels, image_size=size, **width)
         model = model.to(torch_device)
-        if config.channels_last:
+        if config.uses_channels_last(torch_device):
             model = model.to(memory_format=torch.channels_last)
         logits_module, loss_fn = build_objective(
             model, config.weighting, config.distill_weight, config.distill_temperature, config.loss_scale,
@@ -153,6 +153,7 @@ def _write_config(run_dir: Path, config: TrainConfig, model, data: DataSplits, s
     record = {
         "train_config": config.to_dict(),
         "weighting_resolved": resolve_weighting(model.config, config.weighting),
+        "channels_last_resolved": config.uses_channels_last(next(model.parameters()).device),
         "net_config": model.config.to_dict(),
         "data": {"name": data.name, "classes": data.classes, "image_shape": list(data.image_shape), "flip": data.flip,
                  "train": len(data.train), "val": len(data.val), "test": len(data.test),
@@ -167,7 +168,7 @@ def _log_epoch(model, data, stats, config, position, seconds, run_dir, device, s
     # A dense network's widths are not nested: each would cost a pass, so only the full width is followed here
     full_width = None if model.config.causal else model.config.groups
     val = grid_accuracy(model, data.val, *stats, batch_size=config.eval_batch_size, device=device,
-                        channels_last=config.channels_last, width=full_width)
+                        channels_last=config.uses_channels_last(device), width=full_width)
     row = {
         "epoch": position.epoch + 1,
         "lr": learning_rate(config, (position.epoch + 1) / config.epochs),

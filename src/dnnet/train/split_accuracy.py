@@ -18,4 +18,4 @@ def split_accuracy(model: DNNet, config: TrainConfig, data: DataSplits, stats: t
         calibration = data.train.subset(torch.arange(min(CALIBRATION_IMAGES, len(data.train))))
         return recalibrated_grid_accuracy(model, calibration, dataset, *stats, batch_size=config.eval_batch_size, device=device)
     return grid_accuracy(model, dataset, *stats, batch_size=config.eval_batch_size, device=device,
-                         channels_last=config.channels_last)
+                         channels_last=config.uses_channels_last(device))

@@ -37,7 +37,8 @@ class TrainConfig:
     val_count: int | None = None  # images held out of train for validation (None = data set's default)
     seed: int = 0  # model init, validation split, shuffling and augmentation
     amp: bool = True  # bfloat16 autocast on GPU; ignored on CPU
-    channels_last: bool = True  # memory format of activations; faster convolutions on CPU and GPU
+    channels_last: bool | None = None  # memory format of activations; None: on GPU only (on the 2-core CPU machine
+    # it made training steps 1.3-1.9x slower, docs/benchmarks.md)
     eval_batch_size: int = 500
 
     def __post_init__(self) -> None:
@@ -55,6 +56,9 @@ class TrainConfig:
             raise ValueError(f"groups must be at least 1, got {self.groups}")
         if self.schedule not in SCHEDULES:
             raise ValueError(f"schedule must be one of {SCHEDULES}, got {self.schedule!r}")
+
+    def uses_channels_last(self, device: torch.device) -> bool:
+        return device.type == "cuda" if self.channels_last is None else self.channels_last
 
     @property
     def scaled_lr(self) -> float:

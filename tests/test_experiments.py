@@ -114,3 +114,26 @@ def test_paper_protocol_runs_on_cpu_with_a_tiny_epoch_count(tmp_path):
     fig3 = json.loads((root / "experiments" / "fig3.json").read_text())
     assert fig3["macs_budget"] == pytest.approx(24e6)
     assert fig3["deepest_cell_within_budget"]["resnet32_anytime"] == "D5&W16"  # the paper's D5
+
+
+@pytest.mark.parametrize("protocol", ["cpu", "paper"])
+def test_the_experiments_need_every_training_run_of_the_protocol(protocol):
+    from dnnet.experiments import EXPERIMENTS
+    from dnnet.experiments.parallel_runs import runs_needed
+
+    chosen = get_protocol(protocol)
+    needed = {run for name in EXPERIMENTS for run in runs_needed(name, chosen)}
+    assert needed == set(chosen.training_runs())
+
+
+def test_parallel_jobs_train_every_run_before_the_experiment_reads_them(tmp_path, capsys):
+    root = tmp_path / "cpu"
+    args = ["experiment", "lambda", "--protocol", "cpu", "--data", "digits", "--epochs", "1", "--seeds", "0",
+            "--out", str(root), "--jobs", "2", "--quiet"]
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    assert "training 3 runs, 2 at a time: dnnet_s0, dnnet_macs_s0, dnnet_distill_s0" in printed
+    assert not re.search(r"^training dnnet", printed, re.MULTILINE)  # nothing left for the experiment to train
+    for run in ("dnnet_s0", "dnnet_macs_s0", "dnnet_distill_s0"):
+        assert (root / "runs" / run / "accuracy_test.json").is_file() and (root / "runs" / f"{run}.log").is_file()
+    assert len(json.loads((root / "experiments" / "lambda.json").read_text())["rows"]) > 0

@@ -13,7 +13,10 @@ import torch
 
 
 def git_commit(cwd: str | Path | None = None) -> str:
-    """The commit of the working tree (with "+dirty" when it has changes), or "unknown"."""
+    """The commit of the working tree (with "+dirty" when it has changes).
+
+    A copy without git metadata (a tree sent to another machine) reports $DNNET_COMMIT, else "unknown".
+    """
     cwd = Path(cwd) if cwd else Path(__file__).resolve().parent
     try:
         commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, timeout=10, check=True)
@@ -21,7 +24,7 @@ def git_commit(cwd: str | Path | None = None) -> str:
             ["git", "status", "--porcelain", "--untracked-files=no"], cwd=cwd, capture_output=True, text=True, timeout=10
         )
     except (OSError, subprocess.SubprocessError):
-        return "unknown"
+        return os.environ.get("DNNET_COMMIT", "unknown")
     return commit.stdout.strip() + ("+dirty" if status.stdout.strip() else "")
 
 

@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 from dnnet.experiments import EXPERIMENTS, PROTOCOLS, RunStore, get_protocol, run_experiment
+from dnnet.experiments.parallel_runs import runs_needed, train_in_parallel
 from dnnet.experiments.suite import record_suite_time
 from dnnet.reporting.experiments_page import write_experiments_report
 from dnnet.train import Interrupted
@@ -23,6 +24,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--epochs", type=int, default=None, help="override the protocol's epochs (e.g. 1 for a smoke test)")
     parser.add_argument("--seeds", type=int, nargs="+", default=None, help="override the protocol's seeds")
     parser.add_argument("--cache-dir", type=Path, default=None, help="decoded-image cache (default ~/.cache/dnnet)")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="train this many runs at a time, each in its own process (on a GPU: small networks leave it idle)")
     parser.add_argument("--quiet", action="store_true", help="no per-step progress of the training runs")
     parser.set_defaults(run=run)
 
@@ -34,6 +37,8 @@ def run(args: argparse.Namespace) -> int:
     store = RunStore(root, protocol, show_progress=not args.quiet, cache_dir=args.cache_dir)
     names = list(EXPERIMENTS) if args.name == "all" else [args.name]
     started = time.perf_counter()
+    if args.jobs > 1:
+        train_in_parallel(root, protocol, [run for name in names for run in runs_needed(name, protocol)], args.jobs, args.cache_dir)
     for name in names:
         try:
             summary = run_experiment(name, store)

@@ -44,7 +44,7 @@ class RunStore:
             if saved != config.to_dict():
                 raise ValueError(f"{run_dir} holds a run with other settings than protocol {self.protocol.name!r} asks for; "
                                  f"move it away or choose another --out")
-        if (run_dir / FINISHED_MARK).is_file():
+        if self.is_finished(name):
             return run_dir
         resume = (run_dir / CHECKPOINT_FILE).is_file()
         print(f"{'resuming' if resume else 'training'} {name}: {config.preset}"
@@ -55,6 +55,9 @@ class RunStore:
         train(config, run_dir, resume=resume, show_progress=self.show_progress, data=self.data(config))
         print(f"  {name} done in {time.perf_counter() - started:.0f} s", flush=True)
         return run_dir
+
+    def is_finished(self, name: str) -> bool:
+        return (self.run_dir(name) / FINISHED_MARK).is_file()
 
     def data(self, config: TrainConfig) -> DataSplits:
         """Loaded once per (data, validation split): the runs of one seed share their images."""

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dnnet.strict_fields import from_known_fields
+
+if TYPE_CHECKING:
+    import torch
 
 SCHEDULES = ("step", "cosine")
 OBJECTIVES = ("joint", "sandwich")

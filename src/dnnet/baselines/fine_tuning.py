@@ -21,8 +21,9 @@ def pooled_features(model: DNNet, dataset: ImageDataset, mean: list[float], std:
     model.eval()
     depth = model.config.num_exits
     rows = []
+    device = next(model.parameters()).device
     for start in range(0, len(dataset), batch_size):
-        x = normalize(dataset.images[start : start + batch_size], mean, std)
+        x = normalize(dataset.images[start : start + batch_size].to(device), mean, std)
         *_, features = model.exit_features(x, depth, width)
         rows.append(features.mean(dim=(2, 3)))
     return torch.cat(rows)
@@ -46,15 +47,16 @@ def fit_linear_classifier(features: torch.Tensor, labels: torch.Tensor, weight: 
 
 
 def fine_tuned_accuracy(model: DNNet, data: DataSplits, mean: list[float], std: list[float],
-                        splits: tuple[str, ...] = ("val", "test")) -> dict[str, torch.Tensor]:
+                        splits: tuple[str, ...] = ("val", "test"), device: torch.device | str = "cpu") -> dict[str, torch.Tensor]:
     """Accuracy per width (1, widths) at the last exit, per split, with each width's classifier refitted."""
+    model = model.to(device)
     head = model.heads[-1]
     accuracy = {split: torch.zeros(1, model.config.groups, dtype=torch.float64) for split in splits}
     for width in range(1, model.config.groups + 1):
-        weight, bias = fit_linear_classifier(pooled_features(model, data.train, mean, std, width), data.train.labels,
-                                             *head.merged_linear(width))
+        weight, bias = fit_linear_classifier(pooled_features(model, data.train, mean, std, width),
+                                             data.train.labels.to(device), *head.merged_linear(width))
         for split in splits:
             dataset = data.split(split)
             logits = pooled_features(model, dataset, mean, std, width) @ weight.T + bias
-            accuracy[split][0, width - 1] = (logits.argmax(-1) == dataset.labels).double().mean()
+            accuracy[split][0, width - 1] = (logits.argmax(-1).cpu() == dataset.labels).double().mean()
     return accuracy

@@ -34,7 +34,7 @@ def run(store: RunStore) -> dict:
     rows += _width_rows(store, "brute-force slicing", f"plain_s{seed}")
     rows += _fine_tuning_rows(store, f"plain_s{seed}")
     rows += _width_rows(store, "slimmable (sandwich)", f"sandwich_s{seed}")
-    full_groups = store.model(f"plain_s{seed}")[0].config.groups
+    full_groups = store.net_config(f"plain_s{seed}").groups
     for name in [f"plain_g{g}_s{seed}" for g in protocol.full_training_groups] + [f"plain_s{seed}"]:
         rows += _full_cell_row(store, "full training", name, full_groups)
     rows += _full_cell_row(store, "depth-only anytime (full)", f"anytime_s{seed}", full_groups)
@@ -49,15 +49,13 @@ def run(store: RunStore) -> dict:
 def _width_rows(store: RunStore, method: str, name: str) -> list[dict]:
     """Every width of a run's last exit, with its MACs."""
     val, test = store.grids(name)
-    model, _ = store.model(name)
-    config = model.config
+    config = store.net_config(name)
     return [_row(method, name, config, config.num_exits, w, config.groups, val, test) for w in range(1, config.groups + 1)]
 
 
 def _full_cell_row(store: RunStore, method: str, name: str, full_groups: int) -> list[dict]:
     val, test = store.grids(name)
-    model, _ = store.model(name)
-    config = model.config
+    config = store.net_config(name)
     return [_row(method, name, config, config.num_exits, config.groups, full_groups, val, test)]
 
 
@@ -66,7 +64,8 @@ def _fine_tuning_rows(store: RunStore, name: str) -> list[dict]:
     path = store.run_dir(name) / "fine_tuned.json"
     model, record = store.model(name)
     if not path.is_file():
-        accuracy = fine_tuned_accuracy(model, store.data(store.config(name)), record["data"]["mean"], record["data"]["std"])
+        accuracy = fine_tuned_accuracy(model, store.data(store.config(name)), record["data"]["mean"], record["data"]["std"],
+                                       device=store.device)
         with atomic_write(path) as stream:  # reused by later calls: never half-written
             stream.write((json.dumps({split: grid.tolist() for split, grid in accuracy.items()}) + "\n").encode())
     grids = {split: torch.tensor(values, dtype=torch.float64) for split, values in json.loads(path.read_text()).items()}

@@ -62,7 +62,7 @@ def _cells(store: RunStore, prefix: str) -> dict[int, tuple[list[CellResources],
     for seed in store.protocol.seeds:
         name = f"{prefix}_s{seed}"
         val, test = store.grids(name)
-        config = store.model(name)[0].config
+        config = store.net_config(name)
         grid = grid_resources(config)
         if not config.causal:
             grid = [c for c in grid if c.width == config.groups]  # a depth-only network is not sliced by width

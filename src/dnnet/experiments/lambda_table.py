@@ -23,7 +23,7 @@ def run(store: RunStore) -> dict:
     for variant, settings in protocol.lambda_variants.items():
         name = protocol.lambda_run(variant)
         val, test = store.grids(name)
-        config = store.model(name)[0].config
+        config = store.net_config(name)
         grid = grid_resources(config)
         full = grid[-1].macs
         row = {"variant": variant, "settings": str(settings or "paper: uniform, no distillation"), "run": name,

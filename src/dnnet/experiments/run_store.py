@@ -8,12 +8,13 @@ from pathlib import Path
 
 import torch
 
+from dnnet.config import NetConfig
 from dnnet.data import DataSplits, load_data
 from dnnet.evaluation import read_accuracy_grid
 from dnnet.experiments.protocols import Protocol
 from dnnet.models.dnnet import DNNet
 from dnnet.train import train
-from dnnet.train.run_directory import CHECKPOINT_FILE, CONFIG_FILE, load_trained_model
+from dnnet.train.run_directory import CHECKPOINT_FILE, CONFIG_FILE, load_trained_model, read_run_config
 from dnnet.train.train_config import TrainConfig
 
 FINISHED_MARK = "accuracy_test.json"  # the last file a run writes
@@ -29,6 +30,7 @@ class RunStore:
         self.show_progress = show_progress
         self.cache_dir = cache_dir
         self._data: dict[tuple, DataSplits] = {}
+        self.device = torch.device("cuda" if torch.cuda.is_available() else "cpu")  # for evaluations after training
 
     def run_dir(self, name: str) -> Path:
         return self.root / "runs" / name
@@ -73,6 +75,10 @@ class RunStore:
 
     def model(self, name: str) -> tuple[DNNet, dict]:
         return load_trained_model(self.ensure(name))
+
+    def net_config(self, name: str) -> NetConfig:
+        """The finished run's architecture, read without loading its weights."""
+        return NetConfig.from_dict(read_run_config(self.ensure(name))["net_config"])
 
     def training_seconds(self, names: list[str]) -> float:
         """Training wall time of finished runs, from their per-epoch metrics."""

@@ -185,3 +185,11 @@ def test_ctrl_c_saves_and_resume_finishes(tmp_path):
                               capture_output=True, text=True, timeout=300)
     assert finished.returncode == 0, finished.stderr
     assert load_checkpoint(out / "checkpoint.pt")["position"]["epoch"] == 30
+
+
+def test_provenance_names_the_commit_given_by_the_environment(monkeypatch):
+    from dnnet.provenance import git_commit
+
+    assert git_commit() != "0123abc"
+    monkeypatch.setenv("DNNET_COMMIT", "0123abc")  # a copied tree whose git metadata is missing or stale
+    assert git_commit() == "0123abc"

@@ -13,10 +13,13 @@ import torch
 
 
 def git_commit(cwd: str | Path | None = None) -> str:
-    """The commit of the working tree (with "+dirty" when it has changes).
+    """The commit of the working tree (with "+dirty" when it has changes), or "unknown".
 
-    A copy without git metadata (a tree sent to another machine) reports $DNNET_COMMIT, else "unknown".
+    $DNNET_COMMIT, when set, is taken instead: a tree copied to another machine may carry no git
+    metadata, or stale metadata that names an older commit.
     """
+    if os.environ.get("DNNET_COMMIT"):
+        return os.environ["DNNET_COMMIT"]
     cwd = Path(cwd) if cwd else Path(__file__).resolve().parent
     try:
         commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, timeout=10, check=True)
@@ -24,7 +27,7 @@ def git_commit(cwd: str | Path | None = None) -> str:
             ["git", "status", "--porcelain", "--untracked-files=no"], cwd=cwd, capture_output=True, text=True, timeout=10
         )
     except (OSError, subprocess.SubprocessError):
-        return os.environ.get("DNNET_COMMIT", "unknown")
+        return "unknown"
     return commit.stdout.strip() + ("+dirty" if status.stdout.strip() else "")
 
 

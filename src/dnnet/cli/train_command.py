@@ -32,8 +32,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
             continue  # defined above with their help
         flag = "--" + field.name.replace("_", "-")
         default = getattr(DEFAULTS, field.name)
-        if isinstance(default, bool):
-            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=None, help=f"default {default}")
+        if isinstance(default, bool) or str(field.type).startswith("bool"):  # `bool | None`: None picks per device
+            shown = "on GPU only" if default is None else default
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=None, help=f"default {shown}")
         else:
             kind = int if field.name in ("val_count", "groups") else type(default)
             parser.add_argument(flag, type=kind, default=None, help=f"default {default}")

@@ -1,0 +1,58 @@
+"""Training-step time in the channels-last memory format against the default (NCHW), per network.
+
+Why `TrainConfig.channels_last` defaults to "on GPU only": on the 2-core CPU machine channels-last
+made the CPU protocol's training steps slower. Medians of interleaved repetitions, one run.
+
+    python bench/bench_memory_format.py --out docs/benchmarks_memory_format.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_core import interleaved_medians, train_step  # noqa: E402
+
+from dnnet.models import create_model  # noqa: E402
+from dnnet.provenance import provenance  # noqa: E402
+from dnnet.train.objective import build_objective  # noqa: E402
+
+NETWORKS = [("dnnet_resnet20_g8", None), ("resnet20", 6), ("resnet20_anytime", 6), ("resnet20", 2)]  # the cpu protocol's
+
+
+def training_step(preset: str, groups: int | None, channels_last: bool, batch: int):
+    torch.manual_seed(0)
+    model = create_model(preset, **({} if groups is None else {"groups": groups}))
+    logits_module, loss_fn = build_objective(model, "auto", 0.0, 1.0)
+    x, y = torch.randn(batch, 3, 32, 32), torch.randint(0, 10, (batch,))
+    if channels_last:
+        model.to(memory_format=torch.channels_last)
+        x = x.contiguous(memory_format=torch.channels_last)
+    return train_step(model, lambda: loss_fn(logits_module(x).float(), y))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--batch", type=int, default=128)
+    parser.add_argument("--repeats", type=int, default=9)
+    parser.add_argument("--out", type=Path, default=Path("docs/benchmarks_memory_format.json"))
+    args = parser.parse_args()
+    record = {"provenance": provenance(), "batch": args.batch, "repeats": args.repeats, "rows": []}
+    for preset, groups in NETWORKS:
+        steps = {layout: training_step(preset, groups, layout == "channels_last", args.batch) for layout in ("nchw", "channels_last")}
+        seconds = interleaved_medians(steps, args.repeats, warmup=2, device=torch.device("cpu"))
+        row = {"preset": preset, "groups": groups, "ms_nchw": round(1e3 * seconds["nchw"], 1),
+               "ms_channels_last": round(1e3 * seconds["channels_last"], 1),
+               "channels_last_over_nchw": round(seconds["channels_last"] / seconds["nchw"], 2)}
+        record["rows"].append(row)
+        print(row, flush=True)
+    args.out.write_text(json.dumps(record, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -41,7 +41,7 @@ class TrainConfig:
     seed: int = 0  # model init, validation split, shuffling and augmentation
     amp: bool = True  # bfloat16 autocast on GPU; ignored on CPU
     channels_last: bool | None = None  # memory format of activations; None: on GPU only (on the 2-core CPU machine
-    # it made training steps 1.3-1.9x slower, docs/benchmarks.md)
+    # it made training steps 1.2-2.0x slower, docs/benchmarks.md)
     eval_batch_size: int = 500
 
     def __post_init__(self) -> None:

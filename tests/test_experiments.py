@@ -119,7 +119,7 @@ def test_paper_protocol_runs_on_cpu_with_a_tiny_epoch_count(tmp_path):
 @pytest.mark.parametrize("protocol", ["cpu", "paper"])
 def test_the_experiments_need_every_training_run_of_the_protocol(protocol):
     from dnnet.experiments import EXPERIMENTS
-    from dnnet.experiments.parallel_runs import runs_needed
+    from dnnet.experiments.suite import runs_needed
 
     chosen = get_protocol(protocol)
     needed = {run for name in EXPERIMENTS for run in runs_needed(name, chosen)}

@@ -21,6 +21,10 @@ PANELS = [("macs", "MACs", "million MACs", 1e6), ("params", "parameters", "thous
           ("largest_feature_map", "largest feature map", "thousand values", 1e3)]
 
 
+def runs_needed(protocol) -> list[str]:
+    return []  # resources only: nothing to train
+
+
 def run(store: RunStore) -> dict:
     protocol = store.protocol
     budget = macs_budget(protocol)

@@ -27,6 +27,13 @@ STYLES = {"DNNet": ("tab:red", "o-"), "brute-force slicing": ("tab:grey", "x--")
           "depth-only anytime (full)": ("black", "*")}
 
 
+def runs_needed(protocol) -> list[str]:
+    """DNNet, the plain network (brute-force slicing, fine-tuning), slimmable, full training, depth-only: first seed."""
+    seed = protocol.seeds[0]
+    return [f"dnnet_s{seed}", f"plain_s{seed}", f"sandwich_s{seed}", f"anytime_s{seed}",
+            *[f"plain_g{groups}_s{seed}" for groups in protocol.full_training_groups]]
+
+
 def run(store: RunStore) -> dict:
     protocol = store.protocol
     seed = protocol.seeds[0]

@@ -17,6 +17,10 @@ GROUPS = {"small cells (<= 25% of full MACs)": (0.0, 0.25), "middle cells (25-60
           "large cells (> 60%)": (0.6, 1.0)}
 
 
+def runs_needed(protocol) -> list[str]:
+    return [protocol.lambda_run(variant) for variant in protocol.lambda_variants]
+
+
 def run(store: RunStore) -> dict:
     protocol = store.protocol
     rows = []

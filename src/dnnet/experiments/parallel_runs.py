@@ -8,26 +8,15 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import sys
+import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
+import torch
+
 from dnnet.experiments.protocols import Protocol
-
-
-def runs_needed(experiment: str, protocol: Protocol) -> list[str]:
-    """The training runs an experiment reads, in the order it reads them."""
-    first = protocol.seeds[0]
-    if experiment == "fig3":
-        return []
-    if experiment == "fig5":
-        return [f"{network}_s{seed}" for seed in protocol.seeds for network in ("dnnet", "anytime")]
-    if experiment == "fig4":
-        return [f"dnnet_s{first}", f"plain_s{first}", f"sandwich_s{first}", f"anytime_s{first}",
-                *[f"plain_g{groups}_s{first}" for groups in protocol.full_training_groups]]
-    if experiment == "lambda":
-        return [protocol.lambda_run(variant) for variant in protocol.lambda_variants]
-    raise ValueError(f"unknown experiment {experiment!r}")
+from dnnet.experiments.run_store import RunStore
 
 
 def train_in_parallel(root: Path, protocol: Protocol, names: list[str], jobs: int, cache_dir: Path | None = None) -> None:
@@ -35,12 +24,10 @@ def train_in_parallel(root: Path, protocol: Protocol, names: list[str], jobs: in
 
     Each process writes its output to root/runs/NAME.log; a failed run raises here after the others end.
     """
-    from dnnet.experiments.run_store import RunStore
-
-    store = RunStore(root, protocol, show_progress=False, cache_dir=cache_dir)
-    pending = list(dict.fromkeys(name for name in names if not store.is_finished(name)))
     if jobs < 1:
         raise ValueError(f"jobs must be at least 1, got {jobs}")
+    store = RunStore(root, protocol, show_progress=False, cache_dir=cache_dir)
+    pending = list(dict.fromkeys(name for name in names if not store.is_finished(name)))
     if not pending:
         return
     threads = max(1, (os.cpu_count() or 1) // jobs)  # the processes share the cores instead of oversubscribing them
@@ -60,17 +47,10 @@ def train_in_parallel(root: Path, protocol: Protocol, names: list[str], jobs: in
 
 
 def _train_one(root: Path, protocol: Protocol, name: str, cache_dir: Path | None, threads: int) -> float:
-    import time
-
-    import torch
-
-    from dnnet.experiments.run_store import RunStore
-
     torch.set_num_threads(threads)
     log = Path(root) / "runs" / f"{name}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    with open(log, "a") as stream:
-        sys.stdout = sys.stderr = stream
+    with open(log, "a") as stream, redirect_stdout(stream), redirect_stderr(stream):  # a worker may train several runs
         RunStore(root, protocol, show_progress=False, cache_dir=cache_dir).ensure(name)
     return time.perf_counter() - started

@@ -5,10 +5,20 @@ from __future__ import annotations
 import time
 
 from dnnet.experiments import fig3, fig4, fig5, lambda_table
+from dnnet.experiments.protocols import Protocol
 from dnnet.experiments.result_files import write_result
 from dnnet.experiments.run_store import RunStore
 
 EXPERIMENTS = {"fig3": fig3.run, "fig5": fig5.run, "fig4": fig4.run, "lambda": lambda_table.run}
+_RUNS_NEEDED = {"fig3": fig3.runs_needed, "fig5": fig5.runs_needed, "fig4": fig4.runs_needed,
+                "lambda": lambda_table.runs_needed}
+
+
+def runs_needed(name: str, protocol: Protocol) -> list[str]:
+    """The training runs an experiment reads (what `--jobs` trains ahead of it)."""
+    if name not in _RUNS_NEEDED:
+        raise ValueError(f"unknown experiment {name!r}; choose one of {', '.join(EXPERIMENTS)} or all")
+    return _RUNS_NEEDED[name](protocol)
 
 
 def run_experiment(name: str, store: RunStore) -> dict:

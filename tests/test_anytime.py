@@ -5,6 +5,7 @@ from conftest import randomize_batchnorm
 from dnnet import cell_resources, create_model
 from dnnet.deploy.anytime import AnytimeRunner, check_path
 from dnnet.deploy.anytime_path import choose_threshold, default_path, head_macs, path_cost, path_logits, stop_step
+from dnnet.deploy.incremental import UNFOLD_MAX_BATCH
 
 
 def _model(preset="dnnet_resnet20_g8", **kwargs):
@@ -17,11 +18,12 @@ PATHS = {
 }
 
 
+@pytest.mark.parametrize("batch", [1, UNFOLD_MAX_BATCH + 1])  # products over unfolded inputs, then library convolutions
 @pytest.mark.parametrize("preset, shortcut, reduction", [("dnnet_resnet20_g8", "pad", "sum"), ("dnnet_resnet8_g4", "project", "sum"),
                                                          ("dnnet_resnet8_g4", "pad", "mean")])
-def test_every_step_equals_that_cell_computed_from_scratch(preset, shortcut, reduction):
+def test_every_step_equals_that_cell_computed_from_scratch(preset, shortcut, reduction, batch):
     model = _model(preset, shortcut=shortcut, head_reduction=reduction)
-    x = torch.randn(3, 3, 32, 32)
+    x = torch.randn(batch, 3, 32, 32)
     with torch.no_grad():
         every_cell = model.forward_all(x)
     steps = list(AnytimeRunner(model, PATHS[preset]).steps(x))
@@ -30,6 +32,24 @@ def test_every_step_equals_that_cell_computed_from_scratch(preset, shortcut, red
         torch.testing.assert_close(logits, every_cell[:, depth - 1, width - 1], rtol=1e-5, atol=1e-5)
     # not vacuous: neighbouring cells give other logits
     assert not torch.allclose(steps[1][1], every_cell[:, 0, 0], atol=1e-3)
+
+
+def test_kept_buffers_serve_the_next_batch_and_walks_at_the_same_time_get_their_own():
+    model = _model("dnnet_resnet8_g4", shortcut="project")
+    batches = [torch.randn(2, 3, 32, 32), torch.randn(2, 3, 32, 32), torch.randn(3, 3, 24, 24)]
+    with torch.no_grad():
+        expected = [model.forward_all(x) for x in batches]
+    runner = AnytimeRunner(model, PATHS["dnnet_resnet8_g4"])
+
+    def check(index, cell, logits):
+        torch.testing.assert_close(logits, expected[index][:, cell[0] - 1, cell[1] - 1], rtol=1e-5, atol=1e-5)
+
+    for index in [0, 1, 2, 0]:  # new buffers, the same ones again, new for another shape, new again
+        for cell, logits in runner.steps(batches[index]):
+            check(index, cell, logits)
+    for row in zip(*(runner.steps(x) for x in batches)):  # interleaved: only the first walk holds the kept buffers
+        for index, (cell, logits) in enumerate(row):
+            check(index, cell, logits)
 
 
 def test_a_depth_only_network_walks_its_depths():

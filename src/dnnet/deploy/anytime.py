@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 import torch
 
-from dnnet.deploy.incremental import fold_network
+from dnnet.deploy.group_layers import interior
+from dnnet.deploy.incremental import Workspace, fold_network
 from dnnet.models.dnnet import DNNet
 
 Cell = tuple[int, int]  # (depth, width)
@@ -55,6 +56,7 @@ class AnytimeRunner:
         self.path = check_path(model, path)
         # a depth-only path never widens: the network's own layers serve it, dense or not
         self.folded = fold_network(model) if model.config.causal else None
+        self._workspace: Workspace | None = None  # kept between walks of batches of one shape
         # each visited cell's classifier as one (channels, classes) matrix: a step's logits are one pooled product
         self.classifiers = {}
         for depth, width in self.path:
@@ -68,22 +70,31 @@ class AnytimeRunner:
         if self.folded is None:
             yield from self._depth_only_steps(x)
             return
-        stem, blocks = self.folded
-        exit_blocks = self.model.config.exit_blocks
-        activations = self._buffers(x)  # [stem output, (middle, output) of block 1, ...], full width
-        width, blocks_done = 0, 0
-        for depth, new_width in self.path:
-            last_block = exit_blocks[depth - 1]
-            if new_width > width:  # widen what exists (the first step: compute the stem)
-                activations[0][:, width * stem.out_group_channels : new_width * stem.out_group_channels] = (
-                    stem.groups(x, width, new_width).relu_())
-                for index in range(blocks_done):
-                    blocks[index].groups(self._output(activations, index), *activations[index + 1], width, new_width)
-                width = new_width
-            for index in range(blocks_done, last_block):  # deepen at the current width
-                blocks[index].groups(self._output(activations, index), *activations[index + 1], 0, width)
-            blocks_done = max(blocks_done, last_block)
-            yield (depth, width), self._logits(depth, width, self._output(activations, last_block))
+        folded, exit_blocks = self.folded, self.model.config.exit_blocks
+        space = self._take_workspace(x)
+        try:
+            interior(space.image, folded.border).copy_(x.transpose(0, 1))
+            width, blocks_done = 0, 0
+            for depth, new_width in self.path:
+                last_block = exit_blocks[depth - 1]
+                if new_width > width:  # widen what exists (the first step: compute the stem)
+                    for layer in range(blocks_done + 1):
+                        folded.compute(space, layer, width, new_width)
+                    width = new_width
+                for layer in range(blocks_done + 1, last_block + 1):  # deepen at the current width
+                    folded.compute(space, layer, 0, width)
+                blocks_done = max(blocks_done, last_block)
+                yield (depth, width), self._logits(depth, width, space.outputs[last_block])
+        finally:
+            self._workspace = space
+
+    def _take_workspace(self, x: torch.Tensor) -> Workspace:
+        """The kept buffers when they fit `x`, else new ones; taken, so that a second walk at the same time gets its own."""
+        space, self._workspace = self._workspace, None
+        if space is None or space.image.shape != (x.shape[1], x.shape[0], *(s + 2 * self.folded.border for s in x.shape[2:])) \
+                or space.image.dtype != x.dtype or space.image.device != x.device:
+            space = self.folded.workspace(x)
+        return space
 
     def run(self, x: torch.Tensor, deadline_s: float | None = None, confidence: float | None = None) -> AnytimeAnswer:
         """Walks the path until its end, the deadline (checked after every step) or every image is confident."""
@@ -105,26 +116,15 @@ class AnytimeRunner:
         return AnytimeAnswer(latest[1], latest[0], cells, seconds, stopped_by)
 
     def _logits(self, depth: int, width: int, features: torch.Tensor) -> torch.Tensor:
+        """`features` is (N, C, H, W), or (C, N, H, W) with a zero border when `self.folded` computed them."""
         weight, bias = self.classifiers[(depth, width)]
         # average pooling as a sum scaled inside the product: mean over two dims is several times slower at batch 1
-        pooled = features[:, : weight.shape[0]].flatten(2).sum(-1)
-        return torch.addmm(bias, pooled, weight, alpha=1 / (features.shape[2] * features.shape[3]))
-
-    @staticmethod
-    def _output(activations: list, index: int) -> torch.Tensor:
-        """Output of block `index` (0 = the stem)."""
-        return activations[0] if index == 0 else activations[index][1]
-
-    def _buffers(self, x: torch.Tensor) -> list:
-        stem, blocks = self.folded
-        size, buffers = x.shape[-1], []
-        size = (size + 2 * stem.padding - stem.weight.shape[-1]) // stem.stride + 1
-        buffers.append(x.new_empty(x.shape[0], stem.weight.shape[0], size, size))
-        for block in blocks:
-            size = (size + 2 * block.conv1.padding - block.conv1.weight.shape[-1]) // block.conv1.stride + 1
-            shape = (x.shape[0], block.conv1.weight.shape[0], size, size)
-            buffers.append((x.new_empty(shape), x.new_empty(shape)))
-        return buffers
+        if self.folded is None:
+            pooled, size = features[:, : weight.shape[0]].flatten(2).sum(-1), features.shape[2] * features.shape[3]
+        else:  # the zero border adds nothing to the sum
+            pooled = features[: weight.shape[0]].flatten(2).sum(-1).T
+            size = (features.shape[2] - 2 * self.folded.border) * (features.shape[3] - 2 * self.folded.border)
+        return torch.addmm(bias, pooled, weight, alpha=1 / size)
 
     def _depth_only_steps(self, x: torch.Tensor) -> Iterator[tuple[Cell, torch.Tensor]]:
         model, exit_blocks = self.model, self.model.config.exit_blocks

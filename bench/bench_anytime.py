@@ -28,6 +28,7 @@ from bench_core import interleaved_medians  # noqa: E402
 from dnnet import create_model  # noqa: E402
 from dnnet.deploy.anytime import AnytimeRunner  # noqa: E402
 from dnnet.deploy.anytime_path import default_path, path_cost  # noqa: E402
+from dnnet.deploy.incremental import UNFOLD_MAX_BATCH  # noqa: E402
 from dnnet.evaluation import read_accuracy_grid  # noqa: E402
 from dnnet.provenance import provenance  # noqa: E402
 from dnnet.slicing import fold_batchnorm, slice_subnet  # noqa: E402
@@ -46,7 +47,7 @@ def path_shapes(depths: int, widths: int) -> dict[str, list[tuple[int, int]]]:
 
 def walk_vs_once(model, path, repeats: int) -> dict:
     x = torch.randn(1, 3, 32, 32)
-    runner = AnytimeRunner(model, path)
+    runner, one_step = AnytimeRunner(model, path), AnytimeRunner(model, path[-1:])
     depth, width = path[-1]
     deployed = fold_batchnorm(slice_subnet(model, depth, width))
     with torch.no_grad():
@@ -54,6 +55,7 @@ def walk_vs_once(model, path, repeats: int) -> dict:
             "walk": lambda: list(runner.steps(x)),
             "once": lambda: model(x, depth, width),
             "once_deployed": lambda: deployed(x),
+            "one_step": lambda: list(one_step.steps(x)),
             "from_scratch": lambda: [model(x, d, w) for d, w in path],
         }, repeats, warmup=2, device=torch.device("cpu"))
     cost = path_cost(model.config, path)
@@ -63,9 +65,31 @@ def walk_vs_once(model, path, repeats: int) -> dict:
             "macs_ratio_from_scratch_over_once": round(cost.from_scratch_macs / cost.final_cell_macs, 3),
             "ms_walk": round(1e3 * times["walk"], 3), "ms_once": round(1e3 * times["once"], 3),
             "ms_from_scratch": round(1e3 * times["from_scratch"], 3), "ms_once_deployed": round(1e3 * times["once_deployed"], 3),
+            "ms_one_step": round(1e3 * times["one_step"], 3),
             "time_ratio_walk_over_once_deployed": round(times["walk"] / times["once_deployed"], 3),
+            "time_ratio_walk_over_one_step": round(times["walk"] / times["one_step"], 3),
             "time_ratio_walk_over_once": round(times["walk"] / times["once"], 3),
             "time_ratio_from_scratch_over_once": round(times["from_scratch"] / times["once"], 3)}
+
+
+def batch_sweep(model, path, batches: list[int], repeats: int) -> list[dict]:
+    """The walk at several batch sizes, with each of the runner's two kernels, against running the last cell once."""
+    depth, width = path[-1]
+    deployed = fold_batchnorm(slice_subnet(model, depth, width))
+    return [_batch_times(model, deployed, path, batch, repeats) for batch in batches]
+
+
+def _batch_times(model, deployed, path, batch: int, repeats: int) -> dict:
+    x = torch.randn(batch, 3, 32, 32)
+    unfolded, convolution = AnytimeRunner(model, path, unfold_max_batch=batch), AnytimeRunner(model, path, unfold_max_batch=0)
+    with torch.no_grad():
+        times = interleaved_medians({"walk_unfolded": lambda: list(unfolded.steps(x)),
+                                     "walk_convolution": lambda: list(convolution.steps(x)),
+                                     "once": lambda: model(x, *path[-1]), "once_deployed": lambda: deployed(x)},
+                                    repeats, warmup=2, device=torch.device("cpu"))
+    return {"batch": batch, **{f"ms_{name}": round(1e3 * t, 3) for name, t in times.items()},
+            "unfolded_over_convolution": round(times["walk_unfolded"] / times["walk_convolution"], 3),
+            "default_kernel": "unfolded" if batch <= UNFOLD_MAX_BATCH else "convolution"}
 
 
 def step_times(model, path, repeats: int) -> list[float]:
@@ -85,9 +109,12 @@ def accuracy_vs_time(run_dir: Path, repeats: int) -> dict:
     model, record = load_trained_model(run_dir)
     val, test = read_accuracy_grid(run_dir, "val"), read_accuracy_grid(run_dir, "test")
     path = default_path(model.config, val)
-    return {"run": str(run_dir), "preset": record["train_config"]["preset"], "path": [f"D{d}&W{w}" for d, w in path],
-            "ms": step_times(model, path, repeats), "test_accuracy": [round(test[d - 1, w - 1].item(), 4) for d, w in path],
-            "walk": walk_vs_once(model, path, repeats)}
+    result = {"run": str(run_dir), "preset": record["train_config"]["preset"], "path": [f"D{d}&W{w}" for d, w in path],
+              "ms": step_times(model, path, repeats), "test_accuracy": [round(test[d - 1, w - 1].item(), 4) for d, w in path],
+              "walk": walk_vs_once(model, path, repeats)}
+    if model.config.causal:  # a depth-only network walks with its own layers: one kernel
+        result["batches"] = batch_sweep(model, path, [1, 2, 4, 8, 16, 32], max(5, repeats // 3))
+    return result
 
 
 def plot(curves: dict, path: Path) -> None:
@@ -128,7 +155,11 @@ def main() -> None:
     for name, result in results.items():
         walk = result.get("walk", result)
         print(f"{name}: {walk['path_length']} steps; MACs walk/once {walk['macs_ratio_walk_over_once']}, time walk/once "
-              f"{walk['time_ratio_walk_over_once']}, from scratch/once {walk['time_ratio_from_scratch_over_once']}")
+              f"{walk['time_ratio_walk_over_once']}, walk/folded slice {walk['time_ratio_walk_over_once_deployed']}, "
+              f"walk/one step {walk['time_ratio_walk_over_one_step']}, from scratch/once {walk['time_ratio_from_scratch_over_once']}")
+        for row in result.get("batches", []):
+            print(f"  batch {row['batch']}: walk unfolded {row['ms_walk_unfolded']} ms, convolution {row['ms_walk_convolution']} ms, "
+                  f"once {row['ms_once']} ms, folded slice {row['ms_once_deployed']} ms")
 
 
 if __name__ == "__main__":

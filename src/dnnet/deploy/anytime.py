@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import torch
 
 from dnnet.deploy.group_layers import interior
-from dnnet.deploy.incremental import Workspace, fold_network
+from dnnet.deploy.incremental import UNFOLD_MAX_BATCH, Workspace, fold_network
 from dnnet.models.dnnet import DNNet
 
 Cell = tuple[int, int]  # (depth, width)
@@ -51,11 +51,12 @@ class AnytimeAnswer:
 class AnytimeRunner:
     """Walks `path` for a batch of images; `model` is put in eval mode and read once (batch norm folded)."""
 
-    def __init__(self, model: DNNet, path: Sequence[Cell]) -> None:
+    def __init__(self, model: DNNet, path: Sequence[Cell], unfold_max_batch: int = UNFOLD_MAX_BATCH) -> None:
         self.model = model.eval()
         self.path = check_path(model, path)
         # a depth-only path never widens: the network's own layers serve it, dense or not
         self.folded = fold_network(model) if model.config.causal else None
+        self.unfold_max_batch = unfold_max_batch  # up to this batch size, products over kept unfolded inputs
         self._workspace: Workspace | None = None  # kept between walks of batches of one shape
         # each visited cell's classifier as one (channels, classes) matrix: a step's logits are one pooled product
         self.classifiers = {}
@@ -93,7 +94,7 @@ class AnytimeRunner:
         space, self._workspace = self._workspace, None
         if space is None or space.image.shape != (x.shape[1], x.shape[0], *(s + 2 * self.folded.border for s in x.shape[2:])) \
                 or space.image.dtype != x.dtype or space.image.device != x.device:
-            space = self.folded.workspace(x)
+            space = self.folded.workspace(x, unfold=x.shape[0] <= self.unfold_max_batch)
         return space
 
     def run(self, x: torch.Tensor, deadline_s: float | None = None, confidence: float | None = None) -> AnytimeAnswer:

@@ -50,12 +50,12 @@ class FoldedNetwork:
     blocks: list[GroupBlock]
     border: int  # the widest padding: every activation buffer carries a zero border this wide
 
-    def workspace(self, x: torch.Tensor) -> Workspace:
-        """Empty buffers for a batch shaped like `x` (the borders zero)."""
+    def workspace(self, x: torch.Tensor, unfold: bool) -> Workspace:
+        """Empty buffers for a batch shaped like `x` (the borders zero); `unfold`: keep unfolded inputs, else convolve."""
         border = self.border
         image = x.new_zeros(x.shape[1], x.shape[0], x.shape[2] + 2 * border, x.shape[3] + 2 * border)
         space = Workspace(image, [], [None], [])
-        source, unfold = image, x.shape[0] <= UNFOLD_MAX_BATCH
+        source = image
         for layer in [self.stem, *self.blocks]:
             convs = [layer] if isinstance(layer, GroupConv) else layer.convs()
             sizes = (convs[0].output_size(size - 2 * border) + 2 * border for size in source.shape[2:])

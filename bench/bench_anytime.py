@@ -4,7 +4,9 @@ recomputing every step from scratch (MACs and time), and accuracy reached agains
     python bench/bench_anytime.py --dnnet-run runs/experiments/cpu/runs/dnnet_s0 \
         --anytime-run runs/experiments/cpu/runs/anytime_s0 --out docs/benchmarks_anytime.json
 
-Times are medians of interleaved repetitions at batch 1 with 1 thread (a device serving one request).
+Times are medians of interleaved repetitions at batch 1 with 1 thread (a device serving one request):
+"cold", one call of each variant in turn (each evicts the others' buffers from the cache), and
+"warm", ten calls of a variant in a row (a server answering a stream of requests).
 The paper's network (random weights: time and MACs do not depend on them) walks three shapes of
 path from D1&W1 to D16&W22: widen first, deepen first, and a staircase that alternates; the trained
 ResNet-20 walks its default path, chosen from its validation grid.
@@ -58,8 +60,18 @@ def walk_vs_once(model, path, repeats: int) -> dict:
             "one_step": lambda: list(one_step.steps(x)),
             "from_scratch": lambda: [model(x, d, w) for d, w in path],
         }, repeats, warmup=2, device=torch.device("cpu"))
+        # a server answering a stream of requests: each variant called 10 times in a row, its buffers and weights in cache
+        calls = 10
+        warm = interleaved_medians({name: (lambda fn=fn: [fn() for _ in range(calls)]) for name, fn in {
+            "walk": lambda: list(runner.steps(x)), "once": lambda: model(x, depth, width),
+            "once_deployed": lambda: deployed(x), "one_step": lambda: list(one_step.steps(x))}.items()},
+            repeats, warmup=1, device=torch.device("cpu"))
+    warm = {name: seconds / calls for name, seconds in warm.items()}
     cost = path_cost(model.config, path)
     return {"path_length": len(path), "path": [f"D{d}&W{w}" for d, w in path],
+            "warm": {**{f"ms_{name}": round(1e3 * seconds, 3) for name, seconds in warm.items()},
+                     **{f"time_ratio_walk_over_{name}": round(warm["walk"] / warm[name], 3)
+                        for name in ["once", "once_deployed", "one_step"]}},
             "macs_walk": cost.incremental_macs, "macs_once": cost.final_cell_macs, "macs_from_scratch": cost.from_scratch_macs,
             "macs_ratio_walk_over_once": round(cost.incremental_macs / cost.final_cell_macs, 4),
             "macs_ratio_from_scratch_over_once": round(cost.from_scratch_macs / cost.final_cell_macs, 3),
@@ -156,7 +168,9 @@ def main() -> None:
         walk = result.get("walk", result)
         print(f"{name}: {walk['path_length']} steps; MACs walk/once {walk['macs_ratio_walk_over_once']}, time walk/once "
               f"{walk['time_ratio_walk_over_once']}, walk/folded slice {walk['time_ratio_walk_over_once_deployed']}, "
-              f"walk/one step {walk['time_ratio_walk_over_one_step']}, from scratch/once {walk['time_ratio_from_scratch_over_once']}")
+              f"walk/one step {walk['time_ratio_walk_over_one_step']}, from scratch/once {walk['time_ratio_from_scratch_over_once']}; "
+              f"warm: walk/once {walk['warm']['time_ratio_walk_over_once']}, walk/folded slice "
+              f"{walk['warm']['time_ratio_walk_over_once_deployed']}, walk/one step {walk['warm']['time_ratio_walk_over_one_step']}")
         for row in result.get("batches", []):
             print(f"  batch {row['batch']}: walk unfolded {row['ms_walk_unfolded']} ms, convolution {row['ms_walk_convolution']} ms, "
                   f"once {row['ms_once']} ms, folded slice {row['ms_once_deployed']} ms")

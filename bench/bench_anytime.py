@@ -123,9 +123,7 @@ def accuracy_vs_time(run_dir: Path, repeats: int) -> dict:
     path = default_path(model.config, val)
     result = {"run": str(run_dir), "preset": record["train_config"]["preset"], "path": [f"D{d}&W{w}" for d, w in path],
               "ms": step_times(model, path, repeats), "test_accuracy": [round(test[d - 1, w - 1].item(), 4) for d, w in path],
-              "walk": walk_vs_once(model, path, repeats)}
-    if model.config.causal:  # a depth-only network walks with its own layers: one kernel
-        result["batches"] = batch_sweep(model, path, [1, 2, 4, 8, 16, 32], max(5, repeats // 3))
+              "walk": walk_vs_once(model, path, repeats), "batches": batch_sweep(model, path, [1, 2, 4, 8, 16, 32], max(5, repeats // 3))}
     return result
 
 

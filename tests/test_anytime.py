@@ -52,15 +52,19 @@ def test_kept_buffers_serve_the_next_batch_and_walks_at_the_same_time_get_their_
             check(index, cell, logits)
 
 
-def test_a_depth_only_network_walks_its_depths():
+@pytest.mark.parametrize("batch", [2, UNFOLD_MAX_BATCH + 1])
+def test_a_depth_only_network_walks_its_depths(batch):
     model = _model("resnet32_anytime", width_multiplier=0.25)
-    x = torch.randn(2, 3, 32, 32)
+    x = torch.randn(batch, 3, 32, 32)
     path = default_path(model.config, torch.zeros(16, 4))
     assert path == [(d, 4) for d in range(1, 17)]
     with torch.no_grad():
         exits = model.forward_exits(x)
     for (depth, _), logits in AnytimeRunner(model, path).steps(x):
         torch.testing.assert_close(logits, exits[:, depth - 1], rtol=1e-5, atol=1e-5)
+    for (depth, width), logits in AnytimeRunner(model, [(2, 3), (9, 3)]).steps(x):  # a narrower slice of the dense network
+        with torch.no_grad():
+            torch.testing.assert_close(logits, model(x, depth, width), rtol=1e-5, atol=1e-5)
 
 
 @pytest.mark.parametrize("path, message", [([], "at least one cell"), ([(1, 1), (2, 2)], "not a step"),

@@ -49,13 +49,17 @@ class AnytimeAnswer:
 
 
 class AnytimeRunner:
-    """Walks `path` for a batch of images; `model` is put in eval mode and read once (batch norm folded)."""
+    """Walks `path` for a batch of images; `model` is put in eval mode and read once (batch norm folded).
+
+    Up to `unfold_max_batch` images, convolutions are products over unfolded inputs kept between steps
+    (fewer operations per step at small batches); larger batches call the library's convolutions.
+    The buffers of the last batch shape are kept for the next walk; walks at the same time get their own.
+    """
 
     def __init__(self, model: DNNet, path: Sequence[Cell], unfold_max_batch: int = UNFOLD_MAX_BATCH) -> None:
         self.model = model.eval()
         self.path = check_path(model, path)
-        # a depth-only path never widens: the network's own layers serve it, dense or not
-        self.folded = fold_network(model) if model.config.causal else None
+        self.folded = fold_network(model)  # a dense network too: check_path let its path only deepen
         self.unfold_max_batch = unfold_max_batch  # up to this batch size, products over kept unfolded inputs
         self._workspace: Workspace | None = None  # kept between walks of batches of one shape
         # each visited cell's classifier as one (channels, classes) matrix: a step's logits are one pooled product
@@ -68,9 +72,6 @@ class AnytimeRunner:
     def steps(self, x: torch.Tensor) -> Iterator[tuple[Cell, torch.Tensor]]:
         """Yields (cell, logits) along the path; stop iterating at any moment to stop computing."""
         self.model._check_input(x)
-        if self.folded is None:
-            yield from self._depth_only_steps(x)
-            return
         folded, exit_blocks = self.folded, self.model.config.exit_blocks
         space = self._take_workspace(x)
         try:
@@ -92,9 +93,9 @@ class AnytimeRunner:
     def _take_workspace(self, x: torch.Tensor) -> Workspace:
         """The kept buffers when they fit `x`, else new ones; taken, so that a second walk at the same time gets its own."""
         space, self._workspace = self._workspace, None
-        if space is None or space.image.shape != (x.shape[1], x.shape[0], *(s + 2 * self.folded.border for s in x.shape[2:])) \
-                or space.image.dtype != x.dtype or space.image.device != x.device:
-            space = self.folded.workspace(x, unfold=x.shape[0] <= self.unfold_max_batch)
+        unfold = x.shape[0] <= self.unfold_max_batch
+        if space is None or not self.folded.fits(space, x, unfold):
+            space = self.folded.workspace(x, unfold)
         return space
 
     def run(self, x: torch.Tensor, deadline_s: float | None = None, confidence: float | None = None) -> AnytimeAnswer:
@@ -117,23 +118,9 @@ class AnytimeRunner:
         return AnytimeAnswer(latest[1], latest[0], cells, seconds, stopped_by)
 
     def _logits(self, depth: int, width: int, features: torch.Tensor) -> torch.Tensor:
-        """`features` is (N, C, H, W), or (C, N, H, W) with a zero border when `self.folded` computed them."""
+        """`features`: an exit's (C, N, H, W) buffer with its zero border, which adds nothing to the pooling sum."""
         weight, bias = self.classifiers[(depth, width)]
         # average pooling as a sum scaled inside the product: mean over two dims is several times slower at batch 1
-        if self.folded is None:
-            pooled, size = features[:, : weight.shape[0]].flatten(2).sum(-1), features.shape[2] * features.shape[3]
-        else:  # the zero border adds nothing to the sum
-            pooled = features[: weight.shape[0]].flatten(2).sum(-1).T
-            size = (features.shape[2] - 2 * self.folded.border) * (features.shape[3] - 2 * self.folded.border)
+        pooled = features[: weight.shape[0]].flatten(2).sum(-1).T
+        size = (features.shape[2] - 2 * self.folded.border) * (features.shape[3] - 2 * self.folded.border)
         return torch.addmm(bias, pooled, weight, alpha=1 / size)
-
-    def _depth_only_steps(self, x: torch.Tensor) -> Iterator[tuple[Cell, torch.Tensor]]:
-        model, exit_blocks = self.model, self.model.config.exit_blocks
-        width = self.path[0][1]
-        out = model.relu(model.stem_bn(model.stem(x, width)))
-        blocks_done = 0
-        for depth, _ in self.path:
-            for block in model.blocks[blocks_done : exit_blocks[depth - 1]]:
-                out = block(out)
-            blocks_done = max(blocks_done, exit_blocks[depth - 1])
-            yield (depth, width), self._logits(depth, width, out)

@@ -68,6 +68,12 @@ class FoldedNetwork:
             source = space.outputs[-1]
         return space
 
+    def fits(self, space: Workspace, x: torch.Tensor, unfold: bool) -> bool:
+        """Whether `space` was made for batches shaped like `x`, with the same kernel."""
+        padded = (x.shape[1], x.shape[0], *(size + 2 * self.border for size in x.shape[2:]))
+        image = space.image
+        return image.shape == padded and image.dtype == x.dtype and image.device == x.device and bool(space.unfolded[0]) == unfold
+
     def compute(self, space: Workspace, layer: int, old: int, new: int) -> None:
         """Computes groups old+1..new of `layer` (0 = the stem), whose input holds groups 1..new."""
         key = (layer, old, new)
@@ -86,10 +92,12 @@ class FoldedNetwork:
 
 
 def fold_network(model: DNNet) -> FoldedNetwork:
-    """The stem and every block of a causal network, from its full slice with batch norm folded."""
+    """The stem and every block of a network, from its full slice with batch norm folded.
+
+    Computing groups old+1..new from input groups 1..new is exact for channel-causal convolutions;
+    for a dense network only old = 0 is (all groups of a layer at once, as a depth-only path does).
+    """
     config = model.config
-    if not config.causal:
-        raise ValueError("computing groups incrementally is exact only for channel-causal convolutions")
     full = fold_batchnorm(slice_subnet(model.eval(), config.num_exits, config.groups))
     channels = config.group_channels
     stem = GroupConv.from_conv(full.stem, config.in_channels, channels[0], shared_input=True)

@@ -1,9 +1,9 @@
 """Folded layers of a causal network, computed one range of channel groups at a time.
 
-Each convolution is a matrix product over its unfolded input (im2col). At batch 1 on a CPU a
-convolution's time is mostly the unfolding of its whole input (one with 2 output channels costs over
-half of one with 16), so a layer keeps its unfolded input between steps and a widening step
-unfolds only the new input groups. Activations are channel-first, (channels, N, H, W), with a zero
+Each convolution is a matrix product over its unfolded input (im2col). At batch 1 on a CPU the
+library's convolution unfolds its whole input on every call, whatever the number of output channels,
+so a step adding one group would pay for every group again; here a layer keeps its unfolded input
+between steps and a widening step unfolds only the new input groups. Activations are channel-first, (channels, N, H, W), with a zero
 border for the padding: a group range is one contiguous block and every product is one 2-D
 matrix multiply, for any N.
 

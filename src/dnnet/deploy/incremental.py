@@ -8,7 +8,7 @@ the causal mask applied once (the layers: group_layers.py).
 
 A `Workspace` holds one batch shape's buffers and the steps prepared over them; it is kept for the
 next batch of the same shape. Memory: up to UNFOLD_MAX_BATCH images, each layer keeps its unfolded
-input, k*k times its activation (about 6 MB per image for the ResNet-20 with 8 groups, 16 MB for the
+input, k*k times its activation (about 3 MB per image for the ResNet-20 with 8 groups, 14 MB for the
 paper's ResNet-32 with 22).
 """
 
@@ -25,8 +25,8 @@ from dnnet.models.dnnet import DNNet
 from dnnet.slicing import fold_batchnorm, slice_subnet
 
 # Largest batch whose convolutions run as products over kept unfolded inputs; larger ones call the library's
-# convolution. At batch 1 on 2 CPU cores unfolding walked the default path 1.7x faster than eager convolutions;
-# at batch 8 both took the same time, at batch 32 unfolding was 1.3x slower (bench/bench_anytime.py).
+# convolution. Walking the trained ResNet-20s' paths on 2 CPU cores (docs/benchmarks_anytime.json, "batches"):
+# unfolding was faster up to batch 4, within 8% either way at batch 8, slower from batch 16 on.
 UNFOLD_MAX_BATCH = 8
 
 

@@ -5,6 +5,7 @@ from conftest import randomize_batchnorm
 from dnnet import cell_resources, create_model
 from dnnet.deploy.anytime import AnytimeRunner, check_path
 from dnnet.deploy.anytime_path import choose_threshold, default_path, head_macs, path_cost, path_logits, stop_step
+from dnnet.deploy.anytime_stopping import StepTimes, all_confident
 from dnnet.deploy.incremental import UNFOLD_MAX_BATCH
 
 
@@ -132,3 +133,30 @@ def test_path_logits_are_the_walk():
     logits = path_logits(model, x, PATHS["dnnet_resnet8_g4"])
     walked = torch.stack([step for _, step in AnytimeRunner(model, PATHS["dnnet_resnet8_g4"]).steps(x)], dim=1)
     torch.testing.assert_close(logits, walked, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("rows", [1, 3, 40])  # 40 x 10 logits: past the Python check, the tensor one
+def test_confidence_check_is_the_top_softmax_probability(rows):
+    logits = torch.randn(rows, 10) * 3
+    top = logits.softmax(-1).amax(-1)
+    for threshold in [top.min().item() - 1e-4, top.min().item() + 1e-4, 0.0, 1.0]:
+        assert all_confident(logits, threshold) == bool((top >= threshold).all())
+
+
+def test_step_times_average_each_step_over_walks():
+    times = StepTimes(smoothing=0.5)
+    times.record(1, [1.0, 3.0])
+    times.record(1, [2.0, 3.0, 7.0])
+    assert times.expected[1] == [1.5, 1.5, 4.0]
+    assert times.next_step(1, 2) == 4.0 and times.next_step(1, 3) == 0.0 and times.next_step(2, 0) == 0.0
+
+
+def test_deadline_stops_before_a_step_expected_to_pass_it():
+    model = _model()
+    x = torch.randn(1, 3, 32, 32)
+    runner = AnytimeRunner(model, PATHS["dnnet_resnet20_g8"])
+    runner.step_times.expected[1] = [0.0, 0.0, 1e3]  # the third step would take 1000 s
+    answer = runner.run(x, deadline_s=100.0)
+    assert answer.stopped_by == "deadline" and answer.cells_done == PATHS["dnnet_resnet20_g8"][:2]
+    assert runner.run(x, deadline_s=100.0).cells_done == PATHS["dnnet_resnet20_g8"][:2]  # step 3 never ran: still 1000 s
+    assert runner.run(x).stopped_by == "path end"

@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from dnnet.cli import (
+    anytime_command,
     demo_command,
     eval_command,
     experiment_command,
@@ -33,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     export_command.add_parser(subparsers)
     experiment_command.add_parser(subparsers)
     simulate_command.add_parser(subparsers)
+    anytime_command.add_parser(subparsers)
     return parser
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import torch
 
+from dnnet.deploy.anytime_stopping import StepTimes, all_confident
 from dnnet.deploy.group_layers import interior
 from dnnet.deploy.incremental import UNFOLD_MAX_BATCH, Workspace, fold_network
 from dnnet.models.dnnet import DNNet
@@ -62,6 +63,7 @@ class AnytimeRunner:
         self.folded = fold_network(model)  # a dense network too: check_path let its path only deepen
         self.unfold_max_batch = unfold_max_batch  # up to this batch size, products over kept unfolded inputs
         self._workspace: Workspace | None = None  # kept between walks of batches of one shape
+        self.step_times = StepTimes()  # learned from every `run`, for stopping before a step would pass the deadline
         # each visited cell's classifier as one (channels, classes) matrix: a step's logits are one pooled product
         self.classifiers = {}
         for depth, width in self.path:
@@ -99,22 +101,26 @@ class AnytimeRunner:
         return space
 
     def run(self, x: torch.Tensor, deadline_s: float | None = None, confidence: float | None = None) -> AnytimeAnswer:
-        """Walks the path until its end, the deadline (checked after every step) or every image is confident."""
+        """Walks the path until its end, every image is confident, or the deadline: the walk stops before a step
+        that earlier walks of this batch size say would end past it (and after the first step that does)."""
         started = time.perf_counter()
         cells, seconds, latest = [], [], None
         stopped_by = "path end"
-        for cell, logits in self.steps(x):
+        walk = self.steps(x)
+        for cell, logits in walk:
             latest = (cell, logits)
             cells.append(cell)
             seconds.append(time.perf_counter() - started)
             if cell == self.path[-1]:
                 break
-            if confidence is not None and bool((logits.softmax(-1).amax(-1) >= confidence).all()):
+            if confidence is not None and all_confident(logits, confidence):
                 stopped_by = "confidence"
                 break
-            if deadline_s is not None and seconds[-1] >= deadline_s:
+            if deadline_s is not None and seconds[-1] + self.step_times.next_step(x.shape[0], len(cells)) >= deadline_s:
                 stopped_by = "deadline"
                 break
+        walk.close()  # gives the buffers back to the runner
+        self.step_times.record(x.shape[0], seconds)
         return AnytimeAnswer(latest[1], latest[0], cells, seconds, stopped_by)
 
     def _logits(self, depth: int, width: int, features: torch.Tensor) -> torch.Tensor:

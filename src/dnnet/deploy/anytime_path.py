@@ -92,7 +92,17 @@ def choose_threshold(step_logits: torch.Tensor, labels: torch.Tensor, tolerance:
 
 
 @torch.no_grad()
-def path_logits(model, x: torch.Tensor, path: Sequence[Cell]) -> torch.Tensor:
-    """(N, steps, classes): the logits of every cell of the path, from one `forward_all` (for choosing a threshold)."""
-    every_cell = model.eval().forward_all(x)
-    return torch.stack([every_cell[:, d - 1, w - 1] for d, w in path], dim=1)
+def path_logits(model, x: torch.Tensor, path: Sequence[Cell], batch_size: int = 500) -> torch.Tensor:
+    """(N, steps, classes): the logits of every cell of the path (for choosing a threshold), `batch_size`
+    images at a time: one `forward_all`, or for a dense network one pass of its exits at the path's width."""
+    model.eval()
+    rows = []
+    for start in range(0, len(x), batch_size):
+        images = x[start : start + batch_size]
+        if model.config.causal:
+            every_cell = model.forward_all(images)
+            rows.append(torch.stack([every_cell[:, d - 1, w - 1] for d, w in path], dim=1))
+        else:  # a dense path keeps one width
+            exits = model.forward_exits(images, path[0][1])
+            rows.append(exits[:, [d - 1 for d, _ in path]])
+    return torch.cat(rows)

@@ -1,0 +1,73 @@
+"""`dnnet anytime`: serve test images one at a time with the anytime runner, early stop chosen on validation."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import torch
+
+from dnnet.data import load_data
+from dnnet.data.augment import normalize
+from dnnet.deploy.anytime import AnytimeRunner
+from dnnet.deploy.anytime_path import choose_threshold, default_path, path_logits
+from dnnet.deploy.anytime_serving import serve_one_by_one
+from dnnet.evaluation import read_accuracy_grid
+from dnnet.provenance import provenance
+from dnnet.train.run_directory import load_trained_model, train_config_of
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("anytime", help="serve test images one at a time along the default path, with early stop")
+    parser.add_argument("run_dir", type=Path, metavar="RUN")
+    parser.add_argument("--images", type=int, default=1000, help="test images served, one request each")
+    parser.add_argument("--deadline-ms", type=float, default=None, help="also serve with this deadline per request")
+    parser.add_argument("--tolerance", type=float, default=0.005,
+                        help="validation accuracy the early stop may lose against walking the whole path (0.005 = half a point)")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads while serving")
+    parser.add_argument("--data-dir", default=None, help="where the run's named data set lives, if moved")
+    parser.add_argument("--cache-dir", type=Path, default=None)
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.images < 1 or args.threads < 1:
+        raise ValueError("--images and --threads must be at least 1")
+    if args.deadline_ms is not None and args.deadline_ms <= 0:
+        raise ValueError(f"--deadline-ms must be positive, got {args.deadline_ms}")
+    model, record = load_trained_model(args.run_dir)
+    config = train_config_of(record)
+    data = load_data(config.data, args.data_dir or config.data_dir, args.cache_dir, config.val_count, config.seed)
+    if len(data.val) == 0:
+        raise ValueError("the run has no validation split to choose the early stop on")
+    stats = (record["data"]["mean"], record["data"]["std"])
+    path = default_path(model.config, read_accuracy_grid(args.run_dir, "val"))
+    stop = choose_threshold(path_logits(model, normalize(data.val.images, *stats), path), data.val.labels, args.tolerance)
+    images, labels = normalize(data.test.images[: args.images], *stats), data.test.labels[: args.images]
+    runner = AnytimeRunner(model, path)
+    settings = {"whole path": {}, f"early stop at confidence {stop.threshold}": {"confidence": stop.threshold}}
+    if args.deadline_ms is not None:
+        settings[f"early stop and a {args.deadline_ms} ms deadline"] = {"confidence": stop.threshold, "deadline_s": args.deadline_ms / 1e3}
+    previous_threads = torch.get_num_threads()
+    torch.set_num_threads(args.threads)
+    try:
+        with torch.no_grad():
+            served = {name: serve_one_by_one(runner, images, labels, **options).as_dict() for name, options in settings.items()}
+    finally:
+        torch.set_num_threads(previous_threads)
+    result = {"path": [f"D{d}&W{w}" for d, w in path], "threshold": stop.threshold,
+              "validation": {"accuracy_whole_path": stop.full_path_accuracy, "accuracy_early_stop": stop.accuracy,
+                             "mean_steps_early_stop": stop.mean_steps},
+              "settings": {"images": len(images), "threads": args.threads, "tolerance": args.tolerance,
+                           "deadline_ms": args.deadline_ms},
+              "served": served, "provenance": provenance()}
+    out = Path(args.run_dir) / "anytime.json"
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"path of {len(path)} cells, D1&W1 -> {result['path'][-1]}; early stop at confidence {stop.threshold} "
+          f"(validation: {100 * stop.accuracy:.2f}% in {stop.mean_steps:.1f} steps against {100 * stop.full_path_accuracy:.2f}%)")
+    for name, summary in served.items():
+        print(f"{name}: test accuracy {100 * summary['accuracy']:.2f}% over {summary['requests']} images, "
+              f"{summary['mean_steps']:.1f} steps, {summary['median_ms']:.3f} ms median ({summary['p95_ms']:.3f} ms p95)")
+    print(f"wrote {out}")
+    return 0

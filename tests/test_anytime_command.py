@@ -1,0 +1,38 @@
+import json
+
+import torch
+
+from dnnet.cli.main import main
+from dnnet.data import load_data
+from dnnet.data.augment import normalize
+from dnnet.train.run_directory import load_trained_model, train_config_of
+
+
+def test_anytime_command_serves_test_images_with_an_early_stop_chosen_on_validation(tmp_path, capsys):
+    run = tmp_path / "run"
+    assert main(["train", "--preset", "dnnet_resnet8_g4", "--epochs", "1", "--out", str(run), "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["anytime", str(run), "--images", "30", "--deadline-ms", "1000"]) == 0
+    assert "early stop at confidence" in capsys.readouterr().out
+    record = json.loads((run / "anytime.json").read_text())
+    whole, early, deadline = record["served"].values()
+    last = record["path"][-1]
+    assert record["path"][0] == "D1&W1" and last == "D4&W4"
+    assert whole["requests"] == 30 and whole["stopped_by"] == {"path end": 30} and whole["cells"] == {last: 30}
+    assert whole["mean_steps"] == len(record["path"])
+    assert sum(early["stopped_by"].values()) == 30 and early["mean_steps"] <= whole["mean_steps"]
+    assert set(early["stopped_by"]) <= {"path end", "confidence"}
+    assert 0.5 <= record["threshold"] <= 1.0 and deadline["stopped_by"].get("deadline", 0) == 0  # 1 s is never reached
+
+    model, trained = load_trained_model(run)  # the whole path's answer is the full network's
+    config = train_config_of(trained)
+    test = load_data(config.data, config.data_dir, None, config.val_count, config.seed).test
+    with torch.no_grad():
+        logits = model(normalize(test.images[:30], trained["data"]["mean"], trained["data"]["std"]), 4, 4)
+    assert whole["accuracy"] == (logits.argmax(-1) == test.labels[:30]).sum().item() / 30
+
+
+def test_anytime_command_refuses_bad_settings(tmp_path, capsys):
+    assert main(["anytime", str(tmp_path), "--images", "0"]) == 2
+    assert main(["anytime", str(tmp_path), "--deadline-ms", "-1"]) == 2
+    assert "--deadline-ms must be positive" in capsys.readouterr().err

@@ -3,7 +3,7 @@ import torch
 from conftest import randomize_batchnorm
 
 from dnnet import cell_resources, create_model
-from dnnet.deploy.anytime import AnytimeRunner, check_path
+from dnnet.deploy.anytime import AnytimeRunner, check_path, layer_ranges
 from dnnet.deploy.anytime_path import choose_threshold, default_path, head_macs, path_cost, path_logits, stop_step
 from dnnet.deploy.anytime_stopping import StepTimes, all_confident
 from dnnet.deploy.incremental import UNFOLD_MAX_BATCH
@@ -160,3 +160,13 @@ def test_deadline_stops_before_a_step_expected_to_pass_it():
     assert answer.stopped_by == "deadline" and answer.cells_done == PATHS["dnnet_resnet20_g8"][:2]
     assert runner.run(x, deadline_s=100.0).cells_done == PATHS["dnnet_resnet20_g8"][:2]  # step 3 never ran: still 1000 s
     assert runner.run(x).stopped_by == "path end"
+
+
+def test_each_cell_computes_only_its_new_group_ranges():
+    path = [(1, 1), (1, 2), (3, 2), (3, 4)]
+    assert layer_ranges(path, exit_blocks=(0, 1, 2, 3)) == [
+        [(0, 0, 1)],  # the stem's first group
+        [(0, 1, 2)],  # its second
+        [(1, 0, 2), (2, 0, 2)],  # blocks 1 and 2 at width 2
+        [(0, 2, 4), (1, 2, 4), (2, 2, 4)],  # groups 3 and 4 of everything so far
+    ]

@@ -40,6 +40,24 @@ def check_path(model: DNNet, path: Sequence[Cell]) -> list[Cell]:
     return cells
 
 
+def layer_ranges(path: Sequence[Cell], exit_blocks: Sequence[int]) -> list[list[tuple[int, int, int]]]:
+    """For each cell of the path, the group ranges it computes: (layer, old, new), layer 0 the stem.
+
+    Widening first extends every layer computed so far by groups old+1..new; deepening then runs the
+    new layers up to the cell's exit at the current width (old = 0).
+    """
+    width, blocks_done, plan = 0, 0, []
+    for depth, new_width in path:
+        last_block, ranges = exit_blocks[depth - 1], []
+        if new_width > width:  # the first cell: the stem too
+            ranges += [(layer, width, new_width) for layer in range(blocks_done + 1)]
+            width = new_width
+        ranges += [(layer, 0, width) for layer in range(blocks_done + 1, last_block + 1)]
+        blocks_done = max(blocks_done, last_block)
+        plan.append(ranges)
+    return plan
+
+
 @dataclass
 class AnytimeAnswer:
     logits: torch.Tensor  # latest prediction, (N, classes)
@@ -70,27 +88,36 @@ class AnytimeRunner:
             weight, bias = model.heads[depth - 1].merged_linear(width)
             self.classifiers[(depth, width)] = (weight.detach().T.contiguous(), bias.detach())
 
-    @torch.no_grad()
     def steps(self, x: torch.Tensor) -> Iterator[tuple[Cell, torch.Tensor]]:
-        """Yields (cell, logits) along the path; stop iterating at any moment to stop computing."""
+        """Yields (cell, logits) along the path; stop iterating at any moment to stop computing.
+
+        Nothing here records gradients (weights and input are read detached), so no grad-mode context
+        is entered: on a generator it would be entered and left again at every step.
+        """
         self.model._check_input(x)
-        folded, exit_blocks = self.folded, self.model.config.exit_blocks
         space = self._take_workspace(x)
         try:
-            interior(space.image, folded.border).copy_(x.transpose(0, 1))
-            width, blocks_done = 0, 0
-            for depth, new_width in self.path:
-                last_block = exit_blocks[depth - 1]
-                if new_width > width:  # widen what exists (the first step: compute the stem)
-                    for layer in range(blocks_done + 1):
-                        folded.compute(space, layer, width, new_width)
-                    width = new_width
-                for layer in range(blocks_done + 1, last_block + 1):  # deepen at the current width
-                    folded.compute(space, layer, 0, width)
-                blocks_done = max(blocks_done, last_block)
-                yield (depth, width), self._logits(depth, width, space.outputs[last_block])
+            interior(space.image, self.folded.border).copy_(x.detach().transpose(0, 1))
+            for cell, layer_steps, features, scale, weight, bias in self._plan(space):
+                for step in layer_steps:
+                    step.run()
+                # average pooling as a sum scaled inside the product: mean over two dims is several times slower at batch 1
+                yield cell, torch.addmm(bias, features.sum(-1).T, weight, alpha=scale)
         finally:
             self._workspace = space
+
+    def _plan(self, space: Workspace) -> list:
+        """Per cell of the path: its layers' prepared steps, and its exit's features and classifier."""
+        if space.plan is None:
+            space.plan = []
+            exit_blocks = self.model.config.exit_blocks
+            for (depth, width), ranges in zip(self.path, layer_ranges(self.path, exit_blocks)):
+                weight, bias = self.classifiers[(depth, width)]
+                features = space.outputs[exit_blocks[depth - 1]]  # with its zero border: it adds nothing to the sum
+                size = (features.shape[2] - 2 * self.folded.border) * (features.shape[3] - 2 * self.folded.border)
+                space.plan.append(((depth, width), [self.folded.step(space, *r) for r in ranges],
+                                   features[: weight.shape[0]].flatten(2), 1 / size, weight, bias))
+        return space.plan
 
     def _take_workspace(self, x: torch.Tensor) -> Workspace:
         """The kept buffers when they fit `x`, else new ones; taken, so that a second walk at the same time gets its own."""
@@ -122,11 +149,3 @@ class AnytimeRunner:
         walk.close()  # gives the buffers back to the runner
         self.step_times.record(x.shape[0], seconds)
         return AnytimeAnswer(latest[1], latest[0], cells, seconds, stopped_by)
-
-    def _logits(self, depth: int, width: int, features: torch.Tensor) -> torch.Tensor:
-        """`features`: an exit's (C, N, H, W) buffer with its zero border, which adds nothing to the pooling sum."""
-        weight, bias = self.classifiers[(depth, width)]
-        # average pooling as a sum scaled inside the product: mean over two dims is several times slower at batch 1
-        pooled = features[: weight.shape[0]].flatten(2).sum(-1).T
-        size = (features.shape[2] - 2 * self.folded.border) * (features.shape[3] - 2 * self.folded.border)
-        return torch.addmm(bias, pooled, weight, alpha=1 / size)

@@ -133,11 +133,12 @@ class GroupConv:
 @dataclass(frozen=True)
 class StemStep:
     conv: ConvStep
+    result: torch.Tensor  # the convolution's result shaped as the output's rows
     output: torch.Tensor  # the groups' rows inside the stem's output buffer
 
     def run(self) -> None:
         self.conv.run()
-        torch.clamp_min(self.conv.result.view(self.output.shape), 0, out=self.output)
+        torch.clamp_min(self.result, 0, out=self.output)
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,7 @@ class Workspace:
     middles: list[torch.Tensor | None]  # each block's middle activation (None for the stem)
     unfolded: list[list[UnfoldedInput]]  # each layer's convolutions' unfolded inputs (empty lists: convolve directly)
     steps: dict[tuple[int, int, int], StemStep | BlockStep] = field(default_factory=dict)  # (layer, old, new)
+    plan: list | None = None  # what a runner prepares over these buffers for its path
 
 
 @dataclass(frozen=True)
@@ -74,19 +75,21 @@ class FoldedNetwork:
         image = space.image
         return image.shape == padded and image.dtype == x.dtype and image.device == x.device and bool(space.unfolded[0]) == unfold
 
-    def compute(self, space: Workspace, layer: int, old: int, new: int) -> None:
-        """Computes groups old+1..new of `layer` (0 = the stem), whose input holds groups 1..new."""
+    def step(self, space: Workspace, layer: int, old: int, new: int) -> StemStep | BlockStep:
+        """The computation of groups old+1..new of `layer` (0 = the stem) over `space`, prepared once; its
+        `run()` needs input groups 1..new computed."""
         key = (layer, old, new)
         if key not in space.steps:
             space.steps[key] = self._step(space, layer, old, new)
-        space.steps[key].run()
+        return space.steps[key]
 
     def _step(self, space: Workspace, layer: int, old: int, new: int) -> StemStep | BlockStep:
         if layer == 0:
             rows = slice(old * self.stem.out_group_channels, new * self.stem.out_group_channels)
             unfolded = space.unfolded[0]
             conv = self.stem.step(unfolded[0], old, new) if unfolded else self.stem.direct_step(space.image, self.border, old, new)
-            return StemStep(conv, interior(space.outputs[0], self.border)[rows])
+            output = interior(space.outputs[0], self.border)[rows]
+            return StemStep(conv, conv.result.view(output.shape), output)
         return self.blocks[layer - 1].step(space.outputs[layer - 1], space.middles[layer], space.outputs[layer],
                                            space.unfolded[layer], old, new, self.border)
 

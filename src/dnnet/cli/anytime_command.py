@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     torch.set_num_threads(args.threads)
     try:
         with torch.no_grad():
-            served = {name: serve_one_by_one(runner, images, labels, **options).as_dict() for name, options in settings.items()}
+            served = {name: summary.as_dict() for name, summary in serve_one_by_one(runner, images, labels, settings).items()}
     finally:
         torch.set_num_threads(previous_threads)
     result = {"path": [f"D{d}&W{w}" for d, w in path], "threshold": stop.threshold,

@@ -25,22 +25,30 @@ class ServingSummary:
         return asdict(self)
 
 
-def serve_one_by_one(runner: AnytimeRunner, images: torch.Tensor, labels: torch.Tensor, deadline_s: float | None = None,
-                     confidence: float | None = None, warmup: int = 3) -> ServingSummary:
-    """Walks each image alone (batch 1) with the runner's deadline and confidence stop; `images` are normalized."""
+def serve_one_by_one(runner: AnytimeRunner, images: torch.Tensor, labels: torch.Tensor, settings: dict[str, dict],
+                     warmup: int = 3) -> dict[str, ServingSummary]:
+    """Walks each image alone (batch 1) under every setting - keyword arguments of `runner.run`, such as
+    `deadline_s` and `confidence` - the settings taking turns image by image, so that a slower moment of
+    the machine falls on all of them alike. `images` are normalized."""
     if len(images) == 0:
         raise ValueError("no images to serve")
     for image in images[:warmup]:  # first calls prepare the runner's buffers and steps
         runner.run(image[None])
-    correct, steps, milliseconds, stopped_by, cells = [], [], [], {}, {}
+    answers = {name: [] for name in settings}
     for image, label in zip(images, labels):
-        answer = runner.run(image[None], deadline_s=deadline_s, confidence=confidence)
-        correct.append(int(answer.logits.argmax(-1).item() == int(label)))
-        steps.append(len(answer.cells_done))
-        milliseconds.append(1e3 * answer.seconds[-1])
+        for name, options in settings.items():
+            answers[name].append((runner.run(image[None], **options), int(label)))
+    return {name: _summary(served) for name, served in answers.items()}
+
+
+def _summary(served: list) -> ServingSummary:
+    milliseconds = sorted(1e3 * answer.seconds[-1] for answer, _ in served)
+    stopped_by, cells = {}, {}
+    for answer, _ in served:
         stopped_by[answer.stopped_by] = stopped_by.get(answer.stopped_by, 0) + 1
         name = f"D{answer.cell[0]}&W{answer.cell[1]}"
         cells[name] = cells.get(name, 0) + 1
-    ordered = sorted(milliseconds)
-    return ServingSummary(len(images), sum(correct) / len(correct), sum(steps) / len(steps), statistics.median(ordered),
-                          sum(ordered) / len(ordered), ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))], stopped_by, cells)
+    correct = sum(int(answer.logits.argmax(-1).item() == label) for answer, label in served)
+    return ServingSummary(len(served), correct / len(served), sum(len(a.cells_done) for a, _ in served) / len(served),
+                          statistics.median(milliseconds), sum(milliseconds) / len(milliseconds),
+                          milliseconds[min(len(milliseconds) - 1, int(0.95 * len(milliseconds)))], stopped_by, cells)

@@ -5,6 +5,7 @@ import torch
 from dnnet.cli.main import main
 from dnnet.data import load_data
 from dnnet.data.augment import normalize
+from dnnet.deploy.request_images import request_images
 from dnnet.train.run_directory import load_trained_model, train_config_of
 
 
@@ -27,9 +28,10 @@ def test_anytime_command_serves_test_images_with_an_early_stop_chosen_on_validat
     model, trained = load_trained_model(run)  # the whole path's answer is the full network's
     config = train_config_of(trained)
     test = load_data(config.data, config.data_dir, None, config.val_count, config.seed).test
+    chosen = request_images(30, len(test), seed=0)
     with torch.no_grad():
-        logits = model(normalize(test.images[:30], trained["data"]["mean"], trained["data"]["std"]), 4, 4)
-    assert whole["accuracy"] == (logits.argmax(-1) == test.labels[:30]).sum().item() / 30
+        logits = model(normalize(test.images[chosen], trained["data"]["mean"], trained["data"]["std"]), 4, 4)
+    assert whole["accuracy"] == (logits.argmax(-1) == test.labels[chosen]).sum().item() / 30
 
 
 def test_anytime_command_refuses_bad_settings(tmp_path, capsys):

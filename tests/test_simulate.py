@@ -6,6 +6,7 @@ import torch
 
 from dnnet import create_model, grid_resources
 from dnnet.cli.main import main
+from dnnet.deploy.request_images import request_images
 from dnnet.deploy.simulate import Request, read_trace, serve, summarize
 
 GRID = grid_resources(create_model("dnnet_resnet8_g4").config)
@@ -45,9 +46,11 @@ def test_serve_picks_the_best_fitting_cell_and_refuses_what_nothing_fits():
     full, smallest = GRID[-1], GRID[0]
     requests = [Request(0, full.macs, full.peak_act_bytes), Request(1, smallest.macs, smallest.peak_act_bytes),
                 Request(2, smallest.macs - 1, 1e9)]
-    served = serve(requests, GRID, val, correct)
+    served = serve(requests, GRID, val, correct, images=torch.tensor([0, 1, 0]))
     assert [(s.cell.depth, s.cell.width) if s.cell else None for s in served] == [(4, 4), (1, 1), None]
     assert [s.correct for s in served] == [True, True, False]
+    swapped = serve(requests, GRID, val, correct, images=torch.tensor([1, 0, 0]))  # the same cells, on the other images
+    assert [s.correct for s in swapped] == [False, False, False]
     summary = summarize(requests, served)
     assert summary == {"requests": 3, "answered": 2, "accuracy_delivered": round(2 / 3, 4), "accuracy_of_answered": 1.0,
                        "macs_share_used": 1.0, "memory_share_used": 1.0}
@@ -67,3 +70,14 @@ def test_simulate_command_compares_dnnet_and_depth_only(tmp_path, capsys):
     assert all(c is None or c.endswith("&W3") for c in record["chosen"]["depth-only"])
     assert (dnnet / "simulate" / "contention.png").read_bytes()[:4] == b"\x89PNG"
     assert main(["simulate", str(dnnet), "--trace", str(tmp_path / "none.csv")]) == 2
+
+
+def test_requests_take_every_image_in_a_seeded_order_before_any_twice():
+    order = request_images(250, 100, seed=3)
+    assert sorted(order[:100].tolist()) == list(range(100)) and torch.equal(order[100:200], order[:100])
+    assert torch.equal(order[200:], order[:50]) and torch.equal(order, request_images(250, 100, seed=3))
+    assert not torch.equal(order[:100], request_images(100, 100, seed=4))
+    labels = torch.arange(100) // 50  # a test set stored class by class
+    assert set(labels[order[:10]].tolist()) == {0, 1}
+    with pytest.raises(ValueError, match="no images"):
+        request_images(3, 0)

@@ -13,6 +13,7 @@ from dnnet.data.augment import normalize
 from dnnet.deploy.anytime import AnytimeRunner
 from dnnet.deploy.anytime_path import choose_threshold, default_path, path_logits
 from dnnet.deploy.anytime_serving import serve_one_by_one
+from dnnet.deploy.request_images import request_images
 from dnnet.evaluation import read_accuracy_grid
 from dnnet.provenance import provenance
 from dnnet.train.run_directory import load_trained_model, train_config_of
@@ -22,6 +23,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("anytime", help="serve test images one at a time along the default path, with early stop")
     parser.add_argument("run_dir", type=Path, metavar="RUN")
     parser.add_argument("--images", type=int, default=1000, help="test images served, one request each")
+    parser.add_argument("--seed", type=int, default=0, help="which test images: a random order drawn with this seed")
     parser.add_argument("--deadline-ms", type=float, default=None, help="also serve with this deadline per request")
     parser.add_argument("--tolerance", type=float, default=0.005,
                         help="validation accuracy the early stop may lose against walking the whole path (0.005 = half a point)")
@@ -44,7 +46,8 @@ def run(args: argparse.Namespace) -> int:
     stats = (record["data"]["mean"], record["data"]["std"])
     path = default_path(model.config, read_accuracy_grid(args.run_dir, "val"))
     stop = choose_threshold(path_logits(model, normalize(data.val.images, *stats), path), data.val.labels, args.tolerance)
-    images, labels = normalize(data.test.images[: args.images], *stats), data.test.labels[: args.images]
+    chosen = request_images(min(args.images, len(data.test)), len(data.test), args.seed)  # test sets may be sorted by class
+    images, labels = normalize(data.test.images[chosen], *stats), data.test.labels[chosen]
     runner = AnytimeRunner(model, path)
     settings = {"whole path": {}, f"early stop at confidence {stop.threshold}": {"confidence": stop.threshold}}
     if args.deadline_ms is not None:
@@ -59,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
     result = {"path": [f"D{d}&W{w}" for d, w in path], "threshold": stop.threshold,
               "validation": {"accuracy_whole_path": stop.full_path_accuracy, "accuracy_early_stop": stop.accuracy,
                              "mean_steps_early_stop": stop.mean_steps},
-              "settings": {"images": len(images), "threads": args.threads, "tolerance": args.tolerance,
+              "settings": {"images": len(images), "image_seed": args.seed, "threads": args.threads, "tolerance": args.tolerance,
                            "deadline_ms": args.deadline_ms},
               "served": served, "provenance": provenance()}
     out = Path(args.run_dir) / "anytime.json"

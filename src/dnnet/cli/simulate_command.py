@@ -10,6 +10,7 @@ import torch
 
 from dnnet.accounting import grid_resources
 from dnnet.data import load_data
+from dnnet.deploy.request_images import request_images
 from dnnet.deploy.simulate import read_trace, serve, summarize
 from dnnet.evaluation import per_image_correct, read_accuracy_grid
 from dnnet.provenance import provenance
@@ -23,6 +24,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--trace", type=Path, required=True,
                         help="CSV: time_s, macs, memory_bytes (or macs_fraction, memory_fraction of the full DNNet's)")
     parser.add_argument("--baseline", type=Path, default=None, help="a depth-only anytime run on the same data to compare")
+    parser.add_argument("--seed", type=int, default=0, help="the order in which requests take the test images")
     parser.add_argument("--data-dir", default=None, help="where the runs' named data set lives, if moved")
     parser.add_argument("--cache-dir", type=Path, default=None)
     parser.set_defaults(run=run)
@@ -38,15 +40,16 @@ def run(args: argparse.Namespace) -> int:
     data = load_data(config.data, args.data_dir or config.data_dir, args.cache_dir, config.val_count, config.seed)
     dnnet_grid = grid_resources(loaded["DNNet"][0].config)
     requests = read_trace(args.trace, dnnet_grid[-1])
+    images = request_images(len(requests), len(data.test), args.seed)  # the same images for every network
     served_by, summary = {}, {}
     for label, (model, record) in loaded.items():
         grid, correct = _cells_and_correct(model, data.test, record["data"])
-        served_by[label] = serve(requests, grid, read_accuracy_grid(runs[label], "val"), correct)
+        served_by[label] = serve(requests, grid, read_accuracy_grid(runs[label], "val"), correct, images)
         summary[label] = summarize(requests, served_by[label])
     out = Path(args.run_dir) / "simulate"
     out.mkdir(exist_ok=True)
     stem = args.trace.stem
-    record = {"trace": str(args.trace), "runs": {k: str(v) for k, v in runs.items()}, "summary": summary,
+    record = {"trace": str(args.trace), "runs": {k: str(v) for k, v in runs.items()}, "image_seed": args.seed, "summary": summary,
               "chosen": {label: [None if s.cell is None else f"D{s.cell.depth}&W{s.cell.width}" for s in served]
                          for label, served in served_by.items()},
               "provenance": provenance()}

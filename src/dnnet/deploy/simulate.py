@@ -2,7 +2,7 @@
 
 A trace is a CSV of requests, one per row: `time_s` and the budgets of that moment, either absolute
 (`macs`, `memory_bytes` of peak activation memory) or as fractions of the full DNNet's
-(`macs_fraction`, `memory_fraction`). Request i is answered on test image i (cycling), by the cell
+(`macs_fraction`, `memory_fraction`). Request i is answered on test image `images[i]`, by the cell
 chosen on validation accuracy; a request that no cell fits gets no answer and counts as wrong.
 """
 
@@ -57,8 +57,10 @@ class Served:
     correct: bool
 
 
-def serve(requests: Sequence[Request], grid: Sequence[CellResources], val: torch.Tensor, correct: torch.Tensor) -> list[Served]:
-    """Each request's chosen cell and whether it answered its image; `correct` is (images, depths, widths) bool."""
+def serve(requests: Sequence[Request], grid: Sequence[CellResources], val: torch.Tensor, correct: torch.Tensor,
+          images: torch.Tensor) -> list[Served]:
+    """Each request's chosen cell and whether it answered its image `images[i]` (see request_images);
+    `correct` is (images, depths, widths) bool."""
     served, cache = [], {}
     for index, request in enumerate(requests):
         key = (request.macs, request.memory_bytes)
@@ -66,7 +68,7 @@ def serve(requests: Sequence[Request], grid: Sequence[CellResources], val: torch
             choice = best_within(val, grid, {"macs": request.macs, "peak_act_bytes": request.memory_bytes})
             cache[key] = None if choice is None else choice.cell
         cell = cache[key]
-        image = index % correct.shape[0]
+        image = int(images[index])
         served.append(Served(cell, cell is not None and bool(correct[image, cell.depth - 1, cell.width - 1])))
     return served
 

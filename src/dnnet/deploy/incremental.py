@@ -26,7 +26,8 @@ from dnnet.slicing import fold_batchnorm, slice_subnet
 
 # Largest batch whose convolutions run as products over kept unfolded inputs; larger ones call the library's
 # convolution. Walking the trained ResNet-20s' paths on 2 CPU cores (docs/benchmarks_anytime.json, "batches"):
-# unfolding was faster up to batch 4, within 8% either way at batch 8, slower from batch 16 on.
+# unfolding was faster up to batch 4 for both networks, at batch 8 faster for DNNet's path (0.89x the time)
+# and slower for the depth-only one (1.16x), slower for both from batch 16 on.
 UNFOLD_MAX_BATCH = 8
 
 

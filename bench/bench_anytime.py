@@ -52,20 +52,15 @@ def walk_vs_once(model, path, repeats: int) -> dict:
     runner, one_step = AnytimeRunner(model, path), AnytimeRunner(model, path[-1:])
     depth, width = path[-1]
     deployed = fold_batchnorm(slice_subnet(model, depth, width))
+    variants = {"walk": lambda: list(runner.steps(x)), "once": lambda: model(x, depth, width),
+                "once_deployed": lambda: deployed(x), "one_step": lambda: list(one_step.steps(x))}
     with torch.no_grad():
-        times = interleaved_medians({
-            "walk": lambda: list(runner.steps(x)),
-            "once": lambda: model(x, depth, width),
-            "once_deployed": lambda: deployed(x),
-            "one_step": lambda: list(one_step.steps(x)),
-            "from_scratch": lambda: [model(x, d, w) for d, w in path],
-        }, repeats, warmup=2, device=torch.device("cpu"))
+        times = interleaved_medians({**variants, "from_scratch": lambda: [model(x, d, w) for d, w in path]},
+                                    repeats, warmup=2, device=torch.device("cpu"))
         # a server answering a stream of requests: each variant called 10 times in a row, its buffers and weights in cache
         calls = 10
-        warm = interleaved_medians({name: (lambda fn=fn: [fn() for _ in range(calls)]) for name, fn in {
-            "walk": lambda: list(runner.steps(x)), "once": lambda: model(x, depth, width),
-            "once_deployed": lambda: deployed(x), "one_step": lambda: list(one_step.steps(x))}.items()},
-            repeats, warmup=1, device=torch.device("cpu"))
+        warm = interleaved_medians({name: (lambda fn=fn: [fn() for _ in range(calls)]) for name, fn in variants.items()},
+                                   repeats, warmup=1, device=torch.device("cpu"))
     warm = {name: seconds / calls for name, seconds in warm.items()}
     cost = path_cost(model.config, path)
     return {"path_length": len(path), "path": [f"D{d}&W{w}" for d, w in path],
@@ -121,10 +116,9 @@ def accuracy_vs_time(run_dir: Path, repeats: int) -> dict:
     model, record = load_trained_model(run_dir)
     val, test = read_accuracy_grid(run_dir, "val"), read_accuracy_grid(run_dir, "test")
     path = default_path(model.config, val)
-    result = {"run": str(run_dir), "preset": record["train_config"]["preset"], "path": [f"D{d}&W{w}" for d, w in path],
-              "ms": step_times(model, path, repeats), "test_accuracy": [round(test[d - 1, w - 1].item(), 4) for d, w in path],
-              "walk": walk_vs_once(model, path, repeats), "batches": batch_sweep(model, path, [1, 2, 4, 8, 16, 32], max(5, repeats // 3))}
-    return result
+    return {"run": str(run_dir), "preset": record["train_config"]["preset"], "path": [f"D{d}&W{w}" for d, w in path],
+            "ms": step_times(model, path, repeats), "test_accuracy": [round(test[d - 1, w - 1].item(), 4) for d, w in path],
+            "walk": walk_vs_once(model, path, repeats), "batches": batch_sweep(model, path, [1, 2, 4, 8, 16, 32], max(5, repeats // 3))}
 
 
 def plot(curves: dict, path: Path) -> None:

@@ -3,9 +3,10 @@
 Each convolution is a matrix product over its unfolded input (im2col). At batch 1 on a CPU the
 library's convolution unfolds its whole input on every call, whatever the number of output channels,
 so a step adding one group would pay for every group again; here a layer keeps its unfolded input
-between steps and a widening step unfolds only the new input groups. Activations are channel-first, (channels, N, H, W), with a zero
-border for the padding: a group range is one contiguous block and every product is one 2-D
-matrix multiply, for any N.
+between steps and a widening step unfolds only the new input groups. Activations are channel-first,
+(channels, N, H, W), with a zero border for the padding: a group range is one contiguous block and
+every product is one 2-D matrix multiply, for any N. Large batches call the library's convolution
+instead (`DirectConvStep`), where it is faster.
 
 A step (`ConvStep`, `BlockStep`) holds views into the buffers prepared once, so running it again on
 the next batch is a handful of operations without any slicing: per-call overhead, not arithmetic,
@@ -114,25 +115,28 @@ class GroupConv:
         return ConvStep(None if fill is None else unfolded.shaped[fill], None if fill is None else unfolded.patches[fill],
                         matrix, columns, columns.new_empty(matrix.shape[0], columns.shape[1]))
 
-
     def direct_step(self, source: torch.Tensor, border: int, old: int, new: int) -> DirectConvStep:
         """The step without unfolding: `source` is the input's (channels, N, H, W) buffer with its zero border."""
         rows = slice(old * self.out_group_channels, new * self.out_group_channels)
         inputs = source.shape[0] if self.shared_input else new * self.in_group_channels
-        k, offset = self.kernel, border - self.padding
-        height, width = (size - 2 * offset for size in source.shape[2:])
-        seen = source[:inputs, :, offset : offset + height, offset : offset + width].transpose(0, 1)
+        k, offset, batch = self.kernel, border - self.padding, source.shape[1]
+        height, width = (self.output_size(size - 2 * border) for size in source.shape[2:])
+        # the border the padding needs is already in the buffer: the convolution itself pads nothing
+        seen = source[:inputs, :, offset : source.shape[2] - offset, offset : source.shape[3] - offset].transpose(0, 1)
         weight = self.matrix[rows, 1 : 1 + inputs * k * k].reshape(-1, inputs, k, k).contiguous()
-        result = source.new_empty(weight.shape[0], source.shape[1] * self.output_size(height - 2 * self.padding)
-                                  * self.output_size(width - 2 * self.padding))
-        shape = (weight.shape[0], source.shape[1], self.output_size(height - 2 * self.padding), -1)
+        result = source.new_empty(weight.shape[0], batch * height * width)
         return DirectConvStep(seen, weight, self.matrix[rows, 0].contiguous(), self.stride, result,
-                              result.view(shape).transpose(0, 1))
+                              result.view(weight.shape[0], batch, height, width).transpose(0, 1))
+
+    def prepare(self, source: torch.Tensor, unfolded: UnfoldedInput | None, border: int, old: int, new: int
+                ) -> ConvStep | DirectConvStep:
+        """The step for groups old+1..new: over the kept unfolded input, or (None) by the library's convolution."""
+        return self.direct_step(source, border, old, new) if unfolded is None else self.step(unfolded, old, new)
 
 
 @dataclass(frozen=True)
 class StemStep:
-    conv: ConvStep
+    conv: ConvStep | DirectConvStep
     result: torch.Tensor  # the convolution's result shaped as the output's rows
     output: torch.Tensor  # the groups' rows inside the stem's output buffer
 
@@ -145,12 +149,12 @@ class StemStep:
 class BlockStep:
     """Groups old+1..new of a residual block: conv1, relu, conv2, plus the shortcut, relu."""
 
-    conv1: ConvStep
+    conv1: ConvStep | DirectConvStep
     hidden: torch.Tensor  # conv1's result shaped as the middle activation's rows
     middle: torch.Tensor  # the groups' rows inside the middle activation's buffer
-    conv2: ConvStep
+    conv2: ConvStep | DirectConvStep
     residual: torch.Tensor  # conv2's result shaped as the output's rows
-    projection: ConvStep | None
+    projection: ConvStep | DirectConvStep | None
     shortcut_target: torch.Tensor  # where in the residual the shortcut adds
     shortcut: torch.Tensor  # what it adds
     output: torch.Tensor  # the groups' rows inside the output buffer
@@ -176,21 +180,20 @@ class GroupBlock:
     def convs(self) -> list[GroupConv]:
         return [self.conv1, self.conv2] + ([self.shortcut] if isinstance(self.shortcut, GroupConv) else [])
 
-    def step(self, source: torch.Tensor, middle: torch.Tensor, output: torch.Tensor, unfolded: list[UnfoldedInput],
+    def step(self, source: torch.Tensor, middle: torch.Tensor, output: torch.Tensor, unfolded: list[UnfoldedInput | None],
              old: int, new: int, border: int) -> BlockStep:
-        """The step over prepared views: `source`, `middle` and `output` are this block's activation buffers."""
+        """The step over prepared views: `source`, `middle` and `output` are this block's activation buffers,
+        `unfolded` its convolutions' kept unfolded inputs (conv1, conv2, projection), None to convolve directly."""
         c = self.conv1.out_group_channels
         rows = slice(old * c, new * c)
-        if unfolded:
-            conv1, conv2 = self.conv1.step(unfolded[0], old, new), self.conv2.step(unfolded[1], old, new)
-        else:
-            conv1, conv2 = self.conv1.direct_step(source, border, old, new), self.conv2.direct_step(middle, border, old, new)
+        conv1 = self.conv1.prepare(source, unfolded[0], border, old, new)
+        conv2 = self.conv2.prepare(middle, unfolded[1], border, old, new)
         output_rows = interior(output, border)[rows]
         residual = conv2.result.view(output_rows.shape)
         own = interior(source, border)[old * self.conv1.in_group_channels : new * self.conv1.in_group_channels]
         projection, target, addend = None, residual, own  # identity: group i of the output adds group i of the input
         if isinstance(self.shortcut, GroupConv):
-            projection = self.shortcut.step(unfolded[2], old, new) if unfolded else self.shortcut.direct_step(source, border, old, new)
+            projection = self.shortcut.prepare(source, unfolded[2], border, old, new)
             addend = projection.result.view(residual.shape)
         elif not isinstance(self.shortcut, nn.Identity):
             # option A: the first channels of each output group take the subsampled input group, the rest stay zero

@@ -14,7 +14,7 @@ paper's ResNet-32 with 22).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import torch
 from torch import nn
@@ -39,14 +39,13 @@ class Workspace:
     image: torch.Tensor
     outputs: list[torch.Tensor]  # each layer's output
     middles: list[torch.Tensor | None]  # each block's middle activation (None for the stem)
-    unfolded: list[list[UnfoldedInput]]  # each layer's convolutions' unfolded inputs (empty lists: convolve directly)
-    steps: dict[tuple[int, int, int], StemStep | BlockStep] = field(default_factory=dict)  # (layer, old, new)
+    unfolded: list[list[UnfoldedInput | None]]  # each layer's convolutions' unfolded inputs (None: convolve directly)
     plan: list | None = None  # what a runner prepares over these buffers for its path
 
 
 @dataclass(frozen=True)
 class FoldedNetwork:
-    """The stem and every block of a causal network, computable group range by group range."""
+    """The stem and every block of a network, computable group range by group range (widening: causal only)."""
 
     stem: GroupConv
     blocks: list[GroupBlock]
@@ -65,7 +64,7 @@ class FoldedNetwork:
             if isinstance(layer, GroupBlock):
                 space.middles.append(x.new_zeros(shape))
             inputs = [source] + ([space.middles[-1], source] if isinstance(layer, GroupBlock) else [])
-            space.unfolded.append([conv.unfolded_input(seen, border) for conv, seen in zip(convs, inputs)] if unfold else [])
+            space.unfolded.append([conv.unfolded_input(seen, border) if unfold else None for conv, seen in zip(convs, inputs)])
             space.outputs.append(x.new_zeros(shape))
             source = space.outputs[-1]
         return space
@@ -74,21 +73,15 @@ class FoldedNetwork:
         """Whether `space` was made for batches shaped like `x`, with the same kernel."""
         padded = (x.shape[1], x.shape[0], *(size + 2 * self.border for size in x.shape[2:]))
         image = space.image
-        return image.shape == padded and image.dtype == x.dtype and image.device == x.device and bool(space.unfolded[0]) == unfold
+        unfolds = space.unfolded[0][0] is not None
+        return image.shape == padded and image.dtype == x.dtype and image.device == x.device and unfolds == unfold
 
     def step(self, space: Workspace, layer: int, old: int, new: int) -> StemStep | BlockStep:
-        """The computation of groups old+1..new of `layer` (0 = the stem) over `space`, prepared once; its
-        `run()` needs input groups 1..new computed."""
-        key = (layer, old, new)
-        if key not in space.steps:
-            space.steps[key] = self._step(space, layer, old, new)
-        return space.steps[key]
-
-    def _step(self, space: Workspace, layer: int, old: int, new: int) -> StemStep | BlockStep:
+        """The computation of groups old+1..new of `layer` (0 = the stem) over `space`, prepared to be run
+        again and again; its `run()` needs input groups 1..new computed."""
         if layer == 0:
             rows = slice(old * self.stem.out_group_channels, new * self.stem.out_group_channels)
-            unfolded = space.unfolded[0]
-            conv = self.stem.step(unfolded[0], old, new) if unfolded else self.stem.direct_step(space.image, self.border, old, new)
+            conv = self.stem.prepare(space.image, space.unfolded[0][0], self.border, old, new)
             output = interior(space.outputs[0], self.border)[rows]
             return StemStep(conv, conv.result.view(output.shape), output)
         return self.blocks[layer - 1].step(space.outputs[layer - 1], space.middles[layer], space.outputs[layer],

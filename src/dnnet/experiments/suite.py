@@ -9,24 +9,27 @@ from dnnet.experiments.protocols import Protocol
 from dnnet.experiments.result_files import write_result
 from dnnet.experiments.run_store import RunStore
 
-EXPERIMENTS = {"fig3": fig3.run, "fig5": fig5.run, "fig4": fig4.run, "lambda": lambda_table.run}
-_RUNS_NEEDED = {"fig3": fig3.runs_needed, "fig5": fig5.runs_needed, "fig4": fig4.runs_needed,
-                "lambda": lambda_table.runs_needed}
+# each module has `run(store)` and `runs_needed(protocol)`, the training runs it reads
+_MODULES = {"fig3": fig3, "fig5": fig5, "fig4": fig4, "lambda": lambda_table}
+EXPERIMENTS = {name: module.run for name, module in _MODULES.items()}
+
+
+def _module(name: str):
+    if name not in _MODULES:
+        raise ValueError(f"unknown experiment {name!r}; choose one of {', '.join(_MODULES)} or all")
+    return _MODULES[name]
 
 
 def runs_needed(name: str, protocol: Protocol) -> list[str]:
     """The training runs an experiment reads (what `--jobs` trains ahead of it)."""
-    if name not in _RUNS_NEEDED:
-        raise ValueError(f"unknown experiment {name!r}; choose one of {', '.join(EXPERIMENTS)} or all")
-    return _RUNS_NEEDED[name](protocol)
+    return _module(name).runs_needed(protocol)
 
 
 def run_experiment(name: str, store: RunStore) -> dict:
     """Runs one experiment (training the runs it needs that are not finished); returns its summary."""
-    if name not in EXPERIMENTS:
-        raise ValueError(f"unknown experiment {name!r}; choose one of {', '.join(EXPERIMENTS)} or all")
+    run = _module(name).run
     started = time.perf_counter()
-    summary = EXPERIMENTS[name](store)
+    summary = run(store)
     summary["wall_seconds_this_call"] = round(time.perf_counter() - started, 1)
     return summary
 

@@ -1,6 +1,7 @@
 import pytest
 import torch
 
+from dnnet.config import BlockPlan
 from dnnet.layers import CausalBasicBlock, CausalProjectionShortcut, GroupExitHead, GroupPadShortcut, PrefixBatchNorm2d
 
 
@@ -65,7 +66,8 @@ def test_shortcuts_are_causal(shortcut):
 @pytest.mark.parametrize("shortcut", ["pad", "project"])
 @pytest.mark.parametrize("training", [True, False])
 def test_block_is_causal(shortcut, training):
-    block = CausalBasicBlock(1, 2, groups=5, stride=2, shortcut=shortcut).train(training)
+    plan = BlockPlan(index=6, in_group_channels=1, out_group_channels=2, stride=2, shortcut=shortcut, in_size=8)
+    block = CausalBasicBlock(plan, groups=5).train(training)
     x = torch.randn(3, 5, 8, 8)
     for k in range(1, 5):
         y, y_changed = block(x), block(perturb_after(x, k))

@@ -149,3 +149,23 @@ def test_config_errors_name_the_problem():
         NetConfig.from_dict({"groups": 4, "colour": "red"})
     with pytest.raises(ValueError, match="width_multiplier"):
         create_model("resnet32", width_multiplier=0.3)
+
+
+def test_block_plan_of_the_paper_resnet32():
+    config = create_model("dnnet_resnet32_g22").config
+    plans = config.blocks()
+    assert [p.index for p in plans] == list(range(1, 16))
+    # written out by hand: stages of 5 blocks at 32, 16 and 8 pixels, 1/2/4 channels per group
+    expected = [(1, 1, 1, "identity", 32)] * 5 + [(1, 2, 2, "pad", 32)] + [(2, 2, 1, "identity", 16)] * 4
+    expected += [(2, 4, 2, "pad", 16)] + [(4, 4, 1, "identity", 8)] * 4
+    assert [(p.in_group_channels, p.out_group_channels, p.stride, p.shortcut, p.in_size) for p in plans] == expected
+    assert [p.out_size for p in plans] == [32] * 5 + [16] * 5 + [8] * 5
+    assert config.blocks(depth=7) == plans[:6]  # exit 7 follows block 6: the stem is exit 1
+    assert config.blocks(depth=1) == ()
+    assert [config.exit_group_channels(d) for d in (1, 6, 7, 11, 12, 16)] == [1, 1, 2, 2, 4, 4]
+
+
+def test_block_plan_follows_shortcut_and_exit_placement():
+    config = NetConfig(blocks_per_stage=1, groups=2, shortcut="project", exits="last", image_size=9)
+    assert [(p.shortcut, p.in_size, p.out_size) for p in config.blocks()] == [("identity", 9, 9), ("project", 9, 5), ("project", 5, 3)]
+    assert config.blocks(depth=1) == config.blocks()  # the only exit is the last

@@ -13,8 +13,27 @@ from typing import Any
 from dnnet.strict_fields import from_known_fields
 
 SHORTCUTS = ("pad", "project")
+BLOCK_SHORTCUTS = ("identity", "pad", "project")
 HEAD_REDUCTIONS = ("sum", "mean")
 EXIT_PLACEMENTS = ("all", "last")
+
+
+@dataclass(frozen=True)
+class BlockPlan:
+    """One residual block as every consumer builds it: the network, its fixed-size slices, the
+    resource accounting and the anytime runner. Channels are per group; sizes are square sides."""
+
+    index: int  # 1..num_blocks; the stem is block 0
+    in_group_channels: int
+    out_group_channels: int
+    stride: int  # of the block's first convolution and of its shortcut
+    shortcut: str  # one of BLOCK_SHORTCUTS: "identity" when the shapes match, else the config's rule
+    in_size: int  # side of the block's input for an image of `image_size`
+
+    @property
+    def out_size(self) -> int:
+        """Side of the block's output (3x3 convolution, padding 1)."""
+        return (self.in_size - 1) // self.stride + 1
 
 
 @dataclass(frozen=True)
@@ -97,8 +116,28 @@ class NetConfig:
     def num_exits(self) -> int:
         return len(self.exit_blocks)
 
-    def stage_of_block(self, block: int) -> int:
-        """Stage (0, 1, 2) of block 1..num_blocks; the stem (block 0) counts as stage 0."""
+    def blocks(self, depth: int | None = None) -> tuple[BlockPlan, ...]:
+        """The residual blocks that exit `depth` (default: the last) runs, in order.
+
+        The only place where the stage layout is derived: a block that enters a new stage
+        halves the resolution and changes the channels per group, and needs a shortcut.
+        """
+        last_block = self.num_blocks if depth is None else self.exit_blocks[depth - 1]
+        plans, size = [], self.image_size
+        for block in range(1, last_block + 1):
+            in_gc, out_gc = self.group_channels[self._stage(block - 1)], self.group_channels[self._stage(block)]
+            stride = 2 if self._stage(block) != self._stage(block - 1) else 1
+            shortcut = "identity" if stride == 1 and in_gc == out_gc else self.shortcut
+            plans.append(BlockPlan(block, in_gc, out_gc, stride, shortcut, size))
+            size = plans[-1].out_size
+        return tuple(plans)
+
+    def exit_group_channels(self, depth: int) -> int:
+        """Channels per group of the feature map that exit `depth` classifies."""
+        return self.group_channels[self._stage(self.exit_blocks[depth - 1])]
+
+    def _stage(self, block: int) -> int:
+        # the stem (block 0) belongs to stage 0, so its output feeds the first stage unchanged
         return max(block - 1, 0) // self.blocks_per_stage
 
     def check_cell(self, depth: int, width: int) -> None:

@@ -51,25 +51,17 @@ def stem_spec(config: NetConfig, width: int) -> ConvSpec:
 
 def block_specs(config: NetConfig, depth: int, width: int) -> Iterator[BlockSpec]:
     """The residual blocks run by cell (depth, width), in order."""
-    size = config.image_size
-    for block in range(1, config.exit_blocks[depth - 1] + 1):
-        stage, in_stage = config.stage_of_block(block), config.stage_of_block(block - 1)
-        in_gc, out_gc = config.group_channels[in_stage], config.group_channels[stage]
-        stride = 2 if stage != in_stage else 1
+    for plan in config.blocks(depth):
+        in_gc, out_gc, stride, size = plan.in_group_channels, plan.out_group_channels, plan.stride, plan.in_size
         conv1 = ConvSpec(in_gc, out_gc, width, 3, stride, size, False, config.causal)
         conv2 = ConvSpec(out_gc, out_gc, width, 3, 1, conv1.out_size, False, config.causal)
-        if stride == 1 and in_gc == out_gc:
-            yield BlockSpec(conv1, conv2, "identity", None)
-        elif config.shortcut == "pad":
-            yield BlockSpec(conv1, conv2, "pad", None)
-        else:
-            yield BlockSpec(conv1, conv2, "project", ConvSpec(in_gc, out_gc, width, 1, stride, size, False, config.causal))
-        size = conv1.out_size
+        projection = ConvSpec(in_gc, out_gc, width, 1, stride, size, False, config.causal) if plan.shortcut == "project" else None
+        yield BlockSpec(conv1, conv2, plan.shortcut, projection)
 
 
 def exit_channels(config: NetConfig, depth: int, width: int) -> int:
     """Channels that the exit classifier of cell (depth, width) pools."""
-    return config.group_channels[config.stage_of_block(config.exit_blocks[depth - 1])] * width
+    return config.exit_group_channels(depth) * width
 
 
 def cell_convs(config: NetConfig, depth: int, width: int) -> list[ConvSpec]:

@@ -96,11 +96,10 @@ def fold_network(model: DNNet) -> FoldedNetwork:
     """
     config = model.config
     full = fold_batchnorm(slice_subnet(model.eval(), config.num_exits, config.groups))
-    channels = config.group_channels
-    stem = GroupConv.from_conv(full.stem, config.in_channels, channels[0], shared_input=True)
+    stem = GroupConv.from_conv(full.stem, config.in_channels, config.group_channels[0], shared_input=True)
     blocks = []
-    for index, block in enumerate(full.blocks, start=1):
-        in_gc, out_gc = channels[config.stage_of_block(index - 1)], channels[config.stage_of_block(index)]
+    for plan, block in zip(config.blocks(), full.blocks):
+        in_gc, out_gc = plan.in_group_channels, plan.out_group_channels
         shortcut = block.shortcut
         if isinstance(shortcut, nn.Conv2d):  # the causal projection, folded
             shortcut = GroupConv.from_conv(shortcut, in_gc, out_gc)

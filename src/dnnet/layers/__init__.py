@@ -3,7 +3,7 @@
 from dnnet.layers.causal_basic_block import CausalBasicBlock
 from dnnet.layers.causal_conv import ChannelCausalConv2d, causal_mask
 from dnnet.layers.group_exit_head import GroupExitHead
-from dnnet.layers.group_shortcut import CausalProjectionShortcut, GroupPadShortcut
+from dnnet.layers.group_shortcut import CausalProjectionShortcut, GroupPadShortcut, make_shortcut
 from dnnet.layers.prefix_batchnorm import PrefixBatchNorm2d
 
 __all__ = [
@@ -14,4 +14,5 @@ __all__ = [
     "GroupPadShortcut",
     "PrefixBatchNorm2d",
     "causal_mask",
+    "make_shortcut",
 ]

@@ -6,6 +6,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from dnnet.config import BlockPlan
 from dnnet.layers.causal_conv import ChannelCausalConv2d
 from dnnet.layers.prefix_batchnorm import PrefixBatchNorm2d
 
@@ -46,3 +47,17 @@ class CausalProjectionShortcut(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.bn(self.conv(x))
+
+
+def make_shortcut(plan: BlockPlan, width: int, sliceable: bool, causal: bool = True) -> nn.Module:
+    """The shortcut of the block `plan` over `width` groups: the rule of both the sliceable network
+    (`sliceable`: causal layers) and its fixed-size slices (plain torch layers of `width` groups)."""
+    if plan.shortcut == "identity":
+        return nn.Identity()
+    if plan.shortcut == "pad":
+        return GroupPadShortcut(plan.in_group_channels, plan.out_group_channels, plan.stride)
+    if sliceable:
+        return CausalProjectionShortcut(plan.in_group_channels, plan.out_group_channels, width, plan.stride, causal)
+    out_channels = plan.out_group_channels * width
+    return nn.Sequential(nn.Conv2d(plan.in_group_channels * width, out_channels, 1, plan.stride, bias=False),
+                         nn.BatchNorm2d(out_channels))

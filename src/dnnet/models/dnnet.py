@@ -21,21 +21,14 @@ class DNNet(nn.Module):
     def __init__(self, config: NetConfig) -> None:
         super().__init__()
         self.config = config
-        g, channels = config.groups, config.group_channels
-        self.stem = ChannelCausalConv2d(config.in_channels, channels[0], g, shared_input=True, causal=config.causal)
-        self.stem_bn = PrefixBatchNorm2d(channels[0] * g)
+        g = config.groups
+        self.stem = ChannelCausalConv2d(config.in_channels, config.group_channels[0], g, shared_input=True, causal=config.causal)
+        self.stem_bn = PrefixBatchNorm2d(config.group_channels[0] * g)
         self.relu = nn.ReLU(inplace=True)
-        self.blocks = nn.ModuleList()
-        for block in range(1, config.num_blocks + 1):
-            stage = config.stage_of_block(block)
-            in_stage = config.stage_of_block(block - 1)
-            stride = 2 if stage != in_stage else 1
-            self.blocks.append(
-                CausalBasicBlock(channels[in_stage], channels[stage], g, stride, config.shortcut, config.causal)
-            )
+        self.blocks = nn.ModuleList(CausalBasicBlock(plan, g, config.causal) for plan in config.blocks())
         self.heads = nn.ModuleList(
-            GroupExitHead(channels[config.stage_of_block(b)], g, config.num_classes, config.head_reduction)
-            for b in config.exit_blocks
+            GroupExitHead(config.exit_group_channels(depth), g, config.num_classes, config.head_reduction)
+            for depth in range(1, config.num_exits + 1)
         )
 
     def exit_features(self, x: torch.Tensor, depth: int, width: int) -> Iterator[torch.Tensor]:

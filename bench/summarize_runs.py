@@ -10,10 +10,9 @@ import argparse
 import json
 from pathlib import Path
 
-from dnnet.accounting import grid_resources
 from dnnet.config import NetConfig
 from dnnet.evaluation import read_accuracy_grid
-from dnnet.selection import best_within
+from dnnet.selection import best_within, offered_cells
 from dnnet.train.metrics_log import read_metrics
 from dnnet.train.run_directory import read_run_config
 
@@ -22,10 +21,7 @@ def summarize(run_dir: Path, macs_budget: float) -> dict:
     record = read_run_config(run_dir)
     config = NetConfig.from_dict(record["net_config"])
     val, test = read_accuracy_grid(run_dir, "val"), read_accuracy_grid(run_dir, "test")
-    grid = grid_resources(config)
-    if not config.causal:  # a dense network's narrower widths are brute-force slices: only full width counts
-        grid = [c for c in grid if c.width == config.groups]
-    choice = best_within(val, grid, {"macs": macs_budget})
+    choice = best_within(val, offered_cells(config), {"macs": macs_budget})
     rows = read_metrics(run_dir)
     summary = {
         "run": run_dir.name,

@@ -6,7 +6,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from dnnet import cell_resources, create_model, grid_resources, slice_subnet
 from dnnet.accounting import model_params
-from dnnet.accounting.budget import deepest_exit_at_width
+from dnnet.selection import deepest_exit_at_width
 from dnnet.slicing import fold_batchnorm
 
 VARIANTS = [
@@ -87,7 +87,7 @@ def test_needed_macs_are_about_half_of_dense_at_full_width():
 def test_paper_figures_under_24m_macs():
     """The paper's Figure 5 claim: the depth-only ResNet-32 stops at D5, DNNet's D14 & W12 fits."""
     anytime = grid_resources(create_model("resnet32_anytime").config)
-    assert deepest_exit_at_width(anytime, 16, "macs", 24e6).depth == 5
+    assert deepest_exit_at_width(anytime, 16, {"macs": 24e6}).depth == 5
     assert cell_resources(create_model("resnet32_anytime").config, 6, 16).macs > 24e6
     assert cell_resources(create_model("dnnet_resnet32_g22").config, 14, 12).macs <= 24e6
 

@@ -8,8 +8,8 @@ import torch
 from dnnet import grid_resources
 from dnnet.cli.main import main
 from dnnet.config import NetConfig
-from dnnet.deploy import Budget, BudgetError, choose, pareto_cells, parse_size
 from dnnet.evaluation import read_accuracy_grid
+from dnnet.selection import Budget, BudgetError, choose, pareto_front, parse_size
 from dnnet.slicing import slice_subnet
 from dnnet.train.run_directory import load_trained_model, read_run_config
 
@@ -72,6 +72,11 @@ def test_budgets_that_fail_only_together(run_dir):
     limits = {"macs": min(deep_narrow.macs, shallow_wide.macs) - 1, "params": grid[0].params - 1}
     with pytest.raises(BudgetError, match="rules out every cell"):
         choose(val, grid, Budget(limits))
+    # D4&W1 needs fewer MACs than D1&W4 but more parameters: between the two, each limit alone admits one cell
+    limits = {"macs": deep_narrow.macs, "params": shallow_wide.params}
+    assert deep_narrow.params > shallow_wide.params and deep_narrow.macs < shallow_wide.macs
+    with pytest.raises(BudgetError, match="each budget alone leaves some cells, but no cell meets all of them together"):
+        choose(val, [deep_narrow, shallow_wide], Budget(limits))
     limits = {"largest_feature_map": grid[0].largest_feature_map, "params": shallow_wide.params - 1}
     fits = [c for c in grid if all(getattr(c, f) <= v for f, v in limits.items())]
     assert fits and choose(val, grid, Budget(limits)).cell in fits
@@ -79,7 +84,7 @@ def test_budgets_that_fail_only_together(run_dir):
 
 def test_pareto_over_two_resources_is_undominated(run_dir, capsys):
     grid, val = _grid_and_val(run_dir)
-    front = pareto_cells(val, grid, ["macs", "peak_act_bytes"])
+    front = pareto_front(val, grid, ["macs", "peak_act_bytes"])
     acc = {(c.depth, c.width): val[c.depth - 1, c.width - 1].item() for c in grid}
     for cell in grid:
         beaten = any(acc[f.depth, f.width] >= acc[cell.depth, cell.width] and f.macs <= cell.macs

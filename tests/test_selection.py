@@ -1,7 +1,8 @@
+import pytest
 import torch
 
 from dnnet import create_model, grid_resources
-from dnnet.selection import best_within, pareto_front
+from dnnet.selection import Budget, best_within, cells_within, offered_cells, pareto_front
 
 GRID = grid_resources(create_model("dnnet_resnet8_g4").config)  # 4 x 4 cells, MACs rising with depth and width
 
@@ -35,3 +36,23 @@ def test_pareto_front_is_monotone_and_undominated():
         acc = accuracy[cell.depth - 1, cell.width - 1].item()
         dominated = any(f.macs <= cell.macs and accuracy[f.depth - 1, f.width - 1].item() > acc for f in front)
         assert dominated or cell in front
+
+
+def test_a_dense_network_offers_its_full_width_only():
+    causal = create_model("dnnet_resnet8_g4").config
+    dense = create_model("resnet20_anytime").config
+    assert offered_cells(causal) == GRID
+    assert [(c.depth, c.width) for c in offered_cells(dense)] == [(d, dense.groups) for d in range(1, dense.num_exits + 1)]
+
+
+def test_pareto_front_keeps_equal_cells_and_drops_a_costlier_equal():
+    accuracy = torch.zeros(4, 4, dtype=torch.float64)
+    accuracy[0, 0], accuracy[0, 1], accuracy[1, 0] = 0.5, 0.5, 0.7  # D1&W2 costs more than D1&W1 for the same accuracy
+    front = pareto_front(accuracy, GRID[:2] + GRID[4:5])
+    assert [(c.depth, c.width) for c in front] == [(1, 1), (2, 1)]
+
+
+def test_budget_names_its_resources():
+    with pytest.raises(ValueError, match="unknown resource 'flops'"):
+        Budget({"flops": 1e6})
+    assert cells_within(GRID, {"macs": GRID[0].macs}) == [GRID[0]]

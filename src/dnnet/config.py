@@ -148,6 +148,11 @@ class NetConfig:
             raise ValueError(f"width must be an integer in 1..{self.groups} (the channel groups), got {width!r}")
 
 
+def cell_name(depth: int, width: int) -> str:
+    """The printed name of cell (depth, width), as the paper writes it: 'D14&W12'."""
+    return f"D{depth}&W{width}"
+
+
 def _check_positive(name: str, value: int) -> None:
     if not isinstance(value, int) or isinstance(value, bool) or value < 1:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")

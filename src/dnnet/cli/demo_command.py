@@ -12,10 +12,10 @@ from pathlib import Path
 from dnnet.accounting import grid_resources
 from dnnet.cli.eval_command import print_grid_summary
 from dnnet.cli.profile_command import write_grid_csv
-from dnnet.config import NetConfig
+from dnnet.config import NetConfig, cell_name
 from dnnet.evaluation import read_accuracy_grid
 from dnnet.reporting.html_report import write_report
-from dnnet.selection import best_within
+from dnnet.selection import best_within, offered_cells
 from dnnet.train import TrainConfig, train
 from dnnet.train.checkpoint import load_checkpoint
 from dnnet.train.run_directory import CHECKPOINT_FILE, read_run_config
@@ -50,15 +50,15 @@ def run(args: argparse.Namespace) -> int:
     grid = grid_resources(net_config)
     write_grid_csv(grid, out / "resources.csv")
     budget = args.macs_fraction * grid[-1].macs
-    choice = best_within(val, grid, {"macs": budget})
+    choice = best_within(val, offered_cells(net_config), {"macs": budget})
     if choice is None:
         cheapest = min(grid, key=lambda cell: cell.macs)
-        raise ValueError(f"no cell fits the budget of {budget:,.0f} MACs; the cheapest, D{cheapest.depth}&W{cheapest.width}, "
+        raise ValueError(f"no cell fits the budget of {budget:,.0f} MACs; the cheapest, {cell_name(cheapest.depth, cheapest.width)}, "
                          f"needs {cheapest.macs:,} (raise --macs-fraction)")
     else:
         c = choice.cell
         print(f"  best cell under {budget / 1e6:.3g}M MACs ({args.macs_fraction:.0%} of the full network's "
-              f"{grid[-1].macs / 1e6:.3g}M): D{c.depth}&W{c.width}, {c.macs / 1e6:.3g}M MACs, {c.params:,} params, "
+              f"{grid[-1].macs / 1e6:.3g}M): {cell_name(c.depth, c.width)}, {c.macs / 1e6:.3g}M MACs, {c.params:,} params, "
               f"val {100 * choice.accuracy:.2f}%, test {100 * test[c.depth - 1, c.width - 1]:.2f}% "
               f"(full network: val {100 * val[-1, -1]:.2f}%, test {100 * test[-1, -1]:.2f}%)")
     print("[4/4] report", flush=True)

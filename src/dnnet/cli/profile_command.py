@@ -11,10 +11,10 @@ from pathlib import Path
 import numpy as np
 
 from dnnet.accounting import CellResources, grid_resources
-from dnnet.accounting.budget import cells_within, deepest_exit_at_width, widest_per_depth
 from dnnet.models import create_model, list_models
 from dnnet.provenance import provenance
 from dnnet.reporting import plot_grid_heatmap
+from dnnet.selection import cells_within, deepest_exit_at_width, widest_per_depth
 
 # (field, title, colorbar label, divisor): the three panels of the paper's Figure 3, then peak memory
 HEATMAPS = [
@@ -78,13 +78,14 @@ def write_grid_csv(grid: list[CellResources], path: Path) -> None:
 
 def budget_summary(grid: list[CellResources], groups: int, macs_budget: float) -> dict:
     """Feasible cells under the MAC budget: count, deepest full-width exit, widest width per depth."""
-    deepest = deepest_exit_at_width(grid, groups, "macs", macs_budget)
+    limits = {"macs": macs_budget}
+    deepest = deepest_exit_at_width(grid, groups, limits)
     return {
         "macs_budget": macs_budget,
         "cells": len(grid),
-        "feasible_cells": len(cells_within(grid, "macs", macs_budget)),
+        "feasible_cells": len(cells_within(grid, limits)),
         "deepest_full_width": None if deepest is None else deepest.to_dict(),
-        "widest_per_depth": {d: c.to_dict() for d, c in sorted(widest_per_depth(grid, "macs", macs_budget).items())},
+        "widest_per_depth": {d: c.to_dict() for d, c in sorted(widest_per_depth(grid, limits).items())},
     }
 
 

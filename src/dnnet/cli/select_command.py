@@ -7,11 +7,10 @@ import dataclasses
 import json
 from pathlib import Path
 
-from dnnet.accounting import grid_resources
-from dnnet.config import NetConfig
-from dnnet.deploy import RESOURCES, Budget, choose, pareto_cells, parse_size
+from dnnet.config import NetConfig, cell_name
 from dnnet.deploy.latency import RUNTIMES, read_latency
 from dnnet.evaluation import read_accuracy_grid
+from dnnet.selection import RESOURCES, Budget, cells_within, choose, offered_cells, pareto_front, parse_size
 from dnnet.train.run_directory import read_run_config
 
 
@@ -37,7 +36,7 @@ def budget_from_args(args: argparse.Namespace) -> Budget:
 
 def run(args: argparse.Namespace) -> int:
     record = read_run_config(args.run_dir)
-    grid = grid_resources(NetConfig.from_dict(record["net_config"]))
+    grid = offered_cells(NetConfig.from_dict(record["net_config"]))
     accuracy = read_accuracy_grid(args.run_dir, "val")  # never the test split: it is for reporting only
     budget = budget_from_args(args)
     latency = None
@@ -46,8 +45,7 @@ def run(args: argparse.Namespace) -> int:
         grid = [c for c in grid if latency[c.depth - 1, c.width - 1] <= args.latency_ms] or _no_cell_in_time(args, latency)
     if args.pareto:
         fields = list(budget.limits) or ["macs"]
-        feasible = [c for c in grid if all(getattr(c, f) <= limit for f, limit in budget.limits.items())]
-        front = pareto_cells(accuracy, feasible, fields)
+        front = pareto_front(accuracy, cells_within(grid, budget.limits), fields)
         rows = [_cell_record(c, accuracy, latency) for c in front]
         print(json.dumps(rows, indent=2) if args.json else "\n".join(_line(r) for r in rows))
         return 0
@@ -72,6 +70,6 @@ def _cell_record(cell, accuracy, latency) -> dict:
 
 
 def _line(r: dict) -> str:
-    text = (f"D{r['depth']}&W{r['width']}: val accuracy {100 * r['val_accuracy']:.2f}%, {r['macs']:,} MACs, "
+    text = (f"{cell_name(r['depth'], r['width'])}: val accuracy {100 * r['val_accuracy']:.2f}%, {r['macs']:,} MACs, "
             f"{r['params']:,} params, peak memory {r['peak_act_bytes']:,} B, largest feature map {r['largest_feature_map']:,}")
     return text + (f", {r['latency_ms']:.3f} ms" if "latency_ms" in r else "")

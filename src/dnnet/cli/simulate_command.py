@@ -8,13 +8,14 @@ from pathlib import Path
 
 import torch
 
-from dnnet.accounting import grid_resources
+from dnnet.config import cell_name
 from dnnet.data import load_data
 from dnnet.deploy.request_images import request_images
 from dnnet.deploy.simulate import read_trace, serve, summarize
 from dnnet.evaluation import per_image_correct, read_accuracy_grid
 from dnnet.provenance import provenance
 from dnnet.reporting.simulation_figure import plot_simulation
+from dnnet.selection import offered_cells
 from dnnet.train.run_directory import load_trained_model, train_config_of
 
 
@@ -38,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"the runs were trained on different data ({', '.join(sorted(names))}); compare runs on the same data")
     config = train_config_of(loaded["DNNet"][1])
     data = load_data(config.data, args.data_dir or config.data_dir, args.cache_dir, config.val_count, config.seed)
-    dnnet_grid = grid_resources(loaded["DNNet"][0].config)
+    dnnet_grid = offered_cells(loaded["DNNet"][0].config)
     requests = read_trace(args.trace, dnnet_grid[-1])
     images = request_images(len(requests), len(data.test), args.seed)  # the same images for every network
     served_by, summary = {}, {}
@@ -50,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     out.mkdir(exist_ok=True)
     stem = args.trace.stem
     record = {"trace": str(args.trace), "runs": {k: str(v) for k, v in runs.items()}, "image_seed": args.seed, "summary": summary,
-              "chosen": {label: [None if s.cell is None else f"D{s.cell.depth}&W{s.cell.width}" for s in served]
+              "chosen": {label: [None if s.cell is None else cell_name(s.cell.depth, s.cell.width) for s in served]
                          for label, served in served_by.items()},
               "provenance": provenance()}
     (out / f"{stem}.json").write_text(json.dumps(record, indent=2) + "\n")
@@ -68,11 +69,11 @@ def _cells_and_correct(model, test, data_record) -> tuple[list, torch.Tensor]:
     config = model.config
     stats = (data_record["mean"], data_record["std"])
     if config.causal:
-        return grid_resources(config), per_image_correct(model, test, *stats)
+        return offered_cells(config), per_image_correct(model, test, *stats)
     full_width = per_image_correct(model, test, *stats, width=config.groups)
     correct = torch.zeros(len(test), config.num_exits, config.groups, dtype=torch.bool)
     correct[:, :, -1] = full_width[:, :, 0]
-    return [c for c in grid_resources(config) if c.width == config.groups], correct
+    return offered_cells(config), correct
 
 
 def _percent(value: float | None) -> str:

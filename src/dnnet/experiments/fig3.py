@@ -11,11 +11,13 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from dnnet.accounting import grid_resources  # noqa: E402
+from dnnet.config import cell_name  # noqa: E402
 from dnnet.experiments.protocols import macs_budget  # noqa: E402
 from dnnet.experiments.result_files import experiment_dir, write_result  # noqa: E402
 from dnnet.experiments.run_store import RunStore  # noqa: E402
 from dnnet.models import create_model  # noqa: E402
 from dnnet.reporting import draw_grid_heatmap  # noqa: E402
+from dnnet.selection import cells_within, offered_cells  # noqa: E402
 
 PANELS = [("macs", "MACs", "million MACs", 1e6), ("params", "parameters", "thousand parameters", 1e3),
           ("largest_feature_map", "largest feature map", "thousand values", 1e3)]
@@ -35,10 +37,9 @@ def run(store: RunStore) -> dict:
         config = create_model(preset, **options).config
         grid = grid_resources(config)
         rows += [{"preset": preset, **dataclasses.asdict(c)} for c in grid]
-        usable = grid if config.causal else [c for c in grid if c.width == config.groups]  # depth-only: full width
-        feasible = [c for c in usable if c.macs <= budget]
+        feasible = cells_within(offered_cells(config), {"macs": budget})
         deepest = max(feasible, key=lambda c: (c.depth, c.width), default=None)
-        summary[preset] = None if deepest is None else f"D{deepest.depth}&W{deepest.width}"
+        summary[preset] = None if deepest is None else cell_name(deepest.depth, deepest.width)
         for ax, (field, title, label, divisor) in zip(row_axes, PANELS):
             values = np.array([getattr(c, field) for c in grid], dtype=float).reshape(config.num_exits, config.groups)
             draw_grid_heatmap(fig, ax, values / divisor, f"{preset} ({config.groups} groups): {title}", label,

@@ -15,11 +15,12 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from dnnet.accounting import CellResources, grid_resources  # noqa: E402
+from dnnet.accounting import CellResources  # noqa: E402
+from dnnet.config import cell_name  # noqa: E402
 from dnnet.experiments.protocols import macs_budget  # noqa: E402
 from dnnet.experiments.result_files import experiment_dir, write_result  # noqa: E402
 from dnnet.experiments.run_store import RunStore  # noqa: E402
-from dnnet.selection import best_within  # noqa: E402
+from dnnet.selection import best_within, offered_cells  # noqa: E402
 
 NETWORKS = {"DNNet": "dnnet", "depth-only": "anytime"}
 
@@ -68,10 +69,7 @@ def _cells(store: RunStore, prefix: str) -> dict[int, tuple[list[CellResources],
         name = f"{prefix}_s{seed}"
         val, test = store.grids(name)
         config = store.net_config(name)
-        grid = grid_resources(config)
-        if not config.causal:
-            grid = [c for c in grid if c.width == config.groups]  # a depth-only network is not sliced by width
-        out[seed] = (grid, val, test)
+        out[seed] = (offered_cells(config), val, test)
     return out
 
 
@@ -80,7 +78,7 @@ def _best(grid, val, test, limits) -> dict | None:
     if choice is None:
         return None
     c = choice.cell
-    return {"cell": f"D{c.depth}&W{c.width}", "macs": c.macs, "largest_feature_map": c.largest_feature_map,
+    return {"cell": cell_name(c.depth, c.width), "macs": c.macs, "largest_feature_map": c.largest_feature_map,
             "val_accuracy": round(choice.accuracy, 6), "test_accuracy": round(test[c.depth - 1, c.width - 1].item(), 6)}
 
 

@@ -13,7 +13,7 @@ from dnnet.config import NetConfig
 from dnnet.evaluation import read_accuracy_grid
 from dnnet.reporting.heatmaps import plot_grid_heatmap
 from dnnet.reporting.run_figures import plot_accuracy_vs_macs, plot_training_curves
-from dnnet.selection import best_within
+from dnnet.selection import best_within, offered_cells
 from dnnet.train.metrics_log import read_metrics
 from dnnet.train.run_directory import read_run_config
 
@@ -31,7 +31,7 @@ def write_report(run_dir: Path, macs_fraction: float = 0.25) -> Path:
     test = read_accuracy_grid(run_dir, "test")
     grid = grid_resources(config)
     budget = macs_fraction * grid[-1].macs
-    choice = best_within(val, grid, {"macs": budget})
+    choice = best_within(val, offered_cells(config), {"macs": budget})
     figures = [("accuracy_val.png", "Validation accuracy of every cell"), ("accuracy_test.png", "Test accuracy of every cell")]
     plot_accuracy_vs_macs(val, grid, run_dir / "accuracy_vs_macs.png", f"{preset}: every cell, validation accuracy", choice, budget)
     figures.append(("accuracy_vs_macs.png", "Accuracy against MACs; red: Pareto front; ringed: full width"))

@@ -13,11 +13,12 @@ import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
 
 from dnnet.accounting import CellResources  # noqa: E402
-from dnnet.selection import Choice, pareto_front  # noqa: E402
+from dnnet.config import cell_name  # noqa: E402
+from dnnet.selection import ChosenCell, pareto_front  # noqa: E402
 
 
 def plot_accuracy_vs_macs(accuracy: torch.Tensor, grid: Sequence[CellResources], path: Path, title: str,
-                          choice: Choice | None = None, budget: float | None = None) -> Path:
+                          choice: ChosenCell | None = None, budget: float | None = None) -> Path:
     """Every cell as a point (colour = depth), the Pareto front as a line, the full-width exits ringed."""
     fig, ax = plt.subplots(figsize=(7.5, 4.8))
     macs = [c.macs / 1e6 for c in grid]
@@ -35,7 +36,7 @@ def plot_accuracy_vs_macs(accuracy: torch.Tensor, grid: Sequence[CellResources],
         ax.axvline(budget / 1e6, color="grey", ls="--", lw=1, label=f"budget {budget / 1e6:.3g}M MACs")
     if choice is not None:
         ax.scatter([choice.cell.macs / 1e6], [100 * choice.accuracy], marker="*", s=180, color="orange", edgecolors="black",
-                   zorder=5, label=f"chosen D{choice.cell.depth}&W{choice.cell.width}")
+                   zorder=5, label=f"chosen {cell_name(choice.cell.depth, choice.cell.width)}")
     ax.set_xlabel("MACs needed (millions)")
     ax.set_ylabel("validation accuracy (%)")
     ax.set_title(title, fontsize=10)

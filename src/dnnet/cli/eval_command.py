@@ -10,6 +10,7 @@ import torch
 from dnnet.data import load_data
 from dnnet.evaluation import write_accuracy_grid
 from dnnet.provenance import provenance
+from dnnet.reporting import plot_accuracy_grid
 from dnnet.train.run_directory import load_trained_model, train_config_of
 from dnnet.train.split_accuracy import split_accuracy
 
@@ -33,7 +34,9 @@ def run(args: argparse.Namespace) -> int:
     accuracy = split_accuracy(model.to(device), config, data, stats, args.split, device)
     write_accuracy_grid(accuracy, args.run_dir, args.split, {"preset": config.preset, "train_config": config.to_dict(),
                                                               "provenance": provenance()})
+    plot_accuracy_grid(accuracy, args.run_dir, args.split, config.preset)
     print_grid_summary(accuracy, args.split, args.run_dir)
+    print(f"wrote {args.run_dir}/accuracy_{args.split}.csv, .json and .png")
     return 0
 
 
@@ -44,4 +47,3 @@ def print_grid_summary(accuracy: torch.Tensor, split: str, run_dir: Path) -> Non
     for d, w in [(1, 1), (1, widths), (depths, 1), (mid_d, mid_w), (depths, mid_w), (mid_d, widths)]:
         print(f"  D{d}&W{w}: {100 * accuracy[d - 1, w - 1]:.2f}%")
     print(f"  mean over all {depths * widths} cells: {100 * accuracy.mean():.2f}%")
-    print(f"wrote {run_dir}/accuracy_{split}.csv, .json and .png")

@@ -4,20 +4,17 @@ from __future__ import annotations
 
 import dataclasses
 
-import matplotlib
+import numpy as np
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from dnnet.accounting import grid_resources  # noqa: E402
-from dnnet.config import cell_name  # noqa: E402
-from dnnet.experiments.protocols import macs_budget  # noqa: E402
-from dnnet.experiments.result_files import experiment_dir, write_result  # noqa: E402
-from dnnet.experiments.run_store import RunStore  # noqa: E402
-from dnnet.models import create_model  # noqa: E402
-from dnnet.reporting import draw_grid_heatmap  # noqa: E402
-from dnnet.selection import cells_within, offered_cells  # noqa: E402
+from dnnet.accounting import grid_resources
+from dnnet.config import cell_name
+from dnnet.experiments.protocols import macs_budget
+from dnnet.experiments.result_files import experiment_dir, write_result
+from dnnet.experiments.run_store import RunStore
+from dnnet.models import create_model
+from dnnet.reporting import draw_grid_heatmap
+from dnnet.selection import cells_within, offered_cells
 
 PANELS = [("macs", "MACs", "million MACs", 1e6), ("params", "parameters", "thousand parameters", 1e3),
           ("largest_feature_map", "largest feature map", "thousand values", 1e3)]
@@ -32,7 +29,8 @@ def run(store: RunStore) -> dict:
     budget = macs_budget(protocol)
     presets = [(protocol.dnnet, {}), (protocol.anytime, {} if protocol.plain_groups is None else {"groups": protocol.plain_groups})]
     rows, summary = [], {}
-    fig, axes = plt.subplots(2, 3, figsize=(15, 9))
+    fig = Figure(figsize=(15, 9))
+    axes = fig.subplots(2, 3)
     for row_axes, (preset, options) in zip(axes, presets):
         config = create_model(preset, **options).config
         grid = grid_resources(config)
@@ -46,7 +44,6 @@ def run(store: RunStore) -> dict:
                               budget=budget / divisor if field == "macs" else None)
     fig.tight_layout()
     fig.savefig(experiment_dir(store.root) / "fig3.png", dpi=110)
-    plt.close(fig)
     meta = {"protocol": protocol.name, "macs_budget": budget, "deepest_cell_within_budget": summary}
     write_result(store.root, "fig3", rows, meta)
     return meta

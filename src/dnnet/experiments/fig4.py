@@ -9,18 +9,15 @@ from __future__ import annotations
 
 import json
 
-import matplotlib
+import torch
+from matplotlib.figure import Figure
+from matplotlib.ticker import NullFormatter
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import torch  # noqa: E402
-from matplotlib.ticker import NullFormatter  # noqa: E402
-
-from dnnet.accounting import cell_resources  # noqa: E402
-from dnnet.atomic_file import atomic_write  # noqa: E402
-from dnnet.baselines import fine_tuned_accuracy  # noqa: E402
-from dnnet.experiments.result_files import experiment_dir, write_result  # noqa: E402
-from dnnet.experiments.run_store import RunStore  # noqa: E402
+from dnnet.accounting import cell_resources
+from dnnet.atomic_file import atomic_write
+from dnnet.baselines import fine_tuned_accuracy
+from dnnet.experiments.result_files import experiment_dir, write_result
+from dnnet.experiments.run_store import RunStore
 
 STYLES = {"DNNet": ("tab:red", "o-"), "brute-force slicing": ("tab:grey", "x--"), "fine-tuning": ("tab:orange", "^--"),
           "full training": ("tab:blue", "s-"), "slimmable (sandwich)": ("tab:green", "d-"),
@@ -89,7 +86,8 @@ def _row(method, name, config, depth, width, full_groups, val, test) -> dict:
 
 
 def _plot(rows: list[dict], path, protocol: str) -> None:
-    fig, (by_width, by_macs) = plt.subplots(1, 2, figsize=(13, 4.8))
+    fig = Figure(figsize=(13, 4.8))
+    by_width, by_macs = fig.subplots(1, 2)
     for method, (color, style) in STYLES.items():
         mine = sorted((r for r in rows if r["method"] == method), key=lambda r: r["macs"])
         if not mine:
@@ -111,4 +109,3 @@ def _plot(rows: list[dict], path, protocol: str) -> None:
     fig.suptitle(f"Accuracy against width at full depth ({protocol} protocol)", fontsize=11)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
-    plt.close(fig)

@@ -10,17 +10,14 @@ from __future__ import annotations
 
 import statistics
 
-import matplotlib
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-
-from dnnet.accounting import CellResources  # noqa: E402
-from dnnet.config import cell_name  # noqa: E402
-from dnnet.experiments.protocols import macs_budget  # noqa: E402
-from dnnet.experiments.result_files import experiment_dir, write_result  # noqa: E402
-from dnnet.experiments.run_store import RunStore  # noqa: E402
-from dnnet.selection import best_within, offered_cells  # noqa: E402
+from dnnet.accounting import CellResources
+from dnnet.config import cell_name
+from dnnet.experiments.protocols import macs_budget
+from dnnet.experiments.result_files import experiment_dir, write_result
+from dnnet.experiments.run_store import RunStore
+from dnnet.selection import best_within, offered_cells
 
 NETWORKS = {"DNNet": "dnnet", "depth-only": "anytime"}
 
@@ -95,7 +92,8 @@ def _gap(best: dict, seeds) -> dict:
 
 
 def _plot(rows, best, sweep, budget, path, protocol) -> None:
-    fig, axes = plt.subplots(1, 3, figsize=(17, 4.8))
+    fig = Figure(figsize=(17, 4.8))
+    axes = fig.subplots(1, 3)
     seed = protocol.seeds[0]
     colors = {"DNNet": "tab:red", "depth-only": "tab:blue"}
     for label, color in colors.items():
@@ -126,4 +124,3 @@ def _plot(rows, best, sweep, budget, path, protocol) -> None:
         ax.legend(fontsize=7, loc="lower right")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
-    plt.close(fig)

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import matplotlib
+import numpy as np
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from dnnet.accounting import grid_resources  # noqa: E402
-from dnnet.experiments.result_files import experiment_dir, write_result  # noqa: E402
-from dnnet.experiments.run_store import RunStore  # noqa: E402
+from dnnet.accounting import grid_resources
+from dnnet.experiments.result_files import experiment_dir, write_result
+from dnnet.experiments.run_store import RunStore
 
 # cells grouped by their share of the full network's MACs
 GROUPS = {"small cells (<= 25% of full MACs)": (0.0, 0.25), "middle cells (25-60%)": (0.25, 0.6),
@@ -47,7 +44,8 @@ def run(store: RunStore) -> dict:
 
 def _plot(rows, path, protocol) -> None:
     columns = ["smallest_cell", *GROUPS, "full_network", "mean_over_cells"]
-    fig, ax = plt.subplots(figsize=(11, 4.5))
+    fig = Figure(figsize=(11, 4.5))
+    ax = fig.subplots()
     width = 0.8 / len(rows)
     for i, row in enumerate(rows):
         ax.bar(np.arange(len(columns)) + i * width, [100 * row[c] for c in columns], width, label=row["variant"])
@@ -58,4 +56,3 @@ def _plot(rows, path, protocol) -> None:
     ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
-    plt.close(fig)

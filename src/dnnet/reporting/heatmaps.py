@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")  # files only: no display on servers
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import numpy as np
+import torch
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 
 
 def plot_grid_heatmap(
@@ -24,16 +23,23 @@ def plot_grid_heatmap(
     With `budget`, a line is drawn around the cells whose value is at most the budget.
     """
     depths, widths = values.shape
-    fig, ax = plt.subplots(figsize=(max(4.0, 0.38 * widths + 2.2), max(3.2, 0.34 * depths + 1.4)))
+    fig = Figure(figsize=(max(4.0, 0.38 * widths + 2.2), max(3.2, 0.34 * depths + 1.4)))
+    ax = fig.subplots()
     draw_grid_heatmap(fig, ax, values, title, colorbar_label, budget, annotate_format)
     fig.tight_layout()
     path = Path(path)
     fig.savefig(path, dpi=130)
-    plt.close(fig)
     return path
 
 
-def draw_grid_heatmap(fig: plt.Figure, ax: plt.Axes, values: np.ndarray, title: str, colorbar_label: str,
+def plot_accuracy_grid(accuracy: torch.Tensor, run_dir: Path, split: str, preset: str = "") -> Path:
+    """Writes accuracy_<split>.png into `run_dir`: the heatmap of an accuracy grid, in percent."""
+    depths, widths = accuracy.shape
+    return plot_grid_heatmap(100 * accuracy.numpy(), f"{preset} {split} accuracy (%)".strip(), "accuracy (%)",
+                             Path(run_dir) / f"accuracy_{split}.png", annotate_format=".0f" if depths * widths <= 400 else None)
+
+
+def draw_grid_heatmap(fig: Figure, ax: Axes, values: np.ndarray, title: str, colorbar_label: str,
                       budget: float | None = None, annotate_format: str | None = None) -> None:
     """The heatmap of `plot_grid_heatmap` on given axes, for figures of several panels."""
     depths, widths = values.shape
@@ -56,7 +62,7 @@ def draw_grid_heatmap(fig: plt.Figure, ax: plt.Axes, values: np.ndarray, title: 
         ax.set_title(f"{title}\nred line: budget of {budget:,.4g} {colorbar_label}", fontsize=10)
 
 
-def _outline_feasible(ax: plt.Axes, feasible: np.ndarray) -> None:
+def _outline_feasible(ax: Axes, feasible: np.ndarray) -> None:
     """Draws the border between feasible and infeasible neighbouring cells in red."""
     depths, widths = feasible.shape
     for d in range(depths):

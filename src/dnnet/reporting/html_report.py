@@ -11,7 +11,7 @@ import numpy as np
 from dnnet.accounting import grid_resources
 from dnnet.config import NetConfig
 from dnnet.evaluation import read_accuracy_grid
-from dnnet.reporting.heatmaps import plot_grid_heatmap
+from dnnet.reporting.heatmaps import plot_accuracy_grid, plot_grid_heatmap
 from dnnet.reporting.run_figures import plot_accuracy_vs_macs, plot_training_curves
 from dnnet.selection import best_within, offered_cells
 from dnnet.train.metrics_log import read_metrics
@@ -32,6 +32,8 @@ def write_report(run_dir: Path, macs_fraction: float = 0.25) -> Path:
     grid = grid_resources(config)
     budget = macs_fraction * grid[-1].macs
     choice = best_within(val, offered_cells(config), {"macs": budget})
+    plot_accuracy_grid(val, run_dir, "val", preset)
+    plot_accuracy_grid(test, run_dir, "test", preset)
     figures = [("accuracy_val.png", "Validation accuracy of every cell"), ("accuracy_test.png", "Test accuracy of every cell")]
     plot_accuracy_vs_macs(val, grid, run_dir / "accuracy_vs_macs.png", f"{preset}: every cell, validation accuracy", choice, budget)
     figures.append(("accuracy_vs_macs.png", "Accuracy against MACs; red: Pareto front; ringed: full width"))

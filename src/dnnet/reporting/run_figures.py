@@ -6,21 +6,19 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import matplotlib
+import torch
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import torch  # noqa: E402
-
-from dnnet.accounting import CellResources  # noqa: E402
-from dnnet.config import cell_name  # noqa: E402
-from dnnet.selection import ChosenCell, pareto_front  # noqa: E402
+from dnnet.accounting import CellResources
+from dnnet.config import cell_name
+from dnnet.selection import ChosenCell, pareto_front
 
 
 def plot_accuracy_vs_macs(accuracy: torch.Tensor, grid: Sequence[CellResources], path: Path, title: str,
                           choice: ChosenCell | None = None, budget: float | None = None) -> Path:
     """Every cell as a point (colour = depth), the Pareto front as a line, the full-width exits ringed."""
-    fig, ax = plt.subplots(figsize=(7.5, 4.8))
+    fig = Figure(figsize=(7.5, 4.8))
+    ax = fig.subplots()
     macs = [c.macs / 1e6 for c in grid]
     acc = [100 * accuracy[c.depth - 1, c.width - 1].item() for c in grid]
     points = ax.scatter(macs, acc, c=[c.depth for c in grid], cmap="viridis", s=14)
@@ -44,14 +42,14 @@ def plot_accuracy_vs_macs(accuracy: torch.Tensor, grid: Sequence[CellResources],
     ax.legend(fontsize=7, loc="lower right")
     fig.tight_layout()
     fig.savefig(path, dpi=130)
-    plt.close(fig)
     return path
 
 
 def plot_training_curves(rows: list[dict[str, Any]], path: Path, title: str) -> Path:
     """Training loss and validation accuracy (full network, mean over cells, smallest cell) per epoch."""
     epochs = [r["epoch"] for r in rows]
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
+    fig = Figure(figsize=(10, 3.8))
+    left, right = fig.subplots(1, 2)
     left.plot(epochs, [r["train_loss"] for r in rows], marker=".")
     left.set_xlabel("epoch")
     left.set_ylabel("training loss (joint)")
@@ -67,5 +65,4 @@ def plot_training_curves(rows: list[dict[str, Any]], path: Path, title: str) -> 
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=130)
-    plt.close(fig)
     return path

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.figure import Figure
 
 WINDOW = 25  # requests in the running accuracy
 
 
 def plot_simulation(requests, served_by: dict, path: Path, title: str) -> Path:
     times = [r.time_s for r in requests]
-    fig, (macs_ax, memory_ax, accuracy_ax) = plt.subplots(3, 1, figsize=(10, 8), sharex=True)
+    fig = Figure(figsize=(10, 8))
+    macs_ax, memory_ax, accuracy_ax = fig.subplots(3, 1, sharex=True)
     macs_ax.step(times, [r.macs / 1e6 for r in requests], where="post", color="black", lw=1.2, label="budget")
     memory_ax.step(times, [r.memory_bytes / 1024 for r in requests], where="post", color="black", lw=1.2, label="budget")
     for label, served in served_by.items():
@@ -33,5 +31,4 @@ def plot_simulation(requests, served_by: dict, path: Path, title: str) -> Path:
     macs_ax.set_title(title, fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
-    plt.close(fig)
     return path

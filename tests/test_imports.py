@@ -1,0 +1,76 @@
+"""Importing the library does nothing a user would notice: no backend switch, no loop between packages."""
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SOURCE = Path(__file__).resolve().parents[1] / "src" / "dnnet"
+# each package may import only those listed below it: layers -> models -> slicing/accounting ->
+# loss/evaluation/selection -> train/anytime/deploy -> experiments -> cli
+LAYERS = [
+    {"strict_fields", "atomic_file", "provenance", "config"},
+    {"layers"},
+    {"models"},
+    {"slicing", "accounting", "data"},
+    {"loss", "evaluation", "selection", "baselines"},
+    {"train", "anytime", "deploy"},
+    {"reporting"},
+    {"experiments"},
+    {"cli"},
+]
+LEVEL = {name: level for level, names in enumerate(LAYERS) for name in names}
+
+
+def dnnet_imports(path: Path) -> set[str]:
+    """The top-level dnnet packages or modules that a file imports, wherever the import stands."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("dnnet."):
+            found.add(node.module.split(".")[1])
+        elif isinstance(node, ast.Import):
+            found.update(alias.name.split(".")[1] for alias in node.names if alias.name.startswith("dnnet."))
+    return found
+
+
+@pytest.mark.parametrize("path", sorted(p for p in SOURCE.rglob("*.py") if p.parent != SOURCE or p.stem != "__init__"),
+                         ids=lambda p: str(p.relative_to(SOURCE)))
+def test_packages_import_only_downwards(path):
+    package = path.relative_to(SOURCE).parts[0].removesuffix(".py")
+    upward = {name for name in dnnet_imports(path) if LEVEL[name] > LEVEL[package]}
+    assert not upward, f"{path.relative_to(SOURCE)} imports {sorted(upward)}, which stand above {package}"
+
+
+def test_no_loop_between_packages():
+    graph = {}
+    for path in SOURCE.rglob("*.py"):
+        package = path.relative_to(SOURCE).parts[0].removesuffix(".py")
+        graph.setdefault(package, set()).update(dnnet_imports(path) - {package, "__init__"})
+    done, on_path = set(), []
+
+    def visit(package):
+        assert package not in on_path, f"import loop: {' -> '.join(on_path[on_path.index(package):] + [package])}"
+        if package not in done:
+            on_path.append(package)
+            for imported in sorted(graph.get(package, ())):
+                visit(imported)
+            on_path.pop()
+            done.add(package)
+
+    for package in sorted(graph):
+        visit(package)
+
+
+def test_every_package_has_a_layer():
+    packages = {p.stem if p.is_file() else p.name for p in SOURCE.iterdir() if p.name not in ("__init__.py", "__pycache__")}
+    assert {name.removesuffix(".py") for name in packages} <= set(LEVEL)
+
+
+def test_importing_keeps_the_users_matplotlib_backend():
+    script = ("import matplotlib; matplotlib.use('svg'); b = matplotlib.get_backend(); "
+              "import dnnet.train, dnnet.evaluation, dnnet.reporting, dnnet.experiments, dnnet.deploy, dnnet.cli.main; "
+              "assert matplotlib.get_backend() == b, matplotlib.get_backend(); "
+              "import sys; assert 'matplotlib.pyplot' not in sys.modules")
+    subprocess.run([sys.executable, "-c", script], check=True)

@@ -132,9 +132,9 @@ def test_second_load_comes_from_the_cache(tmp_path, monkeypatch):
     archive = tar_folder(tmp_path / "tree", tmp_path / "tree.tar.gz", ".")
     first = load_data(str(archive), cache_dir=tmp_path / "cache", val_count=2)
     assert len(list((tmp_path / "cache").glob("*.npz"))) == 1
-    import dnnet.data.datasets as datasets
+    import dnnet.data.dispatch as dispatch
 
-    monkeypatch.setattr(datasets, "read_image_folder", lambda *a, **k: pytest.fail("decoded again"))
+    monkeypatch.setattr(dispatch, "read_image_folder", lambda *a, **k: pytest.fail("decoded again"))
     second = load_data(str(archive), cache_dir=tmp_path / "cache", val_count=2)
     assert torch.equal(first.train.images, second.train.images) and torch.equal(first.test.labels, second.test.labels)
 

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from dnnet.atomic_file import atomic_write
-from dnnet.data.image_dataset import ImageDataset
+from dnnet.data.splits import ImageDataset
 
 CACHE_VERSION = 1  # bump when a reader changes what it produces
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from dnnet.data.image_dataset import ImageDataset, hold_out
+from dnnet.data.splits import ImageDataset, hold_out
 
 DIGITS_SIZE = 16  # upsampled from 8x8 so that a 3-stage ResNet still has 4x4 maps at the end
 

@@ -16,8 +16,8 @@ import numpy as np
 import torch
 from PIL import Image
 
-from dnnet.data.image_dataset import ImageDataset, hold_out
 from dnnet.data.safe_archive import iter_files
+from dnnet.data.splits import ImageDataset, hold_out
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".ppm", ".tif", ".tiff"}
 SPLIT_NAMES = {"train": "train", "test": "test", "val": "test"}

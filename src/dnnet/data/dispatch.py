@@ -1,4 +1,4 @@
-"""Resolve a data spec (a named data set or a path) into train / val / test splits in memory."""
+"""Resolve a --data spec (a named data set or a path) to its reader, and into train / val / test splits in memory."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from pathlib import Path
 from dnnet.data.cifar_pickle import read_cifar
 from dnnet.data.decoded_cache import cached_splits
 from dnnet.data.digits import read_digits
-from dnnet.data.image_dataset import DataSplits, ImageDataset, hold_out
 from dnnet.data.image_folder import read_image_folder
 from dnnet.data.safe_archive import open_tar
+from dnnet.data.splits import DataSplits, ImageDataset, hold_out
 from dnnet.data.svhn_mat import SVHN_FILES, read_svhn
 
 EMBEDDED_DEFAULT = "digits"

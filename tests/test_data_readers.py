@@ -1,4 +1,6 @@
+import io
 import pickle
+import re
 import tarfile
 
 import numpy as np
@@ -9,7 +11,7 @@ from data_files import png_bytes, tar_folder, write_cifar10, write_cifar100, wri
 from dnnet.data import detect_format, load_data
 from dnnet.data.cifar_pickle import read_cifar
 from dnnet.data.image_folder import read_image_folder
-from dnnet.data.safe_archive import UnsafeArchiveError, extract_all, iter_files
+from dnnet.data.safe_archive import UnsafeArchiveError, iter_files
 from dnnet.data.svhn_mat import read_svhn
 
 
@@ -85,15 +87,18 @@ def test_archive_without_class_folders_is_a_clear_error(tmp_path):
         load_data(str(archive), cache_dir=tmp_path / "cache")
 
 
-def _tar_with(path, member: tarfile.TarInfo, payload: bytes = b"x"):
+def _tar_with(path, member: tarfile.TarInfo, first_file: str):
+    """A tar whose first member `first_file` is harmless and whose second is `member`."""
     with tarfile.open(path, "w") as tar:
-        ok = tarfile.TarInfo("train/cat/ok.png")
+        ok = tarfile.TarInfo(first_file)
         ok.size = 1
-        tar.addfile(ok, __import__("io").BytesIO(b"x"))
-        tar.addfile(member, __import__("io").BytesIO(payload) if member.isfile() else None)
+        tar.addfile(ok, io.BytesIO(b"x"))
+        tar.addfile(member, io.BytesIO(b"x") if member.isfile() else None)
     return path
 
 
+# the first file makes the archive look like an image folder or like CIFAR batches, so both readers are exercised
+@pytest.mark.parametrize("first_file", ["train/cat/ok.png", "cifar-10-batches-py/data_batch_1"])
 @pytest.mark.parametrize("name,kind,message", [
     ("../evil.png", tarfile.REGTYPE, "path leaves the extraction folder"),
     ("/abs/evil.png", tarfile.REGTYPE, "path leaves the extraction folder"),
@@ -102,19 +107,19 @@ def _tar_with(path, member: tarfile.TarInfo, payload: bytes = b"x"):
     ("train/cat/dev", tarfile.CHRTYPE, "not a regular file or folder"),
     ("train/cat/fifo", tarfile.FIFOTYPE, "not a regular file or folder"),
 ])
-def test_unsafe_archive_members_are_refused(tmp_path, name, kind, message):
+def test_unsafe_archive_members_are_refused(tmp_path, name, kind, message, first_file):
     member = tarfile.TarInfo(name)
     member.type = kind
     member.size = 1 if kind == tarfile.REGTYPE else 0
     if kind in (tarfile.SYMTYPE, tarfile.LNKTYPE):
         member.linkname = "/etc/passwd"
-    archive = _tar_with(tmp_path / "bad.tar", member)
+    archive = _tar_with(tmp_path / "bad.tar", member, first_file)
     with pytest.raises(UnsafeArchiveError, match=message):
         list(iter_files(archive))
-    with pytest.raises(UnsafeArchiveError, match=message):
-        extract_all(archive, tmp_path / "out")
-    assert not (tmp_path / "out").exists()  # nothing written: every member is checked first
-    assert not (tmp_path / "evil.png").exists()
+    (tmp_path / "cache").mkdir()
+    with pytest.raises(UnsafeArchiveError, match=rf"bad.tar: refusing member '{re.escape(name)}': {message}"):
+        load_data(str(archive), cache_dir=tmp_path / "cache")
+    assert list((tmp_path / "cache").iterdir()) == []  # refused before anything was decoded or cached
 
 
 def test_truncated_archive_names_the_file(tmp_path):
@@ -122,9 +127,10 @@ def test_truncated_archive_names_the_file(tmp_path):
     archive = tar_folder(tmp_path / "tree", tmp_path / "tree.tar.gz", ".")
     blob = archive.read_bytes()
     archive.write_bytes(blob[: len(blob) // 2])
+    (tmp_path / "cache").mkdir()
     with pytest.raises(ValueError, match=r"tree.tar.gz: truncated or corrupt archive"):
         load_data(str(archive), cache_dir=tmp_path / "cache")
-    assert not list((tmp_path / "cache").glob("*")) if (tmp_path / "cache").exists() else True
+    assert list((tmp_path / "cache").iterdir()) == []
 
 
 def test_second_load_comes_from_the_cache(tmp_path, monkeypatch):

@@ -160,10 +160,28 @@ def test_failed_cache_write_leaves_no_entry(tmp_path, monkeypatch):
     assert list((tmp_path / "cache").iterdir()) == []
 
 
-def test_validation_split_is_fixed_by_the_seed_and_disjoint():
+def _pixel_keys(dataset) -> set[bytes]:
+    """Each image's bytes; no two of the 1,797 digits are identical, so these name the images."""
+    return {image.numpy().tobytes() for image in dataset.images}
+
+
+def test_validation_split_is_fixed_by_the_seed():
     a, b, c = load_data("digits", seed=0), load_data("digits", seed=0), load_data("digits", seed=1)
-    assert torch.equal(a.val.labels, b.val.labels) and not torch.equal(a.val.images, c.val.images)
-    assert (len(a.train), len(a.val), len(a.test)) == (1237, 200, 360)
+    assert torch.equal(a.val.images, b.val.images) and torch.equal(a.val.labels, b.val.labels)
+    assert not torch.equal(a.val.images, c.val.images)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_digits_splits_are_disjoint(seed):
+    data = load_data("digits", seed=seed)
+    train, val, test = _pixel_keys(data.train), _pixel_keys(data.val), _pixel_keys(data.test)
+    assert (len(train), len(val), len(test)) == (1237, 200, 360)
+    assert train & val == set() and train & test == set() and val & test == set()
+
+
+def test_digits_test_split_does_not_depend_on_the_seed():
+    a, c = load_data("digits", seed=0), load_data("digits", seed=1)
+    assert torch.equal(a.test.images, c.test.images) and torch.equal(a.test.labels, c.test.labels)
 
 
 def test_hold_out_partitions_the_set():

@@ -31,10 +31,11 @@ def load_data(
     """Reads `spec` - a name in `NAMED` or a path to a folder or archive - into memory.
 
     The validation split is held out of the training set with `seed` (5,000 images for the
-    CIFARs and SVHN, 10% of an image folder); the test set is kept for reporting only.
+    CIFARs and SVHN, 10% of an image folder); the test set is kept for reporting only and does
+    not depend on `seed`.
     """
     if spec == EMBEDDED_DEFAULT:
-        splits, name, flip = read_digits(seed), spec, False
+        splits, name, flip = read_digits(), spec, False
     elif spec in NAMED:
         source = named_source(spec, Path(data_dir) if data_dir else Path("data"), download)
         splits, name, flip = _read_source(source, cache_dir), spec, spec not in NO_FLIP

@@ -3,10 +3,9 @@ import pickle
 import re
 import tarfile
 
-import numpy as np
 import pytest
 import torch
-from data_files import png_bytes, tar_folder, write_cifar10, write_cifar100, write_image_tree
+from data_files import png_bytes, tar_folder, write_cifar10, write_cifar100, write_image_tree, write_svhn
 
 from dnnet.data import detect_format, load_data
 from dnnet.data.cifar_pickle import read_cifar
@@ -50,16 +49,22 @@ def test_cifar_batch_that_would_run_code_is_refused(tmp_path):
 
 def test_svhn_mat_files(tmp_path):
     scipy_io = pytest.importorskip("scipy.io")
-    rng = np.random.default_rng(0)
-    for name, count in [("train_32x32.mat", 5), ("test_32x32.mat", 3)]:
-        x = rng.integers(0, 256, (32, 32, 3, count), dtype=np.uint8)
-        y = np.array([[10], [1], [2], [10], [9]][:count], dtype=np.uint8)
-        scipy_io.savemat(tmp_path / name, {"X": x, "y": y})
+    write_svhn(tmp_path, {"train": 5, "test": 3})
     splits = read_svhn(tmp_path)
-    assert splits["train"].labels.tolist() == [0, 1, 2, 0, 9]  # label 10 is the digit 0
+    assert splits["train"].labels.tolist() == [0, 1, 2, 3, 4]  # label 10 is the digit 0
     stored = scipy_io.loadmat(tmp_path / "train_32x32.mat")["X"]
     assert torch.equal(splits["train"].images[3], torch.from_numpy(stored[:, :, :, 3].transpose(2, 0, 1).copy()))
     assert detect_format(tmp_path) == "svhn"
+
+
+def test_named_svhn_is_read_as_svhn_beside_cifar_batches(tmp_path):
+    scipy_io = pytest.importorskip("scipy.io")
+    write_svhn(tmp_path / "data", {"train": 6, "test": 3})
+    write_cifar10(tmp_path / "data" / "cifar-10-batches-py")  # the same data folder holds both
+    data = load_data("svhn", data_dir=tmp_path / "data", cache_dir=tmp_path / "cache", val_count=2)
+    stored = scipy_io.loadmat(tmp_path / "data" / "test_32x32.mat")["X"]
+    assert torch.equal(data.test.images, torch.from_numpy(stored.transpose(3, 2, 0, 1).copy()))
+    assert (len(data.train), len(data.val), len(data.test), data.flip) == (4, 2, 3, False)
 
 
 @pytest.mark.parametrize("as_archive", [False, True])
@@ -140,7 +145,7 @@ def test_second_load_comes_from_the_cache(tmp_path, monkeypatch):
     assert len(list((tmp_path / "cache").glob("*.npz"))) == 1
     import dnnet.data.dispatch as dispatch
 
-    monkeypatch.setattr(dispatch, "read_image_folder", lambda *a, **k: pytest.fail("decoded again"))
+    monkeypatch.setitem(dispatch.READERS, "image_folder", lambda *a, **k: pytest.fail("decoded again"))
     second = load_data(str(archive), cache_dir=tmp_path / "cache", val_count=2)
     assert torch.equal(first.train.images, second.train.images) and torch.equal(first.test.labels, second.test.labels)
 

@@ -16,6 +16,10 @@ EMBEDDED_DEFAULT = "digits"
 NAMED = ("cifar10", "cifar100", "svhn", EMBEDDED_DEFAULT)
 # where each named set lives under --data-dir (the official archive names)
 NAMED_SOURCES = {"cifar10": "cifar-10-python.tar.gz", "cifar100": "cifar-100-python.tar.gz", "svhn": "."}
+# a named set's format is known from its name: sniffing file names would take CIFAR batches kept
+# in the same --data-dir for SVHN
+NAMED_FORMATS = {"cifar10": "cifar", "cifar100": "cifar", "svhn": "svhn"}
+READERS = {"cifar": read_cifar, "svhn": read_svhn, "image_folder": read_image_folder}
 VAL_COUNTS = {"cifar10": 5000, "cifar100": 5000, "svhn": 5000, EMBEDDED_DEFAULT: 200}
 NO_FLIP = {"svhn", EMBEDDED_DEFAULT}  # digits change meaning when mirrored
 
@@ -38,12 +42,13 @@ def load_data(
         splits, name, flip = read_digits(), spec, False
     elif spec in NAMED:
         source = named_source(spec, Path(data_dir) if data_dir else Path("data"), download)
-        splits, name, flip = _read_source(source, cache_dir), spec, spec not in NO_FLIP
+        splits, name, flip = _read_source(source, NAMED_FORMATS[spec], cache_dir), spec, spec not in NO_FLIP
     else:
         source = Path(spec)
         if not source.exists():
             raise FileNotFoundError(f"data {spec!r} is neither a named data set ({', '.join(NAMED)}) nor an existing path")
-        splits, name, flip = _read_source(source, cache_dir), source.name.removesuffix(".gz").removesuffix(".tar"), True
+        name = source.name.removesuffix(".gz").removesuffix(".tar")
+        splits, flip = _read_source(source, detect_format(source), cache_dir), True
     train, test = splits["train"], splits["test"]
     count = val_count if val_count is not None else VAL_COUNTS.get(name, max(1, len(train) // 10))
     train, val = hold_out(train, count, seed)
@@ -83,10 +88,5 @@ def _archive_names(source: Path) -> list[str]:
             raise ValueError(f"{source}: truncated or corrupt archive ({error})") from error
 
 
-def _read_source(source: Path, cache_dir: Path | None) -> dict[str, ImageDataset]:
-    kind = detect_format(source)
-    if kind == "svhn":
-        return cached_splits(source, kind, cache_dir, lambda: read_svhn(source))
-    if kind == "cifar":
-        return cached_splits(source, kind, cache_dir, lambda: read_cifar(source))
-    return cached_splits(source, kind, cache_dir, lambda: read_image_folder(source))
+def _read_source(source: Path, kind: str, cache_dir: Path | None) -> dict[str, ImageDataset]:
+    return cached_splits(source, kind, cache_dir, lambda: READERS[kind](source))

@@ -63,10 +63,11 @@ def png_bytes(value: int, size: int = 8) -> bytes:
 
 
 def write_image_tree(root: Path, splits: dict[str, dict[str, int]]) -> None:
-    """splits: {"train": {"cat": 3, "dog": 2}, ...}; image i of class k has pixel value 10*k + i."""
-    for split, classes in splits.items():
+    """splits: {"train": {"cat": 3, "dog": 2}, ...} ("" for no split folder); in the s-th split
+    listed, image i of class k has pixel value 100*s + 10*k + i, so every image can be told apart."""
+    for s, (split, classes) in enumerate(splits.items()):
         for k, (name, count) in enumerate(sorted(classes.items())):
             folder = root / split / name if split else root / name
             folder.mkdir(parents=True, exist_ok=True)
             for i in range(count):
-                (folder / f"{i:04d}.png").write_bytes(png_bytes(10 * k + i))
+                (folder / f"{i:04d}.png").write_bytes(png_bytes(100 * s + 10 * k + i))

@@ -78,6 +78,43 @@ def test_image_folder_with_train_and_test(tmp_path, as_archive):
     assert splits["test"].labels.tolist() == [0, 1]
 
 
+def _first_pixels(*datasets) -> list[int]:
+    """The values that write_image_tree gave the images of all `datasets`, sorted."""
+    return sorted(value for dataset in datasets for value in dataset.images[:, 0, 0, 0].tolist())
+
+
+@pytest.mark.parametrize("as_archive", [False, True])
+def test_image_folder_val_is_the_validation_split(tmp_path, as_archive):
+    write_image_tree(tmp_path / "tree", {"train": {"cat": 3, "dog": 2}, "val": {"cat": 2, "dog": 1}, "test": {"cat": 1, "dog": 1}})
+    source = tar_folder(tmp_path / "tree", tmp_path / "tree.tar.gz", ".") if as_archive else tmp_path / "tree"
+    data = load_data(str(source), cache_dir=tmp_path / "cache", seed=3)
+    assert _first_pixels(data.train) == [0, 1, 2, 10, 11]  # nothing held out of train
+    assert _first_pixels(data.val) == [100, 101, 110] and data.val.labels.tolist() == [0, 0, 1]
+    assert _first_pixels(data.test) == [200, 210]
+
+
+def test_val_count_beside_a_val_folder_is_an_error(tmp_path):
+    write_image_tree(tmp_path / "tree", {"train": {"cat": 3}, "val": {"cat": 1}, "test": {"cat": 1}})
+    with pytest.raises(ValueError, match=r"tree has a val/ folder, which is the validation split; drop val_count=2"):
+        load_data(str(tmp_path / "tree"), cache_dir=tmp_path / "cache", val_count=2)
+
+
+def test_image_folder_with_train_and_val_holds_out_a_test_split_fixed_for_every_seed(tmp_path):
+    write_image_tree(tmp_path / "tree", {"train": {"cat": 5, "dog": 5}, "val": {"cat": 1, "dog": 1}})
+    a = load_data(str(tmp_path / "tree"), cache_dir=tmp_path / "cache_a", seed=0)
+    b = load_data(str(tmp_path / "tree"), cache_dir=tmp_path / "cache_b", seed=1)
+    assert _first_pixels(a.val) == [100, 110] and (len(a.train), len(a.test)) == (8, 2)
+    assert _first_pixels(a.train, a.test) == [0, 1, 2, 3, 4, 10, 11, 12, 13, 14]
+    assert torch.equal(a.test.images, b.test.images)
+
+
+def test_image_folder_without_val_holds_out_disjoint_val_and_test(tmp_path):
+    write_image_tree(tmp_path / "tree", {"": {"a": 10, "b": 10}})
+    data = load_data(str(tmp_path / "tree"), cache_dir=tmp_path / "cache", val_count=3)
+    assert (len(data.train), len(data.val), len(data.test)) == (13, 3, 4)
+    assert _first_pixels(data.train, data.val, data.test) == list(range(10)) + list(range(10, 20))
+
+
 def test_plain_class_folders_hold_out_a_test_split(tmp_path):
     write_image_tree(tmp_path, {"": {"a": 5, "b": 5}})
     splits = read_image_folder(tmp_path, test_fraction=0.2)

@@ -34,9 +34,9 @@ def load_data(
 ) -> DataSplits:
     """Reads `spec` - a name in `NAMED` or a path to a folder or archive - into memory.
 
-    The validation split is held out of the training set with `seed` (5,000 images for the
-    CIFARs and SVHN, 10% of an image folder); the test set is kept for reporting only and does
-    not depend on `seed`.
+    The validation split is an image folder's val/ when it has one, otherwise it is held out of
+    the training set with `seed` (`val_count` images; by default 5,000 for the CIFARs and SVHN,
+    10% of an image folder); the test set is kept for reporting only and does not depend on `seed`.
     """
     if spec == EMBEDDED_DEFAULT:
         splits, name, flip = read_digits(), spec, False
@@ -50,6 +50,10 @@ def load_data(
         name = source.name.removesuffix(".gz").removesuffix(".tar")
         splits, flip = _read_source(source, detect_format(source), cache_dir), True
     train, test = splits["train"], splits["test"]
+    if "val" in splits:  # an image folder's val/ is the validation split; train keeps every image
+        if val_count is not None:
+            raise ValueError(f"{spec} has a val/ folder, which is the validation split; drop val_count={val_count}")
+        return DataSplits(name, train, splits["val"], test, flip)
     count = val_count if val_count is not None else VAL_COUNTS.get(name, max(1, len(train) // 10))
     train, val = hold_out(train, count, seed)
     return DataSplits(name, train, val, test, flip)

@@ -38,6 +38,18 @@ def write_cifar100(folder: Path, count: int = 6, seed: int = 0) -> None:
     (folder / "meta").write_bytes(pickle.dumps(meta, protocol=2))
 
 
+def write_svhn(folder: Path, counts: dict[str, int], seed: int = 0) -> None:
+    """train_32x32.mat and test_32x32.mat: X (32, 32, 3, N) uint8, y (N, 1) cycling 10, 1, 2, ... (10 is digit 0)."""
+    from scipy.io import savemat  # optional extra, as in the reader
+
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    for split, count in counts.items():
+        x = rng.integers(0, 256, (32, 32, 3, count), dtype=np.uint8)
+        y = np.array([[1 + (i + 9) % 10] for i in range(count)], dtype=np.uint8)
+        savemat(folder / f"{split}_32x32.mat", {"X": x, "y": y})
+
+
 def tar_folder(folder: Path, archive: Path, arcname: str) -> Path:
     with tarfile.open(archive, "w:gz") as tar:
         tar.add(folder, arcname=arcname)
@@ -51,10 +63,11 @@ def png_bytes(value: int, size: int = 8) -> bytes:
 
 
 def write_image_tree(root: Path, splits: dict[str, dict[str, int]]) -> None:
-    """splits: {"train": {"cat": 3, "dog": 2}, ...}; image i of class k has pixel value 10*k + i."""
-    for split, classes in splits.items():
+    """splits: {"train": {"cat": 3, "dog": 2}, ...} ("" for no split folder); in the s-th split
+    listed, image i of class k has pixel value 100*s + 10*k + i, so every image can be told apart."""
+    for s, (split, classes) in enumerate(splits.items()):
         for k, (name, count) in enumerate(sorted(classes.items())):
             folder = root / split / name if split else root / name
             folder.mkdir(parents=True, exist_ok=True)
             for i in range(count):
-                (folder / f"{i:04d}.png").write_bytes(png_bytes(10 * k + i))
+                (folder / f"{i:04d}.png").write_bytes(png_bytes(100 * s + 10 * k + i))

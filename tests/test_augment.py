@@ -1,6 +1,6 @@
 import torch
 
-from dnnet.data import augment, channel_stats, normalize
+from dnnet.data import augment, channel_stats, load_data, normalize
 from dnnet.data.augment import random_crop, random_flip
 
 
@@ -22,13 +22,23 @@ def test_flip_mirrors_some_and_keeps_others():
     assert rows == {(0, 1, 2, 3), (3, 2, 1, 0)}
 
 
-def test_augment_is_repeatable_from_the_generator_and_digits_are_not_flipped():
+def test_augment_is_repeatable_from_the_generator():
     images = torch.randint(0, 256, (8, 3, 16, 16), dtype=torch.uint8)
     a = augment(images, torch.Generator().manual_seed(3))
     b = augment(images, torch.Generator().manual_seed(3))
     assert torch.equal(a, b)
     no_crop_no_flip = augment(images, torch.Generator().manual_seed(3), padding=0, flip=False)
     assert torch.equal(no_crop_no_flip, images)
+
+
+def test_digits_are_cropped_but_never_flipped():
+    data = load_data("digits")
+    images = data.train.images[:256]
+    # as the training loop calls it; without a flip, augment is exactly the crop of the same draws
+    augmented = augment(images, torch.Generator().manual_seed(0), flip=data.flip)
+    assert data.flip is False
+    assert torch.equal(augmented, random_crop(images, 2, torch.Generator().manual_seed(0)))
+    assert not torch.equal(augment(images, torch.Generator().manual_seed(0), flip=True), augmented)
 
 
 def test_normalize_gives_zero_mean_unit_std():

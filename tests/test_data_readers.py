@@ -1,15 +1,16 @@
+import io
 import pickle
+import re
 import tarfile
 
-import numpy as np
 import pytest
 import torch
-from data_files import png_bytes, tar_folder, write_cifar10, write_cifar100, write_image_tree
+from data_files import png_bytes, tar_folder, write_cifar10, write_cifar100, write_image_tree, write_svhn
 
 from dnnet.data import detect_format, load_data
 from dnnet.data.cifar_pickle import read_cifar
 from dnnet.data.image_folder import read_image_folder
-from dnnet.data.safe_archive import UnsafeArchiveError, extract_all, iter_files
+from dnnet.data.safe_archive import UnsafeArchiveError, iter_files
 from dnnet.data.svhn_mat import read_svhn
 
 
@@ -48,16 +49,22 @@ def test_cifar_batch_that_would_run_code_is_refused(tmp_path):
 
 def test_svhn_mat_files(tmp_path):
     scipy_io = pytest.importorskip("scipy.io")
-    rng = np.random.default_rng(0)
-    for name, count in [("train_32x32.mat", 5), ("test_32x32.mat", 3)]:
-        x = rng.integers(0, 256, (32, 32, 3, count), dtype=np.uint8)
-        y = np.array([[10], [1], [2], [10], [9]][:count], dtype=np.uint8)
-        scipy_io.savemat(tmp_path / name, {"X": x, "y": y})
+    write_svhn(tmp_path, {"train": 5, "test": 3})
     splits = read_svhn(tmp_path)
-    assert splits["train"].labels.tolist() == [0, 1, 2, 0, 9]  # label 10 is the digit 0
+    assert splits["train"].labels.tolist() == [0, 1, 2, 3, 4]  # label 10 is the digit 0
     stored = scipy_io.loadmat(tmp_path / "train_32x32.mat")["X"]
     assert torch.equal(splits["train"].images[3], torch.from_numpy(stored[:, :, :, 3].transpose(2, 0, 1).copy()))
     assert detect_format(tmp_path) == "svhn"
+
+
+def test_named_svhn_is_read_as_svhn_beside_cifar_batches(tmp_path):
+    scipy_io = pytest.importorskip("scipy.io")
+    write_svhn(tmp_path / "data", {"train": 6, "test": 3})
+    write_cifar10(tmp_path / "data" / "cifar-10-batches-py")  # the same data folder holds both
+    data = load_data("svhn", data_dir=tmp_path / "data", cache_dir=tmp_path / "cache", val_count=2)
+    stored = scipy_io.loadmat(tmp_path / "data" / "test_32x32.mat")["X"]
+    assert torch.equal(data.test.images, torch.from_numpy(stored.transpose(3, 2, 0, 1).copy()))
+    assert (len(data.train), len(data.val), len(data.test), data.flip) == (4, 2, 3, False)
 
 
 @pytest.mark.parametrize("as_archive", [False, True])
@@ -69,6 +76,43 @@ def test_image_folder_with_train_and_test(tmp_path, as_archive):
     assert splits["train"].labels.tolist() == [0, 0, 0, 1, 1]
     assert splits["train"].images[:, 0, 0, 0].tolist() == [0, 1, 2, 10, 11]
     assert splits["test"].labels.tolist() == [0, 1]
+
+
+def _first_pixels(*datasets) -> list[int]:
+    """The values that write_image_tree gave the images of all `datasets`, sorted."""
+    return sorted(value for dataset in datasets for value in dataset.images[:, 0, 0, 0].tolist())
+
+
+@pytest.mark.parametrize("as_archive", [False, True])
+def test_image_folder_val_is_the_validation_split(tmp_path, as_archive):
+    write_image_tree(tmp_path / "tree", {"train": {"cat": 3, "dog": 2}, "val": {"cat": 2, "dog": 1}, "test": {"cat": 1, "dog": 1}})
+    source = tar_folder(tmp_path / "tree", tmp_path / "tree.tar.gz", ".") if as_archive else tmp_path / "tree"
+    data = load_data(str(source), cache_dir=tmp_path / "cache", seed=3)
+    assert _first_pixels(data.train) == [0, 1, 2, 10, 11]  # nothing held out of train
+    assert _first_pixels(data.val) == [100, 101, 110] and data.val.labels.tolist() == [0, 0, 1]
+    assert _first_pixels(data.test) == [200, 210]
+
+
+def test_val_count_beside_a_val_folder_is_an_error(tmp_path):
+    write_image_tree(tmp_path / "tree", {"train": {"cat": 3}, "val": {"cat": 1}, "test": {"cat": 1}})
+    with pytest.raises(ValueError, match=r"tree has a val/ folder, which is the validation split; drop val_count=2"):
+        load_data(str(tmp_path / "tree"), cache_dir=tmp_path / "cache", val_count=2)
+
+
+def test_image_folder_with_train_and_val_holds_out_a_test_split_fixed_for_every_seed(tmp_path):
+    write_image_tree(tmp_path / "tree", {"train": {"cat": 5, "dog": 5}, "val": {"cat": 1, "dog": 1}})
+    a = load_data(str(tmp_path / "tree"), cache_dir=tmp_path / "cache_a", seed=0)
+    b = load_data(str(tmp_path / "tree"), cache_dir=tmp_path / "cache_b", seed=1)
+    assert _first_pixels(a.val) == [100, 110] and (len(a.train), len(a.test)) == (8, 2)
+    assert _first_pixels(a.train, a.test) == [0, 1, 2, 3, 4, 10, 11, 12, 13, 14]
+    assert torch.equal(a.test.images, b.test.images)
+
+
+def test_image_folder_without_val_holds_out_disjoint_val_and_test(tmp_path):
+    write_image_tree(tmp_path / "tree", {"": {"a": 10, "b": 10}})
+    data = load_data(str(tmp_path / "tree"), cache_dir=tmp_path / "cache", val_count=3)
+    assert (len(data.train), len(data.val), len(data.test)) == (13, 3, 4)
+    assert _first_pixels(data.train, data.val, data.test) == list(range(10)) + list(range(10, 20))
 
 
 def test_plain_class_folders_hold_out_a_test_split(tmp_path):
@@ -85,15 +129,18 @@ def test_archive_without_class_folders_is_a_clear_error(tmp_path):
         load_data(str(archive), cache_dir=tmp_path / "cache")
 
 
-def _tar_with(path, member: tarfile.TarInfo, payload: bytes = b"x"):
+def _tar_with(path, member: tarfile.TarInfo, first_file: str):
+    """A tar whose first member `first_file` is harmless and whose second is `member`."""
     with tarfile.open(path, "w") as tar:
-        ok = tarfile.TarInfo("train/cat/ok.png")
+        ok = tarfile.TarInfo(first_file)
         ok.size = 1
-        tar.addfile(ok, __import__("io").BytesIO(b"x"))
-        tar.addfile(member, __import__("io").BytesIO(payload) if member.isfile() else None)
+        tar.addfile(ok, io.BytesIO(b"x"))
+        tar.addfile(member, io.BytesIO(b"x") if member.isfile() else None)
     return path
 
 
+# the first file makes the archive look like an image folder or like CIFAR batches, so both readers are exercised
+@pytest.mark.parametrize("first_file", ["train/cat/ok.png", "cifar-10-batches-py/data_batch_1"])
 @pytest.mark.parametrize("name,kind,message", [
     ("../evil.png", tarfile.REGTYPE, "path leaves the extraction folder"),
     ("/abs/evil.png", tarfile.REGTYPE, "path leaves the extraction folder"),
@@ -102,19 +149,19 @@ def _tar_with(path, member: tarfile.TarInfo, payload: bytes = b"x"):
     ("train/cat/dev", tarfile.CHRTYPE, "not a regular file or folder"),
     ("train/cat/fifo", tarfile.FIFOTYPE, "not a regular file or folder"),
 ])
-def test_unsafe_archive_members_are_refused(tmp_path, name, kind, message):
+def test_unsafe_archive_members_are_refused(tmp_path, name, kind, message, first_file):
     member = tarfile.TarInfo(name)
     member.type = kind
     member.size = 1 if kind == tarfile.REGTYPE else 0
     if kind in (tarfile.SYMTYPE, tarfile.LNKTYPE):
         member.linkname = "/etc/passwd"
-    archive = _tar_with(tmp_path / "bad.tar", member)
+    archive = _tar_with(tmp_path / "bad.tar", member, first_file)
     with pytest.raises(UnsafeArchiveError, match=message):
         list(iter_files(archive))
-    with pytest.raises(UnsafeArchiveError, match=message):
-        extract_all(archive, tmp_path / "out")
-    assert not (tmp_path / "out").exists()  # nothing written: every member is checked first
-    assert not (tmp_path / "evil.png").exists()
+    (tmp_path / "cache").mkdir()
+    with pytest.raises(UnsafeArchiveError, match=rf"bad.tar: refusing member '{re.escape(name)}': {message}"):
+        load_data(str(archive), cache_dir=tmp_path / "cache")
+    assert list((tmp_path / "cache").iterdir()) == []  # refused before anything was decoded or cached
 
 
 def test_truncated_archive_names_the_file(tmp_path):
@@ -122,9 +169,10 @@ def test_truncated_archive_names_the_file(tmp_path):
     archive = tar_folder(tmp_path / "tree", tmp_path / "tree.tar.gz", ".")
     blob = archive.read_bytes()
     archive.write_bytes(blob[: len(blob) // 2])
+    (tmp_path / "cache").mkdir()
     with pytest.raises(ValueError, match=r"tree.tar.gz: truncated or corrupt archive"):
         load_data(str(archive), cache_dir=tmp_path / "cache")
-    assert not list((tmp_path / "cache").glob("*")) if (tmp_path / "cache").exists() else True
+    assert list((tmp_path / "cache").iterdir()) == []
 
 
 def test_second_load_comes_from_the_cache(tmp_path, monkeypatch):
@@ -132,9 +180,9 @@ def test_second_load_comes_from_the_cache(tmp_path, monkeypatch):
     archive = tar_folder(tmp_path / "tree", tmp_path / "tree.tar.gz", ".")
     first = load_data(str(archive), cache_dir=tmp_path / "cache", val_count=2)
     assert len(list((tmp_path / "cache").glob("*.npz"))) == 1
-    import dnnet.data.datasets as datasets
+    import dnnet.data.dispatch as dispatch
 
-    monkeypatch.setattr(datasets, "read_image_folder", lambda *a, **k: pytest.fail("decoded again"))
+    monkeypatch.setitem(dispatch.READERS, "image_folder", lambda *a, **k: pytest.fail("decoded again"))
     second = load_data(str(archive), cache_dir=tmp_path / "cache", val_count=2)
     assert torch.equal(first.train.images, second.train.images) and torch.equal(first.test.labels, second.test.labels)
 
@@ -154,10 +202,28 @@ def test_failed_cache_write_leaves_no_entry(tmp_path, monkeypatch):
     assert list((tmp_path / "cache").iterdir()) == []
 
 
-def test_validation_split_is_fixed_by_the_seed_and_disjoint():
+def _pixel_keys(dataset) -> set[bytes]:
+    """Each image's bytes; no two of the 1,797 digits are identical, so these name the images."""
+    return {image.numpy().tobytes() for image in dataset.images}
+
+
+def test_validation_split_is_fixed_by_the_seed():
     a, b, c = load_data("digits", seed=0), load_data("digits", seed=0), load_data("digits", seed=1)
-    assert torch.equal(a.val.labels, b.val.labels) and not torch.equal(a.val.images, c.val.images)
-    assert (len(a.train), len(a.val), len(a.test)) == (1237, 200, 360)
+    assert torch.equal(a.val.images, b.val.images) and torch.equal(a.val.labels, b.val.labels)
+    assert not torch.equal(a.val.images, c.val.images)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_digits_splits_are_disjoint(seed):
+    data = load_data("digits", seed=seed)
+    train, val, test = _pixel_keys(data.train), _pixel_keys(data.val), _pixel_keys(data.test)
+    assert (len(train), len(val), len(test)) == (1237, 200, 360)
+    assert train & val == set() and train & test == set() and val & test == set()
+
+
+def test_digits_test_split_does_not_depend_on_the_seed():
+    a, c = load_data("digits", seed=0), load_data("digits", seed=1)
+    assert torch.equal(a.test.images, c.test.images) and torch.equal(a.test.labels, c.test.labels)
 
 
 def test_hold_out_partitions_the_set():

@@ -7,7 +7,7 @@ import dataclasses
 from pathlib import Path
 
 from dnnet.data import EMBEDDED_DEFAULT, NAMED
-from dnnet.data.datasets import named_source
+from dnnet.data.dispatch import named_source
 from dnnet.models import list_models
 from dnnet.train import TrainConfig, train
 from dnnet.train.run import run_resume_config

@@ -1,8 +1,8 @@
 """Data sets in memory as uint8 tensors, batched augmentation, and safe archive reading."""
 
 from dnnet.data.augment import augment, channel_stats, normalize
-from dnnet.data.datasets import EMBEDDED_DEFAULT, NAMED, detect_format, load_data
-from dnnet.data.image_dataset import DataSplits, ImageDataset, hold_out
+from dnnet.data.dispatch import EMBEDDED_DEFAULT, NAMED, detect_format, load_data
+from dnnet.data.splits import DataSplits, ImageDataset, hold_out
 
 __all__ = [
     "EMBEDDED_DEFAULT",

@@ -9,8 +9,8 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 import torch
 
-from dnnet.data.image_dataset import ImageDataset
 from dnnet.data.safe_archive import iter_files
+from dnnet.data.splits import ImageDataset
 
 # file names inside cifar-10-batches-py/ and cifar-100-python/
 CIFAR10_FILES = {"train": [f"data_batch_{i}" for i in range(1, 6)], "test": ["test_batch"], "meta": "batches.meta"}

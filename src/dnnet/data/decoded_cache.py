@@ -11,9 +11,9 @@ import numpy as np
 import torch
 
 from dnnet.atomic_file import atomic_write
-from dnnet.data.image_dataset import ImageDataset
+from dnnet.data.splits import ImageDataset
 
-CACHE_VERSION = 1  # bump when a reader changes what it produces
+CACHE_VERSION = 2  # bump when a reader changes what it produces (2: an image folder's val/ is its own split)
 
 
 def default_cache_dir() -> Path:

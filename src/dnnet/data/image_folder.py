@@ -1,7 +1,8 @@
 """A tree of class folders (ImageFolder), as a folder or a .tar/.tar.gz archive.
 
-With train/ and test/ (or val/) at the top, those are the splits; otherwise every image is
-training data and a test split is held out with a fixed seed.
+With train/ (and test/, val/) at the top, those folders are the splits; otherwise every image is
+training data. Without test/, a test split is held out of train with a fixed seed; without val/,
+load_data holds validation out of train with the run's seed.
 """
 
 from __future__ import annotations
@@ -16,26 +17,27 @@ import numpy as np
 import torch
 from PIL import Image
 
-from dnnet.data.image_dataset import ImageDataset, hold_out
 from dnnet.data.safe_archive import iter_files
+from dnnet.data.splits import ImageDataset, hold_out
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".ppm", ".tif", ".tiff"}
-SPLIT_NAMES = {"train": "train", "test": "test", "val": "test"}
+SPLIT_FOLDERS = ("train", "val", "test")
 
 
 def read_image_folder(source: Path, test_fraction: float = 0.2, seed: int = 0) -> dict[str, ImageDataset]:
+    """Splits named by the top folders ("train", and "val" / "test" when present), test always among them."""
     files = _image_files(source)
     by_split: dict[str, list[tuple[str, bytes]]] = defaultdict(list)
-    has_splits = any(parts[0] in SPLIT_NAMES for parts, _ in files if len(parts) >= 3)
+    has_splits = any(parts[0] in SPLIT_FOLDERS for parts, _ in files if len(parts) >= 3)
     for parts, blob in files:
-        if has_splits and len(parts) >= 3 and parts[0] in SPLIT_NAMES:
-            by_split[SPLIT_NAMES[parts[0]]].append((parts[-2], blob))
+        if has_splits and len(parts) >= 3 and parts[0] in SPLIT_FOLDERS:
+            by_split[parts[0]].append((parts[-2], blob))
         elif not has_splits and len(parts) >= 2:
             by_split["train"].append((parts[-2], blob))
     if not by_split.get("train"):
         raise ValueError(f"{source}: no class folders with images found (expected CLASS/IMAGE or train/CLASS/IMAGE)")
     classes = sorted({label for label, _ in by_split["train"]})
-    splits = {name: _decode(source, items, classes) for name, items in by_split.items()}
+    splits = {name: _decode(source, name, items, classes) for name, items in by_split.items()}
     if "test" not in splits:
         count = max(1, round(test_fraction * len(splits["train"])))
         splits["train"], splits["test"] = hold_out(splits["train"], count, seed)
@@ -58,10 +60,10 @@ def _strip_wrapper(parts: tuple[str, ...]) -> tuple[str, ...]:
     return parts[1:] if parts and parts[0] == "." else parts
 
 
-def _decode(source: Path, items: list[tuple[str, bytes]], classes: list[str]) -> ImageDataset:
+def _decode(source: Path, split: str, items: list[tuple[str, bytes]], classes: list[str]) -> ImageDataset:
     unknown = sorted({label for label, _ in items} - set(classes))
     if unknown:
-        raise ValueError(f"{source}: test classes {unknown} do not appear in train")
+        raise ValueError(f"{source}: {split} classes {unknown} do not appear in train")
     blobs = [blob for _, blob in items]
     workers = min(8, os.cpu_count() or 1)
     chunks = [blobs[i : i + 2000] for i in range(0, len(blobs), 2000)]

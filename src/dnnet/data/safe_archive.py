@@ -45,20 +45,3 @@ def iter_files(archive: Path):
                 raise
             raise ValueError(f"{archive}: truncated or corrupt archive ({error})") from error
 
-
-def extract_all(archive: Path, target: Path) -> None:
-    """Extracts a checked archive into `target`; every member is checked before anything is written."""
-    with open_tar(archive) as tar:
-        try:
-            members = tar.getmembers()
-        except (tarfile.TarError, EOFError, OSError) as error:
-            raise ValueError(f"{archive}: truncated or corrupt archive ({error})") from error
-        for member in members:
-            check_member(archive, member)
-        target.mkdir(parents=True, exist_ok=True)
-        try:
-            tar.extractall(target, members=members, filter="data")
-        except TypeError:  # Python without extraction filters; members are already checked
-            tar.extractall(target, members=members)
-        except (tarfile.TarError, EOFError, OSError) as error:
-            raise ValueError(f"{archive}: truncated or corrupt archive ({error})") from error

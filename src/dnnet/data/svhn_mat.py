@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from dnnet.data.image_dataset import ImageDataset
+from dnnet.data.splits import ImageDataset
 
 SVHN_FILES = {"train": "train_32x32.mat", "test": "test_32x32.mat"}
 

@@ -1,4 +1,4 @@
-"""Resolve a data spec (a named data set or a path) into train / val / test splits in memory."""
+"""Resolve a --data spec (a named data set or a path) to its reader, and into train / val / test splits in memory."""
 
 from __future__ import annotations
 
@@ -7,15 +7,19 @@ from pathlib import Path
 from dnnet.data.cifar_pickle import read_cifar
 from dnnet.data.decoded_cache import cached_splits
 from dnnet.data.digits import read_digits
-from dnnet.data.image_dataset import DataSplits, ImageDataset, hold_out
 from dnnet.data.image_folder import read_image_folder
 from dnnet.data.safe_archive import open_tar
+from dnnet.data.splits import DataSplits, ImageDataset, hold_out
 from dnnet.data.svhn_mat import SVHN_FILES, read_svhn
 
 EMBEDDED_DEFAULT = "digits"
 NAMED = ("cifar10", "cifar100", "svhn", EMBEDDED_DEFAULT)
 # where each named set lives under --data-dir (the official archive names)
 NAMED_SOURCES = {"cifar10": "cifar-10-python.tar.gz", "cifar100": "cifar-100-python.tar.gz", "svhn": "."}
+# a named set's format is known from its name: sniffing file names would take CIFAR batches kept
+# in the same --data-dir for SVHN
+NAMED_FORMATS = {"cifar10": "cifar", "cifar100": "cifar", "svhn": "svhn"}
+READERS = {"cifar": read_cifar, "svhn": read_svhn, "image_folder": read_image_folder}
 VAL_COUNTS = {"cifar10": 5000, "cifar100": 5000, "svhn": 5000, EMBEDDED_DEFAULT: 200}
 NO_FLIP = {"svhn", EMBEDDED_DEFAULT}  # digits change meaning when mirrored
 
@@ -30,20 +34,26 @@ def load_data(
 ) -> DataSplits:
     """Reads `spec` - a name in `NAMED` or a path to a folder or archive - into memory.
 
-    The validation split is held out of the training set with `seed` (5,000 images for the
-    CIFARs and SVHN, 10% of an image folder); the test set is kept for reporting only.
+    The validation split is an image folder's val/ when it has one, otherwise it is held out of
+    the training set with `seed` (`val_count` images; by default 5,000 for the CIFARs and SVHN,
+    10% of an image folder); the test set is kept for reporting only and does not depend on `seed`.
     """
     if spec == EMBEDDED_DEFAULT:
-        splits, name, flip = read_digits(seed), spec, False
+        splits, name, flip = read_digits(), spec, False
     elif spec in NAMED:
         source = named_source(spec, Path(data_dir) if data_dir else Path("data"), download)
-        splits, name, flip = _read_source(source, cache_dir), spec, spec not in NO_FLIP
+        splits, name, flip = _read_source(source, NAMED_FORMATS[spec], cache_dir), spec, spec not in NO_FLIP
     else:
         source = Path(spec)
         if not source.exists():
             raise FileNotFoundError(f"data {spec!r} is neither a named data set ({', '.join(NAMED)}) nor an existing path")
-        splits, name, flip = _read_source(source, cache_dir), source.name.removesuffix(".gz").removesuffix(".tar"), True
+        name = source.name.removesuffix(".gz").removesuffix(".tar")
+        splits, flip = _read_source(source, detect_format(source), cache_dir), True
     train, test = splits["train"], splits["test"]
+    if "val" in splits:  # an image folder's val/ is the validation split; train keeps every image
+        if val_count is not None:
+            raise ValueError(f"{spec} has a val/ folder, which is the validation split; drop val_count={val_count}")
+        return DataSplits(name, train, splits["val"], test, flip)
     count = val_count if val_count is not None else VAL_COUNTS.get(name, max(1, len(train) // 10))
     train, val = hold_out(train, count, seed)
     return DataSplits(name, train, val, test, flip)
@@ -82,10 +92,5 @@ def _archive_names(source: Path) -> list[str]:
             raise ValueError(f"{source}: truncated or corrupt archive ({error})") from error
 
 
-def _read_source(source: Path, cache_dir: Path | None) -> dict[str, ImageDataset]:
-    kind = detect_format(source)
-    if kind == "svhn":
-        return cached_splits(source, kind, cache_dir, lambda: read_svhn(source))
-    if kind == "cifar":
-        return cached_splits(source, kind, cache_dir, lambda: read_cifar(source))
-    return cached_splits(source, kind, cache_dir, lambda: read_image_folder(source))
+def _read_source(source: Path, kind: str, cache_dir: Path | None) -> dict[str, ImageDataset]:
+    return cached_splits(source, kind, cache_dir, lambda: READERS[kind](source))

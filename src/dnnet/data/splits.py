@@ -1,4 +1,4 @@
-"""Images in memory: one uint8 tensor per split, as airbench keeps CIFAR."""
+"""The in-memory split types: one uint8 tensor of images per split, as airbench keeps CIFAR, and the seeded hold-out."""
 
 from __future__ import annotations
 

@@ -27,7 +27,7 @@ test: install
 	$(BIN)/python -m pytest -q
 
 bench: install
-	$(BIN)/python bench/bench_core.py --out docs/benchmarks.json
+	$(BIN)/python bench/bench_core.py --device cpu --train-batch 64 --eval-batch 32 --repeats 7 --out docs/benchmarks_cpu.json
 
 clean:
 	rm -rf $(VENV) runs build src/*.egg-info

@@ -4,7 +4,7 @@
 2. a training step of dnnet_resnet32_g22 vs a plain ResNet-32 of about the same needed MACs;
 3. evaluating all cells in one pass vs one cell, and vs every sliced sub-network one by one.
 
-    python bench/bench_core.py --out docs/benchmarks.json   # also writes docs/benchmarks.md
+    python bench/bench_core.py --out docs/benchmarks_cpu.json   # docs/benchmarks.md quotes the file by hand
 """
 
 from __future__ import annotations
@@ -108,7 +108,7 @@ def bench_evaluation(batch: int, repeats: int, device: torch.device) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", type=Path, default=Path("docs/benchmarks.json"))
+    parser.add_argument("--out", type=Path, default=Path("docs/benchmarks_cpu.json"))
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--train-batch", type=int, default=64)
     parser.add_argument("--eval-batch", type=int, default=32)

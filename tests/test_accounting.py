@@ -61,7 +61,7 @@ def check_cell_against_slice(model, depth, width):
         subnet(x)
     for hook in hooks:
         hook.remove()
-    assert max(sizes) == expected.largest_feature_map
+    assert max(sizes) == expected.largest_feature_map_values
 
 
 @pytest.mark.parametrize("name,kwargs", VARIANTS)
@@ -101,7 +101,7 @@ def test_known_values_of_the_plain_resnet32():
     stage_macs = 3 * 16 * 9 * 32**2 + 10 * 16 * 16 * 9 * 32**2 + (16 * 32 + 9 * 32 * 32) * 9 * 16**2
     stage_macs += (32 * 64 + 9 * 64 * 64) * 9 * 8**2
     assert plain.macs == stage_macs + 64 * 10 == 68_862_592
-    assert plain.largest_feature_map == 16 * 32 * 32
+    assert plain.largest_feature_map_values == 16 * 32 * 32
 
 
 def test_model_params_counts_every_exit_once():

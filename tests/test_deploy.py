@@ -77,7 +77,7 @@ def test_budgets_that_fail_only_together(run_dir):
     assert deep_narrow.params > shallow_wide.params and deep_narrow.macs < shallow_wide.macs
     with pytest.raises(BudgetError, match="each budget alone leaves some cells, but no cell meets all of them together"):
         choose(val, [deep_narrow, shallow_wide], Budget(limits))
-    limits = {"largest_feature_map": grid[0].largest_feature_map, "params": shallow_wide.params - 1}
+    limits = {"largest_feature_map_values": grid[0].largest_feature_map_values, "params": shallow_wide.params - 1}
     fits = [c for c in grid if all(getattr(c, f) <= v for f, v in limits.items())]
     assert fits and choose(val, grid, Budget(limits)).cell in fits
 

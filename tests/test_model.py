@@ -1,3 +1,5 @@
+import warnings
+
 import pytest
 import torch
 
@@ -169,3 +171,21 @@ def test_block_plan_follows_shortcut_and_exit_placement():
     config = NetConfig(blocks_per_stage=1, groups=2, shortcut="project", exits="last", image_size=9)
     assert [(p.shortcut, p.in_size, p.out_size) for p in config.blocks()] == [("identity", 9, 9), ("project", 9, 5), ("project", 5, 3)]
     assert config.blocks(depth=1) == config.blocks()  # the only exit is the last
+
+
+def test_registering_a_preset_name_twice_warns():
+    from dnnet.models.registry import _BUILDERS, register_model
+
+    def dnnet_resnet8_g4(**kwargs):
+        return None
+
+    original = _BUILDERS["dnnet_resnet8_g4"]
+    try:
+        with pytest.warns(UserWarning, match="preset 'dnnet_resnet8_g4' registered twice"):
+            register_model(dnnet_resnet8_g4)
+        assert create_model("dnnet_resnet8_g4") is None
+    finally:
+        _BUILDERS["dnnet_resnet8_g4"] = original
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        register_model(original)  # the same builder again: nothing to warn about

@@ -9,7 +9,7 @@ def test_profile_writes_grid_and_heatmaps(tmp_path, capsys):
     rows = list(csv.DictReader((tmp_path / "resources.csv").open()))
     assert len(rows) == 352
     assert (rows[-1]["depth"], rows[-1]["width"]) == ("16", "22")
-    for name in ["macs", "params", "largest_feature_map", "peak_act_bytes"]:
+    for name in ["macs", "params", "largest_feature_map_values", "peak_act_bytes"]:
         assert (tmp_path / f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     record = json.loads((tmp_path / "profile.json").read_text())
     assert record["budget"]["deepest_full_width"]["depth"] == 6

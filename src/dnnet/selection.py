@@ -20,7 +20,7 @@ RESOURCES = {
     "macs": ("macs", "MACs"),
     "params": ("params", "parameters"),
     "memory": ("peak_act_bytes", "bytes of peak activation memory"),
-    "feature_map": ("largest_feature_map", "values in the largest feature map"),
+    "feature_map": ("largest_feature_map_values", "values in the largest feature map"),
 }
 _SIZE = re.compile(r"^\s*([0-9.eE+-]+)\s*([KMG]i?B|B)?\s*$")
 _UNITS = {None: 1, "B": 1, "KB": 1e3, "MB": 1e6, "GB": 1e9, "KiB": 1024, "MiB": 1024**2, "GiB": 1024**3}

@@ -2,7 +2,7 @@
 
 from dnnet.accounting.activation_memory import (
     feature_map_sizes,
-    largest_feature_map,
+    largest_feature_map_values,
     peak_activation_bytes,
     peak_activation_values,
 )
@@ -13,7 +13,7 @@ __all__ = [
     "cell_resources",
     "feature_map_sizes",
     "grid_resources",
-    "largest_feature_map",
+    "largest_feature_map_values",
     "model_params",
     "peak_activation_bytes",
     "peak_activation_values",

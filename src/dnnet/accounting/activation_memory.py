@@ -16,7 +16,7 @@ def feature_map_sizes(config: NetConfig, depth: int, width: int) -> list[int]:
     return sizes
 
 
-def largest_feature_map(config: NetConfig, depth: int, width: int) -> int:
+def largest_feature_map_values(config: NetConfig, depth: int, width: int) -> int:
     """The paper's memory figure: values in the largest feature map (input image not counted)."""
     return max(feature_map_sizes(config, depth, width))
 

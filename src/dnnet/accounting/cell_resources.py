@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from dnnet.accounting.activation_memory import largest_feature_map, peak_activation_bytes
+from dnnet.accounting.activation_memory import largest_feature_map_values, peak_activation_bytes
 from dnnet.accounting.counting_rules import (
     batchnorm_params,
     conv_dense_macs,
@@ -29,7 +29,7 @@ class CellResources:
     dense_macs: int  # executed by a dense implementation of the slice, masked blocks included
     params: int  # parameters without the masked-out zeros (BN scale/shift and classifier included)
     dense_params: int  # parameters a dense slice stores
-    largest_feature_map: int  # values in the largest feature map (the paper's memory figure)
+    largest_feature_map_values: int  # values in the largest feature map (the paper's memory figure)
     peak_act_bytes: int  # peak activation memory of a batch-1 float32 forward pass
 
     def to_dict(self) -> dict[str, Any]:
@@ -51,7 +51,7 @@ def cell_resources(config: NetConfig, depth: int, width: int) -> CellResources:
         dense_macs=sum(conv_dense_macs(c) for c in convs) + head_macs,
         params=sum(conv_params(c) for c in convs) + bn_params + head_params,
         dense_params=sum(conv_dense_params(c) for c in convs) + bn_params + head_params,
-        largest_feature_map=largest_feature_map(config, depth, width),
+        largest_feature_map_values=largest_feature_map_values(config, depth, width),
         peak_act_bytes=peak_activation_bytes(config, depth, width),
     )
 

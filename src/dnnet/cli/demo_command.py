@@ -14,7 +14,7 @@ from dnnet.cli.eval_command import print_grid_summary
 from dnnet.cli.profile_command import write_grid_csv
 from dnnet.config import NetConfig, cell_name
 from dnnet.evaluation import read_accuracy_grid
-from dnnet.reporting.html_report import write_report
+from dnnet.reporting.run_report import write_report
 from dnnet.selection import best_within, offered_cells
 from dnnet.train import TrainConfig, train
 from dnnet.train.checkpoint import load_checkpoint

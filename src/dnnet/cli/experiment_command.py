@@ -9,7 +9,7 @@ from pathlib import Path
 from dnnet.experiments import EXPERIMENTS, PROTOCOLS, RunStore, get_protocol, run_experiment
 from dnnet.experiments.parallel_runs import train_in_parallel
 from dnnet.experiments.suite import record_suite_time, runs_needed
-from dnnet.reporting.experiments_page import write_experiments_report
+from dnnet.reporting.experiments_report import write_experiments_report
 from dnnet.train import Interrupted
 
 

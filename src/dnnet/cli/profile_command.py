@@ -20,7 +20,7 @@ from dnnet.selection import cells_within, deepest_exit_at_width, widest_per_dept
 HEATMAPS = [
     ("macs", "MACs needed", "million MACs", 1e6),
     ("params", "parameters", "thousand parameters", 1e3),
-    ("largest_feature_map", "largest feature map", "thousand values", 1e3),
+    ("largest_feature_map_values", "largest feature map", "thousand values", 1e3),
     ("peak_act_bytes", "peak activation memory (batch 1, float32)", "KiB", 1024),
 ]
 
@@ -56,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
         cell = grid[(depth - 1) * config.groups + (width - 1)]
         verdict = "fits" if cell.macs <= args.macs_budget else "does not fit"
         print(f"  D{depth}&W{width}: {cell.macs / 1e6:.2f}M MACs, {cell.params / 1e3:.1f}K params, "
-              f"largest feature map {cell.largest_feature_map:,} values: {verdict} under {args.macs_budget / 1e6:g}M MACs")
+              f"largest feature map {cell.largest_feature_map_values:,} values: {verdict} under {args.macs_budget / 1e6:g}M MACs")
     return 0
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from dnnet.reporting.experiments_page import is_experiment_root, write_experiments_report
-from dnnet.reporting.html_report import write_report
+from dnnet.reporting.experiments_report import is_experiment_root, write_experiments_report
+from dnnet.reporting.run_report import write_report
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:

@@ -71,5 +71,5 @@ def _cell_record(cell, accuracy, latency) -> dict:
 
 def _line(r: dict) -> str:
     text = (f"{cell_name(r['depth'], r['width'])}: val accuracy {100 * r['val_accuracy']:.2f}%, {r['macs']:,} MACs, "
-            f"{r['params']:,} params, peak memory {r['peak_act_bytes']:,} B, largest feature map {r['largest_feature_map']:,}")
+            f"{r['params']:,} params, peak memory {r['peak_act_bytes']:,} B, largest feature map {r['largest_feature_map_values']:,}")
     return text + (f", {r['latency_ms']:.3f} ms" if "latency_ms" in r else "")

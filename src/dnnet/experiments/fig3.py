@@ -17,7 +17,7 @@ from dnnet.reporting import draw_grid_heatmap
 from dnnet.selection import cells_within, offered_cells
 
 PANELS = [("macs", "MACs", "million MACs", 1e6), ("params", "parameters", "thousand parameters", 1e3),
-          ("largest_feature_map", "largest feature map", "thousand values", 1e3)]
+          ("largest_feature_map_values", "largest feature map", "thousand values", 1e3)]
 
 
 def runs_needed(protocol) -> list[str]:

@@ -33,16 +33,17 @@ def run(store: RunStore) -> dict:
     full_macs = max(c.macs for c in cells["DNNet"][protocol.seeds[0]][0])
     budget = macs_budget(protocol, full_macs)
     plain_grid = cells["depth-only"][protocol.seeds[0]][0]
-    feature_map_limit = protocol.feature_map_fraction * max(c.largest_feature_map for c in plain_grid)
+    feature_map_limit = protocol.feature_map_fraction * max(c.largest_feature_map_values for c in plain_grid)
     rows, best, sweep = [], {}, []
     for label, per_seed in cells.items():
         for seed, (grid, val, test) in per_seed.items():
             rows += [_row(label, seed, c, val, test) for c in grid if c.macs <= budget]
             best[f"{label}_s{seed}"] = _best(grid, val, test, {"macs": budget})
-            best[f"{label}_s{seed}_with_feature_map"] = _best(grid, val, test, {"macs": budget, "largest_feature_map": feature_map_limit})
+            with_feature_map = {"macs": budget, "largest_feature_map_values": feature_map_limit}
+            best[f"{label}_s{seed}_with_feature_map"] = _best(grid, val, test, with_feature_map)
     for fraction in protocol.budget_fractions:
         limits = {"macs": fraction * full_macs}
-        for resources, extra in [("macs", {}), ("macs+feature_map", {"largest_feature_map": feature_map_limit})]:
+        for resources, extra in [("macs", {}), ("macs+feature_map", {"largest_feature_map_values": feature_map_limit})]:
             entry = {"budget_fraction": fraction, "macs_budget": round(fraction * full_macs), "resources": resources}
             for label, per_seed in cells.items():
                 choices = [_best(grid, val, test, {**limits, **extra}) for grid, val, test in per_seed.values()]
@@ -75,13 +76,14 @@ def _best(grid, val, test, limits) -> dict | None:
     if choice is None:
         return None
     c = choice.cell
-    return {"cell": cell_name(c.depth, c.width), "macs": c.macs, "largest_feature_map": c.largest_feature_map,
+    return {"cell": cell_name(c.depth, c.width), "macs": c.macs, "largest_feature_map_values": c.largest_feature_map_values,
             "val_accuracy": round(choice.accuracy, 6), "test_accuracy": round(test[c.depth - 1, c.width - 1].item(), 6)}
 
 
 def _row(label: str, seed: int, cell: CellResources, val, test) -> dict:
     return {"network": label, "seed": seed, "depth": cell.depth, "width": cell.width, "macs": cell.macs,
-            "largest_feature_map": cell.largest_feature_map, "val_accuracy": round(val[cell.depth - 1, cell.width - 1].item(), 6),
+            "largest_feature_map_values": cell.largest_feature_map_values,
+            "val_accuracy": round(val[cell.depth - 1, cell.width - 1].item(), 6),
             "test_accuracy": round(test[cell.depth - 1, cell.width - 1].item(), 6)}
 
 

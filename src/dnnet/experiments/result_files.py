@@ -29,8 +29,3 @@ def write_result(root: Path, name: str, rows: list[dict[str, Any]], meta: dict[s
         writer.writeheader()
         writer.writerows(rows)
     return out / f"{name}.json"
-
-
-def read_result(root: Path, name: str) -> dict[str, Any] | None:
-    path = experiment_dir(root) / f"{name}.json"
-    return json.loads(path.read_text()) if path.is_file() else None

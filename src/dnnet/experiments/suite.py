@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import time
 
-from dnnet.experiments import fig3, fig4, fig5, lambda_table
+from dnnet.experiments import fig3, fig4, fig5, lambda_weighting
 from dnnet.experiments.protocols import Protocol
 from dnnet.experiments.result_files import write_result
 from dnnet.experiments.run_store import RunStore
 
 # each module has `run(store)` and `runs_needed(protocol)`, the training runs it reads
-_MODULES = {"fig3": fig3, "fig5": fig5, "fig4": fig4, "lambda": lambda_table}
+_MODULES = {"fig3": fig3, "fig5": fig5, "fig4": fig4, "lambda": lambda_weighting}
 EXPERIMENTS = {name: module.run for name, module in _MODULES.items()}
 
 

@@ -70,10 +70,6 @@ class DNNet(nn.Module):
         features = self.exit_features(x, self.config.num_exits, width)
         return torch.stack([head(f)[:, -1] for head, f in zip(self.heads, features)], dim=1)
 
-    def num_params(self) -> int:
-        """Stored parameters, masked-out zeros included (see `dnnet.accounting` for useful counts)."""
-        return sum(p.numel() for p in self.parameters())
-
     def _check_input(self, x: torch.Tensor) -> None:
         if x.dim() != 4 or x.shape[1] != self.config.in_channels:
             raise ValueError(

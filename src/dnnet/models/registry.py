@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -11,12 +12,17 @@ _BUILDERS: dict[str, Callable[..., nn.Module]] = {}
 
 
 def register_model(builder: Callable[..., nn.Module]) -> Callable[..., nn.Module]:
-    """Decorator that makes a builder available to `create_model` under its function name."""
+    """Decorator that makes a builder available to `create_model` under its function name;
+    a second builder of the same name replaces the first, with a warning."""
+    if builder.__name__ in _BUILDERS and _BUILDERS[builder.__name__] is not builder:
+        warnings.warn(f"preset {builder.__name__!r} registered twice: {builder.__module__}.{builder.__qualname__} "
+                      f"replaces {_BUILDERS[builder.__name__].__module__}.{_BUILDERS[builder.__name__].__qualname__}", stacklevel=2)
     _BUILDERS[builder.__name__] = builder
     return builder
 
 
 def list_models() -> list[str]:
+    """The registered preset names, sorted."""
     return sorted(_BUILDERS)
 
 

@@ -18,7 +18,7 @@ from dnnet.train.metrics_log import read_metrics
 from dnnet.train.run_directory import read_run_config
 
 RESOURCE_MAPS = [("macs", "MACs needed", "million MACs", 1e6), ("params", "parameters", "thousand parameters", 1e3),
-                 ("largest_feature_map", "largest feature map", "thousand values", 1e3)]
+                 ("largest_feature_map_values", "largest feature map", "thousand values", 1e3)]
 
 
 def write_report(run_dir: Path, macs_fraction: float = 0.25) -> Path:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import torch
 from torch import nn
 
 from dnnet.config import NetConfig
 from dnnet.layers import CausalBasicBlock, ChannelCausalConv2d, GroupExitHead, PrefixBatchNorm2d
+from dnnet.layers.gradient_scale import scale_gradient
 
 
 class DNNet(nn.Module):
@@ -31,17 +32,28 @@ class DNNet(nn.Module):
             for depth in range(1, config.num_exits + 1)
         )
 
-    def exit_features(self, x: torch.Tensor, depth: int, width: int) -> Iterator[torch.Tensor]:
-        """Yields the width-`width` feature map at exits 1..depth, computing nothing beyond."""
-        self._check_input(x)
+    def exit_features(self, x: torch.Tensor, depth: int, width: int,
+                      head_gradient_shares: Sequence[float] | None = None) -> Iterator[torch.Tensor]:
+        """Yields the width-`width` feature map at exits 1..depth, computing nothing beyond.
+
+        `head_gradient_shares[i]` (training recipes, e.g. gradient equilibrium): the share of exit i+1's
+        feature gradient that comes from its own head, the rest coming from the blocks after it; the
+        forward pass is unchanged. Default: each branch passes its whole gradient, as plain autograd.
+        """
+        self.check_input(x)
+        shares = iter(head_gradient_shares or ())
         out = self.relu(self.stem_bn(self.stem(x, width)))
         exits = self.config.exit_blocks[:depth]
-        if exits[0] == 0:
-            yield out
-        for block in range(1, exits[-1] + 1):
-            out = self.blocks[block - 1](out)
+        for block in range(0, exits[-1] + 1):
+            if block > 0:
+                out = self.blocks[block - 1](out)
             if block in exits:
-                yield out
+                share = next(shares, None)
+                if share is None:
+                    yield out
+                else:
+                    yield scale_gradient(out, share)
+                    out = scale_gradient(out, 1.0 - share)
 
     def forward(self, x: torch.Tensor, depth: int | None = None, width: int | None = None) -> torch.Tensor:
         """Logits (N, classes) of the sub-network at exit `depth` with `width` groups (default: full)."""
@@ -51,26 +63,30 @@ class DNNet(nn.Module):
         *_, features = self.exit_features(x, depth, width)
         return self.heads[depth - 1](features)[:, -1]
 
-    def forward_all(self, x: torch.Tensor) -> torch.Tensor:
+    def forward_all(self, x: torch.Tensor, head_gradient_shares: Sequence[float] | None = None) -> torch.Tensor:
         """Logits of every sub-network, shape (N, depths, widths, classes).
 
         Channel causality makes the first w groups of the full pass the width-w sub-network,
         so one full pass gives every cell. A dense (causal=False) network is not nested that way:
         each width is then its own pass (brute-force slicing), G passes in all.
+        `head_gradient_shares`: see `exit_features`.
         """
         if not self.config.causal:
-            return torch.stack([self.forward_exits(x, w) for w in range(1, self.config.groups + 1)], dim=2)
-        features = self.exit_features(x, self.config.num_exits, self.config.groups)
+            widths = range(1, self.config.groups + 1)
+            return torch.stack([self.forward_exits(x, w, head_gradient_shares) for w in widths], dim=2)
+        features = self.exit_features(x, self.config.num_exits, self.config.groups, head_gradient_shares)
         return torch.stack([head(f) for head, f in zip(self.heads, features)], dim=1)
 
-    def forward_exits(self, x: torch.Tensor, width: int | None = None) -> torch.Tensor:
+    def forward_exits(self, x: torch.Tensor, width: int | None = None,
+                      head_gradient_shares: Sequence[float] | None = None) -> torch.Tensor:
         """Logits of every exit at one width, shape (N, depths, classes), from one pass of that width."""
         width = self.config.groups if width is None else width
         self.config.check_cell(1, width)
-        features = self.exit_features(x, self.config.num_exits, width)
+        features = self.exit_features(x, self.config.num_exits, width, head_gradient_shares)
         return torch.stack([head(f)[:, -1] for head, f in zip(self.heads, features)], dim=1)
 
-    def _check_input(self, x: torch.Tensor) -> None:
+    def check_input(self, x: torch.Tensor) -> None:
+        """Raises ValueError unless `x` is a batch of images, (N, in_channels, H, W)."""
         if x.dim() != 4 or x.shape[1] != self.config.in_channels:
             raise ValueError(
                 f"expected input of shape (N, {self.config.in_channels}, H, W), got {tuple(x.shape)}"

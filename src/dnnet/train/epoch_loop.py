@@ -8,8 +8,9 @@ import torch
 from torch import nn
 
 from dnnet.data import DataSplits, augment, normalize
+from dnnet.train.lr_schedule import step_learning_rate
 from dnnet.train.progress import EpochProgress
-from dnnet.train.train_config import TrainConfig, learning_rate
+from dnnet.train.train_config import TrainConfig
 
 
 class NonFiniteLoss(RuntimeError):
@@ -32,11 +33,16 @@ class EpochPosition:
                 "loss_sum": self.loss_sum, "correct": self.correct, "seen": self.seen}
 
 
+def steps_per_epoch(size: int, batch_size: int) -> int:
+    """Full batches in an epoch of `size` images: the last short batch is dropped."""
+    return size // min(batch_size, size)
+
+
 def epoch_order(size: int, batch_size: int, seed: int, epoch: int) -> list[torch.Tensor]:
     """The batches of an epoch: a permutation fixed by (seed, epoch); the last short batch dropped."""
     order = torch.randperm(size, generator=torch.Generator().manual_seed(seed * 1_000_003 + epoch))
     batch_size = min(batch_size, size)
-    return [order[i : i + batch_size] for i in range(0, size - batch_size + 1, batch_size)]
+    return [order[i * batch_size : (i + 1) * batch_size] for i in range(steps_per_epoch(size, batch_size))]
 
 
 def augmentation_generator(seed: int, epoch: int) -> torch.Generator:
@@ -81,7 +87,7 @@ def train_epoch(
             x = normalize(images, *stats)
             if channels_last:
                 x = x.contiguous(memory_format=torch.channels_last)
-            set_learning_rate(optimizer, learning_rate(config, (position.epoch + step / len(batches)) / config.epochs))
+            set_learning_rate(optimizer, step_learning_rate(config, position.epoch, step, len(batches)))
             optimizer.zero_grad(set_to_none=True)
             with autocast:
                 logits = logits_module(x)

@@ -17,12 +17,13 @@ from dnnet.models import create_model
 from dnnet.provenance import provenance
 from dnnet.train.checkpoint import load_checkpoint, save_checkpoint
 from dnnet.train.distributed import any_rank, join_world, leave_world, pick_device
-from dnnet.train.epoch_loop import EpochPosition, NonFiniteLoss, train_epoch
+from dnnet.train.epoch_loop import EpochPosition, NonFiniteLoss, steps_per_epoch, train_epoch
+from dnnet.train.lr_schedule import epoch_learning_rate, learning_rate
 from dnnet.train.metrics_log import append_metrics, truncate_metrics
 from dnnet.train.objective import build_objective, resolve_weighting
 from dnnet.train.run_directory import CHECKPOINT_FILE, CONFIG_FILE
 from dnnet.train.split_accuracy import split_accuracy
-from dnnet.train.train_config import TrainConfig, learning_rate
+from dnnet.train.train_config import TrainConfig
 
 
 class Interrupted(Exception):
@@ -93,7 +94,7 @@ def train(config: TrainConfig, run_dir: Path, resume: bool = False, device: str 
             model.load_state_dict(checkpoint["model"])
             optimizer.load_state_dict(checkpoint["optimizer"])
             position = EpochPosition(**checkpoint["position"])
-            objective_module.step = position.epoch * (len(data.train) // min(config.batch_size, len(data.train))) + position.step
+            objective_module.step = position.epoch * steps_per_epoch(len(data.train), config.batch_size) + position.step
             if world.is_main:
                 truncate_metrics(run_dir, position.epoch)
         elif world.is_main:
@@ -171,7 +172,7 @@ def _log_epoch(model, data, stats, config, position, seconds, run_dir, device, s
                         channels_last=config.uses_channels_last(device), width=full_width)
     row = {
         "epoch": position.epoch + 1,
-        "lr": learning_rate(config, (position.epoch + 1) / config.epochs),
+        "lr": epoch_learning_rate(config, position.epoch, steps_per_epoch(len(data.train), config.batch_size)),
         "train_loss": position.loss_sum / max(position.seen, 1),
         "train_acc_full": position.correct / max(position.seen, 1),
         "val_acc_full": val[-1, -1].item(),

@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import pytest
 import torch
@@ -7,7 +8,7 @@ from dnnet.cli.main import main
 from dnnet.data import load_data
 from dnnet.train import Interrupted, NonFiniteLoss, TrainConfig, train
 from dnnet.train.checkpoint import load_checkpoint, save_checkpoint
-from dnnet.train.run_directory import load_trained_model
+from dnnet.train.run_directory import is_finished, load_trained_model
 
 TINY = dict(preset="dnnet_resnet8_g4", data="digits", epochs=2, batch_size=64, channels_last=False)
 
@@ -26,7 +27,7 @@ def test_run_directory_holds_everything(tmp_path, digits):
     run = tmp_path / "run"
     names = {p.name for p in run.iterdir()}
     assert {"config.json", "metrics.jsonl", "metrics.csv", "checkpoint.pt", "accuracy_val.json", "accuracy_test.csv",
-            "accuracy_test.png"} <= names
+            "accuracy_test.png", "finished.json"} <= names
     rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
     assert [r["epoch"] for r in rows] == [1, 2]
     record = json.loads((run / "config.json").read_text())
@@ -193,3 +194,34 @@ def test_provenance_names_the_commit_given_by_the_environment(monkeypatch):
     assert git_commit() != "0123abc"
     monkeypatch.setenv("DNNET_COMMIT", "0123abc")  # a copied tree whose git metadata is missing or stale
     assert git_commit() == "0123abc"
+
+
+@pytest.mark.parametrize("killed_in", ["test grid", "marker"])
+def test_run_killed_while_finishing_is_not_finished(tmp_path, digits, monkeypatch, killed_in):
+    """Killed after the validation grid, before or while the marker is written: the run is not finished, and
+    `RunStore` and `demo` both decide with `is_finished`."""
+    import dnnet.atomic_file
+    import dnnet.train.run as run_module
+
+    real_write, real_replace = run_module.write_accuracy_grid, dnnet.atomic_file.os.replace
+
+    def killed_before_test(accuracy, run_dir, split, meta):
+        if split == "test":
+            raise KeyboardInterrupt
+        return real_write(accuracy, run_dir, split, meta)
+
+    def killed_before_rename(source, target):  # the marker's bytes are written, not yet renamed into place
+        if Path(target).name == "finished.json":
+            raise KeyboardInterrupt
+        real_replace(source, target)
+
+    if killed_in == "test grid":
+        monkeypatch.setattr(run_module, "write_accuracy_grid", killed_before_test)
+    else:
+        monkeypatch.setattr(dnnet.atomic_file.os, "replace", killed_before_rename)
+    with pytest.raises(KeyboardInterrupt):
+        train(TrainConfig(**{**TINY, "epochs": 1}), tmp_path / "run", show_progress=False, data=digits)
+    monkeypatch.undo()
+    assert not is_finished(tmp_path / "run")
+    train(TrainConfig(**{**TINY, "epochs": 1}), tmp_path / "run", resume=True, show_progress=False, data=digits)
+    assert is_finished(tmp_path / "run") and (tmp_path / "run" / "accuracy_test.json").is_file()

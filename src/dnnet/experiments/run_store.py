@@ -14,10 +14,8 @@ from dnnet.evaluation import read_accuracy_grid
 from dnnet.experiments.protocols import Protocol
 from dnnet.models.dnnet import DNNet
 from dnnet.train import train
-from dnnet.train.run_directory import CHECKPOINT_FILE, CONFIG_FILE, load_trained_model, read_run_config
+from dnnet.train.run_directory import CHECKPOINT_FILE, CONFIG_FILE, is_finished, load_trained_model, read_run_config
 from dnnet.train.train_config import TrainConfig
-
-FINISHED_MARK = "accuracy_test.json"  # the last file a run writes
 
 
 class RunStore:
@@ -59,7 +57,7 @@ class RunStore:
         return run_dir
 
     def is_finished(self, name: str) -> bool:
-        return (self.run_dir(name) / FINISHED_MARK).is_file()
+        return is_finished(self.run_dir(name))
 
     def data(self, config: TrainConfig) -> DataSplits:
         """Loaded once per (data, validation split): the runs of one seed share their images."""

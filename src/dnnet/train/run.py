@@ -21,7 +21,7 @@ from dnnet.train.epoch_loop import EpochPosition, NonFiniteLoss, steps_per_epoch
 from dnnet.train.lr_schedule import epoch_learning_rate, learning_rate
 from dnnet.train.metrics_log import append_metrics, truncate_metrics
 from dnnet.train.objective import build_objective, resolve_weighting
-from dnnet.train.run_directory import CHECKPOINT_FILE, CONFIG_FILE
+from dnnet.train.run_directory import CHECKPOINT_FILE, CONFIG_FILE, mark_finished
 from dnnet.train.split_accuracy import split_accuracy
 from dnnet.train.train_config import TrainConfig
 
@@ -195,6 +195,7 @@ def _final_grids(model, data, stats, config, run_dir, device) -> dict[str, Any]:
         accuracy = split_accuracy(model, config, data, stats, split, device)
         write_accuracy_grid(accuracy, run_dir, split, meta)
         summary[split] = accuracy
+    mark_finished(run_dir, {"epochs": config.epochs, "grids": list(summary)})
     return summary
 
 

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from dnnet.atomic_file import atomic_write
 from dnnet.config import NetConfig
 from dnnet.models import DNNet
 from dnnet.train.checkpoint import load_checkpoint
@@ -13,6 +14,7 @@ from dnnet.train.train_config import TrainConfig
 
 CONFIG_FILE = "config.json"
 CHECKPOINT_FILE = "checkpoint.pt"
+FINISHED_FILE = "finished.json"  # written last, atomically, once every epoch is trained and both grids are written
 
 
 def read_run_config(run_dir: Path) -> dict[str, Any]:
@@ -33,3 +35,14 @@ def load_trained_model(run_dir: Path, map_location: str = "cpu") -> tuple[DNNet,
 
 def train_config_of(record: dict[str, Any]) -> TrainConfig:
     return TrainConfig.from_dict(record["train_config"])
+
+
+def mark_finished(run_dir: Path, record: dict[str, Any]) -> None:
+    """Marks the run complete; written atomically, so a kill at any moment leaves no half-written marker."""
+    with atomic_write(Path(run_dir) / FINISHED_FILE) as stream:
+        stream.write((json.dumps(record, indent=2) + "\n").encode())
+
+
+def is_finished(run_dir: Path) -> bool:
+    """True once the run has trained every epoch and written its validation and test grids."""
+    return (Path(run_dir) / FINISHED_FILE).is_file()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import torch
@@ -27,10 +28,11 @@ class EpochPosition:
     loss_sum: float = 0.0
     correct: int = 0  # of the full network on augmented training images
     seen: int = 0
+    seconds: float = 0.0  # spent on the `step` batches, across interruptions: `seen / seconds` is the epoch's speed
 
     def to_dict(self) -> dict:
         return {"epoch": self.epoch, "step": self.step, "generator_state": self.generator_state,
-                "loss_sum": self.loss_sum, "correct": self.correct, "seen": self.seen}
+                "loss_sum": self.loss_sum, "correct": self.correct, "seen": self.seen, "seconds": self.seconds}
 
 
 def steps_per_epoch(size: int, batch_size: int) -> int:
@@ -73,7 +75,8 @@ def train_epoch(
     generator = augmentation_generator(config.seed, position.epoch)
     if position.generator_state is not None:
         generator.set_state(position.generator_state)
-    progress = EpochProgress(position.epoch + 1, config.epochs, len(batches), enabled=show_progress)
+    progress = EpochProgress(position.epoch + 1, config.epochs, len(batches), position.step, enabled=show_progress)
+    started, seconds_before = time.perf_counter(), position.seconds
     rank, world = shard
     channels_last = config.uses_channels_last(device)
     autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=config.amp and device.type == "cuda")
@@ -102,7 +105,8 @@ def train_epoch(
             position.loss_sum += loss_value * len(labels)
             position.correct += int((logits[:, -1, -1].argmax(-1) == labels).sum())
             position.seen += len(labels)
-            progress.update(position.step, position.loss_sum / position.seen, position.correct / position.seen, position.seen * world)
+            position.seconds = seconds_before + time.perf_counter() - started
+            progress.update(position.step, position.loss_sum / position.seen, position.correct / position.seen, len(labels) * world)
     finally:
         progress.close()
     return True

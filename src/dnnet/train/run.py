@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import signal
-import time
 from pathlib import Path
 from typing import Any
 
@@ -111,7 +110,6 @@ def train(config: TrainConfig, run_dir: Path, resume: bool = False, device: str 
 
         with StopRequest() as stop:
             while position.epoch < config.epochs:
-                started = time.perf_counter()
                 try:
                     finished = train_epoch(
                         logits_module, loss_fn, optimizer, data, images, labels, stats, config, position,
@@ -124,9 +122,8 @@ def train(config: TrainConfig, run_dir: Path, resume: bool = False, device: str 
                     save(position)
                     raise Interrupted(f"stopped at epoch {position.epoch + 1}, step {position.step}; "
                                       f"continue with: dnnet train --resume --out {run_dir}")
-                seconds = time.perf_counter() - started
                 if world.is_main:
-                    _log_epoch(model, data, stats, config, position, seconds, run_dir, torch_device, show_progress)
+                    _log_epoch(model, data, stats, config, position, run_dir, torch_device, show_progress)
                 position = EpochPosition(epoch=position.epoch + 1)
                 save(position)
         summary = _final_grids(model, data, stats, config, run_dir, torch_device) if world.is_main else {}
@@ -164,7 +161,7 @@ def _write_config(run_dir: Path, config: TrainConfig, model, data: DataSplits, s
     (run_dir / CONFIG_FILE).write_text(json.dumps(record, indent=2) + "\n")
 
 
-def _log_epoch(model, data, stats, config, position, seconds, run_dir, device, show_progress) -> None:
+def _log_epoch(model, data, stats, config, position, run_dir, device, show_progress) -> None:
     # with running statistics as trained (a sandwich run is recalibrated per width only at the end: cheaper).
     # A dense network's widths are not nested: each would cost a pass, so only the full width is followed here
     full_width = None if model.config.causal else model.config.groups
@@ -178,8 +175,8 @@ def _log_epoch(model, data, stats, config, position, seconds, run_dir, device, s
         "val_acc_full": val[-1, -1].item(),
         "val_acc_mean_cells": val.mean().item(),
         "val_acc_smallest": val[0, 0].item(),
-        "seconds": round(seconds, 3),
-        "images_per_s": round(position.seen / max(seconds, 1e-9), 1),
+        "seconds": round(position.seconds, 3),
+        "images_per_s": round(position.seen / max(position.seconds, 1e-9), 1),
     }
     append_metrics(run_dir, row)
     if show_progress:

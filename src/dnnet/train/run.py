@@ -63,6 +63,8 @@ def train(config: TrainConfig, run_dir: Path, resume: bool = False, device: str 
         config = TrainConfig.from_dict(checkpoint["train_config"])
     world = join_world("cuda" if torch.cuda.is_available() and device != "cpu" else "cpu")
     torch_device = pick_device(world, device)
+    if torch_device.type == "cuda":
+        torch.cuda.set_device(torch_device)  # collectives and un-indexed allocations go to this process's GPU
     try:
         data = data or load_data(config.data, config.data_dir, cache_dir, config.val_count, config.seed)
         stats = channel_stats(data.train.images)

@@ -11,7 +11,7 @@ import torch
 
 from dnnet.data import DataSplits, channel_stats, load_data
 from dnnet.evaluation import grid_accuracy, write_accuracy_grid
-from dnnet.layers import PrefixBatchNorm2d
+from dnnet.layers.prefix_batchnorm import to_synced_batchnorm
 from dnnet.models import create_model
 from dnnet.provenance import provenance
 from dnnet.train.checkpoint import load_checkpoint, save_checkpoint
@@ -82,9 +82,7 @@ def train(config: TrainConfig, run_dir: Path, resume: bool = False, device: str 
         loss_fn = loss_fn.to(torch_device)
         objective_module = logits_module  # before any DDP wrapper: the sandwich rule counts its steps here
         if world.distributed:
-            for module in model.modules():
-                if isinstance(module, PrefixBatchNorm2d):
-                    module.synced = True  # batch statistics of the global batch, as one process would see
+            to_synced_batchnorm(model)  # batch statistics of the global batch, as one process would see
             logits_module = torch.nn.parallel.DistributedDataParallel(
                 logits_module, device_ids=[torch_device.index] if torch_device.type == "cuda" else None
             )

@@ -7,8 +7,8 @@ import sys
 import pytest
 import torch
 
-from dnnet.train.checkpoint import load_checkpoint
 from dnnet.train.distributed import World, pick_device
+from dnnet.train.run_directory import load_checkpoint
 
 # a small learning rate keeps float rounding (which differs: gradients are summed in another order) from
 # growing chaotically over the 19 steps (at lr 0.02 they reach 2e-3), so what is compared is the arithmetic, not the rounding

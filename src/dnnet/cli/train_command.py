@@ -10,7 +10,7 @@ from dnnet.data import EMBEDDED_DEFAULT, NAMED
 from dnnet.data.datasets import named_source
 from dnnet.models import list_models
 from dnnet.train import TrainConfig, train
-from dnnet.train.run import run_resume_config
+from dnnet.train.run_directory import checkpoint_train_config
 
 DEFAULTS = TrainConfig()
 
@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     if args.resume:
         if args.out is None:
             raise ValueError("--resume needs --out, the run directory to continue")
-        config = run_resume_config(args.out)
+        config = checkpoint_train_config(args.out)
         stored = config.to_dict()
         conflicting = [k for k, v in explicit_settings(args).items() if v != stored[k]]
         if conflicting:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import signal
 from pathlib import Path
 from typing import Any
@@ -14,13 +13,19 @@ from dnnet.evaluation import grid_accuracy, write_accuracy_grid
 from dnnet.layers.prefix_batchnorm import to_synced_batchnorm
 from dnnet.models import create_model
 from dnnet.provenance import provenance
-from dnnet.train.checkpoint import load_checkpoint, save_checkpoint
 from dnnet.train.distributed import any_rank, join_world, leave_world, pick_device
 from dnnet.train.epoch_loop import EpochPosition, NonFiniteLoss, steps_per_epoch, train_epoch
 from dnnet.train.lr_schedule import epoch_learning_rate, learning_rate
-from dnnet.train.metrics_log import append_metrics, truncate_metrics
 from dnnet.train.objective import build_objective, resolve_weighting
-from dnnet.train.run_directory import CHECKPOINT_FILE, CONFIG_FILE, mark_finished
+from dnnet.train.run_directory import (
+    CHECKPOINT_FILE,
+    append_metrics,
+    load_checkpoint,
+    mark_finished,
+    save_checkpoint,
+    truncate_metrics,
+    write_run_config,
+)
 from dnnet.train.split_accuracy import split_accuracy
 from dnnet.train.train_config import TrainConfig
 
@@ -158,7 +163,7 @@ def _write_config(run_dir: Path, config: TrainConfig, model, data: DataSplits, s
                  "mean": stats[0], "std": stats[1]},
         "provenance": provenance(),
     }
-    (run_dir / CONFIG_FILE).write_text(json.dumps(record, indent=2) + "\n")
+    write_run_config(run_dir, record)
 
 
 def _log_epoch(model, data, stats, config, position, run_dir, device, show_progress) -> None:
@@ -194,11 +199,6 @@ def _final_grids(model, data, stats, config, run_dir, device) -> dict[str, Any]:
         summary[split] = accuracy
     mark_finished(run_dir, {"epochs": config.epochs, "grids": list(summary)})
     return summary
-
-
-def run_resume_config(run_dir: Path) -> TrainConfig:
-    """The config a resumed run continues with (the one saved in its checkpoint)."""
-    return TrainConfig.from_dict(load_checkpoint(Path(run_dir) / CHECKPOINT_FILE)["train_config"])
 
 
 __all__ = ["Interrupted", "NonFiniteLoss", "train"]

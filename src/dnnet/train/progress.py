@@ -15,7 +15,7 @@ class EpochProgress:
         self.epoch, self.epochs, self.steps, self.first_step = epoch, epochs, steps, first_step
         self.enabled = enabled
         self.start = time.perf_counter()
-        self.images = 0  # since `start`: images from before a resume took no time in this process
+        self.last_step = first_step
         self.bar = None
         self.last_line = self.start
         if enabled and sys.stderr.isatty():
@@ -24,20 +24,20 @@ class EpochProgress:
             self.bar = tqdm(total=steps, initial=first_step, desc=f"epoch {epoch}/{epochs}", leave=False, dynamic_ncols=True)
 
     def update(self, step: int, loss: float, accuracy: float, images: int) -> None:
-        """After step `step` (1-based) that trained `images` images (over all processes)."""
+        """After `step` steps (1-based), `images` of them (over all processes) trained since `first_step`."""
         if not self.enabled:
             return
-        self.images += images
         elapsed = time.perf_counter() - self.start
-        rate = self.images / max(elapsed, 1e-9)
+        rate = images / max(elapsed, 1e-9)
         left = elapsed / (step - self.first_step) * (self.steps - step)
         fields = f"loss {loss:.3f} acc {accuracy:.3f} {rate:.0f} img/s {left:.0f}s left in epoch"
         if self.bar is not None:
             self.bar.set_postfix_str(fields, refresh=False)
-            self.bar.update(1)
+            self.bar.update(step - self.last_step)
         elif time.perf_counter() - self.last_line >= LINE_EVERY_S and step < self.steps:
             print(f"epoch {self.epoch}/{self.epochs} step {step}/{self.steps}: {fields}", flush=True)
             self.last_line = time.perf_counter()
+        self.last_step = step
 
     def close(self) -> None:
         if self.bar is not None:

@@ -13,8 +13,7 @@ from pathlib import Path
 from dnnet.config import NetConfig
 from dnnet.evaluation import read_accuracy_grid
 from dnnet.selection import best_within, offered_cells
-from dnnet.train.metrics_log import read_metrics
-from dnnet.train.run_directory import read_run_config
+from dnnet.train.run_directory import read_metrics, read_run_config
 
 
 def summarize(run_dir: Path, macs_budget: float) -> dict:

@@ -5,8 +5,8 @@ from dnnet import create_model
 from dnnet.baselines import fit_linear_classifier, pooled_features
 from dnnet.data import ImageDataset, normalize
 from dnnet.evaluation import recalibrated
-from dnnet.train.objective import resolve_weighting
-from dnnet.train.sandwich import SandwichLogits, sandwich_loss, sandwich_widths
+from dnnet.train.objective import TrainingForward, resolve_weighting
+from dnnet.train.sandwich import sandwich_loss, sandwich_widths
 
 MEAN, STD = [0.5, 0.5, 0.5], [0.25, 0.25, 0.25]
 
@@ -32,10 +32,9 @@ def test_sandwich_widths_vary_with_the_step():
 
 def test_sandwich_logits_are_the_sampled_widths_last_exit():
     model = create_model("resnet20", groups=6, image_size=16).eval()
-    module = SandwichLogits(model, seed=3).eval()  # eval: the step counter stays put
     x = torch.randn(2, 3, 16, 16)
-    logits = module(x)
     widths = sandwich_widths(6, 3, 0)
+    logits = TrainingForward(model)(x, widths)
     assert logits.shape == (2, 1, len(widths), 10)
     for i, w in enumerate(widths):
         torch.testing.assert_close(logits[:, 0, i], model(x, width=w), rtol=0, atol=0)

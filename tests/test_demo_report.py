@@ -37,3 +37,28 @@ def test_demo_budget_that_no_cell_meets_is_a_clear_error(tmp_path, capsys):
                  "--macs-fraction", "0.001"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "no cell fits the budget of 143 MACs; the cheapest, D1&W1, needs 6,922" in err[0]
+
+
+def test_demo_finishes_a_run_killed_between_its_two_grids(tmp_path, capsys, monkeypatch):
+    import pytest
+
+    import dnnet.train.run as run_module
+    from dnnet.cli.demo_command import DEMO
+    from dnnet.train import TrainConfig, train
+
+    real_write = run_module.write_accuracy_grid
+
+    def killed_before_test(accuracy, run_dir, split, meta):
+        if split == "test":
+            raise KeyboardInterrupt
+        return real_write(accuracy, run_dir, split, meta)
+
+    out = tmp_path / "demo"
+    monkeypatch.setattr(run_module, "write_accuracy_grid", killed_before_test)
+    with pytest.raises(KeyboardInterrupt):
+        train(TrainConfig(**{**DEMO.to_dict(), "preset": "dnnet_resnet8_g4", "epochs": 1}), out, show_progress=False)
+    monkeypatch.undo()
+    assert (out / "accuracy_val.json").is_file() and not (out / "accuracy_test.json").exists()
+    assert main(["demo", "--out", str(out), "--preset", "dnnet_resnet8_g4", "--epochs", "1", "--quiet"]) == 0
+    assert "reusing" not in capsys.readouterr().out
+    assert (out / "accuracy_test.json").is_file()

@@ -7,7 +7,8 @@ import sys
 import pytest
 import torch
 
-from dnnet.train.checkpoint import load_checkpoint
+from dnnet.train.distributed import World, pick_device
+from dnnet.train.run_directory import load_checkpoint
 
 # a small learning rate keeps float rounding (which differs: gradients are summed in another order) from
 # growing chaotically over the 19 steps (at lr 0.02 they reach 2e-3), so what is compared is the arithmetic, not the rounding
@@ -41,3 +42,15 @@ def test_two_gloo_processes_match_one_process(tmp_path):
     torch.manual_seed(0)
     initial = create_model("dnnet_resnet8_g4", num_classes=10, in_channels=3, image_size=16).state_dict()
     assert (one["blocks.0.conv1.weight"] - initial["blocks.0.conv1.weight"]).abs().max() > 1e-3
+
+
+@pytest.mark.parametrize("requested,cuda_available,expected", [
+    ("cuda", False, "cuda:3"),  # each torchrun process on its own GPU, not all on the current one
+    ("cuda:1", False, "cuda:1"),  # an explicit index is kept
+    ("cpu", True, "cpu"),
+    (None, True, "cuda:3"),
+    (None, False, "cpu"),
+])
+def test_each_process_gets_the_gpu_of_its_local_rank(monkeypatch, requested, cuda_available, expected):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: cuda_available)
+    assert pick_device(World(rank=7, size=8, local_rank=3), requested) == torch.device(expected)

@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import pytest
 import torch
@@ -6,8 +7,7 @@ import torch
 from dnnet.cli.main import main
 from dnnet.data import load_data
 from dnnet.train import Interrupted, NonFiniteLoss, TrainConfig, train
-from dnnet.train.checkpoint import load_checkpoint, save_checkpoint
-from dnnet.train.run_directory import load_trained_model
+from dnnet.train.run_directory import is_finished, load_checkpoint, load_trained_model, save_checkpoint
 
 TINY = dict(preset="dnnet_resnet8_g4", data="digits", epochs=2, batch_size=64, channels_last=False)
 
@@ -25,7 +25,8 @@ def test_run_directory_holds_everything(tmp_path, digits):
     summary = train(TrainConfig(**TINY), tmp_path / "run", show_progress=False, data=digits)
     run = tmp_path / "run"
     names = {p.name for p in run.iterdir()}
-    assert {"config.json", "metrics.jsonl", "metrics.csv", "checkpoint.pt", "accuracy_val.json", "accuracy_test.csv"} <= names
+    assert {"config.json", "metrics.jsonl", "metrics.csv", "checkpoint.pt", "accuracy_val.json", "accuracy_test.csv",
+            "finished.json"} <= names
     assert not any(name.endswith(".png") for name in names)  # training writes data; figures are drawn by their callers
     rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
     assert [r["epoch"] for r in rows] == [1, 2]
@@ -44,10 +45,8 @@ def test_same_seed_same_weights(tmp_path, digits):
         assert torch.equal(value, weights(tmp_path / "b")[key]), key
 
 
-@pytest.mark.parametrize("stop_after_steps", [7, 19, 26])  # mid epoch 1, end of epoch 1, mid epoch 2
-def test_interrupted_and_resumed_run_ends_with_the_same_weights(tmp_path, digits, monkeypatch, stop_after_steps):
-    train(TrainConfig(**TINY), tmp_path / "straight", show_progress=False, data=digits)
-
+def interrupt_and_resume(run_dir, digits, monkeypatch, stop_after_steps):
+    """Trains TINY into `run_dir` with a Ctrl-C after `stop_after_steps` steps, then resumes it to the end."""
     import dnnet.train.run as run_module
 
     class StopAfter(run_module.StopRequest):
@@ -62,16 +61,43 @@ def test_interrupted_and_resumed_run_ends_with_the_same_weights(tmp_path, digits
         def requested(self, value):
             pass
 
-    monkeypatch.setattr(run_module, "StopRequest", StopAfter)
-    with pytest.raises(Interrupted, match="continue with: dnnet train --resume"):
-        train(TrainConfig(**TINY), tmp_path / "resumed", show_progress=False, data=digits)
-    monkeypatch.undo()
-    train(TrainConfig(**TINY), tmp_path / "resumed", resume=True, show_progress=False, data=digits)
+    with monkeypatch.context() as patch:
+        patch.setattr(run_module, "StopRequest", StopAfter)
+        with pytest.raises(Interrupted, match="continue with: dnnet train --resume"):
+            train(TrainConfig(**TINY), run_dir, show_progress=False, data=digits)
+    train(TrainConfig(**TINY), run_dir, resume=True, show_progress=False, data=digits)
+
+
+@pytest.mark.parametrize("stop_after_steps", [7, 19, 26])  # mid epoch 1, end of epoch 1, mid epoch 2
+def test_interrupted_and_resumed_run_ends_with_the_same_weights(tmp_path, digits, monkeypatch, stop_after_steps):
+    train(TrainConfig(**TINY), tmp_path / "straight", show_progress=False, data=digits)
+    interrupt_and_resume(tmp_path / "resumed", digits, monkeypatch, stop_after_steps)
     straight, resumed = weights(tmp_path / "straight"), weights(tmp_path / "resumed")
     for key in straight:
         torch.testing.assert_close(resumed[key], straight[key], rtol=0, atol=0, msg=key)
     rows = (tmp_path / "resumed" / "metrics.jsonl").read_text().splitlines()
     assert [json.loads(r)["epoch"] for r in rows] == [1, 2]
+
+
+def test_epoch_time_and_speed_count_the_steps_before_a_resume(tmp_path, digits, monkeypatch):
+    """A clock that advances 1 s per training step: each 19-step epoch of 64 images per step took 19 s, 64 images/s,
+    also epoch 1, interrupted after 7 steps and resumed for its last 12."""
+    import time
+
+    import dnnet.train.epoch_loop as loop
+
+    clock = [0.0]
+    real_normalize = loop.normalize
+
+    def one_second_step(images, mean, std):
+        clock[0] += 1.0
+        return real_normalize(images, mean, std)
+
+    monkeypatch.setattr(time, "perf_counter", lambda: clock[0])
+    monkeypatch.setattr(loop, "normalize", one_second_step)
+    interrupt_and_resume(tmp_path / "run", digits, monkeypatch, stop_after_steps=7)
+    rows = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert [(r["seconds"], r["images_per_s"]) for r in rows] == [(19.0, 64.0), (19.0, 64.0)]
 
 
 def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path, digits, monkeypatch):
@@ -193,3 +219,34 @@ def test_provenance_names_the_commit_given_by_the_environment(monkeypatch):
     assert git_commit() != "0123abc"
     monkeypatch.setenv("DNNET_COMMIT", "0123abc")  # a copied tree whose git metadata is missing or stale
     assert git_commit() == "0123abc"
+
+
+@pytest.mark.parametrize("killed_in", ["test grid", "marker"])
+def test_run_killed_while_finishing_is_not_finished(tmp_path, digits, monkeypatch, killed_in):
+    """Killed after the validation grid, before or while the marker is written: the run is not finished, and
+    `RunStore` and `demo` both decide with `is_finished`."""
+    import dnnet.atomic_file
+    import dnnet.train.run as run_module
+
+    real_write, real_replace = run_module.write_accuracy_grid, dnnet.atomic_file.os.replace
+
+    def killed_before_test(accuracy, run_dir, split, meta):
+        if split == "test":
+            raise KeyboardInterrupt
+        return real_write(accuracy, run_dir, split, meta)
+
+    def killed_before_rename(source, target):  # the marker's bytes are written, not yet renamed into place
+        if Path(target).name == "finished.json":
+            raise KeyboardInterrupt
+        real_replace(source, target)
+
+    if killed_in == "test grid":
+        monkeypatch.setattr(run_module, "write_accuracy_grid", killed_before_test)
+    else:
+        monkeypatch.setattr(dnnet.atomic_file.os, "replace", killed_before_rename)
+    with pytest.raises(KeyboardInterrupt):
+        train(TrainConfig(**{**TINY, "epochs": 1}), tmp_path / "run", show_progress=False, data=digits)
+    monkeypatch.undo()
+    assert not is_finished(tmp_path / "run")
+    train(TrainConfig(**{**TINY, "epochs": 1}), tmp_path / "run", resume=True, show_progress=False, data=digits)
+    assert is_finished(tmp_path / "run") and (tmp_path / "run" / "accuracy_test.json").is_file()

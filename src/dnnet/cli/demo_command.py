@@ -17,8 +17,7 @@ from dnnet.evaluation import read_accuracy_grid
 from dnnet.reporting.run_report import write_report
 from dnnet.selection import best_within, offered_cells
 from dnnet.train import TrainConfig, train
-from dnnet.train.checkpoint import load_checkpoint
-from dnnet.train.run_directory import CHECKPOINT_FILE, read_run_config
+from dnnet.train.run_directory import CHECKPOINT_FILE, is_finished, read_run_config
 
 DEMO = TrainConfig(preset="dnnet_resnet20_g8", data="digits", epochs=80, batch_size=64)
 
@@ -71,11 +70,10 @@ def _train_or_reuse(config: TrainConfig, out: Path, args: argparse.Namespace) ->
     if not checkpoint_path.exists():
         train(config, out, device=args.device, show_progress=not args.quiet)
         return
-    position = load_checkpoint(checkpoint_path)["position"]
     stored = read_run_config(out)["train_config"]
     if stored["preset"] != config.preset or stored["data"] != config.data:
         raise ValueError(f"{out} holds a run of {stored['preset']} on {stored['data']}; choose another --out")
-    if position["epoch"] >= stored["epochs"] and (out / "accuracy_val.json").exists():
+    if is_finished(out):
         print(f"  reusing the finished run in {out}")
         return
     train(config, out, resume=True, device=args.device, show_progress=not args.quiet)

@@ -9,8 +9,9 @@ from pathlib import Path
 from dnnet.data import EMBEDDED_DEFAULT, NAMED
 from dnnet.data.dispatch import named_source
 from dnnet.models import list_models
+from dnnet.reporting import plot_accuracy_grid
 from dnnet.train import TrainConfig, train
-from dnnet.train.run import run_resume_config
+from dnnet.train.run_directory import checkpoint_train_config
 
 DEFAULTS = TrainConfig()
 
@@ -50,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     if args.resume:
         if args.out is None:
             raise ValueError("--resume needs --out, the run directory to continue")
-        config = run_resume_config(args.out)
+        config = checkpoint_train_config(args.out)
         stored = config.to_dict()
         conflicting = [k for k, v in explicit_settings(args).items() if v != stored[k]]
         if conflicting:
@@ -65,8 +66,10 @@ def run(args: argparse.Namespace) -> int:
             raise ValueError(f"--download fetches cifar10, cifar100 or svhn, not {config.data!r}")
         named_source(config.data, Path(config.data_dir or "data"), download=True)
     summary = train(config, out, resume=args.resume, device=args.device, show_progress=not args.quiet, cache_dir=args.cache_dir)
-    if summary:
+    if summary:  # the main process: it wrote the grids, and draws them
         val, test = summary["val"], summary["test"]
+        for split, accuracy in summary.items():
+            plot_accuracy_grid(accuracy, out, split, config.preset)
         print(f"done: {out}; full network val {100 * val[-1, -1]:.2f}%, test {100 * test[-1, -1]:.2f}%; "
               f"smallest cell val {100 * val[0, 0]:.2f}%; accuracy grids in {out}/accuracy_val.* and accuracy_test.*")
     return 0

@@ -13,6 +13,7 @@ import torch
 
 from dnnet.data import ImageDataset, normalize
 from dnnet.evaluation.grid_accuracy import grid_correct
+from dnnet.layers.prefix_batchnorm import to_local_batchnorm
 from dnnet.models.dnnet import DNNet
 
 CALIBRATION_IMAGES = 2048
@@ -23,7 +24,8 @@ def recalibrated(model: DNNet, width: int, calibration: ImageDataset, mean: list
                  batch_size: int = 256, device: torch.device | None = None) -> DNNet:
     """A copy of `model` whose batch norm statistics are the exact average over `calibration` at `width`."""
     device = device or next(model.parameters()).device
-    twin = copy.deepcopy(model).train()
+    # un-synced: the copy is calibrated by one process (rank 0 evaluates alone), so no collective may run
+    twin = to_local_batchnorm(copy.deepcopy(model)).train()
     norms = [m for m in twin.modules() if isinstance(m, torch.nn.BatchNorm2d)]
     for module in norms:
         module.reset_running_stats()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
@@ -14,10 +13,8 @@ from dnnet.evaluation import read_accuracy_grid
 from dnnet.experiments.protocols import Protocol
 from dnnet.models.dnnet import DNNet
 from dnnet.train import train
-from dnnet.train.run_directory import CHECKPOINT_FILE, CONFIG_FILE, load_trained_model, read_run_config
+from dnnet.train.run_directory import CHECKPOINT_FILE, CONFIG_FILE, is_finished, load_trained_model, read_metrics, read_run_config
 from dnnet.train.train_config import TrainConfig
-
-FINISHED_MARK = "accuracy_test.json"  # the last file a run writes
 
 
 class RunStore:
@@ -42,7 +39,7 @@ class RunStore:
         """The finished run `name`, training or resuming it first if needed."""
         config, run_dir = self.configs[name], self.run_dir(name)
         if (run_dir / CONFIG_FILE).is_file():
-            saved = json.loads((run_dir / CONFIG_FILE).read_text())["train_config"]
+            saved = read_run_config(run_dir)["train_config"]
             if saved != config.to_dict():
                 raise ValueError(f"{run_dir} holds a run with other settings than protocol {self.protocol.name!r} asks for; "
                                  f"move it away or choose another --out")
@@ -59,7 +56,7 @@ class RunStore:
         return run_dir
 
     def is_finished(self, name: str) -> bool:
-        return (self.run_dir(name) / FINISHED_MARK).is_file()
+        return is_finished(self.run_dir(name))
 
     def data(self, config: TrainConfig) -> DataSplits:
         """Loaded once per (data, validation split): the runs of one seed share their images."""
@@ -82,9 +79,4 @@ class RunStore:
 
     def training_seconds(self, names: list[str]) -> float:
         """Training wall time of finished runs, from their per-epoch metrics."""
-        total = 0.0
-        for name in names:
-            path = self.run_dir(name) / "metrics.jsonl"
-            if path.is_file():
-                total += sum(json.loads(line)["seconds"] for line in path.read_text().splitlines() if line.strip())
-        return total
+        return sum(row["seconds"] for name in names for row in read_metrics(self.run_dir(name)))

@@ -1,4 +1,4 @@
-"""Batch norm that accepts the first c channels of its full width."""
+"""Batch norm that accepts the first c channels of its full width, and its twin synced across processes."""
 
 from __future__ import annotations
 
@@ -12,11 +12,7 @@ class PrefixBatchNorm2d(nn.BatchNorm2d):
 
     Batch norm is causal as it is: every statistic and affine parameter is per channel, so
     channel j of the output depends on channel j of the input alone, never on later groups.
-    With `synced = True` (set by distributed training) batch statistics are summed over all
-    processes, so N processes with batches of B/N normalise as one process with batch B.
     """
-
-    synced = False
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         channels = x.shape[1]
@@ -24,8 +20,10 @@ class PrefixBatchNorm2d(nn.BatchNorm2d):
             raise ValueError(f"expected at most {self.num_features} channels, got {channels}")
         if self.training and self.track_running_stats:
             self.num_batches_tracked.add_(1)
-        if self.training and self.synced:
-            return self._synced_forward(x)
+        return self._normalize(x)
+
+    def _normalize(self, x: torch.Tensor) -> torch.Tensor:
+        channels = x.shape[1]
         use_batch_stats = self.training or self.running_mean is None
         # slices of the running buffers are views, so batch statistics update the first channels in place
         return F.batch_norm(
@@ -39,7 +37,16 @@ class PrefixBatchNorm2d(nn.BatchNorm2d):
             self.eps,
         )
 
-    def _synced_forward(self, x: torch.Tensor) -> torch.Tensor:
+
+class SyncedPrefixBatchNorm2d(PrefixBatchNorm2d):
+    """In training, batch statistics summed over all processes of the default process group, so N
+    processes with batches of B/N normalise as one process with batch B (like `nn.SyncBatchNorm`).
+    In eval mode it is a `PrefixBatchNorm2d`: the running statistics are already the same everywhere.
+    """
+
+    def _normalize(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training:
+            return super()._normalize(x)
         channels = x.shape[1]
         local = torch.cat([x.sum((0, 2, 3)), (x * x).sum((0, 2, 3)), x.new_tensor([x.numel() / channels])])
         total = _SumOverProcesses.apply(local)
@@ -51,6 +58,36 @@ class PrefixBatchNorm2d(nn.BatchNorm2d):
             self.running_var[:channels].lerp_(var * count / (count - 1), self.momentum)
         scale = self.weight[:channels] * torch.rsqrt(var + self.eps)
         return x * scale[None, :, None, None] + (self.bias[:channels] - mean * scale)[None, :, None, None]
+
+
+def to_synced_batchnorm(module: nn.Module) -> nn.Module:
+    """`module` with every `PrefixBatchNorm2d` made a `SyncedPrefixBatchNorm2d` (in place; returned for chaining).
+
+    The new layers share the old ones' parameters and buffers: state dicts and optimizers stay valid.
+    """
+    return _convert(module, SyncedPrefixBatchNorm2d)
+
+
+def to_local_batchnorm(module: nn.Module) -> nn.Module:
+    """The inverse of `to_synced_batchnorm`: batch statistics of this process alone, no collective."""
+    return _convert(module, PrefixBatchNorm2d)
+
+
+def _convert(module: nn.Module, kind: type[PrefixBatchNorm2d]) -> nn.Module:
+    if isinstance(module, PrefixBatchNorm2d):
+        return module if type(module) is kind else _same_state_as(module, kind)
+    for name, child in module.named_children():
+        module.add_module(name, _convert(child, kind))
+    return module
+
+
+def _same_state_as(norm: PrefixBatchNorm2d, kind: type[PrefixBatchNorm2d]) -> PrefixBatchNorm2d:
+    twin = kind(norm.num_features, norm.eps, norm.momentum, norm.affine, norm.track_running_stats)
+    for name, parameter in norm.named_parameters(recurse=False):
+        setattr(twin, name, parameter)
+    for name, buffer in norm.named_buffers(recurse=False):
+        setattr(twin, name, buffer)
+    return twin.train(norm.training)
 
 
 class _SumOverProcesses(torch.autograd.Function):

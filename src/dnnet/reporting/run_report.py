@@ -14,8 +14,7 @@ from dnnet.evaluation import read_accuracy_grid
 from dnnet.reporting.heatmaps import plot_accuracy_grid, plot_grid_heatmap
 from dnnet.reporting.run_figures import plot_accuracy_vs_macs, plot_training_curves
 from dnnet.selection import best_within, offered_cells
-from dnnet.train.metrics_log import read_metrics
-from dnnet.train.run_directory import read_run_config
+from dnnet.train.run_directory import read_metrics, read_run_config
 
 RESOURCE_MAPS = [("macs", "MACs needed", "million MACs", 1e6), ("params", "parameters", "thousand parameters", 1e3),
                  ("largest_feature_map_values", "largest feature map", "thousand values", 1e3)]

@@ -41,11 +41,15 @@ def leave_world(world: World) -> None:
 
 
 def pick_device(world: World, requested: str | None) -> torch.device:
-    if requested:
-        return torch.device(requested)
-    if torch.cuda.is_available():
+    """The device of this process: `requested` ("cpu", "cuda", "cuda:1"), or cuda if available, else cpu.
+
+    "cuda" without an index means this process's own GPU, `cuda:LOCAL_RANK`: torchrun starts one
+    process per GPU, and an index-less device would put every process on the current one.
+    """
+    device = torch.device(requested or ("cuda" if torch.cuda.is_available() else "cpu"))
+    if device.type == "cuda" and device.index is None:
         return torch.device("cuda", world.local_rank)
-    return torch.device("cpu")
+    return device
 
 
 def any_rank(flag: bool, world: World, device: torch.device) -> bool:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
 from torch import nn
 
 from dnnet.data import DataSplits, augment, normalize
+from dnnet.train.lr_schedule import step_learning_rate
 from dnnet.train.progress import EpochProgress
-from dnnet.train.train_config import TrainConfig, learning_rate
+from dnnet.train.random_streams import random_stream
+from dnnet.train.train_config import TrainConfig
 
 
 class NonFiniteLoss(RuntimeError):
@@ -26,25 +30,56 @@ class EpochPosition:
     loss_sum: float = 0.0
     correct: int = 0  # of the full network on augmented training images
     seen: int = 0
+    seconds: float = 0.0  # spent on the `step` batches, across interruptions: `seen / seconds` is the epoch's speed
 
     def to_dict(self) -> dict:
         return {"epoch": self.epoch, "step": self.step, "generator_state": self.generator_state,
-                "loss_sum": self.loss_sum, "correct": self.correct, "seen": self.seen}
+                "loss_sum": self.loss_sum, "correct": self.correct, "seen": self.seen, "seconds": self.seconds}
+
+
+def steps_per_epoch(size: int, batch_size: int) -> int:
+    """Full batches in an epoch of `size` images: the last short batch is dropped."""
+    return size // min(batch_size, size)
 
 
 def epoch_order(size: int, batch_size: int, seed: int, epoch: int) -> list[torch.Tensor]:
     """The batches of an epoch: a permutation fixed by (seed, epoch); the last short batch dropped."""
-    order = torch.randperm(size, generator=torch.Generator().manual_seed(seed * 1_000_003 + epoch))
+    order = torch.randperm(size, generator=random_stream(seed, "epoch_order", epoch))
     batch_size = min(batch_size, size)
-    return [order[i : i + batch_size] for i in range(0, size - batch_size + 1, batch_size)]
+    return [order[i * batch_size : (i + 1) * batch_size] for i in range(steps_per_epoch(size, batch_size))]
 
 
-def augmentation_generator(seed: int, epoch: int) -> torch.Generator:
-    return torch.Generator().manual_seed(seed * 1_000_003 + epoch + 500_009)
+SYNC_EVERY_STEPS = 20  # the host reads loss and accuracy from the device, and processes agree on a Ctrl-C, this often
+
+
+class DeviceTally:
+    """Loss, accuracy and the first non-finite step of an epoch, summed on the device without waiting for it."""
+
+    def __init__(self, position: EpochPosition, device: torch.device) -> None:
+        self.loss_sum = torch.tensor(position.loss_sum, dtype=torch.float64, device=device)
+        self.correct = torch.tensor(position.correct, dtype=torch.int64, device=device)
+        self.first_nonfinite_step = torch.tensor(-1, device=device)
+        self.first_nonfinite_loss = torch.tensor(0.0, device=device)
+
+    def add(self, step: int, loss: torch.Tensor, logits: torch.Tensor, labels: torch.Tensor) -> None:
+        loss = loss.detach()
+        self.loss_sum += loss.double() * len(labels)
+        self.correct += (logits[:, -1, -1].argmax(-1) == labels).sum()
+        unseen = (self.first_nonfinite_step < 0) & ~torch.isfinite(loss)
+        self.first_nonfinite_step = torch.where(unseen, step, self.first_nonfinite_step)
+        self.first_nonfinite_loss = torch.where(unseen, loss.float(), self.first_nonfinite_loss)
+
+    def read_into(self, position: EpochPosition) -> None:
+        """Copies the sums into `position`; raises NonFiniteLoss if a step's loss was NaN or infinite."""
+        # note: this is a CPU-GPU sync point
+        bad_step = int(self.first_nonfinite_step)
+        if bad_step >= 0:
+            raise NonFiniteLoss(f"loss became {self.first_nonfinite_loss.item()} at epoch {position.epoch + 1}, step {bad_step + 1}")
+        position.loss_sum, position.correct = self.loss_sum.item(), int(self.correct)
 
 
 def train_epoch(
-    logits_module: nn.Module,
+    forward: nn.Module,
     loss_fn: nn.Module,
     optimizer: torch.optim.Optimizer,
     data: DataSplits,
@@ -53,27 +88,40 @@ def train_epoch(
     stats: tuple[list[float], list[float]],
     config: TrainConfig,
     position: EpochPosition,
+    sample_widths: Callable[[int], list[int] | None] = lambda global_step: None,
     shard: tuple[int, int] = (0, 1),
-    should_stop=lambda: False,
+    should_stop: Callable[[int], bool] = lambda step: False,
     show_progress: bool = True,
 ) -> bool:
-    """Runs the rest of the epoch from `position` (updated after every step).
+    """Runs the rest of the epoch from `position` (updated every SYNC_EVERY_STEPS steps and at the end).
 
+    `sample_widths(global_step)`: the widths `forward` trains at that step (None: the objective's cells).
     `shard` = (rank, world size): each process takes its share of every global batch.
-    Returns False when `should_stop()` asked to stop early (Ctrl-C), True at the epoch's end.
+    `should_stop(step)` is asked before every step; returns False when it asked to stop early (Ctrl-C), True at
+    the epoch's end. Raises NonFiniteLoss, at the next read of the tally, if a loss was NaN or infinite.
     """
     device = images_on_device.device
     batches = epoch_order(len(data.train), config.batch_size, config.seed, position.epoch)
-    generator = augmentation_generator(config.seed, position.epoch)
+    generator = random_stream(config.seed, "augmentation", position.epoch)
     if position.generator_state is not None:
         generator.set_state(position.generator_state)
-    progress = EpochProgress(position.epoch + 1, config.epochs, len(batches), enabled=show_progress)
+    progress = EpochProgress(position.epoch + 1, config.epochs, len(batches), position.step, enabled=show_progress)
+    tally = DeviceTally(position, device)
+    started, seconds_before = time.perf_counter(), position.seconds
     rank, world = shard
     channels_last = config.uses_channels_last(device)
     autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=config.amp and device.type == "cuda")
+
+    seen_before = position.seen
+
+    def read_tally() -> None:
+        tally.read_into(position)
+        position.seconds = seconds_before + time.perf_counter() - started
+
     try:
         for step in range(position.step, len(batches)):
-            if should_stop():
+            if should_stop(step):
+                read_tally()
                 return False
             index = batches[step].to(device)
             images = augment(images_on_device[index], generator, flip=data.flip)[rank::world]
@@ -81,22 +129,21 @@ def train_epoch(
             x = normalize(images, *stats)
             if channels_last:
                 x = x.contiguous(memory_format=torch.channels_last)
-            set_learning_rate(optimizer, learning_rate(config, (position.epoch + step / len(batches)) / config.epochs))
+            set_learning_rate(optimizer, step_learning_rate(config, position.epoch, step, len(batches)))
             optimizer.zero_grad(set_to_none=True)
             with autocast:
-                logits = logits_module(x)
+                logits = forward(x, sample_widths(position.epoch * len(batches) + step))
                 loss = loss_fn(logits.float(), labels)
-            loss_value = loss.item()
-            if not torch.isfinite(torch.tensor(loss_value)):
-                raise NonFiniteLoss(f"loss became {loss_value} at epoch {position.epoch + 1}, step {step + 1}")
             loss.backward()
             optimizer.step()
+            tally.add(step, loss, logits, labels)
             position.step = step + 1
             position.generator_state = generator.get_state()
-            position.loss_sum += loss_value * len(labels)
-            position.correct += int((logits[:, -1, -1].argmax(-1) == labels).sum())
             position.seen += len(labels)
-            progress.update(position.step, position.loss_sum / position.seen, position.correct / position.seen, position.seen * world)
+            if position.step % SYNC_EVERY_STEPS == 0 or position.step == len(batches):
+                read_tally()
+                progress.update(position.step, position.loss_sum / position.seen, position.correct / position.seen,
+                                (position.seen - seen_before) * world)
     finally:
         progress.close()
     return True

@@ -8,7 +8,8 @@ from torch import nn
 from dnnet.config import NetConfig
 from dnnet.loss import JointLoss, cell_weights
 from dnnet.models.dnnet import DNNet
-from dnnet.train.sandwich import SandwichLogits, sandwich_loss
+from dnnet.train.sandwich import sandwich_loss, sandwich_widths
+from dnnet.train.train_config import TrainConfig
 
 
 def resolve_weighting(config: NetConfig, weighting: str) -> str:
@@ -20,21 +21,23 @@ def resolve_weighting(config: NetConfig, weighting: str) -> str:
     return "final" if config.exits == "last" else "depth_only"
 
 
-class TrainedCellLogits(nn.Module):
-    """Wraps a DNNet so that `forward(x)` returns the logits of the cells a run trains.
+class TrainingForward(nn.Module):
+    """The forward pass of a training step as one module, so that DistributedDataParallel wraps it for every objective.
 
-    A causal network gives every cell from one pass (`forward_all`). When only the full width is
-    trained (plain or depth-only training), one full-width pass (`forward_exits`) suffices; this
-    matters for dense networks, whose `forward_all` runs one pass per width. Being a module with a
-    plain `forward`, it can be wrapped in DistributedDataParallel.
+    `forward(x)` -> the logits of every trained cell: from one pass (`forward_all`) for a causal
+    network, or, when only the full width is trained (plain or depth-only training), from one
+    full-width pass (`forward_exits`; a dense network's `forward_all` runs one pass per width).
+    `forward(x, widths)` -> (N, 1, k, classes): the last exit of the k given widths (the sandwich rule).
     """
 
-    def __init__(self, model: DNNet, full_width_only: bool) -> None:
+    def __init__(self, model: DNNet, full_width_only: bool = False) -> None:
         super().__init__()
         self.model = model
         self.full_width_only = full_width_only
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, widths: list[int] | None = None) -> torch.Tensor:
+        if widths is not None:
+            return torch.stack([self.model.forward_exits(x, w)[:, -1] for w in widths], dim=1)[:, None]
         if self.full_width_only:
             return self.model.forward_exits(x)[:, :, None]  # (N, depths, 1, classes)
         return self.model.forward_all(x)
@@ -42,13 +45,18 @@ class TrainedCellLogits(nn.Module):
 
 def build_objective(
     model: DNNet, weighting: str, distill_weight: float, temperature: float, loss_scale: str = "eq2",
-    objective: str = "joint", seed: int = 0,
-) -> tuple[nn.Module, JointLoss]:
-    """The logits module to run and the joint loss over its output."""
+    objective: str = "joint",
+) -> tuple[TrainingForward, JointLoss]:
+    """The forward module to run and the joint loss over its output (for "sandwich", given `step_widths`)."""
     if objective == "sandwich":
-        return SandwichLogits(model, seed), sandwich_loss(model)
+        return TrainingForward(model), sandwich_loss(model)
     weights = cell_weights(model.config, resolve_weighting(model.config, weighting))
     scale = float((weights.sum(1) > 0).sum()) if loss_scale == "depths" else 1.0  # Eq. 2 summed over the trained exits
     full_width_only = bool(weights[:, :-1].sum() == 0)
     loss = JointLoss(weights[:, -1:] if full_width_only else weights, distill_weight, temperature, scale)
-    return TrainedCellLogits(model, full_width_only), loss
+    return TrainingForward(model, full_width_only), loss
+
+
+def step_widths(config: TrainConfig, groups: int, global_step: int) -> list[int] | None:
+    """The widths the sandwich rule trains at `global_step` (steps since the run began); None: the objective's cells."""
+    return sandwich_widths(groups, config.seed, global_step) if config.objective == "sandwich" else None

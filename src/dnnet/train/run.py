@@ -1,52 +1,31 @@
-"""A whole training run: data, model, epochs, checkpoints, metrics and the final accuracy grids."""
+"""A whole training run, as named phases: setup, train an epoch, log it, save, and the final evaluation."""
 
 from __future__ import annotations
 
-import json
-import signal
-import time
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from dnnet.data import DataSplits, channel_stats, load_data
+from dnnet.data import DataSplits
 from dnnet.evaluation import grid_accuracy, write_accuracy_grid
-from dnnet.layers import PrefixBatchNorm2d
-from dnnet.models import create_model
+from dnnet.layers.prefix_batchnorm import to_local_batchnorm
 from dnnet.provenance import provenance
-from dnnet.train.checkpoint import load_checkpoint, save_checkpoint
-from dnnet.train.distributed import any_rank, join_world, leave_world, pick_device
+from dnnet.train.distributed import leave_world
 from dnnet.train.epoch_loop import EpochPosition, NonFiniteLoss, train_epoch
-from dnnet.train.metrics_log import append_metrics, truncate_metrics
-from dnnet.train.objective import build_objective, resolve_weighting
-from dnnet.train.run_directory import CHECKPOINT_FILE, CONFIG_FILE
+from dnnet.train.lr_schedule import epoch_learning_rate
+from dnnet.train.objective import step_widths
+from dnnet.train.run_directory import (
+    CHECKPOINT_FILE,
+    append_metrics,
+    load_checkpoint,
+    mark_finished,
+    save_checkpoint,
+)
+from dnnet.train.setup import TrainingSetup, setup, setup_world
 from dnnet.train.split_accuracy import split_accuracy
-from dnnet.train.train_config import TrainConfig, learning_rate
-
-
-class Interrupted(Exception):
-    """Ctrl-C: the run saved its position and stopped; `--resume` continues it."""
-
-
-class StopRequest:
-    """Turns the first Ctrl-C into a request to stop after the current step; a second one aborts."""
-
-    def __init__(self) -> None:
-        self.requested = False
-        self._previous = None
-
-    def __enter__(self) -> StopRequest:
-        self._previous = signal.signal(signal.SIGINT, self._handle)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        signal.signal(signal.SIGINT, self._previous)
-
-    def _handle(self, signum, frame) -> None:
-        if self.requested:
-            raise KeyboardInterrupt
-        self.requested = True
+from dnnet.train.stop_request import Interrupted, StopRequest, stop_requested
+from dnnet.train.train_config import TrainConfig
 
 
 def train(config: TrainConfig, run_dir: Path, resume: bool = False, device: str | None = None,
@@ -57,78 +36,23 @@ def train(config: TrainConfig, run_dir: Path, resume: bool = False, device: str 
     checkpoint) when the loss is NaN or infinite.
     """
     run_dir = Path(run_dir)
-    checkpoint_path = run_dir / CHECKPOINT_FILE
-    checkpoint = _checkpoint_to_resume(run_dir, config, resume)
+    checkpoint = checkpoint_to_resume(run_dir, resume)
     if checkpoint is not None:
         config = TrainConfig.from_dict(checkpoint["train_config"])
-    world = join_world("cuda" if torch.cuda.is_available() and device != "cpu" else "cpu")
-    torch_device = pick_device(world, device)
+    world, torch_device = setup_world(device)
     try:
-        data = data or load_data(config.data, config.data_dir, cache_dir, config.val_count, config.seed)
-        stats = channel_stats(data.train.images)
-        torch.manual_seed(config.seed)
-        channels, size, _ = data.image_shape
-        width = {} if config.groups is None else {"groups": config.groups}
-        model = create_model(config.preset, num_classes=len(data.classes), in_channels=channels, image_size=size, **width)
-        model = model.to(torch_device)
-        if config.uses_channels_last(torch_device):
-            model = model.to(memory_format=torch.channels_last)
-        logits_module, loss_fn = build_objective(
-            model, config.weighting, config.distill_weight, config.distill_temperature, config.loss_scale,
-            config.objective, config.seed,
-        )
-        loss_fn = loss_fn.to(torch_device)
-        objective_module = logits_module  # before any DDP wrapper: the sandwich rule counts its steps here
-        if world.distributed:
-            for module in model.modules():
-                if isinstance(module, PrefixBatchNorm2d):
-                    module.synced = True  # batch statistics of the global batch, as one process would see
-            logits_module = torch.nn.parallel.DistributedDataParallel(
-                logits_module, device_ids=[torch_device.index] if torch_device.type == "cuda" else None
-            )
-        optimizer = torch.optim.SGD(model.parameters(), lr=learning_rate(config, 0.0), momentum=config.momentum,
-                                    nesterov=config.nesterov, weight_decay=config.weight_decay)
-        position = EpochPosition(epoch=0)
-        if checkpoint is not None:
-            model.load_state_dict(checkpoint["model"])
-            optimizer.load_state_dict(checkpoint["optimizer"])
-            position = EpochPosition(**checkpoint["position"])
-            objective_module.step = position.epoch * (len(data.train) // min(config.batch_size, len(data.train))) + position.step
-            if world.is_main:
-                truncate_metrics(run_dir, position.epoch)
-        elif world.is_main:
-            run_dir.mkdir(parents=True, exist_ok=True)
-            _write_config(run_dir, config, model, data, stats)
-        images = data.train.images.to(torch_device)
-        labels = data.train.labels.to(torch_device)
-
-        def save(position: EpochPosition) -> None:
-            if world.is_main:
-                state = {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                         "position": position.to_dict(), "train_config": config.to_dict()}
-                save_checkpoint(state, checkpoint_path)
-
+        run = setup(config, run_dir, checkpoint, world, torch_device, cache_dir, data)
         with StopRequest() as stop:
-            while position.epoch < config.epochs:
-                started = time.perf_counter()
-                try:
-                    finished = train_epoch(
-                        logits_module, loss_fn, optimizer, data, images, labels, stats, config, position,
-                        shard=(world.rank, world.size), should_stop=lambda: any_rank(stop.requested, world, torch_device),
-                        show_progress=show_progress and world.is_main,
-                    )
-                except NonFiniteLoss as error:
-                    raise NonFiniteLoss(f"{error}; the last good checkpoint is kept in {run_dir}") from None
-                if not finished:
-                    save(position)
-                    raise Interrupted(f"stopped at epoch {position.epoch + 1}, step {position.step}; "
+            while run.position.epoch < config.epochs:
+                if not run_epoch(run, config, stop, run_dir, show_progress):
+                    save(run, config, run_dir)
+                    raise Interrupted(f"stopped at epoch {run.position.epoch + 1}, step {run.position.step}; "
                                       f"continue with: dnnet train --resume --out {run_dir}")
-                seconds = time.perf_counter() - started
                 if world.is_main:
-                    _log_epoch(model, data, stats, config, position, seconds, run_dir, torch_device, show_progress)
-                position = EpochPosition(epoch=position.epoch + 1)
-                save(position)
-        summary = _final_grids(model, data, stats, config, run_dir, torch_device) if world.is_main else {}
+                    log_epoch(run, config, run_dir, show_progress)
+                run.position = EpochPosition(epoch=run.position.epoch + 1)
+                save(run, config, run_dir)
+        summary = final_evaluation(run, config, run_dir) if world.is_main else {}
         if world.distributed:
             # the other ranks wait for the main one's evaluation, so that all leave the group together:
             # a rank tearing down gloo while another still holds it could abort on exit
@@ -138,7 +62,8 @@ def train(config: TrainConfig, run_dir: Path, resume: bool = False, device: str 
         leave_world(world)
 
 
-def _checkpoint_to_resume(run_dir: Path, config: TrainConfig, resume: bool) -> dict[str, Any] | None:
+def checkpoint_to_resume(run_dir: Path, resume: bool) -> dict[str, Any] | None:
+    """The checkpoint `--resume` continues from; None for a new run (refused if `run_dir` already holds one)."""
     checkpoint_path = run_dir / CHECKPOINT_FILE
     if resume:
         if not checkpoint_path.is_file():
@@ -149,36 +74,47 @@ def _checkpoint_to_resume(run_dir: Path, config: TrainConfig, resume: bool) -> d
     return None
 
 
-def _write_config(run_dir: Path, config: TrainConfig, model, data: DataSplits, stats) -> None:
-    record = {
-        "train_config": config.to_dict(),
-        "weighting_resolved": resolve_weighting(model.config, config.weighting),
-        "channels_last_resolved": config.uses_channels_last(next(model.parameters()).device),
-        "net_config": model.config.to_dict(),
-        "data": {"name": data.name, "classes": data.classes, "image_shape": list(data.image_shape), "flip": data.flip,
-                 "train": len(data.train), "val": len(data.val), "test": len(data.test),
-                 "mean": stats[0], "std": stats[1]},
-        "provenance": provenance(),
-    }
-    (run_dir / CONFIG_FILE).write_text(json.dumps(record, indent=2) + "\n")
+def run_epoch(run: TrainingSetup, config: TrainConfig, stop: StopRequest, run_dir: Path, show_progress: bool) -> bool:
+    """The rest of the epoch at `run.position`; False if a Ctrl-C stopped it early."""
+    groups = run.model.config.groups
+    try:
+        return train_epoch(
+            run.forward, run.loss_fn, run.optimizer, run.data, run.images, run.labels, run.stats, config, run.position,
+            sample_widths=lambda global_step: step_widths(config, groups, global_step),
+            shard=(run.world.rank, run.world.size),
+            should_stop=lambda step: stop_requested(stop, run.world, run.device, step),
+            show_progress=show_progress and run.world.is_main,
+        )
+    except NonFiniteLoss as error:
+        raise NonFiniteLoss(f"{error}; the last good checkpoint is kept in {run_dir}") from None
 
 
-def _log_epoch(model, data, stats, config, position, seconds, run_dir, device, show_progress) -> None:
+def save(run: TrainingSetup, config: TrainConfig, run_dir: Path) -> None:
+    """The checkpoint at `run.position`, written by the main process."""
+    if run.world.is_main:
+        state = {"model": run.model.state_dict(), "optimizer": run.optimizer.state_dict(),
+                 "position": run.position.to_dict(), "train_config": config.to_dict()}
+        save_checkpoint(state, run_dir / CHECKPOINT_FILE)
+
+
+def log_epoch(run: TrainingSetup, config: TrainConfig, run_dir: Path, show_progress: bool) -> None:
+    """Appends the finished epoch's row to the metrics, with the validation accuracy of the running statistics."""
+    model, position, device = run.model, run.position, run.device
     # with running statistics as trained (a sandwich run is recalibrated per width only at the end: cheaper).
     # A dense network's widths are not nested: each would cost a pass, so only the full width is followed here
     full_width = None if model.config.causal else model.config.groups
-    val = grid_accuracy(model, data.val, *stats, batch_size=config.eval_batch_size, device=device,
+    val = grid_accuracy(model, run.data.val, *run.stats, batch_size=config.eval_batch_size, device=device,
                         channels_last=config.uses_channels_last(device), width=full_width)
     row = {
         "epoch": position.epoch + 1,
-        "lr": learning_rate(config, (position.epoch + 1) / config.epochs),
+        "lr": epoch_learning_rate(config, position.epoch, position.step),
         "train_loss": position.loss_sum / max(position.seen, 1),
         "train_acc_full": position.correct / max(position.seen, 1),
         "val_acc_full": val[-1, -1].item(),
         "val_acc_mean_cells": val.mean().item(),
         "val_acc_smallest": val[0, 0].item(),
-        "seconds": round(seconds, 3),
-        "images_per_s": round(position.seen / max(seconds, 1e-9), 1),
+        "seconds": round(position.seconds, 3),
+        "images_per_s": round(position.seen / max(position.seconds, 1e-9), 1),
     }
     append_metrics(run_dir, row)
     if show_progress:
@@ -187,19 +123,17 @@ def _log_epoch(model, data, stats, config, position, seconds, run_dir, device, s
               f"{row['images_per_s']:.0f} img/s", flush=True)
 
 
-def _final_grids(model, data, stats, config, run_dir, device) -> dict[str, Any]:
+def final_evaluation(run: TrainingSetup, config: TrainConfig, run_dir: Path) -> dict[str, Any]:
+    """Validation and test grids, then the finished marker; run by the main process alone."""
+    model = to_local_batchnorm(run.model)  # the other processes take no part: no collective may run
     meta = {"preset": config.preset, "train_config": config.to_dict(), "provenance": provenance()}
     summary = {}
     for split in ("val", "test"):
-        accuracy = split_accuracy(model, config, data, stats, split, device)
+        accuracy = split_accuracy(model, config, run.data, run.stats, split, run.device)
         write_accuracy_grid(accuracy, run_dir, split, meta)
         summary[split] = accuracy
+    mark_finished(run_dir, {"epochs": config.epochs, "grids": list(summary)})
     return summary
-
-
-def run_resume_config(run_dir: Path) -> TrainConfig:
-    """The config a resumed run continues with (the one saved in its checkpoint)."""
-    return TrainConfig.from_dict(load_checkpoint(Path(run_dir) / CHECKPOINT_FILE)["train_config"])
 
 
 __all__ = ["Interrupted", "NonFiniteLoss", "train"]

@@ -1,25 +1,107 @@
-"""The files of a run directory, and the trained model they hold."""
+"""The files of a run directory: config, checkpoint, per-epoch metrics, the finished marker, the trained model.
+
+    config.json     resolved TrainConfig, architecture, data statistics, provenance (written at the start)
+    checkpoint.pt   model, optimizer and position, replaced atomically after every epoch and on Ctrl-C
+    metrics.jsonl   one row per epoch (and metrics.csv, the same rows)
+    finished.json   written last, atomically, once every epoch is trained and both accuracy grids are written
+"""
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 from typing import Any
 
+import torch
+
+from dnnet.atomic_file import atomic_write
 from dnnet.config import NetConfig
 from dnnet.models import DNNet
-from dnnet.train.checkpoint import load_checkpoint
 from dnnet.train.train_config import TrainConfig
 
 CONFIG_FILE = "config.json"
 CHECKPOINT_FILE = "checkpoint.pt"
+METRICS_FILE = "metrics.jsonl"
+METRICS_CSV_FILE = "metrics.csv"
+FINISHED_FILE = "finished.json"
+
+
+def write_run_config(run_dir: Path, record: dict[str, Any]) -> None:
+    (Path(run_dir) / CONFIG_FILE).write_text(json.dumps(record, indent=2) + "\n")
 
 
 def read_run_config(run_dir: Path) -> dict[str, Any]:
+    """The config record of `run_dir` (see `write_run_config`); a clear error if it is not a run directory."""
     path = Path(run_dir) / CONFIG_FILE
     if not path.is_file():
         raise FileNotFoundError(f"{run_dir} is not a run directory ({CONFIG_FILE} not found)")
     return json.loads(path.read_text())
+
+
+def train_config_of(record: dict[str, Any]) -> TrainConfig:
+    return TrainConfig.from_dict(record["train_config"])
+
+
+def save_checkpoint(state: dict[str, Any], path: Path) -> None:
+    """Temporary file, flush, fsync, rename: a kill at any moment leaves the previous file intact."""
+    with atomic_write(path) as stream:
+        torch.save(state, stream)
+
+
+def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
+    """Loads with `weights_only=True`: a checkpoint that would run code when loaded is refused."""
+    if not path.is_file():
+        raise FileNotFoundError(f"no checkpoint at {path}")
+    try:
+        return torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as error:  # pickle errors and the weights-only refusal come in several types
+        raise ValueError(f"{path}: refused to load checkpoint ({str(error).splitlines()[0]})") from error
+
+
+def checkpoint_train_config(run_dir: Path) -> TrainConfig:
+    """The config a resumed run continues with (the one saved in its checkpoint)."""
+    return TrainConfig.from_dict(load_checkpoint(Path(run_dir) / CHECKPOINT_FILE)["train_config"])
+
+
+def append_metrics(run_dir: Path, row: dict[str, Any]) -> None:
+    with (run_dir / METRICS_FILE).open("a") as stream:
+        stream.write(json.dumps(row) + "\n")
+    csv_path = run_dir / METRICS_CSV_FILE
+    new = not csv_path.exists()
+    with csv_path.open("a", newline="") as stream:
+        writer = csv.DictWriter(stream, fieldnames=list(row))
+        if new:
+            writer.writeheader()
+        writer.writerow(row)
+
+
+def read_metrics(run_dir: Path) -> list[dict[str, Any]]:
+    """The per-epoch rows, first epoch first; [] before the first epoch ends."""
+    path = Path(run_dir) / METRICS_FILE
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def truncate_metrics(run_dir: Path, epochs_done: int) -> None:
+    """Drops rows past `epochs_done` (written after the checkpoint a resumed run starts from)."""
+    rows = [row for row in read_metrics(run_dir) if row["epoch"] <= epochs_done]
+    for name in (METRICS_FILE, METRICS_CSV_FILE):
+        (run_dir / name).unlink(missing_ok=True)
+    for row in rows:
+        append_metrics(run_dir, row)
+
+
+def mark_finished(run_dir: Path, record: dict[str, Any]) -> None:
+    """Marks the run complete; written atomically, so a kill at any moment leaves no half-written marker."""
+    with atomic_write(Path(run_dir) / FINISHED_FILE) as stream:
+        stream.write((json.dumps(record, indent=2) + "\n").encode())
+
+
+def is_finished(run_dir: Path) -> bool:
+    """True once the run has trained every epoch and written its validation and test grids."""
+    return (Path(run_dir) / FINISHED_FILE).is_file()
 
 
 def load_trained_model(run_dir: Path, map_location: str = "cpu") -> tuple[DNNet, dict[str, Any]]:
@@ -29,7 +111,3 @@ def load_trained_model(run_dir: Path, map_location: str = "cpu") -> tuple[DNNet,
     model = DNNet(NetConfig.from_dict(record["net_config"]))
     model.load_state_dict(checkpoint["model"])
     return model.eval(), record
-
-
-def train_config_of(record: dict[str, Any]) -> TrainConfig:
-    return TrainConfig.from_dict(record["train_config"])

@@ -74,11 +74,3 @@ class TrainConfig:
     def from_dict(cls, values: dict[str, Any]) -> TrainConfig:
         return from_known_fields(cls, values)
 
-
-def learning_rate(config: TrainConfig, progress: float) -> float:
-    """Learning rate at `progress` = epochs done (fractional) / total epochs."""
-    if config.schedule == "cosine":
-        import math
-
-        return config.scaled_lr * 0.5 * (1 + math.cos(math.pi * progress))
-    return config.scaled_lr * (0.1 ** ((progress >= 0.5) + (progress >= 0.75)))

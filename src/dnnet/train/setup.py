@@ -1,0 +1,101 @@
+"""The setup phase of a training run: world, data, model, the cells it trains, loss, optimizer and position."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from dnnet.data import DataSplits, channel_stats, load_data
+from dnnet.layers.prefix_batchnorm import to_synced_batchnorm
+from dnnet.loss import JointLoss
+from dnnet.models import create_model
+from dnnet.models.dnnet import DNNet
+from dnnet.provenance import provenance
+from dnnet.train.distributed import World, join_world, pick_device
+from dnnet.train.epoch_loop import EpochPosition
+from dnnet.train.lr_schedule import learning_rate
+from dnnet.train.objective import build_objective, resolve_weighting
+from dnnet.train.run_directory import truncate_metrics, write_run_config
+from dnnet.train.train_config import TrainConfig
+
+
+@dataclass
+class TrainingSetup:
+    """Everything a run's epochs use; `position` is the only part that changes between them."""
+
+    world: World
+    device: torch.device
+    data: DataSplits
+    stats: tuple[list[float], list[float]]  # per-channel mean and std of the training images, in 0..1 units
+    model: DNNet
+    forward: nn.Module  # a TrainingForward, wrapped in DistributedDataParallel when distributed
+    loss_fn: JointLoss
+    optimizer: torch.optim.Optimizer
+    position: EpochPosition
+    images: torch.Tensor  # the training images, on `device`
+    labels: torch.Tensor
+
+
+def setup_world(device: str | None) -> tuple[World, torch.device]:
+    """Joins torchrun's process group (if any) and picks this process's device, made current on GPU."""
+    world = join_world("cuda" if torch.cuda.is_available() and device != "cpu" else "cpu")
+    torch_device = pick_device(world, device)
+    if torch_device.type == "cuda":
+        torch.cuda.set_device(torch_device)  # collectives and un-indexed allocations go to this process's GPU
+    return world, torch_device
+
+
+def setup(config: TrainConfig, run_dir: Path, checkpoint: dict[str, Any] | None, world: World, device: torch.device,
+          cache_dir: Path | None = None, data: DataSplits | None = None) -> TrainingSetup:
+    """Builds the run's state; from `checkpoint` when resuming, else writing config.json into `run_dir`."""
+    data = data or load_data(config.data, config.data_dir, cache_dir, config.val_count, config.seed)
+    stats = channel_stats(data.train.images)
+    model = setup_model(config, data, device)
+    forward, loss_fn = build_objective(model, config.weighting, config.distill_weight, config.distill_temperature,
+                                       config.loss_scale, config.objective)
+    loss_fn = loss_fn.to(device)
+    if world.distributed:
+        to_synced_batchnorm(model)  # batch statistics of the global batch, as one process would see
+        forward = nn.parallel.DistributedDataParallel(forward, device_ids=[device.index] if device.type == "cuda" else None)
+    optimizer = torch.optim.SGD(model.parameters(), lr=learning_rate(config, 0.0), momentum=config.momentum,
+                                nesterov=config.nesterov, weight_decay=config.weight_decay)
+    position = EpochPosition(epoch=0)
+    if checkpoint is not None:
+        model.load_state_dict(checkpoint["model"])
+        optimizer.load_state_dict(checkpoint["optimizer"])
+        position = EpochPosition(**checkpoint["position"])
+        if world.is_main:
+            truncate_metrics(run_dir, position.epoch)
+    elif world.is_main:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        write_run_config(run_dir, run_config_record(config, model, data, stats))
+    return TrainingSetup(world, device, data, stats, model, forward, loss_fn, optimizer, position,
+                         data.train.images.to(device), data.train.labels.to(device))
+
+
+def setup_model(config: TrainConfig, data: DataSplits, device: torch.device) -> DNNet:
+    """The preset's network for the data's shape, initialised from `config.seed`, on `device`."""
+    torch.manual_seed(config.seed)
+    channels, size, _ = data.image_shape
+    width = {} if config.groups is None else {"groups": config.groups}
+    model = create_model(config.preset, num_classes=len(data.classes), in_channels=channels, image_size=size, **width)
+    model = model.to(device)
+    return model.to(memory_format=torch.channels_last) if config.uses_channels_last(device) else model
+
+
+def run_config_record(config: TrainConfig, model: DNNet, data: DataSplits, stats) -> dict[str, Any]:
+    """What config.json holds: the resolved settings, the architecture, the data and provenance."""
+    return {
+        "train_config": config.to_dict(),
+        "weighting_resolved": resolve_weighting(model.config, config.weighting),
+        "channels_last_resolved": config.uses_channels_last(next(model.parameters()).device),
+        "net_config": model.config.to_dict(),
+        "data": {"name": data.name, "classes": data.classes, "image_shape": list(data.image_shape), "flip": data.flip,
+                 "train": len(data.train), "val": len(data.val), "test": len(data.test),
+                 "mean": stats[0], "std": stats[1]},
+        "provenance": provenance(),
+    }

@@ -21,6 +21,7 @@ from bench_core import interleaved_medians, train_step  # noqa: E402
 from dnnet.models import create_model  # noqa: E402
 from dnnet.provenance import provenance  # noqa: E402
 from dnnet.train.objective import build_objective  # noqa: E402
+from dnnet.train.train_config import TrainConfig  # noqa: E402
 
 NETWORKS = [("dnnet_resnet20_g8", None), ("resnet20", 6), ("resnet20_anytime", 6), ("resnet20", 2)]  # the cpu protocol's
 
@@ -28,7 +29,7 @@ NETWORKS = [("dnnet_resnet20_g8", None), ("resnet20", 6), ("resnet20_anytime", 6
 def training_step(preset: str, groups: int | None, channels_last: bool, batch: int):
     torch.manual_seed(0)
     model = create_model(preset, **({} if groups is None else {"groups": groups}))
-    logits_module, loss_fn = build_objective(model, "auto", 0.0, 1.0)
+    logits_module, loss_fn = build_objective(model, TrainConfig())
     x, y = torch.randn(batch, 3, 32, 32), torch.randint(0, 10, (batch,))
     if channels_last:
         model.to(memory_format=torch.channels_last)

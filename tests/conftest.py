@@ -7,6 +7,14 @@ import torch
 sys.path.insert(0, str(Path(__file__).parent))  # the test helpers (live_tensors) import by name
 
 
+@pytest.fixture(scope="session")
+def digits():
+    """The embedded digits as train/val/test splits (seed 0), read once for every test."""
+    from dnnet.data import load_data
+
+    return load_data("digits")
+
+
 @pytest.fixture(autouse=True)
 def _seeded():
     torch.manual_seed(0)

@@ -16,15 +16,19 @@ ARGS = ["train", "--preset", "dnnet_resnet8_g4", "--data", "digits", "--epochs",
         "--lr", "0.005", "--no-channels-last", "--quiet"]
 
 
+RECIPE = ["--gradient-equilibrium", "--width-samples", "1", "--exit-ramp", "0.5", "--drop-stem-exit", "--loss-scale", "cells"]
+
+
 @pytest.mark.slow
-def test_two_gloo_processes_match_one_process(tmp_path):
+@pytest.mark.parametrize("recipe", [[], RECIPE], ids=["joint", "recipe"])
+def test_two_gloo_processes_match_one_process(tmp_path, recipe):
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    single = subprocess.run([sys.executable, "-m", "dnnet.cli.main", *ARGS, "--out", str(tmp_path / "single")],
+    single = subprocess.run([sys.executable, "-m", "dnnet.cli.main", *ARGS, *recipe, "--out", str(tmp_path / "single")],
                             env=env, capture_output=True, text=True, timeout=300)
     assert single.returncode == 0, single.stderr
     launched = subprocess.run(
         [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-         "-m", "dnnet.cli.main", *ARGS, "--out", str(tmp_path / "ddp")],
+         "-m", "dnnet.cli.main", *ARGS, *recipe, "--out", str(tmp_path / "ddp")],
         env=env, capture_output=True, text=True, timeout=300,
     )
     assert launched.returncode == 0, launched.stderr[-3000:]

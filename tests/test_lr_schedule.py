@@ -50,3 +50,14 @@ def test_logged_lr_is_the_rate_the_epoch_trained_at(tmp_path, monkeypatch):
     assert logged == pytest.approx([0.2, 0.2, 0.02, 0.002], **EXACT)
     steps = len(rates) // 4
     assert logged == [rates[(epoch + 1) * steps - 1] for epoch in range(4)]  # the last step of each epoch
+
+
+@pytest.mark.parametrize("progress,factor", [(0.0, 0.0), (0.05, 0.25), (0.2, 1.0), (0.6, 0.1)])
+def test_warmup_rises_linearly_over_its_epochs_then_follows_the_schedule(progress, factor):
+    config = TrainConfig(lr=0.2, epochs=10, warmup_epochs=2, schedule="step")  # 0.05 of 10 epochs: a quarter of the warm-up
+    assert learning_rate(config, progress) == pytest.approx(0.2 * factor, **EXACT)
+
+
+def test_warmup_longer_than_the_run_is_refused():
+    with pytest.raises(ValueError, match=r"warmup_epochs must be in 0\.\.epochs \(3\), got 4"):
+        TrainConfig(epochs=3, warmup_epochs=4)

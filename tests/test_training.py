@@ -5,16 +5,10 @@ import pytest
 import torch
 
 from dnnet.cli.main import main
-from dnnet.data import load_data
 from dnnet.train import Interrupted, NonFiniteLoss, TrainConfig, train
 from dnnet.train.run_directory import is_finished, load_checkpoint, load_trained_model, save_checkpoint
 
 TINY = dict(preset="dnnet_resnet8_g4", data="digits", epochs=2, batch_size=64, channels_last=False)
-
-
-@pytest.fixture(scope="module")
-def digits():
-    return load_data("digits")
 
 
 def weights(run_dir):

@@ -6,23 +6,42 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+REDUCTIONS = ("eq2", "depths", "cells")
+
+
+def loss_coefficients(weights: torch.Tensor, reduction: str = "eq2") -> torch.Tensor:
+    """What multiplies each cell's loss, from the weights lambda (depths, widths).
+
+    "eq2": lambda / sum(lambda), the paper's Eq. 2 as written; "depths": the same times the number of
+    exits with a weighted cell (summed over exits, as depth-only anytime networks are trained);
+    "cells": lambda itself, every cell's loss summed.
+    """
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"reduction must be one of {REDUCTIONS}, got {reduction!r}")
+    if reduction == "cells":
+        return weights
+    exits = float((weights.sum(1) > 0).sum()) if reduction == "depths" else 1.0
+    return exits * weights / weights.sum()
+
 
 class JointLoss(nn.Module):
-    """sum_{l,c} lambda(l,c) L(l,c) / sum_{l,c} lambda(l,c), where L(l,c) is the cell's loss.
+    """sum_{l,c} lambda(l,c) L(l,c) / sum_{l,c} lambda(l,c), where L(l,c) is the cell's loss (`reduction`
+    "eq2"; see `loss_coefficients` for the others).
 
     With `distill_weight` a > 0, every cell but the full one learns from
     (1 - a) * cross-entropy + a * T^2 * KL(teacher || cell) at temperature T, the teacher being
     the full network's detached output (self-distillation; off by default, as in the paper).
-    `scale` multiplies the whole loss (e.g. by the number of exits, to sum over exits).
     """
 
-    def __init__(self, weights: torch.Tensor, distill_weight: float = 0.0, temperature: float = 1.0, scale: float = 1.0) -> None:
+    def __init__(self, weights: torch.Tensor, distill_weight: float = 0.0, temperature: float = 1.0,
+                 reduction: str = "eq2") -> None:
         super().__init__()
         if not 0.0 <= distill_weight <= 1.0:
             raise ValueError(f"distill_weight must be in [0, 1], got {distill_weight}")
         if temperature <= 0:
             raise ValueError(f"temperature must be positive, got {temperature}")
-        self.register_buffer("weights", scale * weights / weights.sum())
+        self.reduction = reduction
+        self.register_buffer("weights", loss_coefficients(weights, reduction))
         self.distill_weight = distill_weight
         self.temperature = temperature
 
@@ -41,8 +60,11 @@ class JointLoss(nn.Module):
             losses = torch.where(is_teacher, losses, mixed)
         return losses
 
-    def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        return (self.weights * self.cell_losses(logits, target)).sum()
+    def forward(self, logits: torch.Tensor, target: torch.Tensor, step_weights: torch.Tensor | None = None) -> torch.Tensor:
+        """The weighted sum of the cells' losses; `step_weights`: this step's lambda instead of the
+        constructor's (e.g. sampled widths), reduced the same way."""
+        weights = self.weights if step_weights is None else loss_coefficients(step_weights.to(self.weights), self.reduction)
+        return (weights * self.cell_losses(logits, target)).sum()
 
     def _distillation(self, logits: torch.Tensor) -> torch.Tensor:
         t = self.temperature

@@ -11,6 +11,7 @@ from torch import nn
 
 from dnnet.data import DataSplits, augment, normalize
 from dnnet.train.lr_schedule import step_learning_rate
+from dnnet.train.objective import StepPlan
 from dnnet.train.progress import EpochProgress
 from dnnet.train.random_streams import random_stream
 from dnnet.train.train_config import TrainConfig
@@ -88,14 +89,14 @@ def train_epoch(
     stats: tuple[list[float], list[float]],
     config: TrainConfig,
     position: EpochPosition,
-    sample_widths: Callable[[int], list[int] | None] = lambda global_step: None,
+    plan: Callable[[int, float], StepPlan] = lambda global_step, progress: StepPlan(),
     shard: tuple[int, int] = (0, 1),
     should_stop: Callable[[int], bool] = lambda step: False,
     show_progress: bool = True,
 ) -> bool:
     """Runs the rest of the epoch from `position` (updated every SYNC_EVERY_STEPS steps and at the end).
 
-    `sample_widths(global_step)`: the widths `forward` trains at that step (None: the objective's cells).
+    `plan(global_step, progress)`: what that step trains (widths for `forward`, loss weights), progress in 0..1 of the run.
     `shard` = (rank, world size): each process takes its share of every global batch.
     `should_stop(step)` is asked before every step; returns False when it asked to stop early (Ctrl-C), True at
     the epoch's end. Raises NonFiniteLoss, at the next read of the tally, if a loss was NaN or infinite.
@@ -131,9 +132,10 @@ def train_epoch(
                 x = x.contiguous(memory_format=torch.channels_last)
             set_learning_rate(optimizer, step_learning_rate(config, position.epoch, step, len(batches)))
             optimizer.zero_grad(set_to_none=True)
+            step_plan = plan(position.epoch * len(batches) + step, (position.epoch + step / len(batches)) / config.epochs)
             with autocast:
-                logits = forward(x, sample_widths(position.epoch * len(batches) + step))
-                loss = loss_fn(logits.float(), labels)
+                logits = forward(x, step_plan.widths)
+                loss = loss_fn(logits.float(), labels, step_plan.weights)
             loss.backward()
             optimizer.step()
             tally.add(step, loss, logits, labels)

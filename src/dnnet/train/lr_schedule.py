@@ -1,4 +1,4 @@
-"""The learning rate of every training step: scaled linearly with the batch, then a step or cosine schedule."""
+"""The learning rate of every training step: scaled linearly with the batch, warmed up, then a step or cosine schedule."""
 
 from __future__ import annotations
 
@@ -11,11 +11,16 @@ def learning_rate(config: TrainConfig, progress: float) -> float:
     """Learning rate at `progress` = epochs done (fractional) / total epochs.
 
     "step": `config.scaled_lr`, x0.1 from 50% and again from 75% of the run; "cosine": from
-    `config.scaled_lr` down to 0 along half a cosine period.
+    `config.scaled_lr` down to 0 along half a cosine period. During the first `config.warmup_epochs`
+    the rate is multiplied by the share of the warm-up done (a large batch's rate is not safe at once).
     """
     if config.schedule == "cosine":
-        return config.scaled_lr * 0.5 * (1 + math.cos(math.pi * progress))
-    return config.scaled_lr * (0.1 ** ((progress >= 0.5) + (progress >= 0.75)))
+        rate = config.scaled_lr * 0.5 * (1 + math.cos(math.pi * progress))
+    else:
+        rate = config.scaled_lr * (0.1 ** ((progress >= 0.5) + (progress >= 0.75)))
+    if config.warmup_epochs > 0:
+        rate *= min(1.0, progress * config.epochs / config.warmup_epochs)
+    return rate
 
 
 def step_learning_rate(config: TrainConfig, epoch: int, step: int, steps: int) -> float:

@@ -1,13 +1,18 @@
-"""What a training step optimises: the joint loss over the cells its weights select."""
+"""What a training step optimises: the forward pass over the trained cells, and the loss weights of each step."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import torch
 from torch import nn
 
 from dnnet.config import NetConfig
 from dnnet.loss import JointLoss, cell_weights
+from dnnet.loss.exit_schedule import exit_ramp
+from dnnet.loss.gradient_equilibrium import equilibrium_shares
 from dnnet.models.dnnet import DNNet
+from dnnet.train.random_streams import random_stream
 from dnnet.train.sandwich import sandwich_loss, sandwich_widths
 from dnnet.train.train_config import TrainConfig
 
@@ -28,35 +33,76 @@ class TrainingForward(nn.Module):
     network, or, when only the full width is trained (plain or depth-only training), from one
     full-width pass (`forward_exits`; a dense network's `forward_all` runs one pass per width).
     `forward(x, widths)` -> (N, 1, k, classes): the last exit of the k given widths (the sandwich rule).
+    `head_gradient_shares`: how each exit's feature gradient is shared (gradient equilibrium), see `DNNet.exit_features`.
     """
 
-    def __init__(self, model: DNNet, full_width_only: bool = False) -> None:
+    def __init__(self, model: DNNet, full_width_only: bool = False, head_gradient_shares: list[float] | None = None) -> None:
         super().__init__()
         self.model = model
         self.full_width_only = full_width_only
+        self.head_gradient_shares = head_gradient_shares
 
     def forward(self, x: torch.Tensor, widths: list[int] | None = None) -> torch.Tensor:
         if widths is not None:
             return torch.stack([self.model.forward_exits(x, w)[:, -1] for w in widths], dim=1)[:, None]
         if self.full_width_only:
-            return self.model.forward_exits(x)[:, :, None]  # (N, depths, 1, classes)
-        return self.model.forward_all(x)
+            return self.model.forward_exits(x, head_gradient_shares=self.head_gradient_shares)[:, :, None]  # (N, depths, 1, classes)
+        return self.model.forward_all(x, head_gradient_shares=self.head_gradient_shares)
 
 
-def build_objective(
-    model: DNNet, weighting: str, distill_weight: float, temperature: float, loss_scale: str = "eq2",
-    objective: str = "joint",
-) -> tuple[TrainingForward, JointLoss]:
-    """The forward module to run and the joint loss over its output (for "sandwich", given `step_widths`)."""
-    if objective == "sandwich":
+@dataclass(frozen=True)
+class StepPlan:
+    """What one training step runs: the widths of the sandwich rule, or this step's loss weights lambda."""
+
+    widths: list[int] | None = None  # None: every cell the objective trains, from one pass
+    weights: torch.Tensor | None = None  # None: the loss's own weights
+
+
+def trained_weights(model_config: NetConfig, config: TrainConfig) -> torch.Tensor:
+    """The weights lambda (depths, widths) of the cells a joint run trains, before sampling and ramps."""
+    weights = cell_weights(model_config, resolve_weighting(model_config, config.weighting))
+    if config.drop_stem_exit and model_config.exit_blocks[0] == 0:
+        weights[0] = 0.0  # the stem alone classifies poorly, and its loss pulls the first layer towards it
+    if weights.sum() <= 0:
+        raise ValueError("no cell is left to train: drop_stem_exit removed the only trained exit")
+    return weights
+
+
+def build_objective(model: DNNet, config: TrainConfig) -> tuple[TrainingForward, JointLoss]:
+    """The forward module to run and the joint loss over its output (for "sandwich", given `plan_step`'s widths)."""
+    if config.objective == "sandwich":
         return TrainingForward(model), sandwich_loss(model)
-    weights = cell_weights(model.config, resolve_weighting(model.config, weighting))
-    scale = float((weights.sum(1) > 0).sum()) if loss_scale == "depths" else 1.0  # Eq. 2 summed over the trained exits
+    weights = trained_weights(model.config, config)
     full_width_only = bool(weights[:, :-1].sum() == 0)
-    loss = JointLoss(weights[:, -1:] if full_width_only else weights, distill_weight, temperature, scale)
-    return TrainingForward(model, full_width_only), loss
+    shares = equilibrium_shares((weights.sum(1) > 0).tolist()) if config.gradient_equilibrium else None
+    loss = JointLoss(weights[:, -1:] if full_width_only else weights, config.distill_weight, config.distill_temperature,
+                     config.loss_scale)
+    return TrainingForward(model, full_width_only, shares), loss
 
 
-def step_widths(config: TrainConfig, groups: int, global_step: int) -> list[int] | None:
-    """The widths the sandwich rule trains at `global_step` (steps since the run began); None: the objective's cells."""
-    return sandwich_widths(groups, config.seed, global_step) if config.objective == "sandwich" else None
+def plan_step(config: TrainConfig, model_config: NetConfig, global_step: int, progress: float) -> StepPlan:
+    """What step `global_step` (since the run began) trains, `progress` (0..1) into the run; a pure function of
+    its arguments, so a resumed run plans the same steps."""
+    if config.objective == "sandwich":
+        return StepPlan(widths=sandwich_widths(model_config.groups, config.seed, global_step))
+    if not config.width_samples and not config.exit_ramp:
+        return StepPlan()
+    weights = trained_weights(model_config, config)
+    if weights[:, :-1].sum() == 0:
+        weights = weights[:, -1:]  # full width only: TrainingForward gives one width
+    elif config.width_samples:
+        weights = weights * width_mask(model_config.groups, config.width_samples, config.seed, global_step)
+    if config.exit_ramp:
+        weights = weights * exit_ramp(len(weights), progress, config.exit_ramp)[:, None]
+    return StepPlan(weights=weights)
+
+
+def width_mask(groups: int, samples: int, seed: int, global_step: int) -> torch.Tensor:
+    """(groups,) 0/1: the widths one step trains - the narrowest, the full width and `samples` others at random
+    (the sandwich rule over every exit; one pass still computes every cell, only the losses that count change)."""
+    middle = torch.arange(2, groups)
+    order = torch.randperm(len(middle), generator=random_stream(seed, "width_samples", global_step))
+    mask = torch.zeros(groups)
+    mask[[0, groups - 1]] = 1.0
+    mask[middle[order[:samples]] - 1] = 1.0
+    return mask

@@ -5,12 +5,12 @@ from __future__ import annotations
 import torch
 
 # offsets kept from the first release, so that runs reproduce the shuffles and samples they always had
-STREAM_OFFSETS = {"epoch_order": 0, "sandwich_widths": 7, "augmentation": 500_009}
+STREAM_OFFSETS = {"epoch_order": 0, "sandwich_widths": 7, "augmentation": 500_009, "width_samples": 700_001}
 
 
 def random_stream(seed: int, stream: str, index: int) -> torch.Generator:
-    """A fresh CPU generator for `stream` ("epoch_order", "augmentation": index = epoch; "sandwich_widths": index =
-    global step), a pure function of its arguments: nothing to save beyond the position."""
+    """A fresh CPU generator for `stream` ("epoch_order", "augmentation": index = epoch; "sandwich_widths",
+    "width_samples": index = global step), a pure function of its arguments: nothing to save beyond the position."""
     if stream not in STREAM_OFFSETS:
         raise ValueError(f"stream must be one of {sorted(STREAM_OFFSETS)}, got {stream!r}")
     return torch.Generator().manual_seed(seed * 1_000_003 + index + STREAM_OFFSETS[stream])

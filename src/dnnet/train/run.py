@@ -14,7 +14,7 @@ from dnnet.provenance import provenance
 from dnnet.train.distributed import leave_world
 from dnnet.train.epoch_loop import EpochPosition, NonFiniteLoss, train_epoch
 from dnnet.train.lr_schedule import epoch_learning_rate
-from dnnet.train.objective import step_widths
+from dnnet.train.objective import plan_step
 from dnnet.train.run_directory import (
     CHECKPOINT_FILE,
     append_metrics,
@@ -76,11 +76,10 @@ def checkpoint_to_resume(run_dir: Path, resume: bool) -> dict[str, Any] | None:
 
 def run_epoch(run: TrainingSetup, config: TrainConfig, stop: StopRequest, run_dir: Path, show_progress: bool) -> bool:
     """The rest of the epoch at `run.position`; False if a Ctrl-C stopped it early."""
-    groups = run.model.config.groups
     try:
         return train_epoch(
             run.forward, run.loss_fn, run.optimizer, run.data, run.images, run.labels, run.stats, config, run.position,
-            sample_widths=lambda global_step: step_widths(config, groups, global_step),
+            plan=lambda global_step, progress: plan_step(config, run.model.config, global_step, progress),
             shard=(run.world.rank, run.world.size),
             should_stop=lambda step: stop_requested(stop, run.world, run.device, step),
             show_progress=show_progress and run.world.is_main,

@@ -28,4 +28,4 @@ def sandwich_widths(groups: int, seed: int, step: int) -> list[int]:
 def sandwich_loss(model: DNNet) -> JointLoss:
     """Sum of the sampled widths' losses: cross-entropy for the largest, KL from it for the others."""
     cells = len(sandwich_widths(model.config.groups, 0, 0))
-    return JointLoss(torch.ones(1, cells), distill_weight=1.0, temperature=1.0, scale=float(cells))
+    return JointLoss(torch.ones(1, cells), distill_weight=1.0, temperature=1.0, reduction="cells")

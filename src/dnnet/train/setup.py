@@ -55,8 +55,7 @@ def setup(config: TrainConfig, run_dir: Path, checkpoint: dict[str, Any] | None,
     data = data or load_data(config.data, config.data_dir, cache_dir, config.val_count, config.seed)
     stats = channel_stats(data.train.images)
     model = setup_model(config, data, device)
-    forward, loss_fn = build_objective(model, config.weighting, config.distill_weight, config.distill_temperature,
-                                       config.loss_scale, config.objective)
+    forward, loss_fn = build_objective(model, config)
     loss_fn = loss_fn.to(device)
     if world.distributed:
         to_synced_batchnorm(model)  # batch statistics of the global batch, as one process would see

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 SCHEDULES = ("step", "cosine")
 OBJECTIVES = ("joint", "sandwich")
-LOSS_SCALES = ("eq2", "depths")
+LOSS_SCALES = ("eq2", "depths", "cells")
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,15 @@ class TrainConfig:
     weighting: str = "auto"  # loss weights lambda: auto = uniform for DNNet, final for resnet32, depth_only for the anytime one
     loss_scale: str = "depths"  # "eq2": the paper's Eq. 2 as written (divided by the sum of the weights); "depths": Eq. 2
     # times the number of trained exits, i.e. summed over exits as depth-only anytime networks are trained. With "eq2"
-    # a block only learns from the exits after it, so deep blocks get a fraction of the step (measured in docs/results.md)
+    # a block only learns from the exits after it, so deep blocks get a fraction of the step (measured in docs/results.md);
+    # "cells": every cell's loss summed
+    gradient_equilibrium: bool = False  # each exit's feature gets the mean, not the sum, of the trained later exits'
+    # gradients, heads keep theirs whole (Li et al., ICCV 2019); the forward pass is unchanged
+    width_samples: int = 0  # joint objective: each step trains every exit at the narrowest, the full and this many
+    # random widths (0: every width); one pass still computes every cell
+    exit_ramp: float = 0.0  # share of the run over which early exits' loss weights rise from 0.01 to 1 (0: no ramp)
+    drop_stem_exit: bool = False  # no loss at the exit right after the stem
+    warmup_epochs: float = 0.0  # the learning rate rises linearly from 0 over this many epochs (0: no warm-up)
     distill_weight: float = 0.0  # self-distillation from the full network (0 = off, as in the paper)
     distill_temperature: float = 1.0
     val_count: int | None = None  # images held out of train for validation (None = data set's default)
@@ -57,6 +65,12 @@ class TrainConfig:
             raise ValueError(f"objective must be one of {OBJECTIVES}, got {self.objective!r}")
         if self.groups is not None and self.groups < 1:
             raise ValueError(f"groups must be at least 1, got {self.groups}")
+        if self.width_samples < 0:
+            raise ValueError(f"width_samples must be at least 0, got {self.width_samples}")
+        if not 0.0 <= self.exit_ramp <= 1.0:
+            raise ValueError(f"exit_ramp must be in [0, 1] (a share of the run), got {self.exit_ramp}")
+        if not 0.0 <= self.warmup_epochs <= self.epochs:
+            raise ValueError(f"warmup_epochs must be in 0..epochs ({self.epochs}), got {self.warmup_epochs}")
         if self.schedule not in SCHEDULES:
             raise ValueError(f"schedule must be one of {SCHEDULES}, got {self.schedule!r}")
 

@@ -1,0 +1,78 @@
+"""The training recipe's options: which cells each step trains, with which weights, and a run that uses them."""
+
+import pytest
+import torch
+
+from dnnet import create_model
+from dnnet.loss import JointLoss
+from dnnet.loss.joint_loss import loss_coefficients
+from dnnet.train import TrainConfig, train
+from dnnet.train.objective import build_objective, plan_step, width_mask
+
+CONFIG = create_model("dnnet_resnet8_g4").config  # 4 exits x 4 widths
+
+
+def test_loss_coefficients_per_reduction():
+    weights = torch.tensor([[0.0, 0.0], [1.0, 3.0]])
+    assert torch.equal(loss_coefficients(weights, "eq2"), weights / 4)
+    assert torch.equal(loss_coefficients(weights, "depths"), weights / 4)  # one exit has weight
+    assert torch.equal(loss_coefficients(weights, "cells"), weights)
+    assert torch.equal(loss_coefficients(torch.ones(2, 2), "depths"), torch.full((2, 2), 0.5))
+
+
+def test_step_weights_replace_the_constructors_and_are_reduced_alike():
+    logits, target = torch.randn(5, 2, 2, 3), torch.randint(0, 3, (5,))
+    loss = JointLoss(torch.ones(2, 2), reduction="depths")
+    losses = loss.cell_losses(logits, target)
+    step = torch.tensor([[1.0, 0.0], [1.0, 1.0]])
+    torch.testing.assert_close(loss(logits, target, step), 2 * (losses * step).sum() / 3)
+
+
+@pytest.mark.parametrize("groups,samples", [(4, 1), (8, 2), (8, 6), (2, 1)])
+def test_width_mask_keeps_narrowest_and_full_and_samples_the_rest(groups, samples):
+    masks = [width_mask(groups, samples, seed=3, global_step=step) for step in range(20)]
+    for mask in masks:
+        assert mask[0] == 1 and mask[-1] == 1 and set(mask.tolist()) <= {0.0, 1.0}
+        assert mask.sum() == min(2 + samples, groups)
+    assert torch.equal(masks[5], width_mask(groups, samples, seed=3, global_step=5))  # a resumed run samples the same
+    if groups - 2 > samples:
+        assert len({tuple(m.tolist()) for m in masks}) > 1
+
+
+def test_plan_samples_widths_at_every_exit_and_ramps_early_exits():
+    config = TrainConfig(width_samples=1, exit_ramp=0.5, drop_stem_exit=True)
+    plan = plan_step(config, CONFIG, global_step=11, progress=0.125)  # a quarter of the ramp
+    mask = width_mask(4, 1, seed=0, global_step=11)
+    early = 0.01 + 0.99 * 0.25
+    expected = torch.stack([0 * mask, early * mask, early * mask, mask])
+    assert plan.widths is None
+    torch.testing.assert_close(plan.weights, expected)
+
+
+def test_plan_of_a_plain_joint_run_keeps_the_losses_weights():
+    plan = plan_step(TrainConfig(), CONFIG, global_step=0, progress=0.0)
+    assert plan.widths is None and plan.weights is None
+    assert plan_step(TrainConfig(objective="sandwich"), CONFIG, 4, 0.5).widths[-1] == 4
+
+
+def test_gradient_equilibrium_shares_follow_the_trained_exits():
+    model = create_model("dnnet_resnet8_g4")
+    forward, _ = build_objective(model, TrainConfig(gradient_equilibrium=True, drop_stem_exit=True))
+    assert forward.head_gradient_shares == [0.0, 1 / 3, 1 / 2, 1.0]
+    forward, _ = build_objective(model, TrainConfig())
+    assert forward.head_gradient_shares is None
+
+
+@pytest.mark.parametrize("field,value,message", [("width_samples", -1, "width_samples must be at least 0"),
+                                                 ("exit_ramp", 1.5, r"exit_ramp must be in \[0, 1\]")])
+def test_recipe_settings_are_checked(field, value, message):
+    with pytest.raises(ValueError, match=message):
+        TrainConfig(**{field: value})
+
+
+def test_a_run_with_every_recipe_option_learns(tmp_path, digits):
+    config = TrainConfig(epochs=10, batch_size=64, gradient_equilibrium=True, width_samples=1, exit_ramp=0.5,
+                         drop_stem_exit=True, loss_scale="cells", warmup_epochs=1, distill_weight=0.5)
+    summary = train(config, tmp_path / "run", show_progress=False, data=digits)
+    assert summary["test"].shape == (4, 4)
+    assert summary["test"][-1, -1] > 0.5  # digits: chance is 0.1; the paper's joint loss reaches 0.30 in these 10 epochs

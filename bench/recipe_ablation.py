@@ -1,0 +1,93 @@
+"""Training recipes against each other on the cpu protocol's networks (CIFAR-10 JPEGs, 2 CPU cores).
+
+    python bench/recipe_ablation.py --out runs/recipes --epochs 7 --seed 0 --arms full_only,ge_cells,plain
+    python bench/recipe_ablation.py --out runs/recipes --summary docs/recipe_ablation.json   # collect what finished
+
+Each arm is a TrainConfig over the cpu protocol's base (dnnet_resnet20_g8, cosine schedule, batch 128),
+trained with `dnnet.train.train` into OUT/ARM_eEPOCHS_sSEED; a finished run is reused. The summary
+reads every finished run: full-network train and test accuracy, every width at full depth, the mean
+over cells and the best cell under the scaled 24M-MAC budget (chosen on validation).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from dnnet.config import NetConfig, cell_name
+from dnnet.evaluation import read_accuracy_grid
+from dnnet.experiments import get_protocol, macs_budget
+from dnnet.provenance import provenance
+from dnnet.selection import best_within, offered_cells
+from dnnet.train import TrainConfig, train
+from dnnet.train.run_directory import is_finished, read_metrics, read_run_config
+
+PROTOCOL = get_protocol("cpu")
+GE_SUM = {"gradient_equilibrium": True, "loss_scale": "cells"}
+ARMS = {  # name -> (preset, settings over the protocol's base)
+    "joint": (PROTOCOL.dnnet, {}),  # the paper's Eq. 2 summed over exits: the default before this study
+    "full_only": (PROTOCOL.dnnet, {"weighting": "final"}),  # the causal network trained on its full network alone
+    "plain": (PROTOCOL.plain, {"groups": PROTOCOL.plain_groups}),  # dense ResNet-20, 6 groups: the target
+    "anytime": (PROTOCOL.anytime, {"groups": PROTOCOL.plain_groups}),  # depth-only anytime ResNet-20
+    "ge_cells": (PROTOCOL.dnnet, GE_SUM),
+    "ge_cells_ws2": (PROTOCOL.dnnet, {**GE_SUM, "width_samples": 2}),
+    "ge_cells_ws2_distill": (PROTOCOL.dnnet, {**GE_SUM, "width_samples": 2, "distill_weight": 0.5}),
+    "ge_cells_nostem": (PROTOCOL.dnnet, {**GE_SUM, "drop_stem_exit": True}),
+    "ge_cells_ramp": (PROTOCOL.dnnet, {**GE_SUM, "exit_ramp": 0.3}),
+    "ge_depths": (PROTOCOL.dnnet, {"gradient_equilibrium": True}),
+    "ws2_distill": (PROTOCOL.dnnet, {"width_samples": 2, "distill_weight": 0.5}),
+}
+
+
+def arm_config(arm: str, epochs: int, seed: int, data: str) -> TrainConfig:
+    preset, settings = ARMS[arm]
+    return PROTOCOL.with_overrides(epochs=epochs, data=data).base(preset, seed, **settings)
+
+
+def summarize(run_dir: Path) -> dict:
+    """The numbers the recipe study compares, from a finished run directory."""
+    record = read_run_config(run_dir)
+    config = NetConfig.from_dict(record["net_config"])
+    val, test = read_accuracy_grid(run_dir, "val"), read_accuracy_grid(run_dir, "test")
+    cells = offered_cells(config)
+    chosen = best_within(val, cells, {"macs": macs_budget(PROTOCOL, cells[-1].macs)})
+    last = read_metrics(run_dir)[-1]
+    widths = [round(v, 4) for v in test[-1].tolist()] if config.causal else None
+    return {
+        "run": run_dir.name, "train_config": record["train_config"], "commit": record["provenance"].get("commit"),
+        "full_test": round(test[-1, -1].item(), 4), "full_train_augmented": round(last["train_acc_full"], 4),
+        "widths_at_full_depth_test": widths,
+        "mean_over_offered_cells_test": round(sum(test[c.depth - 1, c.width - 1].item() for c in cells) / len(cells), 4),
+        "best_under_budget": None if chosen is None else {
+            "cell": cell_name(chosen.cell.depth, chosen.cell.width), "macs": chosen.cell.macs,
+            "test": round(test[chosen.cell.depth - 1, chosen.cell.width - 1].item(), 4)},
+        "seconds": sum(row["seconds"] for row in read_metrics(run_dir)),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", type=Path, default=Path("runs/recipes"))
+    parser.add_argument("--arms", default="", help=f"comma-separated, of: {', '.join(ARMS)}")
+    parser.add_argument("--epochs", type=int, default=PROTOCOL.epochs)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--data", default=PROTOCOL.data)
+    parser.add_argument("--summary", type=Path, default=None, help="write the summary of every finished run here")
+    args = parser.parse_args()
+    for arm in filter(None, args.arms.split(",")):
+        run_dir = args.out / f"{arm}_e{args.epochs}_s{args.seed}"
+        if not is_finished(run_dir):
+            print(f"training {run_dir.name}", flush=True)
+            train(arm_config(arm, args.epochs, args.seed, args.data), run_dir, resume=(run_dir / "checkpoint.pt").exists(),
+                  show_progress=False)
+    if args.summary:
+        runs = sorted(p for p in args.out.iterdir() if is_finished(p))
+        record = {"command": "python bench/recipe_ablation.py --out " + str(args.out) + " --summary " + str(args.summary),
+                  "protocol": "cpu", "runs": [summarize(p) for p in runs], "provenance": provenance()}
+        args.summary.write_text(json.dumps(record, indent=2) + "\n")
+        print(f"wrote {args.summary} ({len(runs)} runs)")
+
+
+if __name__ == "__main__":
+    main()

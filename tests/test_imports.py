@@ -11,7 +11,7 @@ SOURCE = Path(__file__).resolve().parents[1] / "src" / "dnnet"
 # each package may import only those listed below it: layers -> models -> slicing/accounting ->
 # loss/evaluation/selection -> train/anytime/deploy -> experiments -> cli
 LAYERS = [
-    {"strict_fields", "atomic_file", "provenance", "config"},
+    {"errors", "strict_fields", "atomic_file", "provenance", "config", "cells"},
     {"layers"},
     {"models"},
     {"slicing", "accounting", "data"},
@@ -74,3 +74,13 @@ def test_importing_keeps_the_users_matplotlib_backend():
               "assert matplotlib.get_backend() == b, matplotlib.get_backend(); "
               "import sys; assert 'matplotlib.pyplot' not in sys.modules")
     subprocess.run([sys.executable, "-c", script], check=True)
+
+
+def test_dnnet_help_imports_no_subcommand():
+    script = ("import sys; from dnnet.cli.main import main\n"
+              "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+              "heavy = [m for m in ('matplotlib', 'onnx', 'onnxruntime', 'dnnet.train', 'dnnet.data', 'dnnet.cli.train_command') "
+              "if m in sys.modules]\nassert not heavy, heavy")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "train a preset; every cell of the grid at once" in done.stdout

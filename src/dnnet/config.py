@@ -10,6 +10,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
+from dnnet.errors import UserError
 from dnnet.strict_fields import from_known_fields
 
 SHORTCUTS = ("pad", "project")
@@ -63,7 +64,7 @@ class NetConfig:
         _check_positive("num_classes", self.num_classes)
         _check_positive("image_size", self.image_size)
         if len(self.group_channels) != 3 or min(self.group_channels) < 1:
-            raise ValueError(f"group_channels must be 3 positive integers (one per stage), got {self.group_channels}")
+            raise UserError(f"group_channels must be 3 positive integers (one per stage), got {self.group_channels}")
         _check_choice("shortcut", self.shortcut, SHORTCUTS)
         _check_choice("head_reduction", self.head_reduction, HEAD_REDUCTIONS)
         _check_choice("exits", self.exits, EXIT_PLACEMENTS)
@@ -72,11 +73,11 @@ class NetConfig:
     def from_channels(cls, stage_channels: tuple[int, int, int], groups: int, **kwargs: Any) -> NetConfig:
         """Builds a config from total channels per stage, e.g. (22, 44, 88) with 22 groups."""
         if len(stage_channels) != 3:
-            raise ValueError(f"stage_channels must give 3 stages, got {stage_channels}")
+            raise UserError(f"stage_channels must give 3 stages, got {stage_channels}")
         _check_positive("groups", groups)
         for stage, channels in enumerate(stage_channels, start=1):
             if channels % groups:
-                raise ValueError(
+                raise UserError(
                     f"groups={groups} does not divide the {channels} channels of stage {stage}; "
                     f"choose a group count that divides every stage's width {tuple(stage_channels)}"
                 )
@@ -143,9 +144,9 @@ class NetConfig:
     def check_cell(self, depth: int, width: int) -> None:
         """Raises ValueError naming the valid range when (depth, width) is not a cell of the grid."""
         if not isinstance(depth, int) or isinstance(depth, bool) or not 1 <= depth <= self.num_exits:
-            raise ValueError(f"depth must be an integer in 1..{self.num_exits} (the exits), got {depth!r}")
+            raise UserError(f"depth must be an integer in 1..{self.num_exits} (the exits), got {depth!r}")
         if not isinstance(width, int) or isinstance(width, bool) or not 1 <= width <= self.groups:
-            raise ValueError(f"width must be an integer in 1..{self.groups} (the channel groups), got {width!r}")
+            raise UserError(f"width must be an integer in 1..{self.groups} (the channel groups), got {width!r}")
 
 
 def cell_name(depth: int, width: int) -> str:
@@ -155,9 +156,9 @@ def cell_name(depth: int, width: int) -> str:
 
 def _check_positive(name: str, value: int) -> None:
     if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        raise UserError(f"{name} must be a positive integer, got {value!r}")
 
 
 def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
     if value not in choices:
-        raise ValueError(f"{name} must be one of {choices}, got {value!r}")
+        raise UserError(f"{name} must be one of {choices}, got {value!r}")

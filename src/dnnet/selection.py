@@ -14,6 +14,7 @@ import torch
 
 from dnnet.accounting import CellResources, grid_resources
 from dnnet.config import NetConfig, cell_name
+from dnnet.errors import UserError
 
 # command-line name -> CellResources field, and its unit in messages
 RESOURCES = {
@@ -26,7 +27,7 @@ _SIZE = re.compile(r"^\s*([0-9.eE+-]+)\s*([KMG]i?B|B)?\s*$")
 _UNITS = {None: 1, "B": 1, "KB": 1e3, "MB": 1e6, "GB": 1e9, "KiB": 1024, "MiB": 1024**2, "GiB": 1024**3}
 
 
-class BudgetError(ValueError):
+class BudgetError(UserError):
     """No cell meets the budgets; the message says which resource rules them out."""
 
 
@@ -39,9 +40,9 @@ class Budget:
     def __post_init__(self) -> None:
         for field, limit in self.limits.items():
             if field not in CellResources.__dataclass_fields__:
-                raise ValueError(f"unknown resource {field!r}; budgets limit {sorted(CellResources.__dataclass_fields__)}")
+                raise UserError(f"unknown resource {field!r}; budgets limit {sorted(CellResources.__dataclass_fields__)}")
             if not limit > 0:
-                raise ValueError(f"a budget must be positive, got {field} <= {limit}")
+                raise UserError(f"a budget must be positive, got {field} <= {limit}")
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,7 @@ def parse_size(text: str) -> float:
     """'64KiB' -> 65536, '1.5MB' -> 1.5e6, '2048' -> 2048 (bytes)."""
     match = _SIZE.match(str(text))
     if not match:
-        raise ValueError(f"a memory size is a number with an optional unit (B, KB, KiB, MB, MiB, ...), got {text!r}")
+        raise UserError(f"a memory size is a number with an optional unit (B, KB, KiB, MB, MiB, ...), got {text!r}")
     return float(match.group(1)) * _UNITS[match.group(2)]
 
 

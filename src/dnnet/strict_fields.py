@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, TypeVar
 
+from dnnet.errors import UserError
+
 T = TypeVar("T")
 
 
@@ -12,5 +14,5 @@ def from_known_fields(cls: type[T], values: dict[str, Any]) -> T:
     known = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(set(values) - known)
     if unknown:
-        raise ValueError(f"unknown {cls.__name__} keys {unknown}; known keys are {sorted(known)}")
+        raise UserError(f"unknown {cls.__name__} keys {unknown}; known keys are {sorted(known)}")
     return cls(**values)

@@ -13,6 +13,7 @@ from dnnet.accounting import grid_resources
 from dnnet.cli.eval_command import print_grid_summary
 from dnnet.cli.profile_command import write_grid_csv
 from dnnet.config import NetConfig, cell_name
+from dnnet.errors import UserError
 from dnnet.evaluation import read_accuracy_grid
 from dnnet.reporting.run_report import write_report
 from dnnet.selection import best_within, offered_cells
@@ -22,8 +23,7 @@ from dnnet.train.run_directory import CHECKPOINT_FILE, is_finished, read_run_con
 DEMO = TrainConfig(preset="dnnet_resnet20_g8", data="digits", epochs=80, batch_size=64)
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("demo", help="the whole pipeline on the embedded data set (or --data)")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, default=Path("runs/demo"))
     parser.add_argument("--data", default=DEMO.data, help="digits (embedded, default) or any data spec that `dnnet train` takes")
     parser.add_argument("--data-dir", default=None)
@@ -32,7 +32,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--macs-fraction", type=float, default=0.25, help="example budget: this fraction of the full MACs")
     parser.add_argument("--device", default=None)
     parser.add_argument("--quiet", action="store_true")
-    parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -52,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     choice = best_within(val, offered_cells(net_config), {"macs": budget})
     if choice is None:
         cheapest = min(grid, key=lambda cell: cell.macs)
-        raise ValueError(f"no cell fits the budget of {budget:,.0f} MACs; the cheapest, {cell_name(cheapest.depth, cheapest.width)}, "
+        raise UserError(f"no cell fits the budget of {budget:,.0f} MACs; the cheapest, {cell_name(cheapest.depth, cheapest.width)}, "
                          f"needs {cheapest.macs:,} (raise --macs-fraction)")
     else:
         c = choice.cell
@@ -72,7 +71,7 @@ def _train_or_reuse(config: TrainConfig, out: Path, args: argparse.Namespace) ->
         return
     stored = read_run_config(out)["train_config"]
     if stored["preset"] != config.preset or stored["data"] != config.data:
-        raise ValueError(f"{out} holds a run of {stored['preset']} on {stored['data']}; choose another --out")
+        raise UserError(f"{out} holds a run of {stored['preset']} on {stored['data']}; choose another --out")
     if is_finished(out):
         print(f"  reusing the finished run in {out}")
         return

@@ -15,14 +15,12 @@ from dnnet.train.run_directory import load_trained_model, train_config_of
 from dnnet.train.split_accuracy import split_accuracy
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("eval", help="accuracy of every cell of a trained run")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run_dir", type=Path, metavar="RUN")
     parser.add_argument("--split", choices=["val", "test"], default="val", help="val chooses cells; test is for reporting")
     parser.add_argument("--data-dir", default=None, help="where the run's named data set lives, if moved")
     parser.add_argument("--device", default=None)
     parser.add_argument("--cache-dir", type=Path, default=None)
-    parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -13,8 +13,7 @@ from dnnet.reporting.experiments_report import write_experiments_report
 from dnnet.train import Interrupted
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("experiment", help="reproduce the paper's figures and baselines (fig3, fig4, fig5, lambda)")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("name", choices=[*EXPERIMENTS, "all"])
     parser.add_argument("--protocol", choices=sorted(PROTOCOLS), default="cpu",
                         help="cpu: ResNet-20 family, 7 epochs, under 90 minutes on 2 cores; paper: the paper's networks, 160 epochs, GPU")
@@ -27,7 +26,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--jobs", type=int, default=1,
                         help="train this many runs at a time, each in its own process (on a GPU: small networks leave it idle)")
     parser.add_argument("--quiet", action="store_true", help="no per-step progress of the training runs")
-    parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -10,14 +10,12 @@ from dnnet.slicing import slice_subnet
 from dnnet.train.run_directory import load_trained_model
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("export", help="one cell of a run as a standalone file")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run_dir", type=Path, metavar="RUN")
     parser.add_argument("--depth", type=int, required=True)
     parser.add_argument("--width", type=int, required=True)
     parser.add_argument("--format", choices=FORMATS, required=True)
     parser.add_argument("--out", type=Path, required=True)
-    parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:

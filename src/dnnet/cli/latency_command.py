@@ -6,22 +6,21 @@ import argparse
 from pathlib import Path
 
 from dnnet.deploy.latency import RUNTIMES, measure_latency, write_latency
+from dnnet.errors import UserError
 from dnnet.train.run_directory import load_trained_model
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("latency", help="measured latency of every cell on this machine")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run_dir", type=Path, metavar="RUN")
     parser.add_argument("--runtime", choices=RUNTIMES, default="eager")
     parser.add_argument("--batch", type=int, default=1)
     parser.add_argument("--threads", type=int, default=1, help="torch threads while timing (fixed, for repeatable numbers)")
     parser.add_argument("--repeats", type=int, default=7)
-    parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     if args.batch < 1 or args.threads < 1 or args.repeats < 1:
-        raise ValueError("--batch, --threads and --repeats must be at least 1")
+        raise UserError("--batch, --threads and --repeats must be at least 1")
     model, record = load_trained_model(args.run_dir)
     image_shape = tuple(record["data"]["image_shape"])
     table = measure_latency(model, image_shape, args.batch, args.repeats, threads=args.threads, runtime=args.runtime)

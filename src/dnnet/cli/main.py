@@ -1,54 +1,62 @@
-"""The `dnnet` command: one subcommand per file in this folder."""
+"""The `dnnet` command: one subcommand per file in this folder, `<name>_command.py`, with `add_arguments` and `run`."""
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
+from types import ModuleType
 
-from dnnet.cli import (
-    anytime_command,
-    demo_command,
-    eval_command,
-    experiment_command,
-    export_command,
-    latency_command,
-    profile_command,
-    report_command,
-    select_command,
-    simulate_command,
-    train_command,
-)
-from dnnet.train import Interrupted, NonFiniteLoss
+from dnnet.errors import UserError
+
+# name -> one line of help. A command's module (and what it imports: data readers, matplotlib, onnx...) is
+# imported only when that command runs, so `dnnet --help` and every other command stay quick to start.
+COMMANDS = {
+    "demo": "the whole pipeline on the embedded data set (or --data)",
+    "train": "train a preset; every cell of the grid at once",
+    "eval": "accuracy of every cell of a trained run",
+    "profile": "resources of every (depth, width) cell of a preset",
+    "report": "report.html of a trained run (heatmaps, Pareto front, curves) or of an experiment root",
+    "select": "best cell of a run within budgets of MACs, parameters, memory, latency",
+    "latency": "measured latency of every cell on this machine",
+    "export": "one cell of a run as a standalone file",
+    "experiment": "reproduce the paper's figures and baselines (fig3, fig4, fig5, lambda)",
+    "simulate": "replay a trace of per-request budgets (MACs, memory)",
+    "anytime": "serve test images one at a time along the default path, with early stop",
+}
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="dnnet", description="Doubly nested networks: train, slice, profile.")
-    subparsers = parser.add_subparsers(dest="command", required=True)
-    demo_command.add_parser(subparsers)
-    train_command.add_parser(subparsers)
-    eval_command.add_parser(subparsers)
-    profile_command.add_parser(subparsers)
-    report_command.add_parser(subparsers)
-    select_command.add_parser(subparsers)
-    latency_command.add_parser(subparsers)
-    export_command.add_parser(subparsers)
-    experiment_command.add_parser(subparsers)
-    simulate_command.add_parser(subparsers)
-    anytime_command.add_parser(subparsers)
+def command_module(name: str) -> ModuleType:
+    """The module of subcommand `name`: dnnet.cli.<name>_command."""
+    return importlib.import_module(f"dnnet.cli.{name}_command")
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The `dnnet` parser, with the arguments of `command` only (the others are listed by name and help)."""
+    parser = argparse.ArgumentParser(prog="dnnet", description="Doubly nested networks: train, slice, profile, deploy.")
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, summary in COMMANDS.items():
+        subparser = subparsers.add_parser(name, help=summary, description=summary)
+        if name == command:
+            command_module(name).add_arguments(subparser)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    command = next((arg for arg in argv if not arg.startswith("-")), None)
+    args = build_parser(command if command in COMMANDS else None).parse_args(argv)
+    from dnnet.train import Interrupted, NonFiniteLoss  # here, not at the top: `dnnet --help` needs neither
+
     try:
-        return args.run(args)
+        return command_module(args.command).run(args)
     except Interrupted as stop:  # Ctrl-C: the run saved where it was
         print(f"dnnet {args.command}: interrupted: {stop}", file=sys.stderr)
         return 130
     except NonFiniteLoss as error:
         print(f"dnnet {args.command}: error: {error}", file=sys.stderr)
         return 3
-    except (ValueError, FileNotFoundError) as error:  # user errors: one line, no traceback
+    except UserError as error:  # the user's input: one line, no traceback; anything else is a defect and keeps it
         print(f"dnnet {args.command}: error: {error}", file=sys.stderr)
         return 2
 

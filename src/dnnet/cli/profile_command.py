@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from dnnet.accounting import CellResources, grid_resources
+from dnnet.errors import UserError
 from dnnet.models import create_model, list_models
 from dnnet.provenance import provenance
 from dnnet.reporting import plot_grid_heatmap
@@ -25,14 +26,12 @@ HEATMAPS = [
 ]
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("profile", help="resources of every (depth, width) cell of a preset")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--preset", default="dnnet_resnet32_g22", help=f"one of: {', '.join(list_models())}")
     parser.add_argument("--out", type=Path, default=None, help="output directory (default: runs/profile/PRESET)")
     parser.add_argument("--macs-budget", type=float, default=24e6, help="MAC budget to analyse (default 24e6, the paper's)")
     parser.add_argument("--cells", nargs="*", default=[], metavar="DxW",
                         help="cells to report against the budget, e.g. 14x12 (depth x width)")
-    parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -64,7 +63,7 @@ def parse_cell(text: str) -> tuple[int, int]:
     """ "14x12" -> (14, 12)."""
     depth, sep, width = text.lower().partition("x")
     if not sep or not depth.isdigit() or not width.isdigit():
-        raise ValueError(f"a cell is written DEPTHxWIDTH, e.g. 14x12, got {text!r}")
+        raise UserError(f"a cell is written DEPTHxWIDTH, e.g. 14x12, got {text!r}")
     return int(depth), int(width)
 
 

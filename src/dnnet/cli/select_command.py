@@ -9,13 +9,13 @@ from pathlib import Path
 
 from dnnet.config import NetConfig, cell_name
 from dnnet.deploy.latency import RUNTIMES, read_latency
+from dnnet.errors import UserError
 from dnnet.evaluation import read_accuracy_grid
 from dnnet.selection import RESOURCES, Budget, cells_within, choose, offered_cells, pareto_front, parse_size
 from dnnet.train.run_directory import read_run_config
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("select", help="best cell of a run within budgets of MACs, parameters, memory, latency")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run_dir", type=Path, metavar="RUN")
     parser.add_argument("--macs", type=float, default=None, help="most multiply-accumulates per image, e.g. 24e6")
     parser.add_argument("--params", type=float, default=None, help="most parameters, e.g. 150e3")
@@ -26,7 +26,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--pareto", action="store_true",
                         help="print the Pareto front of accuracy against the budgeted resources (MACs if none), within the budgets")
     parser.add_argument("--json", action="store_true", help="print the answer as JSON")
-    parser.set_defaults(run=run)
 
 
 def budget_from_args(args: argparse.Namespace) -> Budget:
@@ -57,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _no_cell_in_time(args: argparse.Namespace, latency) -> list:
     fastest = latency.min().item()
-    raise ValueError(f"no cell fits: latency_ms <= {args.latency_ms} rules out every cell (the fastest takes {fastest:.3f} ms "
+    raise UserError(f"no cell fits: latency_ms <= {args.latency_ms} rules out every cell (the fastest takes {fastest:.3f} ms "
                      f"on the machine that measured it)")
 
 

@@ -12,6 +12,7 @@ from dnnet.config import cell_name
 from dnnet.data import load_data
 from dnnet.deploy.request_images import request_images
 from dnnet.deploy.simulate import read_trace, serve, summarize
+from dnnet.errors import UserError
 from dnnet.evaluation import per_image_correct, read_accuracy_grid
 from dnnet.provenance import provenance
 from dnnet.reporting.simulation_figure import plot_simulation
@@ -19,8 +20,7 @@ from dnnet.selection import offered_cells
 from dnnet.train.run_directory import load_trained_model, train_config_of
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("simulate", help="replay a trace of per-request budgets (MACs, memory)")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run_dir", type=Path, metavar="RUN", help="the DNNet run")
     parser.add_argument("--trace", type=Path, required=True,
                         help="CSV: time_s, macs, memory_bytes (or macs_fraction, memory_fraction of the full DNNet's)")
@@ -28,7 +28,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--seed", type=int, default=0, help="the order in which requests take the test images")
     parser.add_argument("--data-dir", default=None, help="where the runs' named data set lives, if moved")
     parser.add_argument("--cache-dir", type=Path, default=None)
-    parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -36,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
     loaded = {label: load_trained_model(path) for label, path in runs.items()}
     names = {record["data"]["name"] for _, record in loaded.values()}
     if len(names) > 1:
-        raise ValueError(f"the runs were trained on different data ({', '.join(sorted(names))}); compare runs on the same data")
+        raise UserError(f"the runs were trained on different data ({', '.join(sorted(names))}); compare runs on the same data")
     config = train_config_of(loaded["DNNet"][1])
     data = load_data(config.data, args.data_dir or config.data_dir, args.cache_dir, config.val_count, config.seed)
     dnnet_grid = offered_cells(loaded["DNNet"][0].config)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from dnnet.data import EMBEDDED_DEFAULT, NAMED
 from dnnet.data.dispatch import named_source
+from dnnet.errors import UserError
 from dnnet.models import list_models
 from dnnet.reporting import plot_accuracy_grid
 from dnnet.train import TrainConfig, train
@@ -16,8 +17,7 @@ from dnnet.train.run_directory import checkpoint_train_config
 DEFAULTS = TrainConfig()
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("train", help="train a preset; every cell of the grid at once")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--preset", default=None, help=f"default {DEFAULTS.preset}; one of: {', '.join(list_models())}")
     parser.add_argument("--data", default=None,
                         help="cifar10, cifar100, svhn, digits (embedded), or a path to a folder or .tar/.tar.gz of class folders")
@@ -39,7 +39,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         else:
             kind = int if field.name in ("val_count", "groups") else type(default)
             parser.add_argument(flag, type=kind, default=None, help=f"default {default}")
-    parser.set_defaults(run=run)
 
 
 def explicit_settings(args: argparse.Namespace) -> dict:
@@ -50,20 +49,20 @@ def explicit_settings(args: argparse.Namespace) -> dict:
 def run(args: argparse.Namespace) -> int:
     if args.resume:
         if args.out is None:
-            raise ValueError("--resume needs --out, the run directory to continue")
+            raise UserError("--resume needs --out, the run directory to continue")
         config = checkpoint_train_config(args.out)
         stored = config.to_dict()
         conflicting = [k for k, v in explicit_settings(args).items() if v != stored[k]]
         if conflicting:
             names = ", ".join(f"{k}={stored[k]!r}" for k in conflicting)
-            raise ValueError(f"{args.out} holds a run with {names}; --resume continues it with its own settings "
+            raise UserError(f"{args.out} holds a run with {names}; --resume continues it with its own settings "
                              "(drop those flags, or train into another --out)")
     else:
         config = TrainConfig(**explicit_settings(args))
     out = args.out or Path("runs") / config.preset
     if args.download:
         if config.data not in NAMED or config.data == EMBEDDED_DEFAULT:
-            raise ValueError(f"--download fetches cifar10, cifar100 or svhn, not {config.data!r}")
+            raise UserError(f"--download fetches cifar10, cifar100 or svhn, not {config.data!r}")
         named_source(config.data, Path(config.data_dir or "data"), download=True)
     summary = train(config, out, resume=args.resume, device=args.device, show_progress=not args.quiet, cache_dir=args.cache_dir)
     if summary:  # the main process: it wrote the grids, and draws them

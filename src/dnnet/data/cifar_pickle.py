@@ -11,6 +11,7 @@ import torch
 
 from dnnet.data.safe_archive import iter_files
 from dnnet.data.splits import ImageDataset
+from dnnet.errors import UserError
 
 # file names inside cifar-10-batches-py/ and cifar-100-python/
 CIFAR10_FILES = {"train": [f"data_batch_{i}" for i in range(1, 6)], "test": ["test_batch"], "meta": "batches.meta"}
@@ -34,7 +35,7 @@ def load_batch(blob: bytes, source: str) -> dict:
     try:
         batch = _ArraysOnly(io.BytesIO(blob), encoding="latin1").load()
     except (pickle.UnpicklingError, EOFError, ValueError) as error:
-        raise ValueError(f"{source}: not a CIFAR python batch ({error})") from error
+        raise UserError(f"{source}: not a CIFAR python batch ({error})") from error
     return {key.decode() if isinstance(key, bytes) else key: value for key, value in batch.items()}
 
 
@@ -47,7 +48,7 @@ def read_cifar(source: Path, fine_labels: bool | None = None) -> dict[str, Image
     layout = CIFAR10_FILES if "test_batch" in files else CIFAR100_FILES
     missing = [name for name in layout["train"] + layout["test"] + [layout["meta"]] if name not in files]
     if missing:
-        raise ValueError(f"{source}: missing CIFAR batch files {missing}")
+        raise UserError(f"{source}: missing CIFAR batch files {missing}")
     is_cifar100 = layout is CIFAR100_FILES
     label_key = "fine_labels" if is_cifar100 else "labels"
     meta = load_batch(files[layout["meta"]], f"{source}:{layout['meta']}")
@@ -58,7 +59,7 @@ def read_cifar(source: Path, fine_labels: bool | None = None) -> dict[str, Image
         data = np.concatenate([np.asarray(b["data"], dtype=np.uint8) for b in batches])
         labels = np.concatenate([np.asarray(b[label_key], dtype=np.int64) for b in batches])
         if data.ndim != 2 or data.shape[1] != 3 * 32 * 32:
-            raise ValueError(f"{source}: {split} data has shape {data.shape}, expected (N, 3072)")
+            raise UserError(f"{source}: {split} data has shape {data.shape}, expected (N, 3072)")
         splits[split] = ImageDataset(torch.from_numpy(data.reshape(-1, 3, 32, 32).copy()), torch.from_numpy(labels), classes)
     return splits
 

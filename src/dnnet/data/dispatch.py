@@ -11,6 +11,7 @@ from dnnet.data.image_folder import read_image_folder
 from dnnet.data.safe_archive import open_tar
 from dnnet.data.splits import DataSplits, ImageDataset, hold_out
 from dnnet.data.svhn_mat import SVHN_FILES, read_svhn
+from dnnet.errors import MissingFile, UserError
 
 EMBEDDED_DEFAULT = "digits"
 NAMED = ("cifar10", "cifar100", "svhn", EMBEDDED_DEFAULT)
@@ -46,13 +47,13 @@ def load_data(
     else:
         source = Path(spec)
         if not source.exists():
-            raise FileNotFoundError(f"data {spec!r} is neither a named data set ({', '.join(NAMED)}) nor an existing path")
+            raise MissingFile(f"data {spec!r} is neither a named data set ({', '.join(NAMED)}) nor an existing path")
         name = source.name.removesuffix(".gz").removesuffix(".tar")
         splits, flip = _read_source(source, detect_format(source), cache_dir), True
     train, test = splits["train"], splits["test"]
     if "val" in splits:  # an image folder's val/ is the validation split; train keeps every image
         if val_count is not None:
-            raise ValueError(f"{spec} has a val/ folder, which is the validation split; drop val_count={val_count}")
+            raise UserError(f"{spec} has a val/ folder, which is the validation split; drop val_count={val_count}")
         return DataSplits(name, train, splits["val"], test, flip)
     count = val_count if val_count is not None else VAL_COUNTS.get(name, max(1, len(train) // 10))
     train, val = hold_out(train, count, seed)
@@ -64,7 +65,7 @@ def named_source(spec: str, data_dir: Path, download: bool) -> Path:
     present = all((data_dir / f).is_file() for f in SVHN_FILES.values()) if spec == "svhn" else source.is_file()
     if not present:
         if not download:
-            raise FileNotFoundError(
+            raise MissingFile(
                 f"{spec} not found in {data_dir}/ (expected {NAMED_SOURCES[spec] if spec != 'svhn' else ', '.join(SVHN_FILES.values())}); "
                 "pass --data-dir, or --download to fetch it"
             )
@@ -89,7 +90,7 @@ def _archive_names(source: Path) -> list[str]:
         try:
             return tar.getnames()
         except Exception as error:  # tarfile raises several types on a damaged stream
-            raise ValueError(f"{source}: truncated or corrupt archive ({error})") from error
+            raise UserError(f"{source}: truncated or corrupt archive ({error})") from error
 
 
 def _read_source(source: Path, kind: str, cache_dir: Path | None) -> dict[str, ImageDataset]:

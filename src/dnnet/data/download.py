@@ -12,6 +12,7 @@ import urllib.request
 from pathlib import Path
 
 from dnnet.atomic_file import atomic_write
+from dnnet.errors import UserError
 
 # (official URL, published MD5)
 SOURCES: dict[str, list[tuple[str, str]]] = {
@@ -30,7 +31,7 @@ def download_named(name: str, data_dir: Path, mirror: str | None = None) -> list
     `mirror` (or the DNNET_DATA_MIRROR variable) replaces the official folder: file names stay.
     """
     if name not in SOURCES:
-        raise ValueError(f"no download for {name!r}; downloadable: {', '.join(SOURCES)}")
+        raise UserError(f"no download for {name!r}; downloadable: {', '.join(SOURCES)}")
     mirror = mirror or os.environ.get("DNNET_DATA_MIRROR")
     paths = []
     for url, md5 in SOURCES[name]:
@@ -53,9 +54,9 @@ def fetch(url: str, target: Path, md5: str, timeout: float = 60.0) -> Path:
             digest.update(chunk)
             size += len(chunk)
         if expected is not None and size != int(expected):
-            raise ValueError(f"{url}: download cut short ({size} of {expected} bytes)")
+            raise UserError(f"{url}: download cut short ({size} of {expected} bytes)")
         if digest.hexdigest() != md5:
-            raise ValueError(f"{url}: checksum mismatch (md5 {digest.hexdigest()}, expected {md5}); the file was not kept")
+            raise UserError(f"{url}: checksum mismatch (md5 {digest.hexdigest()}, expected {md5}); the file was not kept")
     return target
 
 

@@ -19,6 +19,7 @@ from PIL import Image
 
 from dnnet.data.safe_archive import iter_files
 from dnnet.data.splits import ImageDataset, hold_out
+from dnnet.errors import UserError
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".ppm", ".tif", ".tiff"}
 SPLIT_FOLDERS = ("train", "val", "test")
@@ -35,7 +36,7 @@ def read_image_folder(source: Path, test_fraction: float = 0.2, seed: int = 0) -
         elif not has_splits and len(parts) >= 2:
             by_split["train"].append((parts[-2], blob))
     if not by_split.get("train"):
-        raise ValueError(f"{source}: no class folders with images found (expected CLASS/IMAGE or train/CLASS/IMAGE)")
+        raise UserError(f"{source}: no class folders with images found (expected CLASS/IMAGE or train/CLASS/IMAGE)")
     classes = sorted({label for label, _ in by_split["train"]})
     splits = {name: _decode(source, name, items, classes) for name, items in by_split.items()}
     if "test" not in splits:
@@ -63,7 +64,7 @@ def _strip_wrapper(parts: tuple[str, ...]) -> tuple[str, ...]:
 def _decode(source: Path, split: str, items: list[tuple[str, bytes]], classes: list[str]) -> ImageDataset:
     unknown = sorted({label for label, _ in items} - set(classes))
     if unknown:
-        raise ValueError(f"{source}: {split} classes {unknown} do not appear in train")
+        raise UserError(f"{source}: {split} classes {unknown} do not appear in train")
     blobs = [blob for _, blob in items]
     workers = min(8, os.cpu_count() or 1)
     chunks = [blobs[i : i + 2000] for i in range(0, len(blobs), 2000)]
@@ -74,7 +75,7 @@ def _decode(source: Path, split: str, items: list[tuple[str, bytes]], classes: l
         arrays = [a for chunk in chunks for a in _decode_chunk(chunk)]
     shapes = {a.shape for a in arrays}
     if len(shapes) != 1:
-        raise ValueError(f"{source}: images differ in size {sorted(shapes)[:3]}; resize them to one size first")
+        raise UserError(f"{source}: images differ in size {sorted(shapes)[:3]}; resize them to one size first")
     images = torch.from_numpy(np.stack(arrays).transpose(0, 3, 1, 2).copy())
     labels = torch.tensor([classes.index(label) for label, _ in items])
     return ImageDataset(images, labels, classes)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import tarfile
 from pathlib import Path, PurePosixPath
 
+from dnnet.errors import UserError
 
-class UnsafeArchiveError(ValueError):
+
+class UnsafeArchiveError(UserError):
     """An archive member that could write outside the target or is not a plain file or folder."""
 
 
@@ -25,7 +27,7 @@ def open_tar(archive: Path) -> tarfile.TarFile:
     try:
         return tarfile.open(archive, "r:*")
     except (tarfile.TarError, EOFError, OSError) as error:
-        raise ValueError(f"{archive}: not a readable tar archive ({error})") from error
+        raise UserError(f"{archive}: not a readable tar archive ({error})") from error
 
 
 def iter_files(archive: Path):
@@ -43,5 +45,5 @@ def iter_files(archive: Path):
         except (tarfile.TarError, EOFError, OSError, ValueError) as error:
             if isinstance(error, UnsafeArchiveError):
                 raise
-            raise ValueError(f"{archive}: truncated or corrupt archive ({error})") from error
+            raise UserError(f"{archive}: truncated or corrupt archive ({error})") from error
 

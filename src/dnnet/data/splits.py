@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import torch
 
+from dnnet.errors import UserError
+
 
 @dataclass
 class ImageDataset:
@@ -49,13 +51,13 @@ class DataSplits:
 
     def split(self, name: str) -> ImageDataset:
         if name not in ("train", "val", "test"):
-            raise ValueError(f"split must be one of train, val, test, got {name!r}")
+            raise UserError(f"split must be one of train, val, test, got {name!r}")
         return getattr(self, name)
 
 
 def hold_out(dataset: ImageDataset, count: int, seed: int) -> tuple[ImageDataset, ImageDataset]:
     """Splits `count` images off `dataset` at random with a fixed seed: (rest, held_out)."""
     if not 0 < count < len(dataset):
-        raise ValueError(f"cannot hold out {count} of {len(dataset)} images")
+        raise UserError(f"cannot hold out {count} of {len(dataset)} images")
     order = torch.randperm(len(dataset), generator=torch.Generator().manual_seed(seed))
     return dataset.subset(order[count:]), dataset.subset(order[:count])

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import torch
 
+from dnnet.errors import UserError
 from dnnet.slicing import SubNet, fold_batchnorm
 
 FORMATS = ("onnx", "pt2", "safetensors")
@@ -18,7 +19,7 @@ FORMATS = ("onnx", "pt2", "safetensors")
 def export_subnet(subnet: SubNet, path: Path, fmt: str, image_shape: tuple[int, int, int]) -> dict:
     """Writes `subnet` (eval mode) to `path`; returns facts about the file (for ONNX, the check)."""
     if fmt not in FORMATS:
-        raise ValueError(f"format must be one of {FORMATS}, got {fmt!r}")
+        raise UserError(f"format must be one of {FORMATS}, got {fmt!r}")
     subnet = subnet.eval()
     example = torch.randn(2, *image_shape)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -75,7 +76,7 @@ def check_onnx(path: Path, subnet: SubNet, image_shape: tuple[int, int, int], ba
     try:
         import onnxruntime
     except ImportError as error:  # optional extra
-        raise ValueError("checking an ONNX export needs onnxruntime: pip install 'dnnet[export]'") from error
+        raise UserError("checking an ONNX export needs onnxruntime: pip install 'dnnet[export]'") from error
     x = torch.randn(batch, *image_shape, generator=torch.Generator().manual_seed(seed))
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     (onnx_logits,) = session.run(None, {session.get_inputs()[0].name: x.numpy()})
@@ -88,7 +89,7 @@ def _save_safetensors(subnet: SubNet, path: Path) -> dict:
     try:
         from safetensors.torch import save_file
     except ImportError as error:
-        raise ValueError("safetensors export needs the safetensors package: pip install 'dnnet[export]'") from error
+        raise UserError("safetensors export needs the safetensors package: pip install 'dnnet[export]'") from error
     arch = {"config": subnet.config.to_dict(), "depth": subnet.depth, "width": subnet.width}
     tensors = {k: v.contiguous() for k, v in subnet.state_dict().items()}
     save_file(tensors, str(path), metadata={"dnnet_arch": json.dumps(arch)})

@@ -11,6 +11,7 @@ from pathlib import Path
 import torch
 
 from dnnet.deploy.export import write_onnx
+from dnnet.errors import MissingFile, UserError
 from dnnet.models import DNNet
 from dnnet.provenance import provenance
 from dnnet.slicing import fold_batchnorm, slice_subnet
@@ -26,7 +27,7 @@ def measure_latency(model: DNNet, image_shape: tuple[int, int, int], batch: int 
     machine spreads over all cells instead of landing on a few. Batch norm is folded, as deployed.
     """
     if runtime not in RUNTIMES:
-        raise ValueError(f"runtime must be one of {RUNTIMES}, got {runtime!r}")
+        raise UserError(f"runtime must be one of {RUNTIMES}, got {runtime!r}")
     config = model.config
     cells = [(d, w) for d in range(1, config.num_exits + 1) for w in range(1, config.groups + 1)]
     x = torch.randn(batch, *image_shape)
@@ -67,7 +68,7 @@ def _onnxruntime_runner(subnet, x: torch.Tensor, threads: int, scratch: Path):
     try:
         import onnxruntime
     except ImportError as error:  # optional extra
-        raise ValueError("the onnxruntime runtime needs onnxruntime: pip install 'dnnet[export]'") from error
+        raise UserError("the onnxruntime runtime needs onnxruntime: pip install 'dnnet[export]'") from error
     path = scratch / f"D{subnet.depth}_W{subnet.width}.onnx"
     write_onnx(subnet, path, x, dynamo=False)
     options = onnxruntime.SessionOptions()
@@ -91,5 +92,5 @@ def write_latency(run_dir: Path, runtime: str, table: torch.Tensor, settings: di
 def read_latency(run_dir: Path, runtime: str) -> torch.Tensor:
     path = latency_path(run_dir, runtime)
     if not path.is_file():
-        raise FileNotFoundError(f"{path} not found: run `dnnet latency {run_dir} --runtime {runtime}` on the target machine first")
+        raise MissingFile(f"{path} not found: run `dnnet latency {run_dir} --runtime {runtime}` on the target machine first")
     return torch.tensor(json.loads(path.read_text())["milliseconds"], dtype=torch.float64)

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import torch
 
+from dnnet.errors import UserError
+
 
 def request_images(requests: int, images: int, seed: int = 0) -> torch.Tensor:
     """Image index of each of `requests` requests: a permutation of range(images) drawn with `seed`, repeated."""
     if images < 1:
-        raise ValueError("no images to answer requests with")
+        raise UserError("no images to answer requests with")
     if requests < 0:
-        raise ValueError(f"requests must be at least 0, got {requests}")
+        raise UserError(f"requests must be at least 0, got {requests}")
     order = torch.randperm(images, generator=torch.Generator().manual_seed(seed))
     return order.repeat((requests + images - 1) // images)[:requests]

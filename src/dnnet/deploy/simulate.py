@@ -16,6 +16,7 @@ from pathlib import Path
 import torch
 
 from dnnet.accounting import CellResources
+from dnnet.errors import MissingFile, UserError
 from dnnet.selection import best_within
 
 
@@ -30,11 +31,11 @@ def read_trace(path: Path, full: CellResources) -> list[Request]:
     """Requests of a trace file; fractions are of the full network `full`."""
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"trace {path} not found")
+        raise MissingFile(f"trace {path} not found")
     with open(path, newline="") as handle:
         rows = list(csv.DictReader(handle))
     if not rows:
-        raise ValueError(f"trace {path} has no requests")
+        raise UserError(f"trace {path} has no requests")
     columns = set(rows[0])
     if {"time_s", "macs", "memory_bytes"} <= columns:
         scale = (1.0, 1.0)
@@ -43,12 +44,12 @@ def read_trace(path: Path, full: CellResources) -> list[Request]:
         scale = (full.macs, full.peak_act_bytes)
         keys = ("macs_fraction", "memory_fraction")
     else:
-        raise ValueError(f"trace {path} needs columns time_s and macs, memory_bytes (or macs_fraction, memory_fraction); "
+        raise UserError(f"trace {path} needs columns time_s and macs, memory_bytes (or macs_fraction, memory_fraction); "
                          f"it has {sorted(columns)}")
     try:
         return [Request(float(r["time_s"]), float(r[keys[0]]) * scale[0], float(r[keys[1]]) * scale[1]) for r in rows]
     except ValueError as error:
-        raise ValueError(f"trace {path}: {error}") from None
+        raise UserError(f"trace {path}: {error}") from None
 
 
 @dataclass(frozen=True)

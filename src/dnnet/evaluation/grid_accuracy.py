@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 
 from dnnet.data import ImageDataset, normalize
+from dnnet.errors import UserError
 from dnnet.models.dnnet import DNNet
 
 
@@ -35,7 +36,7 @@ def grid_correct(model: DNNet, dataset: ImageDataset, mean: list[float], std: li
 def grid_accuracy(model: DNNet, dataset: ImageDataset, mean: list[float], std: list[float], **kwargs) -> torch.Tensor:
     """Accuracy per cell in [0, 1], (depths, widths) float64."""
     if len(dataset) == 0:
-        raise ValueError("cannot evaluate on an empty data set")
+        raise UserError("cannot evaluate on an empty data set")
     return grid_correct(model, dataset, mean, std, **kwargs).double() / len(dataset)
 
 

@@ -11,6 +11,7 @@ from typing import Any
 import torch
 
 from dnnet.atomic_file import atomic_write
+from dnnet.errors import MissingFile
 
 
 def write_accuracy_grid(accuracy: torch.Tensor, run_dir: Path, split: str, meta: dict[str, Any]) -> dict[str, Path]:
@@ -35,5 +36,5 @@ def read_accuracy_grid(run_dir: Path, split: str) -> torch.Tensor:
     """The (depths, widths) accuracy grid that `write_accuracy_grid` stored for `split`, as float64."""
     path = run_dir / f"accuracy_{split}.json"
     if not path.is_file():
-        raise FileNotFoundError(f"{path} not found: run `dnnet eval {run_dir} --split {split}` first")
+        raise MissingFile(f"{path} not found: run `dnnet eval {run_dir} --split {split}` first")
     return torch.tensor(json.loads(path.read_text())["accuracy"], dtype=torch.float64)

@@ -12,6 +12,7 @@ import copy
 import torch
 
 from dnnet.data import ImageDataset, normalize
+from dnnet.errors import UserError
 from dnnet.evaluation.grid_accuracy import grid_correct
 from dnnet.layers.prefix_batchnorm import to_local_batchnorm
 from dnnet.models.dnnet import DNNet
@@ -40,7 +41,7 @@ def recalibrated_grid_accuracy(model: DNNet, calibration: ImageDataset, dataset:
                                std: list[float], batch_size: int = 500, device: torch.device | None = None) -> torch.Tensor:
     """Accuracy per cell, (depths, widths) float64, each width evaluated with its own recalibrated statistics."""
     if len(dataset) == 0:
-        raise ValueError("cannot evaluate on an empty data set")
+        raise UserError("cannot evaluate on an empty data set")
     columns = []
     for width in range(1, model.config.groups + 1):
         twin = recalibrated(model, width, calibration, mean, std, device=device)

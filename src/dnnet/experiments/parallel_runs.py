@@ -15,6 +15,7 @@ from pathlib import Path
 
 import torch
 
+from dnnet.errors import UserError
 from dnnet.experiments.protocols import Protocol
 from dnnet.experiments.run_store import RunStore
 
@@ -25,7 +26,7 @@ def train_in_parallel(root: Path, protocol: Protocol, names: list[str], jobs: in
     Each process writes its output to root/runs/NAME.log; a failed run raises here after the others end.
     """
     if jobs < 1:
-        raise ValueError(f"jobs must be at least 1, got {jobs}")
+        raise UserError(f"jobs must be at least 1, got {jobs}")
     store = RunStore(root, protocol, show_progress=False, cache_dir=cache_dir)
     pending = list(dict.fromkeys(name for name in names if not store.is_finished(name)))
     if not pending:

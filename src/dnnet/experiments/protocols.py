@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
+from dnnet.errors import UserError
 from dnnet.train.train_config import TrainConfig
 
 # the paper's budget: 24M MACs for a DNNet ResNet-32 whose full network needs 68.2M; scaled by full MACs elsewhere
@@ -78,7 +79,7 @@ PROTOCOLS = {
 
 def get_protocol(name: str) -> Protocol:
     if name not in PROTOCOLS:
-        raise ValueError(f"unknown protocol {name!r}; choose one of {sorted(PROTOCOLS)}")
+        raise UserError(f"unknown protocol {name!r}; choose one of {sorted(PROTOCOLS)}")
     return PROTOCOLS[name]
 
 

@@ -9,6 +9,7 @@ import torch
 
 from dnnet.config import NetConfig
 from dnnet.data import DataSplits, load_data
+from dnnet.errors import UserError
 from dnnet.evaluation import read_accuracy_grid
 from dnnet.experiments.protocols import Protocol
 from dnnet.models.dnnet import DNNet
@@ -41,7 +42,7 @@ class RunStore:
         if (run_dir / CONFIG_FILE).is_file():
             saved = read_run_config(run_dir)["train_config"]
             if saved != config.to_dict():
-                raise ValueError(f"{run_dir} holds a run with other settings than protocol {self.protocol.name!r} asks for; "
+                raise UserError(f"{run_dir} holds a run with other settings than protocol {self.protocol.name!r} asks for; "
                                  f"move it away or choose another --out")
         if self.is_finished(name):
             return run_dir

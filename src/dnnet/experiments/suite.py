@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from dnnet.errors import UserError
 from dnnet.experiments import fig3, fig4, fig5, lambda_weighting
 from dnnet.experiments.protocols import Protocol
 from dnnet.experiments.result_files import write_result
@@ -16,7 +17,7 @@ EXPERIMENTS = {name: module.run for name, module in _MODULES.items()}
 
 def _module(name: str):
     if name not in _MODULES:
-        raise ValueError(f"unknown experiment {name!r}; choose one of {', '.join(_MODULES)} or all")
+        raise UserError(f"unknown experiment {name!r}; choose one of {', '.join(_MODULES)} or all")
     return _MODULES[name]
 
 

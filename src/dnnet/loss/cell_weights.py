@@ -8,6 +8,7 @@ import torch
 
 from dnnet.accounting import grid_resources
 from dnnet.config import NetConfig
+from dnnet.errors import UserError
 
 WEIGHTINGS = ("uniform", "macs", "final", "depth_only")
 
@@ -35,14 +36,14 @@ def cell_weights(config: NetConfig, weighting: str = "uniform", table: Sequence[
         weights = torch.zeros(shape)
         weights[:, -1] = 1.0
         return weights
-    raise ValueError(f"weighting must be one of {WEIGHTINGS} (or give a table), got {weighting!r}")
+    raise UserError(f"weighting must be one of {WEIGHTINGS} (or give a table), got {weighting!r}")
 
 
 def _check_table(table: torch.Tensor, shape: tuple[int, int]) -> torch.Tensor:
     if tuple(table.shape) != shape:
-        raise ValueError(f"loss weight table must have shape (depths, widths) = {shape}, got {tuple(table.shape)}")
+        raise UserError(f"loss weight table must have shape (depths, widths) = {shape}, got {tuple(table.shape)}")
     if not torch.isfinite(table).all() or (table < 0).any():
-        raise ValueError("loss weights must be finite and non-negative")
+        raise UserError("loss weights must be finite and non-negative")
     if table.sum() <= 0:
-        raise ValueError("loss weights must not all be zero")
+        raise UserError("loss weights must not all be zero")
     return table

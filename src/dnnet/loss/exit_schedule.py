@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import torch
 
+from dnnet.errors import UserError
+
 RAMP_START = 0.01  # an early exit's weight factor at the start of the ramp, as in Shallow-Deep Networks
 
 
@@ -15,7 +17,7 @@ def exit_ramp(num_exits: int, progress: float, ramp_fraction: float) -> torch.Te
     """Factor (num_exits,) of each exit's loss weights at `progress` (0..1 of training): the last exit 1,
     every earlier one rising linearly from RAMP_START to 1 over the first `ramp_fraction` of training."""
     if not 0.0 <= ramp_fraction <= 1.0:
-        raise ValueError(f"ramp_fraction must be in [0, 1], got {ramp_fraction}")
+        raise UserError(f"ramp_fraction must be in [0, 1], got {ramp_fraction}")
     reached = 1.0 if ramp_fraction == 0 else min(max(progress, 0.0) / ramp_fraction, 1.0)
     factors = torch.full((num_exits,), RAMP_START + (1.0 - RAMP_START) * reached)
     factors[-1] = 1.0

@@ -6,6 +6,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from dnnet.errors import UserError
+
 REDUCTIONS = ("eq2", "depths", "cells")
 
 
@@ -17,7 +19,7 @@ def loss_coefficients(weights: torch.Tensor, reduction: str = "eq2") -> torch.Te
     "cells": lambda itself, every cell's loss summed.
     """
     if reduction not in REDUCTIONS:
-        raise ValueError(f"reduction must be one of {REDUCTIONS}, got {reduction!r}")
+        raise UserError(f"reduction must be one of {REDUCTIONS}, got {reduction!r}")
     if reduction == "cells":
         return weights
     exits = float((weights.sum(1) > 0).sum()) if reduction == "depths" else 1.0
@@ -37,9 +39,9 @@ class JointLoss(nn.Module):
                  reduction: str = "eq2") -> None:
         super().__init__()
         if not 0.0 <= distill_weight <= 1.0:
-            raise ValueError(f"distill_weight must be in [0, 1], got {distill_weight}")
+            raise UserError(f"distill_weight must be in [0, 1], got {distill_weight}")
         if temperature <= 0:
-            raise ValueError(f"temperature must be positive, got {temperature}")
+            raise UserError(f"temperature must be positive, got {temperature}")
         self.reduction = reduction
         self.register_buffer("weights", loss_coefficients(weights, reduction))
         self.distill_weight = distill_weight

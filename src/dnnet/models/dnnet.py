@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 from dnnet.config import NetConfig
+from dnnet.errors import UserError
 from dnnet.layers import CausalBasicBlock, ChannelCausalConv2d, GroupExitHead, PrefixBatchNorm2d
 from dnnet.layers.gradient_scale import scale_gradient
 
@@ -88,6 +89,6 @@ class DNNet(nn.Module):
     def check_input(self, x: torch.Tensor) -> None:
         """Raises ValueError unless `x` is a batch of images, (N, in_channels, H, W)."""
         if x.dim() != 4 or x.shape[1] != self.config.in_channels:
-            raise ValueError(
+            raise UserError(
                 f"expected input of shape (N, {self.config.in_channels}, H, W), got {tuple(x.shape)}"
             )

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from dnnet.config import NetConfig
+from dnnet.errors import UserError
 from dnnet.models.dnnet import DNNet
 from dnnet.models.registry import register_model
 
@@ -63,7 +64,7 @@ def resnet20_anytime(groups: int = 8, **kwargs: Any) -> DNNet:
 def _groups_of(width_multiplier: float) -> int:
     groups = 16 * width_multiplier
     if width_multiplier <= 0 or groups != int(groups):
-        raise ValueError(f"width_multiplier must make 16 * multiplier a positive integer, got {width_multiplier}")
+        raise UserError(f"width_multiplier must make 16 * multiplier a positive integer, got {width_multiplier}")
     return int(groups)
 
 

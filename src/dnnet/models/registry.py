@@ -8,6 +8,8 @@ from typing import Any
 
 from torch import nn
 
+from dnnet.errors import UserError
+
 _BUILDERS: dict[str, Callable[..., nn.Module]] = {}
 
 
@@ -29,5 +31,5 @@ def list_models() -> list[str]:
 def create_model(name: str, **kwargs: Any) -> nn.Module:
     """Builds the preset `name`; keyword arguments go to the builder (e.g. num_classes=100)."""
     if name not in _BUILDERS:
-        raise ValueError(f"unknown preset {name!r}; known presets: {', '.join(list_models())}")
+        raise UserError(f"unknown preset {name!r}; known presets: {', '.join(list_models())}")
     return _BUILDERS[name](**kwargs)

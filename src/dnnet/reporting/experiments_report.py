@@ -6,6 +6,8 @@ import html
 import json
 from pathlib import Path
 
+from dnnet.errors import MissingFile
+
 ORDER = [("fig3", "Figure 3: resources of every cell"), ("fig4", "Figure 4: accuracy against width, DNNet and baselines"),
          ("fig5", "Figure 5: under a MAC budget, DNNet against the depth-only network"),
          ("lambda", "Loss weighting and self-distillation")]
@@ -25,7 +27,7 @@ def write_experiments_report(root: Path) -> Path:
         record = json.loads(path.read_text())
         sections.append(_section(name, title, record))
     if not sections:
-        raise FileNotFoundError(f"{root} holds no experiment results yet: run `dnnet experiment all --out {root}`")
+        raise MissingFile(f"{root} holds no experiment results yet: run `dnnet experiment all --out {root}`")
     page = f"""<!doctype html>
 <html><head><meta charset="utf-8"><title>dnnet experiments: {html.escape(root.name)}</title>
 <style>body{{font-family:sans-serif;max-width:1200px;margin:2em auto}} img{{max-width:100%}}

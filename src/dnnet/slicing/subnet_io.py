@@ -8,6 +8,7 @@ from pathlib import Path
 import torch
 
 from dnnet.config import NetConfig
+from dnnet.errors import MissingFile, UserError
 from dnnet.slicing.subnet import SubNet
 
 ARCH_FILE = "arch.json"
@@ -30,10 +31,10 @@ def load_subnet(directory: str | Path, map_location: str | torch.device = "cpu")
     directory = Path(directory)
     arch_path = directory / ARCH_FILE
     if not arch_path.is_file():
-        raise FileNotFoundError(f"{arch_path} not found: not a directory written by save_subnet")
+        raise MissingFile(f"{arch_path} not found: not a directory written by save_subnet")
     arch = json.loads(arch_path.read_text())
     if arch.get("format_version") != FORMAT_VERSION:
-        raise ValueError(f"{arch_path}: unsupported format_version {arch.get('format_version')!r}, expected {FORMAT_VERSION}")
+        raise UserError(f"{arch_path}: unsupported format_version {arch.get('format_version')!r}, expected {FORMAT_VERSION}")
     subnet = SubNet(NetConfig.from_dict(arch["config"]), arch["depth"], arch["width"])
     state = torch.load(directory / WEIGHTS_FILE, map_location=map_location, weights_only=True)
     subnet.load_state_dict(state)

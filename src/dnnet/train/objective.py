@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 from dnnet.config import NetConfig
+from dnnet.errors import UserError
 from dnnet.loss import JointLoss, cell_weights
 from dnnet.loss.exit_schedule import exit_ramp
 from dnnet.loss.gradient_equilibrium import equilibrium_shares
@@ -64,7 +65,7 @@ def trained_weights(model_config: NetConfig, config: TrainConfig) -> torch.Tenso
     if config.drop_stem_exit and model_config.exit_blocks[0] == 0:
         weights[0] = 0.0  # the stem alone classifies poorly, and its loss pulls the first layer towards it
     if weights.sum() <= 0:
-        raise ValueError("no cell is left to train: drop_stem_exit removed the only trained exit")
+        raise UserError("no cell is left to train: drop_stem_exit removed the only trained exit")
     return weights
 
 

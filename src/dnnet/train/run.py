@@ -8,6 +8,7 @@ from typing import Any
 import torch
 
 from dnnet.data import DataSplits
+from dnnet.errors import MissingFile, UserError
 from dnnet.evaluation import grid_accuracy, write_accuracy_grid
 from dnnet.layers.prefix_batchnorm import to_local_batchnorm
 from dnnet.provenance import provenance
@@ -67,10 +68,10 @@ def checkpoint_to_resume(run_dir: Path, resume: bool) -> dict[str, Any] | None:
     checkpoint_path = run_dir / CHECKPOINT_FILE
     if resume:
         if not checkpoint_path.is_file():
-            raise FileNotFoundError(f"nothing to resume: no {CHECKPOINT_FILE} in {run_dir}")
+            raise MissingFile(f"nothing to resume: no {CHECKPOINT_FILE} in {run_dir}")
         return load_checkpoint(checkpoint_path)
     if checkpoint_path.exists():
-        raise ValueError(f"{run_dir} already holds a run; pass --resume to continue it, or choose another --out")
+        raise UserError(f"{run_dir} already holds a run; pass --resume to continue it, or choose another --out")
     return None
 
 

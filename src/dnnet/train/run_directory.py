@@ -17,6 +17,7 @@ import torch
 
 from dnnet.atomic_file import atomic_write
 from dnnet.config import NetConfig
+from dnnet.errors import MissingFile, UserError
 from dnnet.models import DNNet
 from dnnet.train.train_config import TrainConfig
 
@@ -35,7 +36,7 @@ def read_run_config(run_dir: Path) -> dict[str, Any]:
     """The config record of `run_dir` (see `write_run_config`); a clear error if it is not a run directory."""
     path = Path(run_dir) / CONFIG_FILE
     if not path.is_file():
-        raise FileNotFoundError(f"{run_dir} is not a run directory ({CONFIG_FILE} not found)")
+        raise MissingFile(f"{run_dir} is not a run directory ({CONFIG_FILE} not found)")
     return json.loads(path.read_text())
 
 
@@ -52,11 +53,11 @@ def save_checkpoint(state: dict[str, Any], path: Path) -> None:
 def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
     """Loads with `weights_only=True`: a checkpoint that would run code when loaded is refused."""
     if not path.is_file():
-        raise FileNotFoundError(f"no checkpoint at {path}")
+        raise MissingFile(f"no checkpoint at {path}")
     try:
         return torch.load(path, map_location=map_location, weights_only=True)
     except Exception as error:  # pickle errors and the weights-only refusal come in several types
-        raise ValueError(f"{path}: refused to load checkpoint ({str(error).splitlines()[0]})") from error
+        raise UserError(f"{path}: refused to load checkpoint ({str(error).splitlines()[0]})") from error
 
 
 def checkpoint_train_config(run_dir: Path) -> TrainConfig:

@@ -6,6 +6,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from dnnet.errors import UserError
 from dnnet.strict_fields import from_known_fields
 
 if TYPE_CHECKING:
@@ -54,25 +55,25 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         if self.epochs < 1:
-            raise ValueError(f"epochs must be at least 1, got {self.epochs}")
+            raise UserError(f"epochs must be at least 1, got {self.epochs}")
         if self.batch_size < 1:
-            raise ValueError(f"batch_size must be at least 1, got {self.batch_size}")
+            raise UserError(f"batch_size must be at least 1, got {self.batch_size}")
         if self.lr <= 0:
-            raise ValueError(f"lr must be positive, got {self.lr}")
+            raise UserError(f"lr must be positive, got {self.lr}")
         if self.loss_scale not in LOSS_SCALES:
-            raise ValueError(f"loss_scale must be one of {LOSS_SCALES}, got {self.loss_scale!r}")
+            raise UserError(f"loss_scale must be one of {LOSS_SCALES}, got {self.loss_scale!r}")
         if self.objective not in OBJECTIVES:
-            raise ValueError(f"objective must be one of {OBJECTIVES}, got {self.objective!r}")
+            raise UserError(f"objective must be one of {OBJECTIVES}, got {self.objective!r}")
         if self.groups is not None and self.groups < 1:
-            raise ValueError(f"groups must be at least 1, got {self.groups}")
+            raise UserError(f"groups must be at least 1, got {self.groups}")
         if self.width_samples < 0:
-            raise ValueError(f"width_samples must be at least 0, got {self.width_samples}")
+            raise UserError(f"width_samples must be at least 0, got {self.width_samples}")
         if not 0.0 <= self.exit_ramp <= 1.0:
-            raise ValueError(f"exit_ramp must be in [0, 1] (a share of the run), got {self.exit_ramp}")
+            raise UserError(f"exit_ramp must be in [0, 1] (a share of the run), got {self.exit_ramp}")
         if not 0.0 <= self.warmup_epochs <= self.epochs:
-            raise ValueError(f"warmup_epochs must be in 0..epochs ({self.epochs}), got {self.warmup_epochs}")
+            raise UserError(f"warmup_epochs must be in 0..epochs ({self.epochs}), got {self.warmup_epochs}")
         if self.schedule not in SCHEDULES:
-            raise ValueError(f"schedule must be one of {SCHEDULES}, got {self.schedule!r}")
+            raise UserError(f"schedule must be one of {SCHEDULES}, got {self.schedule!r}")
 
     def uses_channels_last(self, device: torch.device) -> bool:
         return device.type == "cuda" if self.channels_last is None else self.channels_last

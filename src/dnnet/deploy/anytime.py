@@ -94,7 +94,7 @@ class AnytimeRunner:
         Nothing here records gradients (weights and input are read detached), so no grad-mode context
         is entered: on a generator it would be entered and left again at every step.
         """
-        self.model._check_input(x)
+        self.model.check_input(x)
         space = self._take_workspace(x)
         try:
             interior(space.image, self.folded.border).copy_(x.detach().transpose(0, 1))

@@ -33,7 +33,7 @@ class DNNet(nn.Module):
 
     def exit_features(self, x: torch.Tensor, depth: int, width: int) -> Iterator[torch.Tensor]:
         """Yields the width-`width` feature map at exits 1..depth, computing nothing beyond."""
-        self._check_input(x)
+        self.check_input(x)
         out = self.relu(self.stem_bn(self.stem(x, width)))
         exits = self.config.exit_blocks[:depth]
         if exits[0] == 0:
@@ -74,7 +74,8 @@ class DNNet(nn.Module):
         """Stored parameters, masked-out zeros included (see `dnnet.accounting` for useful counts)."""
         return sum(p.numel() for p in self.parameters())
 
-    def _check_input(self, x: torch.Tensor) -> None:
+    def check_input(self, x: torch.Tensor) -> None:
+        """Raises ValueError unless `x` is a batch of images, (N, in_channels, H, W)."""
         if x.dim() != 4 or x.shape[1] != self.config.in_channels:
             raise ValueError(
                 f"expected input of shape (N, {self.config.in_channels}, H, W), got {tuple(x.shape)}"

@@ -28,9 +28,7 @@ import torch  # noqa: E402
 from bench_core import interleaved_medians  # noqa: E402
 
 from dnnet import create_model  # noqa: E402
-from dnnet.deploy.anytime import AnytimeRunner  # noqa: E402
-from dnnet.deploy.anytime_path import default_path, path_cost  # noqa: E402
-from dnnet.deploy.incremental import UNFOLD_MAX_BATCH  # noqa: E402
+from dnnet.anytime import UNFOLD_MAX_BATCH, AnytimeRunner, default_path, path_cost  # noqa: E402
 from dnnet.evaluation import read_accuracy_grid  # noqa: E402
 from dnnet.provenance import provenance  # noqa: E402
 from dnnet.slicing import fold_batchnorm, slice_subnet  # noqa: E402

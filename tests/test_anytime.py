@@ -1,12 +1,14 @@
+import subprocess
+import sys
+
 import pytest
 import torch
 from conftest import randomize_batchnorm
 
 from dnnet import cell_resources, create_model
-from dnnet.deploy.anytime import AnytimeRunner, check_path, layer_ranges
-from dnnet.deploy.anytime_path import choose_threshold, default_path, head_macs, path_cost, path_logits, stop_step
-from dnnet.deploy.anytime_stopping import StepTimes, all_confident
-from dnnet.deploy.incremental import UNFOLD_MAX_BATCH
+from dnnet.anytime.path import check_path, default_path, head_macs, layer_ranges, path_cost, path_logits
+from dnnet.anytime.runner import UNFOLD_MAX_BATCH, AnytimeRunner
+from dnnet.anytime.stopping import StepTimes, all_confident, choose_threshold, stop_step
 
 
 def _model(preset="dnnet_resnet20_g8", **kwargs):
@@ -73,12 +75,12 @@ def test_a_depth_only_network_walks_its_depths(batch):
                                            ([(11, 1)], "depth")])
 def test_bad_paths_are_refused(path, message):
     with pytest.raises(ValueError, match=message):
-        check_path(_model(), path)
+        check_path(_model().config, path)
 
 
 def test_a_dense_network_cannot_be_widened():
     with pytest.raises(ValueError, match="cannot be widened"):
-        check_path(_model("resnet32_anytime", width_multiplier=0.25), [(1, 1), (1, 2)])
+        check_path(_model("resnet32_anytime", width_multiplier=0.25).config, [(1, 1), (1, 2)])
 
 
 def test_deadline_and_confidence_stop_the_walk_with_the_latest_answer():
@@ -170,3 +172,12 @@ def test_each_cell_computes_only_its_new_group_ranges():
         [(1, 0, 2), (2, 0, 2)],  # blocks 1 and 2 at width 2
         [(0, 2, 4), (1, 2, 4), (2, 2, 4)],  # groups 3 and 4 of everything so far
     ]
+
+
+def test_anytime_package_imports_only_lower_packages():
+    # packages stand in layers: anytime sits beside train and deploy, above these, below experiments and cli
+    lower = {"config", "cells", "strict_fields", "layers", "models", "slicing", "accounting", "loss", "evaluation", "selection"}
+    script = "import sys, dnnet.anytime; print(*{name.split('.')[1] for name in sys.modules if name.startswith('dnnet.')})"
+    loaded = set(subprocess.run([sys.executable, "-c", script], check=True, capture_output=True, text=True).stdout.split())
+    assert "anytime" in loaded and "models" in loaded
+    assert loaded - lower == {"anytime"}

@@ -8,11 +8,10 @@ from pathlib import Path
 
 import torch
 
+from dnnet.anytime import AnytimeRunner, choose_threshold, default_path, path_logits, serve_one_by_one
+from dnnet.cells import cell_name
 from dnnet.data import load_data
 from dnnet.data.augment import normalize
-from dnnet.deploy.anytime import AnytimeRunner
-from dnnet.deploy.anytime_path import choose_threshold, default_path, path_logits
-from dnnet.deploy.anytime_serving import serve_one_by_one
 from dnnet.deploy.request_images import request_images
 from dnnet.evaluation import read_accuracy_grid
 from dnnet.provenance import provenance
@@ -59,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
             served = {name: summary.as_dict() for name, summary in serve_one_by_one(runner, images, labels, settings).items()}
     finally:
         torch.set_num_threads(previous_threads)
-    result = {"path": [f"D{d}&W{w}" for d, w in path], "threshold": stop.threshold,
+    result = {"path": [cell_name(*cell) for cell in path], "threshold": stop.threshold,
               "validation": {"accuracy_whole_path": stop.full_path_accuracy, "accuracy_early_stop": stop.accuracy,
                              "mean_steps_early_stop": stop.mean_steps},
               "settings": {"images": len(images), "image_seed": args.seed, "threads": args.threads, "tolerance": args.tolerance,

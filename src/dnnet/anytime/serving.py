@@ -7,7 +7,8 @@ from dataclasses import asdict, dataclass
 
 import torch
 
-from dnnet.deploy.anytime import AnytimeRunner
+from dnnet.anytime.runner import AnytimeRunner
+from dnnet.cells import cell_name
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ def _summary(served: list) -> ServingSummary:
     stopped_by, cells = {}, {}
     for answer, _ in served:
         stopped_by[answer.stopped_by] = stopped_by.get(answer.stopped_by, 0) + 1
-        name = f"D{answer.cell[0]}&W{answer.cell[1]}"
+        name = cell_name(*answer.cell)
         cells[name] = cells.get(name, 0) + 1
     correct = sum(int(answer.logits.argmax(-1).item() == label) for answer, label in served)
     return ServingSummary(len(served), correct / len(served), sum(len(a.cells_done) for a, _ in served) / len(served),

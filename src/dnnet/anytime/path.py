@@ -76,6 +76,8 @@ def default_path(config: NetConfig, accuracy: torch.Tensor) -> list[Cell]:
 
 @dataclass(frozen=True)
 class PathCost:
+    """MACs of one path, walked incrementally or cell by cell, against its last cell alone."""
+
     incremental_macs: int  # walking the path, reusing every activation: the last cell's layers once, plus every exit's head
     from_scratch_macs: int  # running every cell of the path on its own
     final_cell_macs: int  # running the last cell once

@@ -59,6 +59,8 @@ class PreparedWalk:
 
 @dataclass
 class AnytimeAnswer:
+    """What a walk delivered: its latest logits, the cell that gave them, and why it stopped."""
+
     logits: torch.Tensor  # latest prediction, (N, classes)
     cell: Cell  # the cell that gave it
     cells_done: list[Cell]  # every cell reached, in order
@@ -82,10 +84,10 @@ class AnytimeRunner:
         self._kept: PreparedWalk | None = None  # kept between walks of batches of one shape
         self.step_times = StepTimes()  # learned from every `run`, for stopping before a step would pass the deadline
         # each visited cell's classifier as one (channels, classes) matrix: a step's logits are one pooled product
-        self.classifiers = {}
+        self.classifiers: dict[Cell, tuple[torch.Tensor, torch.Tensor]] = {}
         for depth, width in self.path:
             weight, bias = model.heads[depth - 1].merged_linear(width)
-            self.classifiers[(depth, width)] = (weight.detach().T.contiguous(), bias.detach())
+            self.classifiers[Cell(depth, width)] = (weight.detach().T.contiguous(), bias.detach())
 
     def steps(self, x: torch.Tensor) -> Iterator[tuple[Cell, torch.Tensor]]:
         """Yields (cell, logits) along the path; stop iterating at any moment to stop computing.

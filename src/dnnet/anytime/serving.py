@@ -13,6 +13,8 @@ from dnnet.cells import cell_name
 
 @dataclass(frozen=True)
 class ServingSummary:
+    """Requests served one by one under one setting: accuracy, steps, latency (ms), and why each stopped."""
+
     requests: int
     accuracy: float  # of the answer each request got
     mean_steps: float  # cells reached per request (1 = the first cell of the path)

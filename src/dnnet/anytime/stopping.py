@@ -52,6 +52,8 @@ class StepTimes:
 
 @dataclass(frozen=True)
 class EarlyStop:
+    """The confidence threshold chosen on validation, and what stopping at it gave there."""
+
     threshold: float
     accuracy: float  # on the split it was chosen with, stopping at the first confident step
     full_path_accuracy: float

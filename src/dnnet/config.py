@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from dnnet.strict_fields import from_known_fields
 
@@ -16,6 +16,13 @@ SHORTCUTS = ("pad", "project")
 BLOCK_SHORTCUTS = ("identity", "pad", "project")
 HEAD_REDUCTIONS = ("sum", "mean")
 EXIT_PLACEMENTS = ("all", "last")
+
+
+class Cell(NamedTuple):
+    """A sub-network of the grid: exit `depth` (1..num_exits) at `width` groups (1..groups); equal to the tuple (depth, width)."""
+
+    depth: int
+    width: int
 
 
 @dataclass(frozen=True)
@@ -146,6 +153,11 @@ class NetConfig:
             raise ValueError(f"depth must be an integer in 1..{self.num_exits} (the exits), got {depth!r}")
         if not isinstance(width, int) or isinstance(width, bool) or not 1 <= width <= self.groups:
             raise ValueError(f"width must be an integer in 1..{self.groups} (the channel groups), got {width!r}")
+
+
+def cell_name(depth: int, width: int) -> str:
+    """The printed name of cell (depth, width), as the paper writes it: 'D14&W12'."""
+    return f"D{depth}&W{width}"
 
 
 def _check_positive(name: str, value: int) -> None:

@@ -16,8 +16,7 @@ import torch
 from dnnet.accounting import cell_resources
 from dnnet.accounting.counting_rules import linear_macs
 from dnnet.accounting.layer_specs import exit_channels
-from dnnet.cells import Cell, cell_name
-from dnnet.config import NetConfig
+from dnnet.config import Cell, NetConfig, cell_name
 from dnnet.models.dnnet import DNNet
 
 

@@ -20,7 +20,7 @@ from dnnet.anytime.folded_network import Workspace, fold_network
 from dnnet.anytime.kernels import interior
 from dnnet.anytime.path import check_path, layer_ranges
 from dnnet.anytime.stopping import StepTimes, all_confident
-from dnnet.cells import Cell
+from dnnet.config import Cell
 from dnnet.models.dnnet import DNNet
 
 # Largest batch whose convolutions run as products over kept unfolded inputs; larger ones call the library's

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass
 import torch
 
 from dnnet.anytime.runner import AnytimeRunner
-from dnnet.cells import cell_name
+from dnnet.config import cell_name
 
 
 @dataclass(frozen=True)

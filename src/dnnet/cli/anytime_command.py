@@ -9,7 +9,7 @@ from pathlib import Path
 import torch
 
 from dnnet.anytime import AnytimeRunner, choose_threshold, default_path, path_logits, serve_one_by_one
-from dnnet.cells import cell_name
+from dnnet.config import cell_name
 from dnnet.data import load_data
 from dnnet.data.augment import normalize
 from dnnet.deploy.request_images import request_images

@@ -3,9 +3,12 @@ import sys
 
 import pytest
 import torch
+import torch.nn.functional as F
 from conftest import randomize_batchnorm
+from torch import nn
 
 from dnnet import cell_resources, create_model
+from dnnet.anytime.kernels import GroupConv
 from dnnet.anytime.path import check_path, default_path, head_macs, layer_ranges, path_cost, path_logits
 from dnnet.anytime.runner import UNFOLD_MAX_BATCH, AnytimeRunner
 from dnnet.anytime.stopping import StepTimes, all_confident, choose_threshold, stop_step
@@ -181,3 +184,18 @@ def test_anytime_package_imports_only_lower_packages():
     loaded = set(subprocess.run([sys.executable, "-c", script], check=True, capture_output=True, text=True).stdout.split())
     assert "anytime" in loaded and "models" in loaded
     assert loaded - lower == {"anytime"}
+
+
+@pytest.mark.parametrize("stride", [1, 2])
+def test_unfolded_product_and_library_convolution_give_each_group_range_alike(stride):
+    # 3 groups of 2 input and 4 output channels; groups 2..3 see input groups 1..3, after groups 1 were computed
+    conv = nn.Conv2d(6, 12, 3, stride, padding=1)
+    folded = GroupConv.from_conv(conv, in_group_channels=2, out_group_channels=4)
+    x, border = torch.randn(2, 6, 8, 8), 1
+    source = F.pad(x, (border,) * 4).transpose(0, 1).contiguous()  # (channels, N, H, W) with its zero border
+    unfolded = folded.unfolded_input(source, border)
+    folded.prepare(source, unfolded, border, 0, 1).run()  # unfolds input group 1, which the next step only reads
+    with torch.no_grad():
+        expected = F.conv2d(x, conv.weight[4:12], conv.bias[4:12], stride, padding=1).transpose(0, 1)
+    for step in [folded.prepare(source, unfolded, border, 1, 3), folded.prepare(source, None, border, 1, 3)]:
+        torch.testing.assert_close(step.run().view(expected.shape), expected, rtol=1e-5, atol=1e-5)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import torch
 
@@ -38,8 +39,16 @@ def check_path(config: NetConfig, path: Sequence[tuple[int, int]]) -> list[Cell]
     return cells
 
 
-def layer_ranges(path: Sequence[Cell], exit_blocks: Sequence[int]) -> list[list[tuple[int, int, int]]]:
-    """For each cell of the path, the group ranges it computes: (layer, old, new), layer 0 the stem.
+class LayerRange(NamedTuple):
+    """Output groups old+1..new of one layer (0 = the stem, i > 0 = block i)."""
+
+    layer: int
+    old: int
+    new: int
+
+
+def layer_ranges(path: Sequence[Cell], exit_blocks: Sequence[int]) -> list[list[LayerRange]]:
+    """For each cell of the path, the group ranges it computes, in order.
 
     Widening first extends every layer computed so far by groups old+1..new; deepening then runs the
     new layers up to the cell's exit at the current width (old = 0).
@@ -48,9 +57,9 @@ def layer_ranges(path: Sequence[Cell], exit_blocks: Sequence[int]) -> list[list[
     for depth, new_width in path:
         last_block, ranges = exit_blocks[depth - 1], []
         if new_width > width:  # the first cell: the stem too
-            ranges += [(layer, width, new_width) for layer in range(blocks_done + 1)]
+            ranges += [LayerRange(layer, width, new_width) for layer in range(blocks_done + 1)]
             width = new_width
-        ranges += [(layer, 0, width) for layer in range(blocks_done + 1, last_block + 1)]
+        ranges += [LayerRange(layer, 0, width) for layer in range(blocks_done + 1, last_block + 1)]
         blocks_done = max(blocks_done, last_block)
         plan.append(ranges)
     return plan

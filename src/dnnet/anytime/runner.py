@@ -121,7 +121,7 @@ class AnytimeRunner:
             classifier, bias = self.classifiers[cell]
             features = space.outputs[exit_blocks[cell.depth - 1]]
             pixels = (features.shape[2] - 2 * border) * (features.shape[3] - 2 * border)
-            steps.append(CellStep(cell, [self.folded.step(space, *r) for r in ranges],
+            steps.append(CellStep(cell, [self.folded.step(space, *layer_range) for layer_range in ranges],
                                   features[: classifier.shape[0]].flatten(2), 1 / pixels, classifier, bias))
         return steps
 

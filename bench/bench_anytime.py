@@ -9,7 +9,8 @@ Times are medians of interleaved repetitions at batch 1 with 1 thread (a device 
 "warm", ten calls of a variant in a row (a server answering a stream of requests).
 The paper's network (random weights: time and MACs do not depend on them) walks three shapes of
 path from D1&W1 to D16&W22: widen first, deepen first, and a staircase that alternates; the trained
-ResNet-20 walks its default path, chosen from its validation grid.
+ResNet-20 walks its default path, chosen from its validation grid. Without `--dnnet-run` and
+`--anytime-run` only the paper network's part runs (no trained run needed).
 """
 
 from __future__ import annotations
@@ -28,9 +29,7 @@ import torch  # noqa: E402
 from bench_core import interleaved_medians  # noqa: E402
 
 from dnnet import create_model  # noqa: E402
-from dnnet.deploy.anytime import AnytimeRunner  # noqa: E402
-from dnnet.deploy.anytime_path import default_path, path_cost  # noqa: E402
-from dnnet.deploy.incremental import UNFOLD_MAX_BATCH  # noqa: E402
+from dnnet.anytime import UNFOLD_MAX_BATCH, AnytimeRunner, default_path, path_cost  # noqa: E402
 from dnnet.evaluation import read_accuracy_grid  # noqa: E402
 from dnnet.provenance import provenance  # noqa: E402
 from dnnet.slicing import fold_batchnorm, slice_subnet  # noqa: E402

@@ -1,12 +1,15 @@
+
 import pytest
 import torch
+import torch.nn.functional as F
 from conftest import randomize_batchnorm
+from torch import nn
 
 from dnnet import cell_resources, create_model
-from dnnet.deploy.anytime import AnytimeRunner, check_path, layer_ranges
-from dnnet.deploy.anytime_path import choose_threshold, default_path, head_macs, path_cost, path_logits, stop_step
-from dnnet.deploy.anytime_stopping import StepTimes, all_confident
-from dnnet.deploy.incremental import UNFOLD_MAX_BATCH
+from dnnet.anytime.kernels import GroupConv
+from dnnet.anytime.path import check_path, default_path, head_macs, layer_ranges, path_cost, path_logits
+from dnnet.anytime.runner import UNFOLD_MAX_BATCH, AnytimeRunner
+from dnnet.anytime.stopping import StepTimes, all_confident, choose_threshold, stop_step
 
 
 def _model(preset="dnnet_resnet20_g8", **kwargs):
@@ -73,12 +76,12 @@ def test_a_depth_only_network_walks_its_depths(batch):
                                            ([(11, 1)], "depth")])
 def test_bad_paths_are_refused(path, message):
     with pytest.raises(ValueError, match=message):
-        check_path(_model(), path)
+        check_path(_model().config, path)
 
 
 def test_a_dense_network_cannot_be_widened():
     with pytest.raises(ValueError, match="cannot be widened"):
-        check_path(_model("resnet32_anytime", width_multiplier=0.25), [(1, 1), (1, 2)])
+        check_path(_model("resnet32_anytime", width_multiplier=0.25).config, [(1, 1), (1, 2)])
 
 
 def test_deadline_and_confidence_stop_the_walk_with_the_latest_answer():
@@ -170,3 +173,18 @@ def test_each_cell_computes_only_its_new_group_ranges():
         [(1, 0, 2), (2, 0, 2)],  # blocks 1 and 2 at width 2
         [(0, 2, 4), (1, 2, 4), (2, 2, 4)],  # groups 3 and 4 of everything so far
     ]
+
+
+@pytest.mark.parametrize("stride", [1, 2])
+def test_unfolded_product_and_library_convolution_give_each_group_range_alike(stride):
+    # 3 groups of 2 input and 4 output channels; groups 2..3 see input groups 1..3, after groups 1 were computed
+    conv = nn.Conv2d(6, 12, 3, stride, padding=1)
+    folded = GroupConv.from_conv(conv, in_group_channels=2, out_group_channels=4)
+    x, border = torch.randn(2, 6, 8, 8), 1
+    source = F.pad(x, (border,) * 4).transpose(0, 1).contiguous()  # (channels, N, H, W) with its zero border
+    unfolded = folded.unfolded_input(source, border)
+    folded.prepare(source, unfolded, border, 0, 1).run()  # unfolds input group 1, which the next step only reads
+    with torch.no_grad():
+        expected = F.conv2d(x, conv.weight[4:12], conv.bias[4:12], stride, padding=1).transpose(0, 1)
+    for step in [folded.prepare(source, unfolded, border, 1, 3), folded.prepare(source, None, border, 1, 3)]:
+        torch.testing.assert_close(step.run().view(expected.shape), expected, rtol=1e-5, atol=1e-5)

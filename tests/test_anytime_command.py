@@ -1,5 +1,6 @@
 import json
 
+import pytest
 import torch
 
 from dnnet.cli.main import main
@@ -9,9 +10,15 @@ from dnnet.deploy.request_images import request_images
 from dnnet.train.run_directory import load_trained_model, train_config_of
 
 
-def test_anytime_command_serves_test_images_with_an_early_stop_chosen_on_validation(tmp_path, capsys):
-    run = tmp_path / "run"
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory):
+    run = tmp_path_factory.mktemp("anytime") / "run"
     assert main(["train", "--preset", "dnnet_resnet8_g4", "--epochs", "1", "--out", str(run), "--quiet"]) == 0
+    return run
+
+
+def test_anytime_command_serves_test_images_with_an_early_stop_chosen_on_validation(trained_run, capsys):
+    run = trained_run
     capsys.readouterr()
     assert main(["anytime", str(run), "--images", "30", "--deadline-ms", "1000"]) == 0
     assert "early stop at confidence" in capsys.readouterr().out
@@ -34,7 +41,11 @@ def test_anytime_command_serves_test_images_with_an_early_stop_chosen_on_validat
     assert whole["accuracy"] == (logits.argmax(-1) == test.labels[chosen]).sum().item() / 30
 
 
-def test_anytime_command_refuses_bad_settings(tmp_path, capsys):
-    assert main(["anytime", str(tmp_path), "--images", "0"]) == 2
-    assert main(["anytime", str(tmp_path), "--deadline-ms", "-1"]) == 2
-    assert "--deadline-ms must be positive" in capsys.readouterr().err
+# a trained run, so that only the setting's own check can refuse it (a missing run also exits 2)
+@pytest.mark.parametrize("flags, message", [(["--images", "0"], "--images and --threads must be at least 1"),
+                                            (["--threads", "0"], "--images and --threads must be at least 1"),
+                                            (["--deadline-ms", "-1"], "--deadline-ms must be positive, got -1.0")])
+def test_anytime_command_refuses_bad_settings(trained_run, capsys, flags, message):
+    capsys.readouterr()
+    assert main(["anytime", str(trained_run), *flags]) == 2
+    assert capsys.readouterr().err == f"dnnet anytime: error: {message}\n"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from dnnet.errors import UserError
 from dnnet.strict_fields import from_known_fields
@@ -17,6 +17,13 @@ SHORTCUTS = ("pad", "project")
 BLOCK_SHORTCUTS = ("identity", "pad", "project")
 HEAD_REDUCTIONS = ("sum", "mean")
 EXIT_PLACEMENTS = ("all", "last")
+
+
+class Cell(NamedTuple):
+    """A sub-network of the grid: exit `depth` (1..num_exits) at `width` groups (1..groups); equal to the tuple (depth, width)."""
+
+    depth: int
+    width: int
 
 
 @dataclass(frozen=True)

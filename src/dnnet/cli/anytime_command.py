@@ -8,19 +8,18 @@ from pathlib import Path
 
 import torch
 
+from dnnet.anytime import AnytimeRunner, choose_threshold, default_path, path_logits, serve_one_by_one
+from dnnet.config import cell_name
 from dnnet.data import load_data
 from dnnet.data.augment import normalize
-from dnnet.deploy.anytime import AnytimeRunner
-from dnnet.deploy.anytime_path import choose_threshold, default_path, path_logits
-from dnnet.deploy.anytime_serving import serve_one_by_one
 from dnnet.deploy.request_images import request_images
+from dnnet.errors import UserError
 from dnnet.evaluation import read_accuracy_grid
 from dnnet.provenance import provenance
 from dnnet.train.run_directory import load_trained_model, train_config_of
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("anytime", help="serve test images one at a time along the default path, with early stop")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run_dir", type=Path, metavar="RUN")
     parser.add_argument("--images", type=int, default=1000, help="test images served, one request each")
     parser.add_argument("--seed", type=int, default=0, help="which test images: a random order drawn with this seed")
@@ -30,19 +29,18 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--threads", type=int, default=1, help="torch threads while serving")
     parser.add_argument("--data-dir", default=None, help="where the run's named data set lives, if moved")
     parser.add_argument("--cache-dir", type=Path, default=None)
-    parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     if args.images < 1 or args.threads < 1:
-        raise ValueError("--images and --threads must be at least 1")
+        raise UserError("--images and --threads must be at least 1")
     if args.deadline_ms is not None and args.deadline_ms <= 0:
-        raise ValueError(f"--deadline-ms must be positive, got {args.deadline_ms}")
+        raise UserError(f"--deadline-ms must be positive, got {args.deadline_ms}")
     model, record = load_trained_model(args.run_dir)
     config = train_config_of(record)
     data = load_data(config.data, args.data_dir or config.data_dir, args.cache_dir, config.val_count, config.seed)
     if len(data.val) == 0:
-        raise ValueError("the run has no validation split to choose the early stop on")
+        raise UserError("the run has no validation split to choose the early stop on")
     stats = (record["data"]["mean"], record["data"]["std"])
     path = default_path(model.config, read_accuracy_grid(args.run_dir, "val"))
     stop = choose_threshold(path_logits(model, normalize(data.val.images, *stats), path), data.val.labels, args.tolerance)
@@ -59,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
             served = {name: summary.as_dict() for name, summary in serve_one_by_one(runner, images, labels, settings).items()}
     finally:
         torch.set_num_threads(previous_threads)
-    result = {"path": [f"D{d}&W{w}" for d, w in path], "threshold": stop.threshold,
+    result = {"path": [cell_name(*cell) for cell in path], "threshold": stop.threshold,
               "validation": {"accuracy_whole_path": stop.full_path_accuracy, "accuracy_early_stop": stop.accuracy,
                              "mean_steps_early_stop": stop.mean_steps},
               "settings": {"images": len(images), "image_seed": args.seed, "threads": args.threads, "tolerance": args.tolerance,

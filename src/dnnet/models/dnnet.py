@@ -87,7 +87,7 @@ class DNNet(nn.Module):
         return torch.stack([head(f)[:, -1] for head, f in zip(self.heads, features)], dim=1)
 
     def check_input(self, x: torch.Tensor) -> None:
-        """Raises ValueError unless `x` is a batch of images, (N, in_channels, H, W)."""
+        """Raises UserError unless `x` is a batch of images, (N, in_channels, H, W)."""
         if x.dim() != 4 or x.shape[1] != self.config.in_channels:
             raise UserError(
                 f"expected input of shape (N, {self.config.in_channels}, H, W), got {tuple(x.shape)}"

@@ -1,14 +1,14 @@
-"""The whole network prepared for computing any range of channel groups, for inference.
+"""The whole network prepared for computing any range of channel groups, and the buffers it computes in.
 
 Channel causality makes the channels of groups 1..w final once computed: a wider sub-network only
 appends channels, and a deeper one only appends layers. Every layer here computes the output
 groups old+1..new from its input groups 1..new, so widening by a group and running a layer for
 the first time (old = 0) are the same operation. Batch norm is folded into the convolutions and
-the causal mask applied once (the layers: group_layers.py).
+the causal mask applied once (the layers: folded_blocks.py, their convolutions: kernels.py).
 
-A `Workspace` holds one batch shape's buffers and the steps prepared over them; it is kept for the
-next batch of the same shape. Memory: up to UNFOLD_MAX_BATCH images, each layer keeps its unfolded
-input, k*k times its activation (about 3 MB per image for the ResNet-20 with 8 groups, 14 MB for the
+A `Workspace` holds one batch shape's buffers; a runner keeps it, with the steps it prepared over
+it, for the next batch of the same shape. Memory: with unfolded products, each layer keeps its
+unfolded input, k*k times its activation (about 3 MB per image for the ResNet-20 with 8 groups, 14 MB for the
 paper's ResNet-32 with 22).
 """
 
@@ -19,19 +19,13 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from dnnet.deploy.group_layers import BlockStep, GroupBlock, GroupConv, StemStep, UnfoldedInput, interior
-from dnnet.layers.group_shortcut import GroupPadShortcut
+from dnnet.anytime.folded_blocks import BlockStep, GroupBlock, StemStep
+from dnnet.anytime.kernels import GroupConv, UnfoldedInput, interior
 from dnnet.models.dnnet import DNNet
 from dnnet.slicing import fold_batchnorm, slice_subnet
 
-# Largest batch whose convolutions run as products over kept unfolded inputs; larger ones call the library's
-# convolution. Walking the trained ResNet-20s' paths on 2 CPU cores (docs/benchmarks_anytime.json, "batches"):
-# unfolding was faster up to batch 4 for both networks, at batch 8 faster for DNNet's path (0.89x the time)
-# and slower for the depth-only one (1.16x), slower for both from batch 16 on.
-UNFOLD_MAX_BATCH = 8
 
-
-@dataclass
+@dataclass(frozen=True)
 class Workspace:
     """Buffers of one batch shape: activations (channels, N, H, W) with a zero border, and each convolution's
     unfolded input. Layer 0 is the stem, layer i > 0 block i."""
@@ -40,7 +34,6 @@ class Workspace:
     outputs: list[torch.Tensor]  # each layer's output
     middles: list[torch.Tensor | None]  # each block's middle activation (None for the stem)
     unfolded: list[list[UnfoldedInput | None]]  # each layer's convolutions' unfolded inputs (None: convolve directly)
-    plan: list | None = None  # what a runner prepares over these buffers for its path
 
 
 @dataclass(frozen=True)
@@ -100,12 +93,12 @@ def fold_network(model: DNNet) -> FoldedNetwork:
     blocks = []
     for plan, block in zip(config.blocks(), full.blocks):
         in_gc, out_gc = plan.in_group_channels, plan.out_group_channels
-        shortcut = block.shortcut
-        if isinstance(shortcut, nn.Conv2d):  # the causal projection, folded
-            shortcut = GroupConv.from_conv(shortcut, in_gc, out_gc)
-        elif not isinstance(shortcut, (nn.Identity, GroupPadShortcut)):
-            raise TypeError(f"unknown shortcut {type(shortcut).__name__}")
-        blocks.append(GroupBlock(GroupConv.from_conv(block.conv1, in_gc, out_gc), GroupConv.from_conv(block.conv2, out_gc, out_gc),
-                                 shortcut))
+        projection = None
+        if plan.shortcut == "project":
+            if not isinstance(block.shortcut, nn.Conv2d):
+                raise TypeError(f"expected the projection shortcut folded into a Conv2d, got {type(block.shortcut).__name__}")
+            projection = GroupConv.from_conv(block.shortcut, in_gc, out_gc)
+        blocks.append(GroupBlock(plan, GroupConv.from_conv(block.conv1, in_gc, out_gc),
+                                 GroupConv.from_conv(block.conv2, out_gc, out_gc), projection))
     border = max(conv.padding for conv in [stem, *(conv for block in blocks for conv in block.convs())])
     return FoldedNetwork(stem, blocks, border)

@@ -7,11 +7,15 @@ from dataclasses import asdict, dataclass
 
 import torch
 
-from dnnet.deploy.anytime import AnytimeRunner
+from dnnet.anytime.runner import AnytimeRunner
+from dnnet.config import cell_name
+from dnnet.errors import UserError
 
 
 @dataclass(frozen=True)
 class ServingSummary:
+    """Requests served one by one under one setting: accuracy, steps, latency (ms), and why each stopped."""
+
     requests: int
     accuracy: float  # of the answer each request got
     mean_steps: float  # cells reached per request (1 = the first cell of the path)
@@ -31,7 +35,7 @@ def serve_one_by_one(runner: AnytimeRunner, images: torch.Tensor, labels: torch.
     `deadline_s` and `confidence` - the settings taking turns image by image, so that a slower moment of
     the machine falls on all of them alike. `images` are normalized."""
     if len(images) == 0:
-        raise ValueError("no images to serve")
+        raise UserError("no images to serve")
     for image in images[:warmup]:  # first calls prepare the runner's buffers and steps
         runner.run(image[None])
     answers = {name: [] for name in settings}
@@ -46,7 +50,7 @@ def _summary(served: list) -> ServingSummary:
     stopped_by, cells = {}, {}
     for answer, _ in served:
         stopped_by[answer.stopped_by] = stopped_by.get(answer.stopped_by, 0) + 1
-        name = f"D{answer.cell[0]}&W{answer.cell[1]}"
+        name = cell_name(*answer.cell)
         cells[name] = cells.get(name, 0) + 1
     correct = sum(int(answer.logits.argmax(-1).item() == label) for answer, label in served)
     return ServingSummary(len(served), correct / len(served), sum(len(a.cells_done) for a, _ in served) / len(served),

@@ -1,0 +1,122 @@
+"""Which path of cells an anytime runner walks, which layers each step computes, and what it costs.
+
+A path starts at a cell and moves, one step at a time, either wider at the same depth or deeper at
+the same width. Pure functions of the config and the accuracy and resource tables: checking a path,
+the greedy default path (best accuracy gained per MAC spent), the group ranges each step computes,
+the MACs of walking a path incrementally or from scratch, and the path's logits on a data set.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import torch
+
+from dnnet.accounting import cell_resources
+from dnnet.accounting.counting_rules import linear_macs
+from dnnet.accounting.layer_specs import exit_channels
+from dnnet.config import Cell, NetConfig, cell_name
+from dnnet.errors import UserError
+from dnnet.models.dnnet import DNNet
+
+
+def check_path(config: NetConfig, path: Sequence[tuple[int, int]]) -> list[Cell]:
+    """The path as cells, each one wider (same depth) or deeper (same width) than the last; ValueError otherwise."""
+    if not path:
+        raise UserError("a path needs at least one cell")
+    cells = [Cell(int(d), int(w)) for d, w in path]
+    for depth, width in cells:
+        config.check_cell(depth, width)
+    for before, after in zip(cells, cells[1:]):
+        wider = after.depth == before.depth and after.width > before.width
+        deeper = after.width == before.width and after.depth > before.depth
+        if not (wider or deeper):
+            raise UserError(f"{cell_name(*before)} -> {cell_name(*after)} is not a step: "
+                             "move wider at the same depth or deeper at the same width")
+        if wider and not config.causal:
+            raise UserError("a dense (depth-only) network cannot be widened incrementally; use a path of depths at full width")
+    return cells
+
+
+class LayerRange(NamedTuple):
+    """Output groups old+1..new of one layer (0 = the stem, i > 0 = block i)."""
+
+    layer: int
+    old: int
+    new: int
+
+
+def layer_ranges(path: Sequence[Cell], exit_blocks: Sequence[int]) -> list[list[LayerRange]]:
+    """For each cell of the path, the group ranges it computes, in order.
+
+    Widening first extends every layer computed so far by groups old+1..new; deepening then runs the
+    new layers up to the cell's exit at the current width (old = 0).
+    """
+    width, blocks_done, plan = 0, 0, []
+    for depth, new_width in path:
+        last_block, ranges = exit_blocks[depth - 1], []
+        if new_width > width:  # the first cell: the stem too
+            ranges += [LayerRange(layer, width, new_width) for layer in range(blocks_done + 1)]
+            width = new_width
+        ranges += [LayerRange(layer, 0, width) for layer in range(blocks_done + 1, last_block + 1)]
+        blocks_done = max(blocks_done, last_block)
+        plan.append(ranges)
+    return plan
+
+
+def default_path(config: NetConfig, accuracy: torch.Tensor) -> list[Cell]:
+    """From D1&W1 to the full network, each step the neighbour (one wider or one deeper) with the best
+    accuracy gained per MAC spent. A depth-only (dense) network can only deepen, at full width."""
+    if not config.causal:
+        return [Cell(d, config.groups) for d in range(1, config.num_exits + 1)]
+    macs = {(d, w): cell_resources(config, d, w).macs for d in range(1, config.num_exits + 1)
+            for w in range(1, config.groups + 1)}
+    cell, path = Cell(1, 1), [Cell(1, 1)]
+    while cell != (config.num_exits, config.groups):
+        d, w = cell
+        options = [c for c in [Cell(d, w + 1), Cell(d + 1, w)] if c in macs]
+        gain = {c: (accuracy[c[0] - 1, c[1] - 1] - accuracy[d - 1, w - 1]).item() / (macs[c] - macs[cell]) for c in options}
+        cell = max(options, key=lambda c: (gain[c], -macs[c]))
+        path.append(cell)
+    return path
+
+
+@dataclass(frozen=True)
+class PathCost:
+    """MACs of one path, walked incrementally or cell by cell, against its last cell alone."""
+
+    incremental_macs: int  # walking the path, reusing every activation: the last cell's layers once, plus every exit's head
+    from_scratch_macs: int  # running every cell of the path on its own
+    final_cell_macs: int  # running the last cell once
+
+
+def head_macs(config: NetConfig, depth: int, width: int) -> int:
+    """MACs of the exit classifier of cell (depth, width)."""
+    return linear_macs(exit_channels(config, depth, width), config.num_classes)
+
+
+def path_cost(config: NetConfig, path: Sequence[tuple[int, int]]) -> PathCost:
+    """MACs of walking `path` incrementally, of running each of its cells from scratch, and of its last cell alone."""
+    final = cell_resources(config, *path[-1]).macs
+    layers_of_final = final - head_macs(config, *path[-1])
+    return PathCost(incremental_macs=layers_of_final + sum(head_macs(config, d, w) for d, w in path),
+                    from_scratch_macs=sum(cell_resources(config, d, w).macs for d, w in path), final_cell_macs=final)
+
+
+@torch.no_grad()
+def path_logits(model: DNNet, x: torch.Tensor, path: Sequence[tuple[int, int]], batch_size: int = 500) -> torch.Tensor:
+    """(N, steps, classes): the logits of every cell of the path (for choosing a threshold), `batch_size`
+    images at a time: one `forward_all`, or for a dense network one pass of its exits at the path's width."""
+    model.eval()
+    rows = []
+    for start in range(0, len(x), batch_size):
+        images = x[start : start + batch_size]
+        if model.config.causal:
+            every_cell = model.forward_all(images)
+            rows.append(torch.stack([every_cell[:, d - 1, w - 1] for d, w in path], dim=1))
+        else:  # a dense path keeps one width
+            exits = model.forward_exits(images, path[0][1])
+            rows.append(exits[:, [d - 1 for d, _ in path]])
+    return torch.cat(rows)

@@ -1,0 +1,149 @@
+"""Anytime inference: refine the answer step by step along a path of cells, never recomputing.
+
+Every activation lives in a buffer of the full width; a step computes only what is new: the new
+groups' channels of every layer up to the current exit (widening) or the new layers at the current
+width, starting from the cached activation of the last exit (deepening). The runner always holds
+the latest prediction, stops at a deadline, and can stop early when every image's prediction is
+confident enough.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import torch
+
+from dnnet.anytime.folded_blocks import BlockStep, StemStep
+from dnnet.anytime.folded_network import Workspace, fold_network
+from dnnet.anytime.kernels import interior
+from dnnet.anytime.path import check_path, layer_ranges
+from dnnet.anytime.stopping import StepTimes, all_confident
+from dnnet.config import Cell
+from dnnet.models.dnnet import DNNet
+
+# Largest batch whose convolutions run as products over kept unfolded inputs; larger ones call the library's
+# convolution. Walking the trained ResNet-20s' paths on 2 CPU cores (docs/benchmarks_anytime.json, "batches"):
+# unfolding was faster up to batch 4 for both networks, at batch 8 faster for DNNet's path (0.89x the time)
+# and slower for the depth-only one (1.16x), slower for both from batch 16 on.
+UNFOLD_MAX_BATCH = 8
+
+
+@dataclass(frozen=True)
+class CellStep:
+    """One cell of the path, prepared over a workspace: the layer steps that reach it, then its exit."""
+
+    cell: Cell
+    layer_steps: list[StemStep | BlockStep]
+    features: torch.Tensor  # the exit's activation as (channels, N, pixels), with its zero border: it adds nothing to the sum
+    pool_scale: float  # 1 / pixels inside the border: the sum becomes the average
+    classifier: torch.Tensor  # (channels, classes), every group's classifier merged
+    bias: torch.Tensor
+
+    def run(self) -> torch.Tensor:
+        """Computes the new layers' groups and returns the cell's logits, (N, classes)."""
+        for step in self.layer_steps:
+            step.run()
+        # average pooling as a sum scaled inside the product: mean over two dims is several times slower at batch 1
+        return torch.addmm(self.bias, self.features.sum(-1).T, self.classifier, alpha=self.pool_scale)
+
+
+@dataclass(frozen=True)
+class PreparedWalk:
+    """A workspace and the path's steps prepared over it, kept together for the next batch of its shape."""
+
+    space: Workspace
+    steps: list[CellStep]
+
+
+@dataclass
+class AnytimeAnswer:
+    """What a walk delivered: its latest logits, the cell that gave them, and why it stopped."""
+
+    logits: torch.Tensor  # latest prediction, (N, classes)
+    cell: Cell  # the cell that gave it
+    cells_done: list[Cell]  # every cell reached, in order
+    seconds: list[float]  # time since the start when each cell was reached
+    stopped_by: str  # "path end", "deadline" or "confidence"
+
+
+class AnytimeRunner:
+    """Walks `path` for a batch of images; `model` is put in eval mode and read once (batch norm folded).
+
+    Up to `unfold_max_batch` images, convolutions are products over unfolded inputs kept between steps
+    (fewer operations per step at small batches); larger batches call the library's convolutions.
+    The buffers of the last batch shape are kept for the next walk; walks at the same time get their own.
+    """
+
+    def __init__(self, model: DNNet, path: Sequence[tuple[int, int]], unfold_max_batch: int = UNFOLD_MAX_BATCH) -> None:
+        self.model = model.eval()
+        self.path = check_path(model.config, path)
+        self.folded = fold_network(model)  # a dense network too: check_path let its path only deepen
+        self.unfold_max_batch = unfold_max_batch  # up to this batch size, products over kept unfolded inputs
+        self._kept: PreparedWalk | None = None  # kept between walks of batches of one shape
+        self.step_times = StepTimes()  # learned from every `run`, for stopping before a step would pass the deadline
+        # each visited cell's classifier as one (channels, classes) matrix: a step's logits are one pooled product
+        self.classifiers: dict[Cell, tuple[torch.Tensor, torch.Tensor]] = {}
+        for depth, width in self.path:
+            weight, bias = model.heads[depth - 1].merged_linear(width)
+            self.classifiers[Cell(depth, width)] = (weight.detach().T.contiguous(), bias.detach())
+
+    def steps(self, x: torch.Tensor) -> Iterator[tuple[Cell, torch.Tensor]]:
+        """Yields (cell, logits) along the path; stop iterating at any moment to stop computing.
+
+        Nothing here records gradients (weights and input are read detached), so no grad-mode context
+        is entered: on a generator it would be entered and left again at every step.
+        """
+        self.model.check_input(x)
+        walk = self._take_walk(x)
+        try:
+            interior(walk.space.image, self.folded.border).copy_(x.detach().transpose(0, 1))
+            for step in walk.steps:
+                yield step.cell, step.run()
+        finally:
+            self._kept = walk
+
+    def _take_walk(self, x: torch.Tensor) -> PreparedWalk:
+        """The kept walk when its buffers fit `x`, else a new one; taken, so that a second walk at the same time gets its own."""
+        walk, self._kept = self._kept, None
+        unfold = x.shape[0] <= self.unfold_max_batch
+        if walk is None or not self.folded.fits(walk.space, x, unfold):
+            space = self.folded.workspace(x, unfold)
+            walk = PreparedWalk(space, self._prepare(space))
+        return walk
+
+    def _prepare(self, space: Workspace) -> list[CellStep]:
+        """Per cell of the path: its layers' steps over `space`, and its exit's features and classifier."""
+        exit_blocks, border = self.model.config.exit_blocks, self.folded.border
+        steps = []
+        for cell, ranges in zip(self.path, layer_ranges(self.path, exit_blocks)):
+            classifier, bias = self.classifiers[cell]
+            features = space.outputs[exit_blocks[cell.depth - 1]]
+            pixels = (features.shape[2] - 2 * border) * (features.shape[3] - 2 * border)
+            steps.append(CellStep(cell, [self.folded.step(space, *layer_range) for layer_range in ranges],
+                                  features[: classifier.shape[0]].flatten(2), 1 / pixels, classifier, bias))
+        return steps
+
+    def run(self, x: torch.Tensor, deadline_s: float | None = None, confidence: float | None = None) -> AnytimeAnswer:
+        """Walks the path until its end, every image is confident, or the deadline: the walk stops before a step
+        that earlier walks of this batch size say would end past it (and after the first step that does)."""
+        started = time.perf_counter()
+        cells, seconds, latest = [], [], None
+        stopped_by = "path end"
+        walk = self.steps(x)
+        for cell, logits in walk:
+            latest = (cell, logits)
+            cells.append(cell)
+            seconds.append(time.perf_counter() - started)
+            if cell == self.path[-1]:
+                break
+            if confidence is not None and all_confident(logits, confidence):
+                stopped_by = "confidence"
+                break
+            if deadline_s is not None and seconds[-1] + self.step_times.next_step(x.shape[0], len(cells)) >= deadline_s:
+                stopped_by = "deadline"
+                break
+        walk.close()  # gives the buffers back to the runner
+        self.step_times.record(x.shape[0], seconds)
+        return AnytimeAnswer(latest[1], latest[0], cells, seconds, stopped_by)

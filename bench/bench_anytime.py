@@ -21,19 +21,17 @@ import statistics
 import time
 from pathlib import Path
 
-import matplotlib
+import torch
+from bench_core import interleaved_medians
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import torch  # noqa: E402
-from bench_core import interleaved_medians  # noqa: E402
-
-from dnnet import create_model  # noqa: E402
-from dnnet.anytime import UNFOLD_MAX_BATCH, AnytimeRunner, default_path, path_cost  # noqa: E402
-from dnnet.evaluation import read_accuracy_grid  # noqa: E402
-from dnnet.provenance import provenance  # noqa: E402
-from dnnet.slicing import fold_batchnorm, slice_subnet  # noqa: E402
-from dnnet.train.run_directory import load_trained_model  # noqa: E402
+from dnnet import create_model
+from dnnet.anytime import UNFOLD_MAX_BATCH, AnytimeRunner, default_path, path_cost
+from dnnet.config import cell_name
+from dnnet.evaluation import read_accuracy_grid
+from dnnet.provenance import provenance
+from dnnet.slicing import fold_batchnorm, slice_subnet
+from dnnet.train.run_directory import load_trained_model
 
 
 def path_shapes(depths: int, widths: int) -> dict[str, list[tuple[int, int]]]:
@@ -62,7 +60,7 @@ def walk_vs_once(model, path, repeats: int) -> dict:
                                    repeats, warmup=1, device=torch.device("cpu"))
     warm = {name: seconds / calls for name, seconds in warm.items()}
     cost = path_cost(model.config, path)
-    return {"path_length": len(path), "path": [f"D{d}&W{w}" for d, w in path],
+    return {"path_length": len(path), "path": [cell_name(d, w) for d, w in path],
             "warm": {**{f"ms_{name}": round(1e3 * seconds, 3) for name, seconds in warm.items()},
                      **{f"time_ratio_walk_over_{name}": round(warm["walk"] / warm[name], 3)
                         for name in ["once", "once_deployed", "one_step"]}},
@@ -115,13 +113,14 @@ def accuracy_vs_time(run_dir: Path, repeats: int) -> dict:
     model, record = load_trained_model(run_dir)
     val, test = read_accuracy_grid(run_dir, "val"), read_accuracy_grid(run_dir, "test")
     path = default_path(model.config, val)
-    return {"run": str(run_dir), "preset": record["train_config"]["preset"], "path": [f"D{d}&W{w}" for d, w in path],
+    return {"run": str(run_dir), "preset": record["train_config"]["preset"], "path": [cell_name(d, w) for d, w in path],
             "ms": step_times(model, path, repeats), "test_accuracy": [round(test[d - 1, w - 1].item(), 4) for d, w in path],
             "walk": walk_vs_once(model, path, repeats), "batches": batch_sweep(model, path, [1, 2, 4, 8, 16, 32], max(5, repeats // 3))}
 
 
 def plot(curves: dict, path: Path) -> None:
-    fig, ax = plt.subplots(figsize=(7.5, 4.5))
+    fig = Figure(figsize=(7.5, 4.5))
+    ax = fig.subplots()
     for label, curve in curves.items():
         ax.step(curve["ms"], [100 * a for a in curve["test_accuracy"]], where="post", marker=".", label=label)
     ax.set_xlabel("time since the request (ms, batch 1, 1 thread)")
@@ -131,7 +130,6 @@ def plot(curves: dict, path: Path) -> None:
     ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=130)
-    plt.close(fig)
 
 
 def main() -> None:

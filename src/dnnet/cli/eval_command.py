@@ -7,6 +7,7 @@ from pathlib import Path
 
 import torch
 
+from dnnet.config import cell_name
 from dnnet.data import load_data
 from dnnet.evaluation import write_accuracy_grid
 from dnnet.provenance import provenance
@@ -40,8 +41,8 @@ def run(args: argparse.Namespace) -> int:
 
 def print_grid_summary(accuracy: torch.Tensor, split: str, run_dir: Path) -> None:
     depths, widths = accuracy.shape
-    print(f"{split} accuracy of the full network (D{depths}&W{widths}): {100 * accuracy[-1, -1]:.2f}%")
+    print(f"{split} accuracy of the full network ({cell_name(depths, widths)}): {100 * accuracy[-1, -1]:.2f}%")
     mid_d, mid_w = (depths + 1) // 2, (widths + 1) // 2
     for d, w in [(1, 1), (1, widths), (depths, 1), (mid_d, mid_w), (depths, mid_w), (mid_d, widths)]:
-        print(f"  D{d}&W{w}: {100 * accuracy[d - 1, w - 1]:.2f}%")
+        print(f"  {cell_name(d, w)}: {100 * accuracy[d - 1, w - 1]:.2f}%")
     print(f"  mean over all {depths * widths} cells: {100 * accuracy.mean():.2f}%")

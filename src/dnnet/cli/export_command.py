@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from dnnet.config import cell_name
 from dnnet.deploy import FORMATS, export_subnet
 from dnnet.slicing import slice_subnet
 from dnnet.train.run_directory import load_trained_model
@@ -23,7 +24,7 @@ def run(args: argparse.Namespace) -> int:
     model.config.check_cell(args.depth, args.width)
     subnet = slice_subnet(model, args.depth, args.width)
     facts = export_subnet(subnet, args.out, args.format, tuple(record["data"]["image_shape"]))
-    print(f"wrote {facts['path']} (D{args.depth}&W{args.width}); load it with {facts['load_with']}")
+    print(f"wrote {facts['path']} ({cell_name(args.depth, args.width)}); load it with {facts['load_with']}")
     if "max_abs_diff_vs_torch" in facts:
         print(f"onnxruntime vs torch on 8 random inputs: largest difference {facts['max_abs_diff_vs_torch']:.3g}")
     return 0

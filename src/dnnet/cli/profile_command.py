@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from dnnet.accounting import CellResources, grid_resources
+from dnnet.config import cell_name
 from dnnet.errors import UserError
 from dnnet.models import create_model, list_models
 from dnnet.provenance import provenance
@@ -54,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
     for depth, width in cells:
         cell = grid[(depth - 1) * config.groups + (width - 1)]
         verdict = "fits" if cell.macs <= args.macs_budget else "does not fit"
-        print(f"  D{depth}&W{width}: {cell.macs / 1e6:.2f}M MACs, {cell.params / 1e3:.1f}K params, "
+        print(f"  {cell_name(depth, width)}: {cell.macs / 1e6:.2f}M MACs, {cell.params / 1e3:.1f}K params, "
               f"largest feature map {cell.largest_feature_map_values:,} values: {verdict} under {args.macs_budget / 1e6:g}M MACs")
     return 0
 
@@ -104,5 +105,5 @@ def print_summary(preset: str, causal: bool, grid: list[CellResources], summary:
         print("  (dense network: its narrower widths are brute-force slices, not trained sub-networks)")
     else:
         print("  widest width that fits, per depth: "
-              + ", ".join(f"D{d}&W{c['width']} ({c['macs'] / 1e6:.1f}M)" for d, c in widest.items()))
+              + ", ".join(f"{cell_name(d, c['width'])} ({c['macs'] / 1e6:.1f}M)" for d, c in widest.items()))
     print(f"wrote {out}/resources.csv, profile.json and heatmaps ({', '.join(h[0] + '.png' for h in HEATMAPS)})")

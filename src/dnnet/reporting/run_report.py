@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from dnnet.accounting import grid_resources
-from dnnet.config import NetConfig
+from dnnet.config import NetConfig, cell_name
 from dnnet.evaluation import read_accuracy_grid
 from dnnet.reporting.heatmaps import plot_accuracy_grid, plot_grid_heatmap
 from dnnet.reporting.run_figures import plot_accuracy_vs_macs, plot_training_curves
@@ -59,7 +59,7 @@ def _summary_lines(preset, val, test, choice, budget, full_macs) -> list[str]:
         lines.append(f"No cell fits the example budget of {budget / 1e6:.3g}M MACs.")
     else:
         c = choice.cell
-        lines.append(f"Best cell under {budget / 1e6:.3g}M MACs (chosen on validation): D{c.depth}&W{c.width}, "
+        lines.append(f"Best cell under {budget / 1e6:.3g}M MACs (chosen on validation): {cell_name(c.depth, c.width)}, "
                      f"{c.macs / 1e6:.2f}M MACs, {c.params:,} parameters; validation {100 * choice.accuracy:.2f}%, "
                      f"test {100 * test[c.depth - 1, c.width - 1]:.2f}%.")
     return lines

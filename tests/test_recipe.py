@@ -5,9 +5,10 @@ import torch
 
 from dnnet import create_model
 from dnnet.loss import JointLoss
+from dnnet.errors import UserError
 from dnnet.loss.joint_loss import loss_coefficients
 from dnnet.train import TrainConfig, train
-from dnnet.train.objective import build_objective, plan_step, width_mask
+from dnnet.train.objective import StepPlanner, build_objective, width_mask
 
 CONFIG = create_model("dnnet_resnet8_g4").config  # 4 exits x 4 widths
 
@@ -20,12 +21,13 @@ def test_loss_coefficients_per_reduction():
     assert torch.equal(loss_coefficients(torch.ones(2, 2), "depths"), torch.full((2, 2), 0.5))
 
 
-def test_step_weights_replace_the_constructors_and_are_reduced_alike():
+def test_a_steps_coefficients_replace_the_constructors():
     logits, target = torch.randn(5, 2, 2, 3), torch.randint(0, 3, (5,))
     loss = JointLoss(torch.ones(2, 2), reduction="depths")
     losses = loss.cell_losses(logits, target)
-    step = torch.tensor([[1.0, 0.0], [1.0, 1.0]])
-    torch.testing.assert_close(loss(logits, target, step), 2 * (losses * step).sum() / 3)
+    torch.testing.assert_close(loss(logits, target), losses.sum() / 2)
+    step = torch.tensor([[0.5, 0.0], [1.0, 2.0]])
+    torch.testing.assert_close(loss(logits, target, step), (losses * step).sum())
 
 
 @pytest.mark.parametrize("groups,samples", [(4, 1), (8, 2), (8, 6), (2, 1)])
@@ -39,20 +41,41 @@ def test_width_mask_keeps_narrowest_and_full_and_samples_the_rest(groups, sample
         assert len({tuple(m.tolist()) for m in masks}) > 1
 
 
+def plan(config, global_step, progress):
+    return StepPlanner.for_run(config, CONFIG).plan(global_step, progress)
+
+
 def test_plan_samples_widths_at_every_exit_and_ramps_early_exits():
-    config = TrainConfig(width_samples=1, exit_ramp=0.5, drop_stem_exit=True)
-    plan = plan_step(config, CONFIG, global_step=11, progress=0.125)  # a quarter of the ramp
+    config = TrainConfig(width_samples=1, exit_ramp=0.5, drop_stem_exit=True, loss_scale="cells")
+    step = plan(config, global_step=11, progress=0.125)  # a quarter of the ramp
     mask = width_mask(4, 1, seed=0, global_step=11)
     early = 0.01 + 0.99 * 0.25
-    expected = torch.stack([0 * mask, early * mask, early * mask, mask])
-    assert plan.widths is None
-    torch.testing.assert_close(plan.weights, expected)
+    assert step.widths is None
+    torch.testing.assert_close(step.coefficients, torch.stack([0 * mask, early * mask, early * mask, mask]))
+
+
+@pytest.mark.parametrize("loss_scale", ["eq2", "depths", "cells"])
+def test_the_ramp_damps_early_exits_and_leaves_the_last_as_reduced(loss_scale):
+    ramped = plan(TrainConfig(exit_ramp=0.5, loss_scale=loss_scale), global_step=0, progress=0.0).coefficients
+    plain = loss_coefficients(torch.ones(4, 4), loss_scale)
+    torch.testing.assert_close(ramped[-1], plain[-1])
+    torch.testing.assert_close(ramped[:-1], 0.01 * plain[:-1])
 
 
 def test_plan_of_a_plain_joint_run_keeps_the_losses_weights():
-    plan = plan_step(TrainConfig(), CONFIG, global_step=0, progress=0.0)
-    assert plan.widths is None and plan.weights is None
-    assert plan_step(TrainConfig(objective="sandwich"), CONFIG, 4, 0.5).widths[-1] == 4
+    step = plan(TrainConfig(), global_step=0, progress=0.0)
+    assert step.widths is None and step.coefficients is None
+    assert plan(TrainConfig(objective="sandwich"), 4, 0.5).widths[-1] == 4
+
+
+@pytest.mark.parametrize("config,message", [
+    (TrainConfig(objective="sandwich", exit_ramp=0.5), "exit_ramp apply to the joint objective"),
+    (TrainConfig(width_samples=1, weighting="final"), "width_samples needs a network trained at every width"),
+    (TrainConfig(width_samples=2), "width_samples=2 would sample every width of 4 groups; use at most 1"),
+])
+def test_recipe_options_that_would_do_nothing_are_refused(config, message):
+    with pytest.raises(UserError, match=message):
+        StepPlanner.for_run(config, CONFIG)
 
 
 def test_gradient_equilibrium_shares_follow_the_trained_exits():

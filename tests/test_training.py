@@ -39,8 +39,8 @@ def test_same_seed_same_weights(tmp_path, digits):
         assert torch.equal(value, weights(tmp_path / "b")[key]), key
 
 
-def interrupt_and_resume(run_dir, digits, monkeypatch, stop_after_steps):
-    """Trains TINY into `run_dir` with a Ctrl-C after `stop_after_steps` steps, then resumes it to the end."""
+def interrupt_and_resume(run_dir, digits, monkeypatch, stop_after_steps, settings=TINY):
+    """Trains `settings` into `run_dir` with a Ctrl-C after `stop_after_steps` steps, then resumes it to the end."""
     import dnnet.train.run as run_module
 
     class StopAfter(run_module.StopRequest):
@@ -58,14 +58,19 @@ def interrupt_and_resume(run_dir, digits, monkeypatch, stop_after_steps):
     with monkeypatch.context() as patch:
         patch.setattr(run_module, "StopRequest", StopAfter)
         with pytest.raises(Interrupted, match="continue with: dnnet train --resume"):
-            train(TrainConfig(**TINY), run_dir, show_progress=False, data=digits)
-    train(TrainConfig(**TINY), run_dir, resume=True, show_progress=False, data=digits)
+            train(TrainConfig(**settings), run_dir, show_progress=False, data=digits)
+    train(TrainConfig(**settings), run_dir, resume=True, show_progress=False, data=digits)
 
 
+RECIPE = dict(TINY, gradient_equilibrium=True, width_samples=1, exit_ramp=0.5, drop_stem_exit=True, warmup_epochs=1,
+              distill_weight=0.5, loss_scale="cells")
+
+
+@pytest.mark.parametrize("settings", [TINY, RECIPE], ids=["joint", "recipe"])
 @pytest.mark.parametrize("stop_after_steps", [7, 19, 26])  # mid epoch 1, end of epoch 1, mid epoch 2
-def test_interrupted_and_resumed_run_ends_with_the_same_weights(tmp_path, digits, monkeypatch, stop_after_steps):
-    train(TrainConfig(**TINY), tmp_path / "straight", show_progress=False, data=digits)
-    interrupt_and_resume(tmp_path / "resumed", digits, monkeypatch, stop_after_steps)
+def test_interrupted_and_resumed_run_ends_with_the_same_weights(tmp_path, digits, monkeypatch, stop_after_steps, settings):
+    train(TrainConfig(**settings), tmp_path / "straight", show_progress=False, data=digits)
+    interrupt_and_resume(tmp_path / "resumed", digits, monkeypatch, stop_after_steps, settings)
     straight, resumed = weights(tmp_path / "straight"), weights(tmp_path / "resumed")
     for key in straight:
         torch.testing.assert_close(resumed[key], straight[key], rtol=0, atol=0, msg=key)

@@ -12,15 +12,15 @@ def random_crop(images: torch.Tensor, padding: int, generator: torch.Generator) 
     padded = F.pad(images, (padding, padding, padding, padding))
     dy = torch.randint(0, 2 * padding + 1, (batch,), generator=generator)
     dx = torch.randint(0, 2 * padding + 1, (batch,), generator=generator)
-    rows = (dy[:, None] + torch.arange(height)).to(images.device)  # (N, H)
-    cols = (dx[:, None] + torch.arange(width)).to(images.device)  # (N, W)
+    rows = to_device_async(dy[:, None] + torch.arange(height), images.device)  # (N, H)
+    cols = to_device_async(dx[:, None] + torch.arange(width), images.device)  # (N, W)
     picked_rows = padded.gather(2, rows[:, None, :, None].expand(batch, channels, height, padded.shape[3]))
     return picked_rows.gather(3, cols[:, None, None, :].expand(batch, channels, height, width))
 
 
 def random_flip(images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     """Mirrors a random half of the images left-right."""
-    flip = (torch.rand(images.shape[0], generator=generator) < 0.5).to(images.device)
+    flip = to_device_async(torch.rand(images.shape[0], generator=generator) < 0.5, images.device)
     return torch.where(flip[:, None, None, None], images.flip(3), images)
 
 
@@ -37,8 +37,18 @@ def channel_stats(images: torch.Tensor) -> tuple[list[float], list[float]]:
     return pixels.mean(1).tolist(), pixels.std(1).clamp_min(1e-3).tolist()
 
 
-def normalize(images: torch.Tensor, mean: list[float], std: list[float], dtype: torch.dtype = torch.float32) -> torch.Tensor:
-    """uint8 (N, C, H, W) -> float, zero mean and unit variance per channel."""
-    mean_t = torch.tensor(mean, device=images.device, dtype=dtype)[:, None, None]
-    std_t = torch.tensor(std, device=images.device, dtype=dtype)[:, None, None]
+def normalize(images: torch.Tensor, mean: list[float] | torch.Tensor, std: list[float] | torch.Tensor,
+              dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """uint8 (N, C, H, W) -> float, zero mean and unit variance per channel; mean and std per channel, in
+    [0, 1] units (tensors already on the images' device are used as they are: no copy at every step)."""
+    mean_t = torch.as_tensor(mean, device=images.device, dtype=dtype)[:, None, None]
+    std_t = torch.as_tensor(std, device=images.device, dtype=dtype)[:, None, None]
     return (images.to(dtype) / 255 - mean_t) / std_t
+
+
+def to_device_async(tensor: torch.Tensor, device: torch.device) -> torch.Tensor:
+    """`tensor` (on the CPU) on `device`; to a GPU through pinned memory, so that the copy does not make the
+    host wait for the GPU's queued work (a pageable copy does)."""
+    if device.type != "cuda":
+        return tensor.to(device)
+    return tensor.pin_memory().to(device, non_blocking=True)

@@ -62,10 +62,10 @@ class JointLoss(nn.Module):
             losses = torch.where(is_teacher, losses, mixed)
         return losses
 
-    def forward(self, logits: torch.Tensor, target: torch.Tensor, step_weights: torch.Tensor | None = None) -> torch.Tensor:
-        """The weighted sum of the cells' losses; `step_weights`: this step's lambda instead of the
-        constructor's (e.g. sampled widths), reduced the same way."""
-        weights = self.weights if step_weights is None else loss_coefficients(step_weights.to(self.weights), self.reduction)
+    def forward(self, logits: torch.Tensor, target: torch.Tensor, coefficients: torch.Tensor | None = None) -> torch.Tensor:
+        """The weighted sum of the cells' losses; `coefficients`: this step's multipliers of the cells' losses
+        instead of the constructor's (a training recipe's step plan, already reduced: see `loss_coefficients`)."""
+        weights = self.weights if coefficients is None else coefficients
         return (weights * self.cell_losses(logits, target)).sum()
 
     def _distillation(self, logits: torch.Tensor) -> torch.Tensor:

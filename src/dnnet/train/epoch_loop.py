@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from dnnet.data import DataSplits, augment, normalize
+from dnnet.data.augment import to_device_async
 from dnnet.train.lr_schedule import step_learning_rate
 from dnnet.train.objective import StepPlan
 from dnnet.train.progress import EpochProgress
@@ -102,7 +103,8 @@ def train_epoch(
     the epoch's end. Raises NonFiniteLoss, at the next read of the tally, if a loss was NaN or infinite.
     """
     device = images_on_device.device
-    batches = epoch_order(len(data.train), config.batch_size, config.seed, position.epoch)
+    batches = [to_device_async(batch, images_on_device.device)
+               for batch in epoch_order(len(data.train), config.batch_size, config.seed, position.epoch)]
     generator = random_stream(config.seed, "augmentation", position.epoch)
     if position.generator_state is not None:
         generator.set_state(position.generator_state)
@@ -110,6 +112,7 @@ def train_epoch(
     tally = DeviceTally(position, device)
     started, seconds_before = time.perf_counter(), position.seconds
     rank, world = shard
+    mean, std = (torch.tensor(values, device=device) for values in stats)  # once, not at every step
     channels_last = config.uses_channels_last(device)
     autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=config.amp and device.type == "cuda")
 
@@ -124,10 +127,10 @@ def train_epoch(
             if should_stop(step):
                 read_tally()
                 return False
-            index = batches[step].to(device)
+            index = batches[step]
             images = augment(images_on_device[index], generator, flip=data.flip)[rank::world]
             labels = labels_on_device[index][rank::world]
-            x = normalize(images, *stats)
+            x = normalize(images, mean, std)
             if channels_last:
                 x = x.contiguous(memory_format=torch.channels_last)
             set_learning_rate(optimizer, step_learning_rate(config, position.epoch, step, len(batches)))
@@ -135,7 +138,8 @@ def train_epoch(
             step_plan = plan(position.epoch * len(batches) + step, (position.epoch + step / len(batches)) / config.epochs)
             with autocast:
                 logits = forward(x, step_plan.widths)
-                loss = loss_fn(logits.float(), labels, step_plan.weights)
+                coefficients = None if step_plan.coefficients is None else to_device_async(step_plan.coefficients, device)
+                loss = loss_fn(logits.float(), labels, coefficients)
             loss.backward()
             optimizer.step()
             tally.add(step, loss, logits, labels)
@@ -152,5 +156,6 @@ def train_epoch(
 
 
 def set_learning_rate(optimizer: torch.optim.Optimizer, lr: float) -> None:
+    """Sets every parameter group's learning rate (the schedule's rate of this step)."""
     for group in optimizer.param_groups:
         group["lr"] = lr

@@ -12,6 +12,7 @@ from dnnet.errors import UserError
 from dnnet.loss import JointLoss, cell_weights
 from dnnet.loss.exit_schedule import exit_ramp
 from dnnet.loss.gradient_equilibrium import equilibrium_shares
+from dnnet.loss.joint_loss import loss_coefficients
 from dnnet.models.dnnet import DNNet
 from dnnet.train.random_streams import random_stream
 from dnnet.train.sandwich import sandwich_loss, sandwich_widths
@@ -53,25 +54,40 @@ class TrainingForward(nn.Module):
 
 @dataclass(frozen=True)
 class StepPlan:
-    """What one training step runs: the widths of the sandwich rule, or this step's loss weights lambda."""
+    """What one training step runs: the widths of the sandwich rule, or the multipliers of the cells' losses."""
 
     widths: list[int] | None = None  # None: every cell the objective trains, from one pass
-    weights: torch.Tensor | None = None  # None: the loss's own weights
+    coefficients: torch.Tensor | None = None  # None: the loss's own (see `loss_coefficients`)
 
 
 def trained_weights(model_config: NetConfig, config: TrainConfig) -> torch.Tensor:
     """The weights lambda (depths, widths) of the cells a joint run trains, before sampling and ramps."""
+    check_recipe(model_config, config)
     weights = cell_weights(model_config, resolve_weighting(model_config, config.weighting))
-    if config.drop_stem_exit and model_config.exit_blocks[0] == 0:
+    if config.drop_stem_exit:
         weights[0] = 0.0  # the stem alone classifies poorly, and its loss pulls the first layer towards it
-    if weights.sum() <= 0:
-        raise UserError("no cell is left to train: drop_stem_exit removed the only trained exit")
     return weights
 
 
+def check_recipe(model_config: NetConfig, config: TrainConfig) -> None:
+    """Refuses recipe options that would do nothing for this network and objective, rather than ignore them."""
+    given = [name for name in ("gradient_equilibrium", "width_samples", "exit_ramp", "drop_stem_exit") if getattr(config, name)]
+    if config.objective == "sandwich" and given:
+        raise UserError(f"{', '.join(given)} apply to the joint objective; the sandwich rule trains the last exit only")
+    weighting = resolve_weighting(model_config, config.weighting)
+    if config.width_samples and (weighting in ("final", "depth_only") or not model_config.causal):
+        raise UserError(f"width_samples needs a network trained at every width; weighting {weighting!r} trains the full width only")
+    if config.width_samples and config.width_samples >= model_config.groups - 2:
+        raise UserError(f"width_samples={config.width_samples} would sample every width of {model_config.groups} groups; "
+                        f"use at most {model_config.groups - 3}, or 0 to train every width")
+    if config.drop_stem_exit and model_config.exit_blocks[0] != 0:
+        raise UserError("drop_stem_exit needs an exit after the stem; this network has exits after its last block only")
+
+
 def build_objective(model: DNNet, config: TrainConfig) -> tuple[TrainingForward, JointLoss]:
-    """The forward module to run and the joint loss over its output (for "sandwich", given `plan_step`'s widths)."""
+    """The forward module to run and the joint loss over its output (for "sandwich", given the planned widths)."""
     if config.objective == "sandwich":
+        check_recipe(model.config, config)
         return TrainingForward(model), sandwich_loss(model)
     weights = trained_weights(model.config, config)
     full_width_only = bool(weights[:, :-1].sum() == 0)
@@ -81,21 +97,36 @@ def build_objective(model: DNNet, config: TrainConfig) -> tuple[TrainingForward,
     return TrainingForward(model, full_width_only, shares), loss
 
 
-def plan_step(config: TrainConfig, model_config: NetConfig, global_step: int, progress: float) -> StepPlan:
-    """What step `global_step` (since the run began) trains, `progress` (0..1) into the run; a pure function of
-    its arguments, so a resumed run plans the same steps."""
-    if config.objective == "sandwich":
-        return StepPlan(widths=sandwich_widths(model_config.groups, config.seed, global_step))
-    if not config.width_samples and not config.exit_ramp:
-        return StepPlan()
-    weights = trained_weights(model_config, config)
-    if weights[:, :-1].sum() == 0:
-        weights = weights[:, -1:]  # full width only: TrainingForward gives one width
-    elif config.width_samples:
-        weights = weights * width_mask(model_config.groups, config.width_samples, config.seed, global_step)
-    if config.exit_ramp:
-        weights = weights * exit_ramp(len(weights), progress, config.exit_ramp)[:, None]
-    return StepPlan(weights=weights)
+@dataclass(frozen=True)
+class StepPlanner:
+    """What each step of a run trains, as a pure function of (global step, progress): a resumed run plans the same steps."""
+
+    config: TrainConfig
+    groups: int
+    weights: torch.Tensor | None  # lambda of a joint run, computed once; None for the sandwich rule
+
+    @classmethod
+    def for_run(cls, config: TrainConfig, model_config: NetConfig) -> StepPlanner:
+        check_recipe(model_config, config)
+        weights = None if config.objective == "sandwich" else trained_weights(model_config, config)
+        return cls(config, model_config.groups, weights)
+
+    def plan(self, global_step: int, progress: float) -> StepPlan:
+        """Step `global_step` (since the run began), `progress` (0..1) into the run."""
+        config = self.config
+        if config.objective == "sandwich":
+            return StepPlan(widths=sandwich_widths(self.groups, config.seed, global_step))
+        if not config.width_samples and not config.exit_ramp:
+            return StepPlan()
+        weights = self.weights
+        if weights[:, :-1].sum() == 0:
+            weights = weights[:, -1:]  # full width only: TrainingForward gives one width
+        if config.width_samples:
+            weights = weights * width_mask(self.groups, config.width_samples, config.seed, global_step)
+        coefficients = loss_coefficients(weights, config.loss_scale)
+        if config.exit_ramp:  # after the reduction, so that the ramp damps early exits instead of raising the last
+            coefficients = coefficients * exit_ramp(len(weights), progress, config.exit_ramp)[:, None]
+        return StepPlan(coefficients=coefficients)
 
 
 def width_mask(groups: int, samples: int, seed: int, global_step: int) -> torch.Tensor:

@@ -15,7 +15,6 @@ from dnnet.provenance import provenance
 from dnnet.train.distributed import leave_world
 from dnnet.train.epoch_loop import EpochPosition, NonFiniteLoss, train_epoch
 from dnnet.train.lr_schedule import epoch_learning_rate
-from dnnet.train.objective import plan_step
 from dnnet.train.run_directory import (
     CHECKPOINT_FILE,
     append_metrics,
@@ -80,7 +79,7 @@ def run_epoch(run: TrainingSetup, config: TrainConfig, stop: StopRequest, run_di
     try:
         return train_epoch(
             run.forward, run.loss_fn, run.optimizer, run.data, run.images, run.labels, run.stats, config, run.position,
-            plan=lambda global_step, progress: plan_step(config, run.model.config, global_step, progress),
+            plan=run.planner.plan,
             shard=(run.world.rank, run.world.size),
             should_stop=lambda step: stop_requested(stop, run.world, run.device, step),
             show_progress=show_progress and run.world.is_main,

@@ -18,7 +18,7 @@ from dnnet.provenance import provenance
 from dnnet.train.distributed import World, join_world, pick_device
 from dnnet.train.epoch_loop import EpochPosition
 from dnnet.train.lr_schedule import learning_rate
-from dnnet.train.objective import build_objective, resolve_weighting
+from dnnet.train.objective import StepPlanner, build_objective, resolve_weighting
 from dnnet.train.run_directory import truncate_metrics, write_run_config
 from dnnet.train.train_config import TrainConfig
 
@@ -34,6 +34,7 @@ class TrainingSetup:
     model: DNNet
     forward: nn.Module  # a TrainingForward, wrapped in DistributedDataParallel when distributed
     loss_fn: JointLoss
+    planner: StepPlanner  # what each step trains
     optimizer: torch.optim.Optimizer
     position: EpochPosition
     images: torch.Tensor  # the training images, on `device`
@@ -56,6 +57,7 @@ def setup(config: TrainConfig, run_dir: Path, checkpoint: dict[str, Any] | None,
     stats = channel_stats(data.train.images)
     model = setup_model(config, data, device)
     forward, loss_fn = build_objective(model, config)
+    planner = StepPlanner.for_run(config, model.config)
     loss_fn = loss_fn.to(device)
     if world.distributed:
         to_synced_batchnorm(model)  # batch statistics of the global batch, as one process would see
@@ -72,7 +74,7 @@ def setup(config: TrainConfig, run_dir: Path, checkpoint: dict[str, Any] | None,
     elif world.is_main:
         run_dir.mkdir(parents=True, exist_ok=True)
         write_run_config(run_dir, run_config_record(config, model, data, stats))
-    return TrainingSetup(world, device, data, stats, model, forward, loss_fn, optimizer, position,
+    return TrainingSetup(world, device, data, stats, model, forward, loss_fn, planner, optimizer, position,
                          data.train.images.to(device), data.train.labels.to(device))
 
 

@@ -4,8 +4,8 @@ import pytest
 import torch
 
 from dnnet import create_model
-from dnnet.loss import JointLoss
 from dnnet.errors import UserError
+from dnnet.loss import JointLoss
 from dnnet.loss.joint_loss import loss_coefficients
 from dnnet.train import TrainConfig, train
 from dnnet.train.objective import StepPlanner, build_objective, width_mask

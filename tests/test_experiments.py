@@ -137,3 +137,22 @@ def test_parallel_jobs_train_every_run_before_the_experiment_reads_them(tmp_path
     for run in ("dnnet_s0", "dnnet_macs_s0", "dnnet_distill_s0"):
         assert (root / "runs" / run / "accuracy_test.json").is_file() and (root / "runs" / f"{run}.log").is_file()
     assert len(json.loads((root / "experiments" / "lambda.json").read_text())["rows"]) > 0
+
+
+def test_a_run_saved_before_new_settings_existed_is_still_the_protocols(tmp_path):
+    """A config.json written before a TrainConfig field was added lacks that key; the store compares configs, not dicts."""
+    from dnnet.experiments import RunStore
+    from dnnet.train.run_directory import CONFIG_FILE, mark_finished
+
+    store = RunStore(tmp_path, get_protocol("cpu").with_overrides(epochs=1, data="digits"), show_progress=False)
+    name = next(iter(store.configs))
+    saved = store.config(name).to_dict()
+    del saved["warmup_epochs"], saved["gradient_equilibrium"]
+    run_dir = store.run_dir(name)
+    run_dir.mkdir(parents=True)
+    (run_dir / CONFIG_FILE).write_text(json.dumps({"train_config": saved}))
+    mark_finished(run_dir, {})
+    assert store.ensure(name) == run_dir  # reused, not refused
+    (run_dir / CONFIG_FILE).write_text(json.dumps({"train_config": dict(saved, epochs=2)}))
+    with pytest.raises(ValueError, match="holds a run with other settings"):
+        store.ensure(name)

@@ -11,24 +11,33 @@ SOURCE = Path(__file__).resolve().parents[1] / "src" / "dnnet"
 # each package may import only those listed below it: layers -> models -> slicing/accounting ->
 # loss/evaluation/selection -> train/anytime/deploy -> experiments -> cli
 LAYERS = [
-    {"errors", "strict_fields", "atomic_file", "provenance", "config", "cells"},
-    {"layers"},
+    {"errors", "strict_fields", "atomic_file", "provenance", "config"},
+    {"layers", "data"},
     {"models"},
-    {"slicing", "accounting", "data"},
+    {"slicing", "accounting"},
     {"loss", "evaluation", "selection", "baselines"},
     {"train", "anytime", "deploy"},
     {"reporting"},
     {"experiments"},
     {"cli"},
 ]
-LEVEL = {name: level for level, names in enumerate(LAYERS) for name in names}
+LEVEL = {name: level for level, names in enumerate(LAYERS) for name in names} | {"__init__": len(LAYERS) - 2}
+# the root package re-exports models, slicing and accounting: only experiments and cli may import from it
 
 
 def dnnet_imports(path: Path) -> set[str]:
     """The top-level dnnet packages or modules that a file imports, wherever the import stands."""
     found = set()
+    package = ["dnnet", *path.relative_to(SOURCE).parts[:-1]]
     for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("dnnet."):
+        if isinstance(node, ast.ImportFrom) and node.level:  # relative: resolved against the file's package
+            base = package[: len(package) - node.level + 1]
+            module = ".".join(base + ([node.module] if node.module else []))
+            names = module.split(".")[1:2] or [alias.name for alias in node.names]
+            found.update(names)
+        elif isinstance(node, ast.ImportFrom) and node.module == "dnnet":  # from dnnet import create_model: the root
+            found.add("__init__")
+        elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("dnnet."):
             found.add(node.module.split(".")[1])
         elif isinstance(node, ast.Import):
             found.update(alias.name.split(".")[1] for alias in node.names if alias.name.startswith("dnnet."))

@@ -1,4 +1,5 @@
-"""The errors a user's own input causes: the command line prints their message on one line and exits 2.
+"""The errors the command line reports without a traceback: a user's own input (one line, exit 2), a run
+stopped by Ctrl-C (exit 130) and a loss that diverged (exit 3).
 
 Any other exception is a defect of dnnet and keeps its traceback. Both subclass the built-in error
 a Python caller would expect (ValueError, FileNotFoundError), so `except ValueError` still catches them.
@@ -13,3 +14,11 @@ class UserError(ValueError):
 
 class MissingFile(UserError, FileNotFoundError):
     """A file or run directory the user named does not exist, or lacks what the command needs."""
+
+
+class Interrupted(Exception):
+    """Ctrl-C: the run saved its position and stopped; `--resume` continues it."""
+
+
+class NonFiniteLoss(RuntimeError):
+    """The loss became NaN or infinite; the run stops and keeps its last good checkpoint."""

@@ -20,6 +20,7 @@ from dnnet.accounting.layer_specs import exit_channels
 from dnnet.config import Cell, NetConfig, cell_name
 from dnnet.errors import UserError
 from dnnet.models.dnnet import DNNet
+from dnnet.selection import offered_cells
 
 
 def check_path(config: NetConfig, path: Sequence[tuple[int, int]]) -> list[Cell]:
@@ -70,7 +71,7 @@ def default_path(config: NetConfig, accuracy: torch.Tensor) -> list[Cell]:
     """From D1&W1 to the full network, each step the neighbour (one wider or one deeper) with the best
     accuracy gained per MAC spent. A depth-only (dense) network can only deepen, at full width."""
     if not config.causal:
-        return [Cell(d, config.groups) for d in range(1, config.num_exits + 1)]
+        return [Cell(c.depth, c.width) for c in offered_cells(config)]
     macs = {(d, w): cell_resources(config, d, w).macs for d in range(1, config.num_exits + 1)
             for w in range(1, config.groups + 1)}
     cell, path = Cell(1, 1), [Cell(1, 1)]

@@ -7,7 +7,7 @@ import importlib
 import sys
 from types import ModuleType
 
-from dnnet.errors import UserError
+from dnnet.errors import Interrupted, NonFiniteLoss, UserError
 
 # name -> one line of help. A command's module (and what it imports: data readers, matplotlib, onnx...) is
 # imported only when that command runs, so `dnnet --help` and every other command stay quick to start.
@@ -46,8 +46,6 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     command = next((arg for arg in argv if not arg.startswith("-")), None)
     args = build_parser(command if command in COMMANDS else None).parse_args(argv)
-    from dnnet.train import Interrupted, NonFiniteLoss  # here, not at the top: `dnnet --help` needs neither
-
     try:
         return command_module(args.command).run(args)
     except Interrupted as stop:  # Ctrl-C: the run saved where it was

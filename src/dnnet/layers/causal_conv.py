@@ -6,8 +6,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from dnnet.errors import UserError
-
 
 def causal_mask(
     in_group_channels: int, out_group_channels: int, groups: int, shared_input: bool = False, causal: bool = True
@@ -64,10 +62,10 @@ class ChannelCausalConv2d(nn.Module):
         channels = x.shape[1]
         if self.shared_input:
             if channels != self.in_group_channels:
-                raise UserError(f"expected {self.in_group_channels} input channels, got {channels} (input shape {tuple(x.shape)})")
+                raise ValueError(f"expected {self.in_group_channels} input channels, got {channels} (input shape {tuple(x.shape)})")
             return self.groups
         if channels % self.in_group_channels or not 1 <= channels // self.in_group_channels <= self.groups:
-            raise UserError(
+            raise ValueError(
                 f"expected a multiple of {self.in_group_channels} input channels, at most "
                 f"{self.in_group_channels * self.groups}, got {channels}"
             )
@@ -84,7 +82,7 @@ class ChannelCausalConv2d(nn.Module):
         available = self.input_width(x)
         width = available if width is None else width
         if not 1 <= width <= available:
-            raise UserError(f"width must be in 1..{available} for this input, got {width}")
+            raise ValueError(f"width must be in 1..{available} for this input, got {width}")
         if not self.shared_input:
             x = x[:, : width * self.in_group_channels]
         return F.conv2d(x, self.sliced_weight(width), stride=self.stride, padding=self.padding)

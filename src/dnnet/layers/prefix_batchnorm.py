@@ -6,8 +6,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from dnnet.errors import UserError
-
 
 class PrefixBatchNorm2d(nn.BatchNorm2d):
     """`nn.BatchNorm2d` over the first `x.shape[1]` channels, for width-sliced inputs.
@@ -19,7 +17,7 @@ class PrefixBatchNorm2d(nn.BatchNorm2d):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         channels = x.shape[1]
         if channels > self.num_features:
-            raise UserError(f"expected at most {self.num_features} channels, got {channels}")
+            raise ValueError(f"expected at most {self.num_features} channels, got {channels}")
         if self.training and self.track_running_stats:
             self.num_batches_tracked.add_(1)
         return self._normalize(x)

@@ -36,6 +36,7 @@ def join_world(device_kind: str) -> World:
 
 
 def leave_world(world: World) -> None:
+    """Leaves torchrun's process group, if this process joined one."""
     if world.distributed and dist.is_initialized():
         dist.destroy_process_group()
 

@@ -11,15 +11,12 @@ from torch import nn
 
 from dnnet.data import DataSplits, augment, normalize
 from dnnet.data.augment import to_device_async
+from dnnet.errors import NonFiniteLoss
 from dnnet.train.lr_schedule import step_learning_rate
 from dnnet.train.objective import StepPlan
 from dnnet.train.progress import EpochProgress
 from dnnet.train.random_streams import random_stream
 from dnnet.train.train_config import TrainConfig
-
-
-class NonFiniteLoss(RuntimeError):
-    """The loss became NaN or infinite; the run stops and keeps its last good checkpoint."""
 
 
 @dataclass

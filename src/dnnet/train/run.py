@@ -8,12 +8,12 @@ from typing import Any
 import torch
 
 from dnnet.data import DataSplits
-from dnnet.errors import MissingFile, UserError
+from dnnet.errors import Interrupted, MissingFile, NonFiniteLoss, UserError
 from dnnet.evaluation import grid_accuracy, write_accuracy_grid
 from dnnet.layers.prefix_batchnorm import to_local_batchnorm
 from dnnet.provenance import provenance
 from dnnet.train.distributed import leave_world
-from dnnet.train.epoch_loop import EpochPosition, NonFiniteLoss, train_epoch
+from dnnet.train.epoch_loop import EpochPosition, train_epoch
 from dnnet.train.lr_schedule import epoch_learning_rate
 from dnnet.train.run_directory import (
     CHECKPOINT_FILE,
@@ -24,7 +24,7 @@ from dnnet.train.run_directory import (
 )
 from dnnet.train.setup import TrainingSetup, setup, setup_world
 from dnnet.train.split_accuracy import split_accuracy
-from dnnet.train.stop_request import Interrupted, StopRequest, stop_requested
+from dnnet.train.stop_request import StopRequest, stop_requested
 from dnnet.train.train_config import TrainConfig
 
 
@@ -113,7 +113,8 @@ def log_epoch(run: TrainingSetup, config: TrainConfig, run_dir: Path, show_progr
         "val_acc_mean_cells": val.mean().item(),
         "val_acc_smallest": val[0, 0].item(),
         "seconds": round(position.seconds, 3),
-        "images_per_s": round(position.seen / max(position.seconds, 1e-9), 1),
+        # every process trains an equal share of each global batch; loss and accuracy are the main process's share
+        "images_per_s": round(position.seen * run.world.size / max(position.seconds, 1e-9), 1),
     }
     append_metrics(run_dir, row)
     if show_progress:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import csv
 import json
+import pickle
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +31,9 @@ FINISHED_FILE = "finished.json"
 
 
 def write_run_config(run_dir: Path, record: dict[str, Any]) -> None:
-    (Path(run_dir) / CONFIG_FILE).write_text(json.dumps(record, indent=2) + "\n")
+    """Writes config.json (the resolved settings, data statistics and provenance), atomically."""
+    with atomic_write(Path(run_dir) / CONFIG_FILE) as stream:
+        stream.write((json.dumps(record, indent=2) + "\n").encode())
 
 
 def read_run_config(run_dir: Path) -> dict[str, Any]:
@@ -41,6 +45,7 @@ def read_run_config(run_dir: Path) -> dict[str, Any]:
 
 
 def train_config_of(record: dict[str, Any]) -> TrainConfig:
+    """The TrainConfig of a run's config.json record."""
     return TrainConfig.from_dict(record["train_config"])
 
 
@@ -56,7 +61,8 @@ def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dic
         raise MissingFile(f"no checkpoint at {path}")
     try:
         return torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as error:  # pickle errors and the weights-only refusal come in several types
+    except (pickle.UnpicklingError, RuntimeError, EOFError, zipfile.BadZipFile) as error:
+        # the weights-only refusal is an UnpicklingError; a truncated or foreign file fails as one of the others
         raise UserError(f"{path}: refused to load checkpoint ({str(error).splitlines()[0]})") from error
 
 
@@ -66,6 +72,7 @@ def checkpoint_train_config(run_dir: Path) -> TrainConfig:
 
 
 def append_metrics(run_dir: Path, row: dict[str, Any]) -> None:
+    """Appends one epoch's row to metrics.jsonl."""
     with (run_dir / METRICS_FILE).open("a") as stream:
         stream.write(json.dumps(row) + "\n")
     csv_path = run_dir / METRICS_CSV_FILE

@@ -88,7 +88,8 @@ def setup_model(config: TrainConfig, data: DataSplits, device: torch.device) -> 
     return model.to(memory_format=torch.channels_last) if config.uses_channels_last(device) else model
 
 
-def run_config_record(config: TrainConfig, model: DNNet, data: DataSplits, stats) -> dict[str, Any]:
+def run_config_record(config: TrainConfig, model: DNNet, data: DataSplits,
+                      stats: tuple[list[float], list[float]]) -> dict[str, Any]:
     """What config.json holds: the resolved settings, the architecture, the data and provenance."""
     return {
         "train_config": config.to_dict(),

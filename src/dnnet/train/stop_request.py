@@ -10,10 +10,6 @@ from dnnet.train.distributed import World, any_rank
 from dnnet.train.epoch_loop import SYNC_EVERY_STEPS
 
 
-class Interrupted(Exception):
-    """Ctrl-C: the run saved its position and stopped; `--resume` continues it."""
-
-
 class StopRequest:
     """Turns the first Ctrl-C into a request to stop before the next step; a second one aborts."""
 

@@ -37,6 +37,8 @@ ARMS = {  # name -> (preset, settings over the protocol's base)
     "ge_cells_ramp": (PROTOCOL.dnnet, {**GE_SUM, "exit_ramp": 0.3}),
     "ge_depths": (PROTOCOL.dnnet, {"gradient_equilibrium": True}),
     "ws2_distill": (PROTOCOL.dnnet, {"width_samples": 2, "distill_weight": 0.5}),
+    "macs_distill": (PROTOCOL.dnnet, {"weighting": "macs", "distill_weight": 0.5}),
+    "macs_distill_ge": (PROTOCOL.dnnet, {"weighting": "macs", "distill_weight": 0.5, "gradient_equilibrium": True}),
 }
 
 

@@ -145,6 +145,9 @@ def test_config_errors_name_the_problem():
     with pytest.raises(ValueError, match=r"groups=5 does not divide the 16 channels of stage 1"):
         NetConfig.from_channels((16, 32, 64), groups=5)
     assert NetConfig.from_channels((16, 32, 64), groups=8).group_channels == (2, 4, 8)
+    with pytest.raises(ValueError, match=r"shortcut='pad' cannot shrink a group: group_channels must not decrease, got \(4, 2, 2\)"):
+        NetConfig(group_channels=(4, 2, 2))
+    assert NetConfig(group_channels=(4, 2, 2), shortcut="project").blocks()[5].in_group_channels == 4
     with pytest.raises(ValueError, match="shortcut must be one of"):
         NetConfig(shortcut="option_b")
     with pytest.raises(ValueError, match=r"unknown NetConfig keys \['colour'\]"):

@@ -73,6 +73,9 @@ class NetConfig:
         if len(self.group_channels) != 3 or min(self.group_channels) < 1:
             raise UserError(f"group_channels must be 3 positive integers (one per stage), got {self.group_channels}")
         _check_choice("shortcut", self.shortcut, SHORTCUTS)
+        if self.shortcut == "pad" and list(self.group_channels) != sorted(self.group_channels):
+            raise UserError(f"shortcut='pad' cannot shrink a group: group_channels must not decrease, got {self.group_channels}; "
+                            f"use shortcut='project'")
         _check_choice("head_reduction", self.head_reduction, HEAD_REDUCTIONS)
         _check_choice("exits", self.exits, EXIT_PLACEMENTS)
 

@@ -89,6 +89,22 @@ def main() -> None:
                   "protocol": "cpu", "runs": [summarize(p) for p in runs], "provenance": provenance()}
         args.summary.write_text(json.dumps(record, indent=2) + "\n")
         print(f"wrote {args.summary} ({len(runs)} runs)")
+        print(markdown_rows(record["runs"]))
+
+
+def markdown_rows(summaries: list[dict]) -> str:
+    """One table row per run: full network test (train), widths 1/2/4/6 at full depth, mean over cells, best under budget."""
+    def pct(value: float) -> str:
+        return f"{100 * value:.1f}"
+
+    rows = []
+    for r in summaries:
+        widths = r["widths_at_full_depth_test"] or []
+        picked = " / ".join(pct(widths[w - 1]) for w in (1, 2, 4, 6)) if len(widths) >= 6 else "-"
+        best = r["best_under_budget"]
+        rows.append(f"| {r['run']} | {pct(r['full_test'])} ({pct(r['full_train_augmented'])}) | {picked} | "
+                    f"{pct(r['mean_over_offered_cells_test'])} | {best['cell'] + ' ' + pct(best['test']) if best else '-'} |")
+    return "\n".join(rows)
 
 
 if __name__ == "__main__":

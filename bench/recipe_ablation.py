@@ -39,6 +39,8 @@ ARMS = {  # name -> (preset, settings over the protocol's base)
     "ws2_distill": (PROTOCOL.dnnet, {"width_samples": 2, "distill_weight": 0.5}),
     "macs_distill": (PROTOCOL.dnnet, {"weighting": "macs", "distill_weight": 0.5}),
     "macs_distill_ge": (PROTOCOL.dnnet, {"weighting": "macs", "distill_weight": 0.5, "gradient_equilibrium": True}),
+    "macs_ws2_distill": (PROTOCOL.dnnet, {"weighting": "macs", "distill_weight": 0.5, "width_samples": 2}),
+    "half_final_distill": (PROTOCOL.dnnet, {"weighting": "half_final", "distill_weight": 0.5}),
 }
 
 

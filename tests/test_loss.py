@@ -16,7 +16,7 @@ def explicit_joint_loss(logits, target, weights):
     return total / weights.sum()
 
 
-@pytest.mark.parametrize("weighting", ["uniform", "macs", "final", "depth_only"])
+@pytest.mark.parametrize("weighting", ["uniform", "macs", "final", "depth_only", "half_final"])
 def test_joint_loss_is_eq2(weighting):
     config = create_model("dnnet_resnet8_g4").config
     weights = cell_weights(config, weighting)
@@ -30,6 +30,8 @@ def test_weightings_have_the_promised_shape():
     final = cell_weights(config, "final")
     assert final.sum() == 1 and final[-1, -1] == 1
     assert torch.equal(cell_weights(config, "depth_only")[:, -1], torch.ones(4)) and cell_weights(config, "depth_only")[:, :-1].sum() == 0
+    half = cell_weights(config, "half_final")
+    assert half[-1, -1] == 15 and half.sum() == 30 and torch.equal(half.flatten()[:-1], torch.ones(15))
     macs = cell_weights(config, "macs")
     assert macs[-1, -1] == 1.0
     assert macs[1, 2] == pytest.approx(cell_resources(config, 2, 3).macs / cell_resources(config, 4, 4).macs)

@@ -10,7 +10,7 @@ from dnnet.accounting import grid_resources
 from dnnet.config import NetConfig
 from dnnet.errors import UserError
 
-WEIGHTINGS = ("uniform", "macs", "final", "depth_only")
+WEIGHTINGS = ("uniform", "macs", "final", "depth_only", "half_final")
 
 
 def cell_weights(config: NetConfig, weighting: str = "uniform", table: Sequence[Sequence[float]] | None = None) -> torch.Tensor:
@@ -18,7 +18,8 @@ def cell_weights(config: NetConfig, weighting: str = "uniform", table: Sequence[
 
     uniform: every cell 1 (the paper's default); macs: proportional to the cell's needed MACs;
     final: the full network only (plain training); depth_only: full width at every exit (the
-    depth-only anytime network); a `table` of shape (depths, widths) overrides `weighting`.
+    depth-only anytime network); half_final: every cell 1 and the full network as much as all the others
+    together, so that it keeps half of the loss; a `table` of shape (depths, widths) overrides `weighting`.
     """
     shape = (config.num_exits, config.groups)
     if table is not None:
@@ -31,6 +32,10 @@ def cell_weights(config: NetConfig, weighting: str = "uniform", table: Sequence[
     if weighting == "final":
         weights = torch.zeros(shape)
         weights[-1, -1] = 1.0
+        return weights
+    if weighting == "half_final":
+        weights = torch.ones(shape)
+        weights[-1, -1] = weights.numel() - 1.0
         return weights
     if weighting == "depth_only":
         weights = torch.zeros(shape)

@@ -17,6 +17,18 @@ from dnnet.train.run_directory import checkpoint_train_config
 DEFAULTS = TrainConfig()
 
 
+FLAG_HELP = {  # the training recipe's options, whose names alone do not say what they do
+    "loss_scale": "eq2: the paper's Eq. 2; depths: summed over exits; cells: every cell's loss summed; ",
+    "weighting": "uniform, macs, final, depth_only, half_final or auto; ",
+    "gradient_equilibrium": "each exit's feature gets the mean of the later exits' gradients; ",
+    "width_samples": "each step trains every exit at the narrowest, the full and this many random widths (0: all); ",
+    "exit_ramp": "share of the run over which early exits' loss weights rise from 0.01 to 1; ",
+    "drop_stem_exit": "no loss at the exit after the stem; ",
+    "warmup_epochs": "the learning rate rises linearly from 0 over this many epochs; ",
+    "distill_weight": "self-distillation of every cell from the full network; ",
+}
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--preset", default=None, help=f"default {DEFAULTS.preset}; one of: {', '.join(list_models())}")
     parser.add_argument("--data", default=None,
@@ -28,17 +40,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: cuda if available)")
     parser.add_argument("--cache-dir", type=Path, default=None, help="decoded-image cache (default ~/.cache/dnnet)")
     parser.add_argument("--quiet", action="store_true", help="no progress output")
-    for field in dataclasses.fields(TrainConfig):
+    for field in dataclasses.fields(TrainConfig):  # every other setting, with its default (and a word where a name is not enough)
         if field.name in ("preset", "data", "data_dir"):
             continue  # defined above with their help
         flag = "--" + field.name.replace("_", "-")
         default = getattr(DEFAULTS, field.name)
         if isinstance(default, bool) or str(field.type).startswith("bool"):  # `bool | None`: None picks per device
             shown = "on GPU only" if default is None else default
-            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=None, help=f"default {shown}")
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=None,
+                                help=f"{FLAG_HELP.get(field.name, '')}default {shown}")
         else:
             kind = int if field.name in ("val_count", "groups") else type(default)
-            parser.add_argument(flag, type=kind, default=None, help=f"default {default}")
+            parser.add_argument(flag, type=kind, default=None, help=f"{FLAG_HELP.get(field.name, '')}default {default}")
 
 
 def explicit_settings(args: argparse.Namespace) -> dict:

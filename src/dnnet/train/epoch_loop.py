@@ -100,8 +100,9 @@ def train_epoch(
     the epoch's end. Raises NonFiniteLoss, at the next read of the tally, if a loss was NaN or infinite.
     """
     device = images_on_device.device
-    batches = [to_device_async(batch, images_on_device.device)
-               for batch in epoch_order(len(data.train), config.batch_size, config.seed, position.epoch)]
+    # (steps, batch) indices, copied to the device once per epoch
+    batches = to_device_async(torch.stack(epoch_order(len(data.train), config.batch_size, config.seed, position.epoch)),
+                              images_on_device.device)
     generator = random_stream(config.seed, "augmentation", position.epoch)
     if position.generator_state is not None:
         generator.set_state(position.generator_state)

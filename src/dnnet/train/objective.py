@@ -61,12 +61,12 @@ class StepPlan:
 
 
 def trained_weights(model_config: NetConfig, config: TrainConfig) -> torch.Tensor:
-    """The weights lambda (depths, widths) of the cells a joint run trains, before sampling and ramps."""
-    check_recipe(model_config, config)
+    """The weights lambda of the cells a joint run trains, before sampling and ramps, as the loss sees them:
+    (depths, widths), or (depths, 1) when only the full width is trained (one full-width pass gives those)."""
     weights = cell_weights(model_config, resolve_weighting(model_config, config.weighting))
     if config.drop_stem_exit:
         weights[0] = 0.0  # the stem alone classifies poorly, and its loss pulls the first layer towards it
-    return weights
+    return weights[:, -1:] if weights[:, :-1].sum() == 0 else weights
 
 
 def check_recipe(model_config: NetConfig, config: TrainConfig) -> None:
@@ -86,15 +86,13 @@ def check_recipe(model_config: NetConfig, config: TrainConfig) -> None:
 
 def build_objective(model: DNNet, config: TrainConfig) -> tuple[TrainingForward, JointLoss]:
     """The forward module to run and the joint loss over its output (for "sandwich", given the planned widths)."""
+    check_recipe(model.config, config)
     if config.objective == "sandwich":
-        check_recipe(model.config, config)
         return TrainingForward(model), sandwich_loss(model)
     weights = trained_weights(model.config, config)
-    full_width_only = bool(weights[:, :-1].sum() == 0)
     shares = equilibrium_shares((weights.sum(1) > 0).tolist()) if config.gradient_equilibrium else None
-    loss = JointLoss(weights[:, -1:] if full_width_only else weights, config.distill_weight, config.distill_temperature,
-                     config.loss_scale)
-    return TrainingForward(model, full_width_only, shares), loss
+    loss = JointLoss(weights, config.distill_weight, config.distill_temperature, config.loss_scale)
+    return TrainingForward(model, full_width_only=weights.shape[1] == 1, head_gradient_shares=shares), loss
 
 
 @dataclass(frozen=True)
@@ -119,8 +117,6 @@ class StepPlanner:
         if not config.width_samples and not config.exit_ramp:
             return StepPlan()
         weights = self.weights
-        if weights[:, :-1].sum() == 0:
-            weights = weights[:, -1:]  # full width only: TrainingForward gives one width
         if config.width_samples:
             weights = weights * width_mask(self.groups, config.width_samples, config.seed, global_step)
         coefficients = loss_coefficients(weights, config.loss_scale)

@@ -30,6 +30,11 @@ ARMS = {  # name -> (preset, settings over the protocol's base)
     "full_only": (PROTOCOL.dnnet, {"weighting": "final"}),  # the causal network trained on its full network alone
     "plain": (PROTOCOL.plain, {"groups": PROTOCOL.plain_groups}),  # dense ResNet-20, 6 groups: the target
     "anytime": (PROTOCOL.anytime, {"groups": PROTOCOL.plain_groups}),  # depth-only anytime ResNet-20
+    "macs": (PROTOCOL.dnnet, {"weighting": "macs"}),
+    "eq2": (PROTOCOL.dnnet, {"loss_scale": "eq2"}),  # the paper's Eq. 2 as written: the cells' losses sum to one
+    "macs_eq2": (PROTOCOL.dnnet, {"weighting": "macs", "loss_scale": "eq2"}),
+    "aux05_cells": (PROTOCOL.dnnet, {"auxiliary_gradient": 0.05, "loss_scale": "cells"}),
+    "aux01_cells": (PROTOCOL.dnnet, {"auxiliary_gradient": 0.01, "loss_scale": "cells"}),
     "ge_cells": (PROTOCOL.dnnet, GE_SUM),
     "ge_cells_ws2": (PROTOCOL.dnnet, {**GE_SUM, "width_samples": 2}),
     "ge_cells_ws2_distill": (PROTOCOL.dnnet, {**GE_SUM, "width_samples": 2, "distill_weight": 0.5}),

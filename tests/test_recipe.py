@@ -70,6 +70,7 @@ def test_plan_of_a_plain_joint_run_keeps_the_losses_weights():
 
 @pytest.mark.parametrize("config,message", [
     (TrainConfig(objective="sandwich", exit_ramp=0.5), "exit_ramp apply to the joint objective"),
+    (TrainConfig(objective="sandwich", auxiliary_gradient=0.5), "auxiliary_gradient apply to the joint objective"),
     (TrainConfig(width_samples=1, weighting="final"), "width_samples needs a network trained at every width"),
     (TrainConfig(width_samples=2), "width_samples=2 would sample every width of 4 groups; use at most 1"),
 ])
@@ -87,7 +88,8 @@ def test_gradient_equilibrium_shares_follow_the_trained_exits():
 
 
 @pytest.mark.parametrize("field,value,message", [("width_samples", -1, "width_samples must be at least 0"),
-                                                 ("exit_ramp", 1.5, r"exit_ramp must be in \[0, 1\]")])
+                                                 ("exit_ramp", 1.5, r"exit_ramp must be in \[0, 1\]"),
+                                                 ("auxiliary_gradient", -0.1, r"auxiliary_gradient must be in \[0, 1\]")])
 def test_recipe_settings_are_checked(field, value, message):
     with pytest.raises(ValueError, match=message):
         TrainConfig(**{field: value})

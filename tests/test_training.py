@@ -62,7 +62,7 @@ def interrupt_and_resume(run_dir, digits, monkeypatch, stop_after_steps, setting
     train(TrainConfig(**settings), run_dir, resume=True, show_progress=False, data=digits)
 
 
-RECIPE = dict(TINY, gradient_equilibrium=True, width_samples=1, exit_ramp=0.5, drop_stem_exit=True, warmup_epochs=1,
+RECIPE = dict(TINY, gradient_equilibrium=True, width_samples=1, exit_ramp=0.5, drop_stem_exit=True, warmup_epochs=1, auxiliary_gradient=0.5,
               distill_weight=0.5, loss_scale="cells")
 
 

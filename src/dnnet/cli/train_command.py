@@ -22,6 +22,8 @@ FLAG_HELP = {  # the training recipe's options, whose names alone do not say wha
     "weighting": "uniform, macs, final, depth_only, half_final or auto; ",
     "gradient_equilibrium": "each exit's feature gets the mean of the later exits' gradients; ",
     "width_samples": "each step trains every exit at the narrowest, the full and this many random widths (0: all); ",
+    "auxiliary_gradient": "the factor by which every cell but the full network passes its gradient into the shared "
+                          "layers (their heads learn at the full rate); ",
     "exit_ramp": "share of the run over which early exits' loss weights rise from 0.01 to 1; ",
     "drop_stem_exit": "no loss at the exit after the stem; ",
     "warmup_epochs": "the learning rate rises linearly from 0 over this many epochs; ",

@@ -7,6 +7,8 @@ import math
 import torch
 from torch import nn
 
+from dnnet.layers.gradient_scale import scale_gradient
+
 
 class GroupExitHead(nn.Module):
     """Pools each group and gives the logits of every width at once.
@@ -29,12 +31,30 @@ class GroupExitHead(nn.Module):
         nn.init.uniform_(self.weight, -bound, bound)
         nn.init.uniform_(self.bias, -bound, bound)
 
-    def forward(self, features: torch.Tensor) -> torch.Tensor:
-        """Features (N, w*group_channels, H, W) -> logits of widths 1..w, shape (N, w, classes)."""
+    def forward(self, features: torch.Tensor, feature_gradient: list[float] | None = None) -> torch.Tensor:
+        """Features (N, w*group_channels, H, W) -> logits of widths 1..w, shape (N, w, classes).
+
+        `feature_gradient[c-1]` (training recipes): the factor by which width c's gradient reaches the
+        features (the head's own weights get it whole); the logits are unchanged.
+        """
         batch, channels = features.shape[:2]
         width = channels // self.group_channels
         # sum then scale the small pooled tensor: the backward of mean would write a full-size gradient per exit
         pooled = (features.sum(dim=(2, 3)) / (features.shape[2] * features.shape[3])).reshape(batch, width, self.group_channels)
+        if feature_gradient is None or all(factor == 1.0 for factor in feature_gradient):
+            return self._logits(pooled)
+        if len(feature_gradient) != width:
+            raise ValueError(f"feature_gradient has {len(feature_gradient)} factors for {width} widths")
+        # one small product per distinct factor; each width keeps the one whose gradient it should pass
+        logits = None
+        for factor in sorted(set(feature_gradient)):
+            chosen = torch.tensor([f == factor for f in feature_gradient], device=features.device)[:, None]
+            scaled = self._logits(scale_gradient(pooled, factor))
+            logits = scaled if logits is None else torch.where(chosen, scaled, logits)
+        return logits
+
+    def _logits(self, pooled: torch.Tensor) -> torch.Tensor:
+        width = pooled.shape[1]
         per_group = torch.einsum("nwc,wkc->nwk", pooled, self.weight[:width])
         logits = per_group.cumsum(dim=1)
         if self.reduction == "mean":

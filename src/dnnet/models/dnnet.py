@@ -64,27 +64,34 @@ class DNNet(nn.Module):
         *_, features = self.exit_features(x, depth, width)
         return self.heads[depth - 1](features)[:, -1]
 
-    def forward_all(self, x: torch.Tensor, head_gradient_shares: Sequence[float] | None = None) -> torch.Tensor:
+    def forward_all(self, x: torch.Tensor, head_gradient_shares: Sequence[float] | None = None,
+                    feature_gradient: Sequence[Sequence[float]] | None = None) -> torch.Tensor:
         """Logits of every sub-network, shape (N, depths, widths, classes).
 
         Channel causality makes the first w groups of the full pass the width-w sub-network,
         so one full pass gives every cell. A dense (causal=False) network is not nested that way:
         each width is then its own pass (brute-force slicing), G passes in all.
-        `head_gradient_shares`: see `exit_features`.
+        `head_gradient_shares`: see `exit_features`. `feature_gradient[d-1][c-1]` (training recipes): the factor by
+        which cell (d, c)'s gradient reaches the shared features (its head's weights get it whole); causal only.
         """
         if not self.config.causal:
+            if feature_gradient is not None:
+                raise ValueError("feature_gradient needs a causal network (one pass gives every cell)")
             widths = range(1, self.config.groups + 1)
             return torch.stack([self.forward_exits(x, w, head_gradient_shares) for w in widths], dim=2)
         features = self.exit_features(x, self.config.num_exits, self.config.groups, head_gradient_shares)
-        return torch.stack([head(f) for head, f in zip(self.heads, features)], dim=1)
+        factors = feature_gradient or [None] * self.config.num_exits
+        return torch.stack([head(f, factor) for head, f, factor in zip(self.heads, features, factors)], dim=1)
 
-    def forward_exits(self, x: torch.Tensor, width: int | None = None,
-                      head_gradient_shares: Sequence[float] | None = None) -> torch.Tensor:
-        """Logits of every exit at one width, shape (N, depths, classes), from one pass of that width."""
+    def forward_exits(self, x: torch.Tensor, width: int | None = None, head_gradient_shares: Sequence[float] | None = None,
+                      feature_gradient: Sequence[float] | None = None) -> torch.Tensor:
+        """Logits of every exit at one width, shape (N, depths, classes), from one pass of that width;
+        `feature_gradient[d-1]`: the factor by which exit d's gradient reaches the shared features (see `forward_all`)."""
         width = self.config.groups if width is None else width
         self.config.check_cell(1, width)
         features = self.exit_features(x, self.config.num_exits, width, head_gradient_shares)
-        return torch.stack([head(f)[:, -1] for head, f in zip(self.heads, features)], dim=1)
+        per_exit = feature_gradient or [1.0] * self.config.num_exits
+        return torch.stack([head(f, [factor] * width)[:, -1] for head, f, factor in zip(self.heads, features, per_exit)], dim=1)
 
     def check_input(self, x: torch.Tensor) -> None:
         """Raises UserError unless `x` is a batch of images, (N, in_channels, H, W)."""

@@ -36,20 +36,26 @@ class TrainingForward(nn.Module):
     full-width pass (`forward_exits`; a dense network's `forward_all` runs one pass per width).
     `forward(x, widths)` -> (N, 1, k, classes): the last exit of the k given widths (the sandwich rule).
     `head_gradient_shares`: how each exit's feature gradient is shared (gradient equilibrium), see `DNNet.exit_features`.
+    `feature_gradient`: (depths, widths) factors by which each trained cell's gradient reaches the shared layers, see
+    `DNNet.forward_all` (auxiliary_gradient).
     """
 
-    def __init__(self, model: DNNet, full_width_only: bool = False, head_gradient_shares: list[float] | None = None) -> None:
+    def __init__(self, model: DNNet, full_width_only: bool = False, head_gradient_shares: list[float] | None = None,
+                 feature_gradient: list[list[float]] | None = None) -> None:
         super().__init__()
         self.model = model
         self.full_width_only = full_width_only
         self.head_gradient_shares = head_gradient_shares
+        self.feature_gradient = feature_gradient
 
     def forward(self, x: torch.Tensor, widths: list[int] | None = None) -> torch.Tensor:
         if widths is not None:
             return torch.stack([self.model.forward_exits(x, w)[:, -1] for w in widths], dim=1)[:, None]
         if self.full_width_only:
-            return self.model.forward_exits(x, head_gradient_shares=self.head_gradient_shares)[:, :, None]  # (N, depths, 1, classes)
-        return self.model.forward_all(x, head_gradient_shares=self.head_gradient_shares)
+            per_exit = None if self.feature_gradient is None else [row[-1] for row in self.feature_gradient]
+            return self.model.forward_exits(x, head_gradient_shares=self.head_gradient_shares,
+                                            feature_gradient=per_exit)[:, :, None]  # (N, depths, 1, classes)
+        return self.model.forward_all(x, head_gradient_shares=self.head_gradient_shares, feature_gradient=self.feature_gradient)
 
 
 @dataclass(frozen=True)
@@ -72,6 +78,7 @@ def trained_weights(model_config: NetConfig, config: TrainConfig) -> torch.Tenso
 def check_recipe(model_config: NetConfig, config: TrainConfig) -> None:
     """Refuses recipe options that would do nothing for this network and objective, rather than ignore them."""
     given = [name for name in ("gradient_equilibrium", "width_samples", "exit_ramp", "drop_stem_exit") if getattr(config, name)]
+    given += ["auxiliary_gradient"] if config.auxiliary_gradient != 1.0 else []
     if config.objective == "sandwich" and given:
         raise UserError(f"{', '.join(given)} apply to the joint objective; the sandwich rule trains the last exit only")
     weighting = resolve_weighting(model_config, config.weighting)
@@ -92,7 +99,18 @@ def build_objective(model: DNNet, config: TrainConfig) -> tuple[TrainingForward,
     weights = trained_weights(model.config, config)
     shares = equilibrium_shares((weights.sum(1) > 0).tolist()) if config.gradient_equilibrium else None
     loss = JointLoss(weights, config.distill_weight, config.distill_temperature, config.loss_scale)
-    return TrainingForward(model, full_width_only=weights.shape[1] == 1, head_gradient_shares=shares), loss
+    factors = auxiliary_gradient_table(tuple(weights.shape), config.auxiliary_gradient)
+    return TrainingForward(model, full_width_only=weights.shape[1] == 1, head_gradient_shares=shares,
+                           feature_gradient=factors), loss
+
+
+def auxiliary_gradient_table(shape: tuple[int, int], factor: float) -> list[list[float]] | None:
+    """(depths, widths) factors: 1 for the full network (the last cell), `factor` for every other cell; None when all 1."""
+    if factor == 1.0:
+        return None
+    table = [[factor] * shape[1] for _ in range(shape[0])]
+    table[-1][-1] = 1.0
+    return table
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,8 @@ class TrainConfig:
     # gradients, heads keep theirs whole (Li et al., ICCV 2019); the forward pass is unchanged
     width_samples: int = 0  # joint objective: each step trains every exit at the narrowest, the full and this many
     # random widths (0: every width); one pass still computes every cell
+    auxiliary_gradient: float = 1.0  # the factor by which every cell but the full network passes its gradient into the
+    # shared layers (1: plain autograd); their heads still learn at the full rate, the forward pass is unchanged
     exit_ramp: float = 0.0  # share of the run over which early exits' loss weights rise from 0.01 to 1 (0: no ramp)
     drop_stem_exit: bool = False  # no loss at the exit right after the stem
     warmup_epochs: float = 0.0  # the learning rate rises linearly from 0 over this many epochs (0: no warm-up)
@@ -68,6 +70,8 @@ class TrainConfig:
             raise UserError(f"groups must be at least 1, got {self.groups}")
         if self.width_samples < 0:
             raise UserError(f"width_samples must be at least 0, got {self.width_samples}")
+        if not 0.0 <= self.auxiliary_gradient <= 1.0:
+            raise UserError(f"auxiliary_gradient must be in [0, 1], got {self.auxiliary_gradient}")
         if not 0.0 <= self.exit_ramp <= 1.0:
             raise UserError(f"exit_ramp must be in [0, 1] (a share of the run), got {self.exit_ramp}")
         if not 0.0 <= self.warmup_epochs <= self.epochs:

@@ -1,0 +1,57 @@
+import pytest
+import torch
+import torch.nn.functional as F
+
+from dnnet import create_model
+from dnnet.train import TrainConfig
+from dnnet.train.objective import auxiliary_gradient_table, build_objective
+
+
+def cell_gradients(model, x, y, feature_gradient=None):
+    """Per cell: the gradient of every parameter from that cell's loss alone, {(d, c): {name: grad}}."""
+    logits = model.forward_all(x, feature_gradient=feature_gradient)
+    grads = {}
+    for d in range(logits.shape[1]):
+        for c in range(logits.shape[2]):
+            model.zero_grad()
+            F.cross_entropy(logits[:, d, c], y, reduction="sum").backward(retain_graph=True)
+            grads[d, c] = {name: p.grad.clone() if p.grad is not None else torch.zeros_like(p) for name, p in model.named_parameters()}
+    return grads
+
+
+@pytest.mark.parametrize("factor", [0.0, 0.25])
+def test_every_cell_but_the_full_network_reaches_the_shared_layers_scaled_and_its_head_whole(factor):
+    torch.manual_seed(0)
+    model = create_model("dnnet_resnet8_g4", image_size=8).double()
+    x, y = torch.randn(5, 3, 8, 8, dtype=torch.float64), torch.randint(0, 10, (5,))
+    plain = cell_gradients(model, x, y)
+    table = auxiliary_gradient_table((4, 4), factor)
+    damped = cell_gradients(model, x, y, table)
+    for (d, c), grads in damped.items():
+        expected_factor = 1.0 if (d, c) == (3, 3) else factor
+        for name, grad in grads.items():
+            expected = plain[d, c][name] * (1.0 if name.startswith("heads.") else expected_factor)
+            torch.testing.assert_close(grad, expected, rtol=1e-9, atol=1e-12, msg=f"cell {(d, c)} {name}")
+
+
+def test_the_forward_pass_is_unchanged():
+    torch.manual_seed(0)
+    model = create_model("dnnet_resnet8_g4", image_size=8)
+    x = torch.randn(3, 3, 8, 8)
+    assert torch.equal(model.forward_all(x, feature_gradient=auxiliary_gradient_table((4, 4), 0.1)), model.forward_all(x))
+
+
+def test_the_full_network_is_the_one_cell_at_full_rate():
+    assert auxiliary_gradient_table((2, 3), 0.5) == [[0.5, 0.5, 0.5], [0.5, 0.5, 1.0]]
+    assert auxiliary_gradient_table((2, 3), 1.0) is None
+
+
+def test_depth_only_training_damps_the_early_exits():
+    torch.manual_seed(0)
+    model = create_model("resnet20_anytime", groups=2, image_size=8).double()
+    forward, _ = build_objective(model, TrainConfig(preset="resnet20_anytime", auxiliary_gradient=0.0))
+    x, y = torch.randn(4, 3, 8, 8, dtype=torch.float64), torch.randint(0, 10, (4,))
+    logits = forward(x)  # (N, depths, 1, classes)
+    F.cross_entropy(logits[:, 0, 0], y).backward()  # the first exit alone: its head learns, nothing else does
+    assert all(p.grad is None or not p.grad.any() for name, p in model.named_parameters() if not name.startswith("heads.0."))
+    assert model.heads[0].weight.grad.any()

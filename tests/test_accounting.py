@@ -104,11 +104,14 @@ def test_known_values_of_the_plain_resnet32():
     assert plain.largest_feature_map_values == 16 * 32 * 32
 
 
-def test_model_params_counts_every_exit_once():
-    model = create_model("dnnet_resnet8_g4", shortcut="project")
+@pytest.mark.parametrize("cell_heads", [False, True])
+def test_model_params_counts_every_exit_once(cell_heads):
+    model = create_model("dnnet_resnet8_g4", shortcut="project", cell_heads=cell_heads)
     stored = sum(p.numel() for p in model.parameters())
     masked_zeros = sum(int((1 - m.mask).sum()) * m.kernel_size**2 for m in model.modules() if hasattr(m, "mask"))
-    assert model_params(model.config) == stored - masked_zeros
+    unused_head_weights = sum(int((1 - m.used).sum()) * m.num_classes * m.group_channels
+                              for m in model.modules() if getattr(m, "per_width", False))
+    assert model_params(model.config) == stored - masked_zeros - unused_head_weights
 
 
 def test_grid_is_depth_major_and_complete():

@@ -86,3 +86,21 @@ def test_head_gives_the_formula_for_every_width(reduction):
         torch.testing.assert_close(logits[:, c - 1], z + head.bias)
         weight, bias = head.merged_linear(c)
         torch.testing.assert_close(pooled[:, : 2 * c] @ weight.T + bias, logits[:, c - 1])
+
+
+def test_cell_heads_give_every_width_its_own_classifier():
+    """Width c's logits move with its own weights only, and read groups 1..c only."""
+    from dnnet.layers.group_exit_head import GroupExitHead
+
+    torch.manual_seed(0)
+    head = GroupExitHead(group_channels=2, groups=3, num_classes=5, per_width=True)
+    features = torch.randn(4, 6, 3, 3)
+    before = head(features)
+    with torch.no_grad():
+        head.weight[1].add_(1.0)  # width 2's classifier
+        head.weight[0, 1:].add_(1.0)  # entries width 1 never reads
+    after = head(features)
+    assert torch.equal(after[:, [0, 2]], before[:, [0, 2]]) and not torch.equal(after[:, 1], before[:, 1])
+    pooled = features.mean((2, 3)).reshape(4, 3, 2)
+    weight, bias = head.merged_linear(2)
+    torch.testing.assert_close(after[:, 1], pooled[:, :2].flatten(1) @ weight.T + bias)

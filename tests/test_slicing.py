@@ -11,6 +11,8 @@ SMALL_VARIANTS = [
     ("dnnet_resnet8_g4", {}),
     ("dnnet_resnet8_g4", {"shortcut": "project", "head_reduction": "mean"}),
     ("dnnet_resnet20_g8", {}),
+    ("dnnet_resnet8_g4", {"cell_heads": True}),
+    ("dnnet_resnet8_g4", {"cell_heads": True, "head_reduction": "mean", "shortcut": "project"}),
     ("resnet32_anytime", {"width_multiplier": 0.25}),  # dense: its slices are brute-force slicing
 ]
 PAPER_SAMPLE = [(1, 1), (1, 22), (5, 7), (6, 22), (11, 3), (14, 12), (16, 1), (16, 22)]

@@ -61,6 +61,8 @@ class NetConfig:
     causal: bool = True  # False gives dense convolutions: width slicing is then brute force
     shortcut: str = "pad"  # "pad": zero-pad inside each group; "project": causal 1x1 conv + BN
     head_reduction: str = "sum"  # "sum" as the paper's formula Z = sum_k W_k f_k; "mean" as its text
+    cell_heads: bool = False  # every width its own classifier at each exit, instead of the paper's per-group classifiers
+    # summed over widths (those tie the full network's classifier to every narrower cell's); a cell's resources are the same
     exits: str = "all"  # "all": after the stem and every block; "last": after the final block only
 
     def __post_init__(self) -> None:

@@ -66,10 +66,10 @@ def grid_resources(config: NetConfig) -> list[CellResources]:
 
 
 def model_params(config: NetConfig) -> int:
-    """Useful parameters of the whole network: every exit's classifier plus the full trunk."""
+    """Useful parameters of the whole network: every exit's classifier (with cell_heads, one per width) plus the full trunk."""
     trunk_and_last_head = cell_resources(config, config.num_exits, config.groups).params
-    other_heads = sum(
-        linear_params(exit_channels(config, depth, config.groups), config.num_classes)
-        for depth in range(1, config.num_exits)
-    )
-    return trunk_and_last_head + other_heads
+    widths = range(1, config.groups + 1) if config.cell_heads else [config.groups]
+    heads = sum(linear_params(exit_channels(config, depth, width), config.num_classes)
+                for depth in range(1, config.num_exits + 1) for width in widths)
+    last_head = linear_params(exit_channels(config, config.num_exits, config.groups), config.num_classes)
+    return trunk_and_last_head + heads - last_head

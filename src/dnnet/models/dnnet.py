@@ -29,7 +29,7 @@ class DNNet(nn.Module):
         self.relu = nn.ReLU(inplace=True)
         self.blocks = nn.ModuleList(CausalBasicBlock(plan, g, config.causal) for plan in config.blocks())
         self.heads = nn.ModuleList(
-            GroupExitHead(config.exit_group_channels(depth), g, config.num_classes, config.head_reduction)
+            GroupExitHead(config.exit_group_channels(depth), g, config.num_classes, config.head_reduction, config.cell_heads)
             for depth in range(1, config.num_exits + 1)
         )
 

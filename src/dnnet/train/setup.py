@@ -83,7 +83,8 @@ def setup_model(config: TrainConfig, data: DataSplits, device: torch.device) -> 
     torch.manual_seed(config.seed)
     channels, size, _ = data.image_shape
     width = {} if config.groups is None else {"groups": config.groups}
-    model = create_model(config.preset, num_classes=len(data.classes), in_channels=channels, image_size=size, **width)
+    heads = {"cell_heads": True} if config.cell_heads else {}
+    model = create_model(config.preset, num_classes=len(data.classes), in_channels=channels, image_size=size, **width, **heads)
     model = model.to(device)
     return model.to(memory_format=torch.channels_last) if config.uses_channels_last(device) else model
 

@@ -21,6 +21,7 @@ LOSS_SCALES = ("eq2", "depths", "cells")
 class TrainConfig:
     preset: str = "dnnet_resnet8_g4"  # a name from dnnet.list_models()
     groups: int | None = None  # None: the preset's; fewer: the same network with fewer channels per layer
+    cell_heads: bool = False  # every width its own classifier at each exit (see NetConfig.cell_heads)
     objective: str = "joint"  # "joint": Eq. 2 over the cells; "sandwich": slimmable training (largest, smallest and
     # 2 random widths per step, the others distilled from the largest in place), batch norm recalibrated per width
     data: str = "digits"  # a named data set (cifar10, cifar100, svhn, digits) or a folder / archive path

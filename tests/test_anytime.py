@@ -23,10 +23,11 @@ PATHS = {
 
 
 @pytest.mark.parametrize("batch", [1, UNFOLD_MAX_BATCH + 1])  # products over unfolded inputs, then library convolutions
-@pytest.mark.parametrize("preset, shortcut, reduction", [("dnnet_resnet20_g8", "pad", "sum"), ("dnnet_resnet8_g4", "project", "sum"),
-                                                         ("dnnet_resnet8_g4", "pad", "mean")])
-def test_every_step_equals_that_cell_computed_from_scratch(preset, shortcut, reduction, batch):
-    model = _model(preset, shortcut=shortcut, head_reduction=reduction)
+@pytest.mark.parametrize("preset, shortcut, reduction, cell_heads", [
+    ("dnnet_resnet20_g8", "pad", "sum", False), ("dnnet_resnet8_g4", "project", "sum", False),
+    ("dnnet_resnet8_g4", "pad", "mean", False), ("dnnet_resnet20_g8", "pad", "sum", True)])
+def test_every_step_equals_that_cell_computed_from_scratch(preset, shortcut, reduction, cell_heads, batch):
+    model = _model(preset, shortcut=shortcut, head_reduction=reduction, cell_heads=cell_heads)
     x = torch.randn(batch, 3, 32, 32)
     with torch.no_grad():
         every_cell = model.forward_all(x)

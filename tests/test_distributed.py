@@ -11,7 +11,9 @@ from dnnet.train.distributed import World, pick_device
 from dnnet.train.run_directory import load_checkpoint
 
 # a small learning rate keeps float rounding (which differs: gradients are summed in another order) from
-# growing chaotically over the 19 steps (at lr 0.02 they reach 2e-3), so what is compared is the arithmetic, not the rounding
+# growing chaotically over the 19 steps (at lr 0.02 they reach 2e-3), so what is compared is the arithmetic, not the rounding;
+# batch-norm running variances near 1 drift by up to 4e-5 (relative) with the recipe's options, hence rtol; a rank whose
+# statistics or gradients were not shared differs by 1e-2 or more
 ARGS = ["train", "--preset", "dnnet_resnet8_g4", "--data", "digits", "--epochs", "1", "--batch-size", "64",
         "--lr", "0.005", "--no-channels-last", "--quiet"]
 
@@ -37,7 +39,7 @@ def test_two_gloo_processes_match_one_process(tmp_path, recipe):
     assert one.keys() == two.keys()
     for key in one:
         if one[key].is_floating_point():
-            torch.testing.assert_close(two[key], one[key], rtol=0, atol=2e-5, msg=key)
+            torch.testing.assert_close(two[key], one[key], rtol=1e-4, atol=2e-5, msg=key)
         else:
             assert torch.equal(two[key], one[key]), key
     # and training moved the weights by far more than the tolerance

@@ -12,12 +12,14 @@ from dnnet.errors import UserError
 from dnnet.models import list_models
 from dnnet.reporting import plot_accuracy_grid
 from dnnet.train import TrainConfig, train
+from dnnet.train.train_config import RECIPES
 from dnnet.train.run_directory import checkpoint_train_config
 
 DEFAULTS = TrainConfig()
 
 
 FLAG_HELP = {  # the training recipe's options, whose names alone do not say what they do
+    "cell_heads": "a network trained at every width gets a classifier per cell, not per-group ones summed over widths; ",
     "loss_scale": "eq2: the paper's Eq. 2; depths: summed over exits; cells: every cell's loss summed; ",
     "weighting": "uniform, macs, final, depth_only, half_final or auto; ",
     "gradient_equilibrium": "each exit's feature gets the mean of the later exits' gradients; ",
@@ -42,6 +44,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: cuda if available)")
     parser.add_argument("--cache-dir", type=Path, default=None, help="decoded-image cache (default ~/.cache/dnnet)")
     parser.add_argument("--quiet", action="store_true", help="no progress output")
+    parser.add_argument("--recipe", choices=sorted(RECIPES), default=None,
+                        help="default: a classifier per cell, every cell's loss summed, the other cells pass 0.01 of their "
+                             "gradient into the shared layers; paper: per-group classifiers summed over widths and Eq. 2 "
+                             "summed over exits, as the paper trains (the flags below override either)")
     for field in dataclasses.fields(TrainConfig):  # every other setting, with its default (and a word where a name is not enough)
         if field.name in ("preset", "data", "data_dir"):
             continue  # defined above with their help
@@ -57,8 +63,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def explicit_settings(args: argparse.Namespace) -> dict:
-    """The TrainConfig fields given on the command line."""
-    return {f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig) if getattr(args, f.name, None) is not None}
+    """The TrainConfig fields given on the command line, over those of the --recipe named."""
+    given = {f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig) if getattr(args, f.name, None) is not None}
+    return {**RECIPES[getattr(args, "recipe", None) or "default"], **given}
 
 
 def run(args: argparse.Namespace) -> int:

@@ -78,7 +78,8 @@ def trained_weights(model_config: NetConfig, config: TrainConfig) -> torch.Tenso
 def check_recipe(model_config: NetConfig, config: TrainConfig) -> None:
     """Refuses recipe options that would do nothing for this network and objective, rather than ignore them."""
     given = [name for name in ("gradient_equilibrium", "width_samples", "exit_ramp", "drop_stem_exit") if getattr(config, name)]
-    given += ["auxiliary_gradient"] if config.auxiliary_gradient != 1.0 else []
+    # the default's factor is part of the recipe, not a request: only another one is refused where it does nothing
+    given += ["auxiliary_gradient"] if config.auxiliary_gradient not in (1.0, TrainConfig.auxiliary_gradient) else []
     if config.objective == "sandwich" and given:
         raise UserError(f"{', '.join(given)} apply to the joint objective; the sandwich rule trains the last exit only")
     weighting = resolve_weighting(model_config, config.weighting)

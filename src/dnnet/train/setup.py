@@ -82,9 +82,13 @@ def setup_model(config: TrainConfig, data: DataSplits, device: torch.device) -> 
     """The preset's network for the data's shape, initialised from `config.seed`, on `device`."""
     torch.manual_seed(config.seed)
     channels, size, _ = data.image_shape
-    width = {} if config.groups is None else {"groups": config.groups}
-    heads = {"cell_heads": True} if config.cell_heads else {}
-    model = create_model(config.preset, num_classes=len(data.classes), in_channels=channels, image_size=size, **width, **heads)
+    settings = {"num_classes": len(data.classes), "in_channels": channels, "image_size": size}
+    settings.update({} if config.groups is None else {"groups": config.groups})
+    if config.cell_heads and create_model(config.preset, **settings).config.causal:
+        # a dense network trains its full width only: a classifier per width would never learn
+        torch.manual_seed(config.seed)
+        settings["cell_heads"] = True
+    model = create_model(config.preset, **settings)
     model = model.to(device)
     return model.to(memory_format=torch.channels_last) if config.uses_channels_last(device) else model
 

@@ -15,13 +15,19 @@ if TYPE_CHECKING:
 SCHEDULES = ("step", "cosine")
 OBJECTIVES = ("joint", "sandwich")
 LOSS_SCALES = ("eq2", "depths", "cells")
+# The paper's training, the default until the recipe study (docs/results.md, "Training recipe"): per-group
+# classifiers summed over widths, every cell's loss at weight 1 / (number of cells) per exit, all passed whole
+PAPER_RECIPE = {"cell_heads": False, "loss_scale": "depths", "auxiliary_gradient": 1.0}
+RECIPES = {"default": {}, "paper": PAPER_RECIPE}
+# what a run saved before a setting existed was trained with (its config.json lacks the key)
+BEFORE_THE_SETTING_EXISTED = {"cell_heads": False, "auxiliary_gradient": 1.0}
 
 
 @dataclass(frozen=True)
 class TrainConfig:
     preset: str = "dnnet_resnet8_g4"  # a name from dnnet.list_models()
     groups: int | None = None  # None: the preset's; fewer: the same network with fewer channels per layer
-    cell_heads: bool = False  # every width its own classifier at each exit (see NetConfig.cell_heads)
+    cell_heads: bool = True  # a network trained at every width gets a classifier per cell (NetConfig.cell_heads)
     objective: str = "joint"  # "joint": Eq. 2 over the cells; "sandwich": slimmable training (largest, smallest and
     # 2 random widths per step, the others distilled from the largest in place), batch norm recalibrated per width
     data: str = "digits"  # a named data set (cifar10, cifar100, svhn, digits) or a folder / archive path
@@ -34,7 +40,7 @@ class TrainConfig:
     weight_decay: float = 5e-4  # on all parameters; a common choice for short CIFAR schedules
     schedule: str = "step"  # "step": x0.1 at 50% and 75% of the epochs (the usual CIFAR ResNet one); "cosine"
     weighting: str = "auto"  # loss weights lambda: auto = uniform for DNNet, final for resnet32, depth_only for the anytime one
-    loss_scale: str = "depths"  # "eq2": the paper's Eq. 2 as written (divided by the sum of the weights); "depths": Eq. 2
+    loss_scale: str = "cells"  # "eq2": the paper's Eq. 2 as written (divided by the sum of the weights); "depths": Eq. 2
     # times the number of trained exits, i.e. summed over exits as depth-only anytime networks are trained. With "eq2"
     # a block only learns from the exits after it, so deep blocks get a fraction of the step (measured in docs/results.md);
     # "cells": every cell's loss summed
@@ -42,7 +48,7 @@ class TrainConfig:
     # gradients, heads keep theirs whole (Li et al., ICCV 2019); the forward pass is unchanged
     width_samples: int = 0  # joint objective: each step trains every exit at the narrowest, the full and this many
     # random widths (0: every width); one pass still computes every cell
-    auxiliary_gradient: float = 1.0  # the factor by which every cell but the full network passes its gradient into the
+    auxiliary_gradient: float = 0.01  # the factor by which every cell but the full network passes its gradient into the
     # shared layers (1: plain autograd); their heads still learn at the full rate, the forward pass is unchanged
     exit_ramp: float = 0.0  # share of the run over which early exits' loss weights rise from 0.01 to 1 (0: no ramp)
     drop_stem_exit: bool = False  # no loss at the exit right after the stem
@@ -92,5 +98,12 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> TrainConfig:
-        return from_known_fields(cls, values)
+        return from_known_fields(cls, {**BEFORE_THE_SETTING_EXISTED, **values})
+
+    @classmethod
+    def with_recipe(cls, recipe: str, **settings: Any) -> TrainConfig:
+        """A config with a named recipe's settings ("default", or "paper": Eq. 2 as the paper trains it) under `settings`."""
+        if recipe not in RECIPES:
+            raise UserError(f"recipe must be one of {sorted(RECIPES)}, got {recipe!r}")
+        return cls(**{**RECIPES[recipe], **settings})
 

@@ -1,0 +1,52 @@
+"""The default recipe and the paper's, by name; runs saved before a recipe setting existed keep what they were trained with."""
+
+import argparse
+
+import pytest
+
+from dnnet.cli import train_command
+from dnnet.errors import UserError
+from dnnet.train import TrainConfig
+from dnnet.train.setup import setup_model
+from dnnet.train.train_config import PAPER_RECIPE
+
+
+def test_the_paper_recipe_is_eq2_summed_over_exits_with_summed_heads_and_whole_gradients():
+    paper = TrainConfig.with_recipe("paper", epochs=3)
+    assert (paper.cell_heads, paper.loss_scale, paper.auxiliary_gradient, paper.epochs) == (False, "depths", 1.0, 3)
+    assert TrainConfig.with_recipe("default") == TrainConfig()
+    assert TrainConfig.with_recipe("paper", loss_scale="eq2").loss_scale == "eq2"  # a setting overrides the recipe's
+    with pytest.raises(UserError, match="recipe must be one of"):
+        TrainConfig.with_recipe("fast")
+
+
+def test_a_config_saved_before_the_recipe_settings_existed_reads_as_it_was_trained():
+    saved = TrainConfig.with_recipe("paper").to_dict()
+    del saved["cell_heads"], saved["auxiliary_gradient"]
+    assert TrainConfig.from_dict(saved) == TrainConfig.with_recipe("paper")
+    assert TrainConfig.from_dict(TrainConfig().to_dict()) == TrainConfig()
+
+
+def parsed(*flags):
+    parser = argparse.ArgumentParser()
+    train_command.add_arguments(parser)
+    return parser.parse_args(list(flags))
+
+
+def test_the_command_line_names_a_recipe_and_flags_override_it():
+    assert train_command.explicit_settings(parsed("--recipe", "paper")) == PAPER_RECIPE
+    assert train_command.explicit_settings(parsed("--recipe", "paper", "--auxiliary-gradient", "0.5"))["auxiliary_gradient"] == 0.5
+    assert train_command.explicit_settings(parsed("--epochs", "2")) == {"epochs": 2}
+
+
+class Digits:
+    image_shape, classes = (3, 16, 16), list(range(10))
+
+
+@pytest.mark.parametrize("preset,cell_heads", [("dnnet_resnet8_g4", True), ("resnet20", False), ("resnet20_anytime", False)])
+def test_cell_heads_go_to_networks_trained_at_every_width_only(preset, cell_heads):
+    import torch
+
+    model = setup_model(TrainConfig(preset=preset, groups=2 if preset != "dnnet_resnet8_g4" else None), Digits(), torch.device("cpu"))
+    assert model.config.cell_heads is cell_heads
+    assert setup_model(TrainConfig.with_recipe("paper", preset=preset), Digits(), torch.device("cpu")).config.cell_heads is False

@@ -1,4 +1,5 @@
 import csv
+import dataclasses
 import json
 import re
 
@@ -8,15 +9,18 @@ from dnnet.accounting import cell_resources, grid_resources
 from dnnet.cli.main import main
 from dnnet.experiments import get_protocol, macs_budget
 from dnnet.models import create_model
+from dnnet.train.train_config import PAPER_RECIPE
 
 
 def test_cpu_protocol_trains_every_baseline_with_matched_widths():
     runs = get_protocol("cpu").training_runs()
     assert set(runs) == {"dnnet_s0", "dnnet_s1", "anytime_s0", "anytime_s1", "plain_s0", "plain_g1_s0", "plain_g2_s0",
-                         "plain_g3_s0", "plain_g4_s0", "sandwich_s0", "dnnet_macs_s0", "dnnet_distill_s0"}
+                         "plain_g3_s0", "plain_g4_s0", "sandwich_s0", "dnnet_macs_s0", "dnnet_distill_s0",
+                         "dnnet_paper_s0"}
     assert {r.preset for r in runs.values()} == {"dnnet_resnet20_g8", "resnet20", "resnet20_anytime"}
     assert runs["sandwich_s0"].objective == "sandwich" and runs["sandwich_s0"].groups == 6
     assert runs["dnnet_macs_s0"].weighting == "macs" and runs["dnnet_distill_s0"].distill_weight == 0.5
+    assert runs["dnnet_paper_s0"] == dataclasses.replace(runs["dnnet_s0"], **PAPER_RECIPE)
     assert all(r.epochs == 7 and r.data.endswith("cifar10-jpg.tar.gz") for r in runs.values())
     # the plain comparators need about the DNNet's MACs, as ResNet-32 16/32/64 against 22/44/88 in the paper
     dnnet = create_model("dnnet_resnet20_g8").config
@@ -132,9 +136,9 @@ def test_parallel_jobs_train_every_run_before_the_experiment_reads_them(tmp_path
             "--out", str(root), "--jobs", "2", "--quiet"]
     assert main(args) == 0
     printed = capsys.readouterr().out
-    assert "training 3 runs, 2 at a time: dnnet_s0, dnnet_macs_s0, dnnet_distill_s0" in printed
+    assert "training 4 runs, 2 at a time: dnnet_s0, dnnet_macs_s0, dnnet_distill_s0, dnnet_paper_s0" in printed
     assert not re.search(r"^training dnnet", printed, re.MULTILINE)  # nothing left for the experiment to train
-    for run in ("dnnet_s0", "dnnet_macs_s0", "dnnet_distill_s0"):
+    for run in ("dnnet_s0", "dnnet_macs_s0", "dnnet_distill_s0", "dnnet_paper_s0"):
         assert (root / "runs" / run / "accuracy_test.json").is_file() and (root / "runs" / f"{run}.log").is_file()
     assert len(json.loads((root / "experiments" / "lambda.json").read_text())["rows"]) > 0
 

@@ -27,7 +27,7 @@ def run(store: RunStore) -> dict:
         config = store.net_config(name)
         grid = grid_resources(config)
         full = grid[-1].macs
-        row = {"variant": variant, "settings": str(settings or "paper: uniform, no distillation"), "run": name,
+        row = {"variant": variant, "settings": str(settings or "default recipe: uniform, no distillation"), "run": name,
                "full_network": round(test[-1, -1].item(), 6), "smallest_cell": round(test[0, 0].item(), 6),
                "mean_over_cells": round(test.mean().item(), 6)}
         for label, (low, high) in GROUPS.items():
@@ -51,7 +51,7 @@ def _plot(rows, path, protocol) -> None:
         ax.bar(np.arange(len(columns)) + i * width, [100 * row[c] for c in columns], width, label=row["variant"])
     ax.set_xticks(np.arange(len(columns)) + width * (len(rows) - 1) / 2, [c.replace("_", " ") for c in columns], fontsize=8)
     ax.set_ylabel("test accuracy (%)")
-    ax.set_title(f"Loss weighting and self-distillation ({protocol} protocol)", fontsize=11)
+    ax.set_title(f"Loss weighting, self-distillation and the paper's recipe ({protocol} protocol)", fontsize=11)
     ax.grid(alpha=0.3, axis="y")
     ax.legend(fontsize=8)
     fig.tight_layout()

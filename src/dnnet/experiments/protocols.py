@@ -10,7 +10,7 @@ import dataclasses
 from dataclasses import dataclass, field
 
 from dnnet.errors import UserError
-from dnnet.train.train_config import TrainConfig
+from dnnet.train.train_config import PAPER_RECIPE, TrainConfig
 
 # the paper's budget: 24M MACs for a DNNet ResNet-32 whose full network needs 68.2M; scaled by full MACs elsewhere
 PAPER_MACS_BUDGET = 24e6
@@ -33,7 +33,7 @@ class Protocol:
     batch_size: int = 128
     data_dir: str | None = None
     lambda_variants: dict[str, dict] = field(default_factory=lambda: {
-        "uniform": {}, "macs": {"weighting": "macs"}, "distill": {"distill_weight": 0.5}})
+        "uniform": {}, "macs": {"weighting": "macs"}, "distill": {"distill_weight": 0.5}, "paper": PAPER_RECIPE})
     budget_fractions: tuple[float, ...] = (0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0)  # of DNNet's full MACs
     feature_map_fraction: float = 0.5  # second resource of fig5: largest feature map, of the plain network's
 

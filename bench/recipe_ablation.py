@@ -3,7 +3,8 @@
     python bench/recipe_ablation.py --out runs/recipes --epochs 7 --seed 0 --arms full_only,ge_cells,plain
     python bench/recipe_ablation.py --out runs/recipes --summary docs/recipe_ablation.json   # collect what finished
 
-Each arm is a TrainConfig over the cpu protocol's base (dnnet_resnet20_g8, cosine schedule, batch 128),
+Each arm is a TrainConfig over the cpu protocol's base (dnnet_resnet20_g8, cosine schedule, batch 128) and the paper's
+recipe (`--recipe paper`; "cellheads_aux01_cells" is today's default),
 trained with `dnnet.train.train` into OUT/ARM_eEPOCHS_sSEED; a finished run is reused. The summary
 reads every finished run: full-network train and test accuracy, every width at full depth, the mean
 over cells and the best cell under the scaled 24M-MAC budget (chosen on validation).
@@ -21,12 +22,13 @@ from dnnet.experiments import get_protocol, macs_budget
 from dnnet.provenance import provenance
 from dnnet.selection import best_within, offered_cells
 from dnnet.train import TrainConfig, train
+from dnnet.train.train_config import PAPER_RECIPE
 from dnnet.train.run_directory import is_finished, read_metrics, read_run_config
 
 PROTOCOL = get_protocol("cpu")
 GE_SUM = {"gradient_equilibrium": True, "loss_scale": "cells"}
 ARMS = {  # name -> (preset, settings over the protocol's base)
-    "joint": (PROTOCOL.dnnet, {}),  # the paper's Eq. 2 summed over exits: the default before this study
+    "joint": (PROTOCOL.dnnet, {}),  # the paper's recipe: Eq. 2 summed over exits, summed heads (the default before this study)
     "full_only": (PROTOCOL.dnnet, {"weighting": "final"}),  # the causal network trained on its full network alone
     "plain": (PROTOCOL.plain, {"groups": PROTOCOL.plain_groups}),  # dense ResNet-20, 6 groups: the target
     "anytime": (PROTOCOL.anytime, {"groups": PROTOCOL.plain_groups}),  # depth-only anytime ResNet-20
@@ -55,8 +57,9 @@ ARMS = {  # name -> (preset, settings over the protocol's base)
 
 
 def arm_config(arm: str, epochs: int, seed: int, data: str) -> TrainConfig:
+    """The arm's settings over the paper's recipe (the default when the study began), so that each name keeps its meaning."""
     preset, settings = ARMS[arm]
-    return PROTOCOL.with_overrides(epochs=epochs, data=data).base(preset, seed, **settings)
+    return PROTOCOL.with_overrides(epochs=epochs, data=data).base(preset, seed, **{**PAPER_RECIPE, **settings})
 
 
 def summarize(run_dir: Path) -> dict:

@@ -20,15 +20,17 @@ def cell_gradients(model, x, y, feature_gradient=None):
 
 
 @pytest.mark.parametrize("factor", [0.0, 0.25])
-def test_every_cell_but_the_full_network_reaches_the_shared_layers_scaled_and_its_head_whole(factor):
+@pytest.mark.parametrize("name,kwargs", [("dnnet_resnet8_g4", {}), ("dnnet_resnet8_g4", {"cell_heads": True}),
+                                         ("resnet20", {"groups": 4})])  # dense: one pass per width
+def test_every_cell_but_the_full_network_reaches_the_shared_layers_scaled_and_its_head_whole(factor, name, kwargs):
     torch.manual_seed(0)
-    model = create_model("dnnet_resnet8_g4", image_size=8).double()
+    model = create_model(name, image_size=8, **kwargs).double()
     x, y = torch.randn(5, 3, 8, 8, dtype=torch.float64), torch.randint(0, 10, (5,))
     plain = cell_gradients(model, x, y)
-    table = auxiliary_gradient_table((4, 4), factor)
+    table = auxiliary_gradient_table((model.config.num_exits, model.config.groups), factor)
     damped = cell_gradients(model, x, y, table)
     for (d, c), grads in damped.items():
-        expected_factor = 1.0 if (d, c) == (3, 3) else factor
+        expected_factor = 1.0 if (d, c) == (model.config.num_exits - 1, model.config.groups - 1) else factor
         for name, grad in grads.items():
             expected = plain[d, c][name] * (1.0 if name.startswith("heads.") else expected_factor)
             torch.testing.assert_close(grad, expected, rtol=1e-9, atol=1e-12, msg=f"cell {(d, c)} {name}")

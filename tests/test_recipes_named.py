@@ -50,3 +50,32 @@ def test_cell_heads_go_to_networks_trained_at_every_width_only(preset, cell_head
     model = setup_model(TrainConfig(preset=preset, groups=2 if preset != "dnnet_resnet8_g4" else None), Digits(), torch.device("cpu"))
     assert model.config.cell_heads is cell_heads
     assert setup_model(TrainConfig.with_recipe("paper", preset=preset), Digits(), torch.device("cpu")).config.cell_heads is False
+
+
+@pytest.mark.parametrize("preset,groups", [("resnet20", 2), ("resnet20_anytime", 2), ("dnnet_resnet8_g4", None)])
+def test_the_initial_weights_do_not_depend_on_the_recipe(preset, groups):
+    import torch
+
+    default = setup_model(TrainConfig(preset=preset, groups=groups), Digits(), torch.device("cpu")).state_dict()
+    paper = setup_model(TrainConfig.with_recipe("paper", preset=preset, groups=groups), Digits(), torch.device("cpu")).state_dict()
+    for key, value in paper.items():  # the classifiers differ in shape where cell heads are added; the trunk is the same
+        if not key.startswith("heads."):
+            assert torch.equal(default[key], value), key
+
+
+@pytest.mark.parametrize("weighting", ["final", "depth_only"])
+def test_a_causal_network_trained_at_its_full_width_only_keeps_the_summed_heads(weighting):
+    import torch
+
+    model = setup_model(TrainConfig(weighting=weighting), Digits(), torch.device("cpu"))
+    assert model.config.cell_heads is False
+
+
+def test_resuming_with_another_recipe_is_refused(tmp_path, capsys):
+    from dnnet.cli.main import main
+
+    out = tmp_path / "run"
+    assert main(["train", "--data", "digits", "--epochs", "1", "--recipe", "paper", "--out", str(out), "--quiet"]) == 0
+    (out / "finished.json").unlink()
+    assert main(["train", "--resume", "--out", str(out), "--recipe", "default", "--quiet"]) == 2
+    assert "--resume continues it with its own settings" in capsys.readouterr().err

@@ -65,7 +65,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def explicit_settings(args: argparse.Namespace) -> dict:
     """The TrainConfig fields given on the command line, over those of the --recipe named."""
     given = {f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig) if getattr(args, f.name, None) is not None}
-    return {**RECIPES[getattr(args, "recipe", None) or "default"], **given}
+    recipe = getattr(args, "recipe", None)
+    return {**RECIPES[recipe], **given} if recipe else given
 
 
 def run(args: argparse.Namespace) -> int:

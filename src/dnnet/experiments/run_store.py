@@ -40,7 +40,7 @@ class RunStore:
         """The finished run `name`, training or resuming it first if needed."""
         config, run_dir = self.configs[name], self.run_dir(name)
         if (run_dir / CONFIG_FILE).is_file():
-            saved = TrainConfig.from_dict(read_run_config(run_dir)["train_config"])  # fields added since take their defaults
+            saved = TrainConfig.from_dict(read_run_config(run_dir)["train_config"])  # fields added since read as trained then
             if saved != config:
                 raise UserError(f"{run_dir} holds a run with other settings than protocol {self.protocol.name!r} asks for; "
                                  f"move it away or choose another --out")

@@ -35,6 +35,7 @@ class GroupExitHead(nn.Module):
         bound = 1.0 / math.sqrt(group_channels * groups)
         nn.init.uniform_(self.weight, -bound, bound)
         nn.init.uniform_(self.bias, -bound, bound)
+        self._width_masks: dict = {}  # see _widths_with
         if per_width:  # width c reads groups 1..c: the rest of its row is never used
             self.register_buffer("used", torch.ones(groups, groups).tril()[:, :, None, None], persistent=False)
 
@@ -55,10 +56,17 @@ class GroupExitHead(nn.Module):
         # one small product per distinct factor; each width keeps the one whose gradient it should pass
         logits = None
         for factor in sorted(set(feature_gradient)):
-            chosen = torch.tensor([f == factor for f in feature_gradient], device=features.device)[:, None]
+            chosen = self._widths_with(tuple(feature_gradient), factor, features.device)
             scaled = self._logits(scale_gradient(pooled, factor))
             logits = scaled if logits is None else torch.where(chosen, scaled, logits)
         return logits
+
+    def _widths_with(self, feature_gradient: tuple[float, ...], factor: float, device: torch.device) -> torch.Tensor:
+        """(w, 1) bool: the widths whose factor is `factor`; made once per run, not copied to the device every step."""
+        key = (feature_gradient, factor, device)
+        if key not in self._width_masks:
+            self._width_masks[key] = torch.tensor([f == factor for f in feature_gradient], device=device)[:, None]
+        return self._width_masks[key]
 
     def _logits(self, pooled: torch.Tensor) -> torch.Tensor:
         width = pooled.shape[1]

@@ -72,14 +72,15 @@ class DNNet(nn.Module):
         so one full pass gives every cell. A dense (causal=False) network is not nested that way:
         each width is then its own pass (brute-force slicing), G passes in all.
         `head_gradient_shares`: see `exit_features`. `feature_gradient[d-1][c-1]` (training recipes): the factor by
-        which cell (d, c)'s gradient reaches the shared features (its head's weights get it whole); causal only.
+        which cell (d, c)'s gradient reaches the shared features (its head's weights get it whole).
         """
         if not self.config.causal:
-            if feature_gradient is not None:
-                raise ValueError("feature_gradient needs a causal network (one pass gives every cell)")
             widths = range(1, self.config.groups + 1)
-            return torch.stack([self.forward_exits(x, w, head_gradient_shares) for w in widths], dim=2)
+            columns = [None if feature_gradient is None else [row[w - 1] for row in feature_gradient] for w in widths]
+            return torch.stack([self.forward_exits(x, w, head_gradient_shares, column) for w, column in zip(widths, columns)], dim=2)
         features = self.exit_features(x, self.config.num_exits, self.config.groups, head_gradient_shares)
+        if feature_gradient is not None and len(feature_gradient) != self.config.num_exits:
+            raise ValueError(f"feature_gradient has {len(feature_gradient)} rows for {self.config.num_exits} exits")
         factors = feature_gradient or [None] * self.config.num_exits
         return torch.stack([head(f, factor) for head, f, factor in zip(self.heads, features, factors)], dim=1)
 

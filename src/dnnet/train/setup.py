@@ -9,6 +9,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from dnnet.config import NetConfig
 from dnnet.data import DataSplits, channel_stats, load_data
 from dnnet.layers.prefix_batchnorm import to_synced_batchnorm
 from dnnet.loss import JointLoss
@@ -18,7 +19,7 @@ from dnnet.provenance import provenance
 from dnnet.train.distributed import World, join_world, pick_device
 from dnnet.train.epoch_loop import EpochPosition
 from dnnet.train.lr_schedule import learning_rate
-from dnnet.train.objective import StepPlanner, build_objective, resolve_weighting
+from dnnet.train.objective import StepPlanner, build_objective, resolve_weighting, trained_weights
 from dnnet.train.run_directory import truncate_metrics, write_run_config
 from dnnet.train.train_config import TrainConfig
 
@@ -80,17 +81,21 @@ def setup(config: TrainConfig, run_dir: Path, checkpoint: dict[str, Any] | None,
 
 def setup_model(config: TrainConfig, data: DataSplits, device: torch.device) -> DNNet:
     """The preset's network for the data's shape, initialised from `config.seed`, on `device`."""
-    torch.manual_seed(config.seed)
     channels, size, _ = data.image_shape
     settings = {"num_classes": len(data.classes), "in_channels": channels, "image_size": size}
     settings.update({} if config.groups is None else {"groups": config.groups})
-    if config.cell_heads and create_model(config.preset, **settings).config.causal:
-        # a dense network trains its full width only: a classifier per width would never learn
-        torch.manual_seed(config.seed)
+    if config.cell_heads and trains_every_width(create_model(config.preset, **settings).config, config):
         settings["cell_heads"] = True
+    torch.manual_seed(config.seed)  # after the probe above: the init never depends on a setting it does not use
     model = create_model(config.preset, **settings)
     model = model.to(device)
     return model.to(memory_format=torch.channels_last) if config.uses_channels_last(device) else model
+
+
+def trains_every_width(model_config: NetConfig, config: TrainConfig) -> bool:
+    """Whether a classifier per cell would learn: a causal network whose joint loss trains its narrower widths too
+    (a dense one trains each width by its own pass, brute force; a full-width run never trains the others)."""
+    return model_config.causal and config.objective == "joint" and trained_weights(model_config, config).shape[1] > 1
 
 
 def run_config_record(config: TrainConfig, model: DNNet, data: DataSplits,

@@ -18,7 +18,7 @@ LOSS_SCALES = ("eq2", "depths", "cells")
 # The paper's training, the default until the recipe study (docs/results.md, "Training recipe"): per-group
 # classifiers summed over widths, every cell's loss at weight 1 / (number of cells) per exit, all passed whole
 PAPER_RECIPE = {"cell_heads": False, "loss_scale": "depths", "auxiliary_gradient": 1.0}
-RECIPES = {"default": {}, "paper": PAPER_RECIPE}
+RECIPES = {"default": {"cell_heads": True, "loss_scale": "cells", "auxiliary_gradient": 0.01}, "paper": PAPER_RECIPE}
 # what a run saved before a setting existed was trained with (its config.json lacks the key)
 BEFORE_THE_SETTING_EXISTED = {"cell_heads": False, "auxiliary_gradient": 1.0}
 

@@ -167,3 +167,21 @@ def test_export_safetensors_holds_the_slice_and_its_architecture(run_dir, tmp_pa
 def test_export_refuses_a_cell_outside_the_grid(run_dir, tmp_path, capsys):
     assert main(["export", str(run_dir), "--depth", "5", "--width", "1", "--format", "pt2", "--out", str(tmp_path / "x")]) == 2
     assert "depth" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name,fmt", [("checkpoint.pt", "pt2"), ("config.json", "onnx"), ("accuracy_val.json", "safetensors"),
+                                      ("metrics.csv", "onnx"), (".", "onnx")])
+def test_export_never_replaces_the_runs_own_files(run_dir, capsys, name, fmt):
+    before = {p.name: p.read_bytes() for p in run_dir.iterdir() if p.is_file()}
+    assert main(["export", str(run_dir), "--depth", "1", "--width", "1", "--format", fmt, "--out", str(run_dir / name)]) == 2
+    assert "--out" in capsys.readouterr().err
+    assert {p.name: p.read_bytes() for p in run_dir.iterdir() if p.is_file()} == before
+
+
+def test_export_into_the_run_directory_with_the_formats_suffix_is_allowed(run_dir, tmp_path):
+    import shutil
+
+    copy = tmp_path / "run"
+    shutil.copytree(run_dir, copy)
+    assert main(["export", str(copy), "--depth", "1", "--width", "1", "--format", "safetensors",
+                 "--out", str(copy / "d1w1.safetensors")]) == 0

@@ -22,8 +22,8 @@ from dnnet.experiments import get_protocol, macs_budget
 from dnnet.provenance import provenance
 from dnnet.selection import best_within, offered_cells
 from dnnet.train import TrainConfig, train
-from dnnet.train.train_config import PAPER_RECIPE
 from dnnet.train.run_directory import is_finished, read_metrics, read_run_config
+from dnnet.train.train_config import PAPER_RECIPE
 
 PROTOCOL = get_protocol("cpu")
 GE_SUM = {"gradient_equilibrium": True, "loss_scale": "cells"}

@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     if len(data.val) == 0:
         raise UserError("the run has no validation split to choose the early stop on")
     stats = (record["data"]["mean"], record["data"]["std"])
-    path = default_path(model.config, read_accuracy_grid(args.run_dir, "val"))
+    path = default_path(model.config, read_accuracy_grid(args.run_dir, "val", model.config.grid_shape))
     stop = choose_threshold(path_logits(model, normalize(data.val.images, *stats), path), data.val.labels, args.tolerance)
     chosen = request_images(min(args.images, len(data.test)), len(data.test), args.seed)  # test sets may be sorted by class
     images, labels = normalize(data.test.images[chosen], *stats), data.test.labels[chosen]

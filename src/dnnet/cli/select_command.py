@@ -35,8 +35,9 @@ def budget_from_args(args: argparse.Namespace) -> Budget:
 
 def run(args: argparse.Namespace) -> int:
     record = read_run_config(args.run_dir)
-    grid = offered_cells(NetConfig.from_dict(record["net_config"]))
-    accuracy = read_accuracy_grid(args.run_dir, "val")  # never the test split: it is for reporting only
+    config = NetConfig.from_dict(record["net_config"])
+    grid = offered_cells(config)
+    accuracy = read_accuracy_grid(args.run_dir, "val", config.grid_shape)  # never the test split: it is for reporting only
     budget = budget_from_args(args)
     latency = None
     if args.latency_ms is not None:

@@ -12,8 +12,8 @@ from dnnet.errors import UserError
 from dnnet.models import list_models
 from dnnet.reporting import plot_accuracy_grid
 from dnnet.train import TrainConfig, train
-from dnnet.train.train_config import RECIPES
 from dnnet.train.run_directory import checkpoint_train_config
+from dnnet.train.train_config import RECIPES
 
 DEFAULTS = TrainConfig()
 

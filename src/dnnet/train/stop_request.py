@@ -12,7 +12,6 @@ import torch
 from dnnet.train.distributed import World, any_rank
 from dnnet.train.epoch_loop import SYNC_EVERY_STEPS
 
-
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 

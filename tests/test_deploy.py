@@ -57,7 +57,7 @@ def test_select_json_is_the_brute_force_best_on_validation(run_dir, capsys):
 def test_select_explains_which_budget_rules_out_every_cell(run_dir, capsys):
     grid, _ = _grid_and_val(run_dir)
     least_params = min(c.params for c in grid)
-    assert main(["select", str(run_dir), "--params", str(least_params - 1), "--macs", "1e9"]) == 2
+    assert main(["select", str(run_dir), "--params", str(least_params - 1), "--macs", "1e9"]) == 4
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1
     assert f"params <= {least_params - 1:,} rules out every cell (the least any cell needs is {least_params:,})" in err
@@ -110,8 +110,16 @@ def test_latency_table_is_stored_and_used_by_select(run_dir, capsys, runtime):
     assert main(["select", str(run_dir), "--latency-ms", str(limit), "--runtime", runtime, "--json"]) == 0
     answer = json.loads(capsys.readouterr().out)
     assert answer["latency_ms"] <= limit + 1e-4
-    assert main(["select", str(run_dir), "--latency-ms", str(table.min().item() / 2), "--runtime", runtime]) == 2
+    assert main(["select", str(run_dir), "--latency-ms", str(table.min().item() / 2), "--runtime", runtime]) == 4
     assert "latency_ms" in capsys.readouterr().err
+
+
+def test_pareto_front_under_an_impossible_budget_is_explained_like_select(run_dir, capsys):
+    grid, _ = _grid_and_val(run_dir)
+    least_params = min(c.params for c in grid)
+    assert main(["select", str(run_dir), "--params", str(least_params - 1), "--pareto"]) == 4
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "no cell fits" in err[0] and "params" in err[0]
 
 
 def test_latency_budget_without_a_table_says_how_to_make_one(tmp_path, run_dir, capsys):

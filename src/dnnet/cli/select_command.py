@@ -9,7 +9,7 @@ from pathlib import Path
 
 from dnnet.config import NetConfig, cell_name
 from dnnet.deploy.latency import RUNTIMES, read_latency
-from dnnet.errors import NoCellFits, UserError
+from dnnet.errors import NoCellFits
 from dnnet.evaluation import read_accuracy_grid
 from dnnet.selection import RESOURCES, Budget, cells_within, choose, explain_infeasible, offered_cells, pareto_front, parse_size
 from dnnet.train.run_directory import read_run_config

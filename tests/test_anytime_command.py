@@ -1,4 +1,5 @@
 import json
+import os
 
 import pytest
 import torch
@@ -42,9 +43,14 @@ def test_anytime_command_serves_test_images_with_an_early_stop_chosen_on_validat
 
 
 # a trained run, so that only the setting's own check can refuse it (a missing run also exits 2)
-@pytest.mark.parametrize("flags, message", [(["--images", "0"], "--images and --threads must be at least 1"),
-                                            (["--threads", "0"], "--images and --threads must be at least 1"),
-                                            (["--deadline-ms", "-1"], "--deadline-ms must be positive, got -1.0")])
+CORES = f"--images must be at least 1 and --threads between 1 and this machine's {os.cpu_count()} cores"
+
+
+@pytest.mark.parametrize("flags, message", [(["--images", "0"], CORES), (["--threads", "0"], CORES),
+                                            (["--threads", "100000"], CORES),  # it used to crash the process
+                                            (["--deadline-ms", "-1"], "--deadline-ms must be a positive number, got -1.0"),
+                                            (["--deadline-ms", "nan"], "--deadline-ms must be a positive number, got nan"),
+                                            (["--tolerance", "nan"], "--tolerance must be in [0, 1], got nan")])
 def test_anytime_command_refuses_bad_settings(trained_run, capsys, flags, message):
     capsys.readouterr()
     assert main(["anytime", str(trained_run), *flags]) == 2

@@ -57,7 +57,7 @@ def test_select_json_is_the_brute_force_best_on_validation(run_dir, capsys):
 def test_select_explains_which_budget_rules_out_every_cell(run_dir, capsys):
     grid, _ = _grid_and_val(run_dir)
     least_params = min(c.params for c in grid)
-    assert main(["select", str(run_dir), "--params", str(least_params - 1), "--macs", "1e9"]) == 2
+    assert main(["select", str(run_dir), "--params", str(least_params - 1), "--macs", "1e9"]) == 4
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1
     assert f"params <= {least_params - 1:,} rules out every cell (the least any cell needs is {least_params:,})" in err
@@ -110,8 +110,16 @@ def test_latency_table_is_stored_and_used_by_select(run_dir, capsys, runtime):
     assert main(["select", str(run_dir), "--latency-ms", str(limit), "--runtime", runtime, "--json"]) == 0
     answer = json.loads(capsys.readouterr().out)
     assert answer["latency_ms"] <= limit + 1e-4
-    assert main(["select", str(run_dir), "--latency-ms", str(table.min().item() / 2), "--runtime", runtime]) == 2
+    assert main(["select", str(run_dir), "--latency-ms", str(table.min().item() / 2), "--runtime", runtime]) == 4
     assert "latency_ms" in capsys.readouterr().err
+
+
+def test_pareto_front_under_an_impossible_budget_is_explained_like_select(run_dir, capsys):
+    grid, _ = _grid_and_val(run_dir)
+    least_params = min(c.params for c in grid)
+    assert main(["select", str(run_dir), "--params", str(least_params - 1), "--pareto"]) == 4
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "no cell fits" in err[0] and "params" in err[0]
 
 
 def test_latency_budget_without_a_table_says_how_to_make_one(tmp_path, run_dir, capsys):
@@ -167,3 +175,21 @@ def test_export_safetensors_holds_the_slice_and_its_architecture(run_dir, tmp_pa
 def test_export_refuses_a_cell_outside_the_grid(run_dir, tmp_path, capsys):
     assert main(["export", str(run_dir), "--depth", "5", "--width", "1", "--format", "pt2", "--out", str(tmp_path / "x")]) == 2
     assert "depth" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name,fmt", [("checkpoint.pt", "pt2"), ("config.json", "onnx"), ("accuracy_val.json", "safetensors"),
+                                      ("metrics.csv", "onnx"), (".", "onnx")])
+def test_export_never_replaces_the_runs_own_files(run_dir, capsys, name, fmt):
+    before = {p.name: p.read_bytes() for p in run_dir.iterdir() if p.is_file()}
+    assert main(["export", str(run_dir), "--depth", "1", "--width", "1", "--format", fmt, "--out", str(run_dir / name)]) == 2
+    assert "--out" in capsys.readouterr().err
+    assert {p.name: p.read_bytes() for p in run_dir.iterdir() if p.is_file()} == before
+
+
+def test_export_into_the_run_directory_with_the_formats_suffix_is_allowed(run_dir, tmp_path):
+    import shutil
+
+    copy = tmp_path / "run"
+    shutil.copytree(run_dir, copy)
+    assert main(["export", str(copy), "--depth", "1", "--width", "1", "--format", "safetensors",
+                 "--out", str(copy / "d1w1.safetensors")]) == 0

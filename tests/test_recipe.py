@@ -101,3 +101,16 @@ def test_a_run_with_every_recipe_option_learns(tmp_path, digits):
     summary = train(config, tmp_path / "run", show_progress=False, data=digits)
     assert summary["test"].shape == (4, 4)
     assert summary["test"][-1, -1] > 0.5  # digits: chance is 0.1; the paper's joint loss reaches 0.30 in these 10 epochs
+
+
+@pytest.mark.parametrize("field,value,message", [
+    ("lr", float("nan"), "lr must be a positive number"), ("lr", float("inf"), "lr must be a positive number"),
+    ("lr", -0.1, "lr must be a positive number"), ("momentum", float("nan"), "momentum must be a finite number"),
+    ("weight_decay", -1e-4, "weight_decay must be a finite number at least 0"),
+    ("distill_temperature", 0.0, "distill_temperature must be a positive number"),
+    ("eval_batch_size", 0, "eval_batch_size must be at least 1"),
+    ("auxiliary_gradient", float("nan"), r"auxiliary_gradient must be in \[0, 1\]"),
+])
+def test_numbers_are_checked_when_the_config_is_made_not_after_an_epoch(field, value, message):
+    with pytest.raises(UserError, match=message):
+        TrainConfig(**{field: value})

@@ -185,8 +185,9 @@ def test_resume_refuses_other_settings(tmp_path, capsys):
 
 
 @pytest.mark.slow
-def test_ctrl_c_saves_and_resume_finishes(tmp_path):
-    """A real SIGINT to a real `dnnet train` process: exit 130, a resumable checkpoint, then completion."""
+@pytest.mark.parametrize("signal_name", ["SIGINT", "SIGTERM"])  # Ctrl-C, and what a batch scheduler sends before it kills
+def test_ctrl_c_saves_and_resume_finishes(tmp_path, signal_name):
+    """A real SIGINT or SIGTERM to a real `dnnet train` process: exit 130, a resumable checkpoint, then completion."""
     import signal
     import subprocess
     import sys
@@ -200,7 +201,7 @@ def test_ctrl_c_saves_and_resume_finishes(tmp_path):
         if line.startswith("epoch 2/30"):
             break
     time.sleep(0.2)
-    process.send_signal(signal.SIGINT)
+    process.send_signal(getattr(signal, signal_name))
     _, err = process.communicate(timeout=120)
     assert process.returncode == 130, err
     assert "interrupted: stopped at epoch" in err and "Traceback" not in err

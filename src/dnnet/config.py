@@ -106,6 +106,11 @@ class NetConfig:
         return values
 
     @property
+    def grid_shape(self) -> tuple[int, int]:
+        """(exits, widths): the shape of every per-cell table (accuracy, latency)."""
+        return (self.num_exits, self.groups)
+
+    @property
     def stage_channels(self) -> tuple[int, int, int]:
         return tuple(self.groups * c for c in self.group_channels)
 

@@ -14,7 +14,7 @@ import torch
 
 from dnnet.accounting import CellResources, grid_resources
 from dnnet.config import NetConfig, cell_name
-from dnnet.errors import UserError
+from dnnet.errors import NoCellFits, UserError
 
 # command-line name -> CellResources field, and its unit in messages
 RESOURCES = {
@@ -27,8 +27,7 @@ _SIZE = re.compile(r"^\s*([0-9.eE+-]+)\s*([KMG]i?B|B)?\s*$")
 _UNITS = {None: 1, "B": 1, "KB": 1e3, "MB": 1e6, "GB": 1e9, "KiB": 1024, "MiB": 1024**2, "GiB": 1024**3}
 
 
-class BudgetError(UserError):
-    """No cell meets the budgets; the message says which resource rules them out."""
+BudgetError = NoCellFits  # the name selection's callers know
 
 
 @dataclass(frozen=True)

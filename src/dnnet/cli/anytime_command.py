@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
 from pathlib import Path
 
 import torch
@@ -32,17 +34,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.images < 1 or args.threads < 1:
-        raise UserError("--images and --threads must be at least 1")
-    if args.deadline_ms is not None and args.deadline_ms <= 0:
-        raise UserError(f"--deadline-ms must be positive, got {args.deadline_ms}")
+    if args.images < 1 or not 1 <= args.threads <= (os.cpu_count() or 1):
+        raise UserError(f"--images must be at least 1 and --threads between 1 and this machine's {os.cpu_count()} cores")
+    if args.deadline_ms is not None and not (math.isfinite(args.deadline_ms) and args.deadline_ms > 0):
+        raise UserError(f"--deadline-ms must be a positive number, got {args.deadline_ms}")
+    if not 0.0 <= args.tolerance <= 1.0:  # a share of accuracy; also false for NaN
+        raise UserError(f"--tolerance must be in [0, 1], got {args.tolerance}")
     model, record = load_trained_model(args.run_dir)
     config = train_config_of(record)
     data = load_data(config.data, args.data_dir or config.data_dir, args.cache_dir, config.val_count, config.seed)
     if len(data.val) == 0:
         raise UserError("the run has no validation split to choose the early stop on")
     stats = (record["data"]["mean"], record["data"]["std"])
-    path = default_path(model.config, read_accuracy_grid(args.run_dir, "val"))
+    path = default_path(model.config, read_accuracy_grid(args.run_dir, "val", model.config.grid_shape))
     stop = choose_threshold(path_logits(model, normalize(data.val.images, *stats), path), data.val.labels, args.tolerance)
     chosen = request_images(min(args.images, len(data.test)), len(data.test), args.seed)  # test sets may be sorted by class
     images, labels = normalize(data.test.images[chosen], *stats), data.test.labels[chosen]

@@ -13,7 +13,7 @@ from dnnet.accounting import grid_resources
 from dnnet.cli.eval_command import print_grid_summary
 from dnnet.cli.profile_command import write_grid_csv
 from dnnet.config import NetConfig, cell_name
-from dnnet.errors import UserError
+from dnnet.errors import NoCellFits, UserError
 from dnnet.evaluation import read_accuracy_grid
 from dnnet.reporting.run_report import write_report
 from dnnet.selection import best_within, offered_cells
@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     choice = best_within(val, offered_cells(net_config), {"macs": budget})
     if choice is None:
         cheapest = min(grid, key=lambda cell: cell.macs)
-        raise UserError(f"no cell fits the budget of {budget:,.0f} MACs; the cheapest, {cell_name(cheapest.depth, cheapest.width)}, "
+        raise NoCellFits(f"no cell fits the budget of {budget:,.0f} MACs; the cheapest, {cell_name(cheapest.depth, cheapest.width)}, "
                          f"needs {cheapest.macs:,} (raise --macs-fraction)")
     else:
         c = choice.cell

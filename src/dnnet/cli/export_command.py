@@ -7,6 +7,7 @@ from pathlib import Path
 
 from dnnet.config import cell_name
 from dnnet.deploy import FORMATS, export_subnet
+from dnnet.errors import UserError
 from dnnet.slicing import slice_subnet
 from dnnet.train.run_directory import load_trained_model
 
@@ -19,7 +20,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, required=True)
 
 
+def check_out(run_dir: Path, out: Path, fmt: str) -> None:
+    """Refuses an --out that is a folder, or a file of the run directory other than an export of this format
+    (`--out RUN/checkpoint.pt` would replace the trained model)."""
+    target = out.resolve()
+    if target.is_dir():
+        raise UserError(f"--out {out} is a folder; give the file to write, e.g. {out / ('cell.' + fmt)}")
+    if target.parent == Path(run_dir).resolve() and target.suffix != f".{fmt}":
+        raise UserError(f"--out {out} is inside the run directory and does not end in .{fmt}: it could replace "
+                        f"the run's own files; name it e.g. {target.stem}.{fmt}")
+
+
 def run(args: argparse.Namespace) -> int:
+    check_out(args.run_dir, args.out, args.format)
     model, record = load_trained_model(args.run_dir)
     model.config.check_cell(args.depth, args.width)
     subnet = slice_subnet(model, args.depth, args.width)

@@ -7,7 +7,7 @@ import importlib
 import sys
 from types import ModuleType
 
-from dnnet.errors import Interrupted, NonFiniteLoss, UserError
+from dnnet.errors import Interrupted, NoCellFits, NonFiniteLoss, UserError
 
 # name -> one line of help. A command's module (and what it imports: data readers, matplotlib, onnx...) is
 # imported only when that command runs, so `dnnet --help` and every other command stay quick to start.
@@ -54,6 +54,9 @@ def main(argv: list[str] | None = None) -> int:
     except NonFiniteLoss as error:
         print(f"dnnet {args.command}: error: {error}", file=sys.stderr)
         return 3
+    except NoCellFits as error:  # the command was right; the budget is too tight
+        print(f"dnnet {args.command}: error: {error}", file=sys.stderr)
+        return 4
     except UserError as error:  # the user's input: one line, no traceback; anything else is a defect and keeps it
         print(f"dnnet {args.command}: error: {error}", file=sys.stderr)
         return 2

@@ -9,9 +9,9 @@ from pathlib import Path
 
 from dnnet.config import NetConfig, cell_name
 from dnnet.deploy.latency import RUNTIMES, read_latency
-from dnnet.errors import UserError
+from dnnet.errors import NoCellFits
 from dnnet.evaluation import read_accuracy_grid
-from dnnet.selection import RESOURCES, Budget, cells_within, choose, offered_cells, pareto_front, parse_size
+from dnnet.selection import RESOURCES, Budget, cells_within, choose, explain_infeasible, offered_cells, pareto_front, parse_size
 from dnnet.train.run_directory import read_run_config
 
 
@@ -35,8 +35,9 @@ def budget_from_args(args: argparse.Namespace) -> Budget:
 
 def run(args: argparse.Namespace) -> int:
     record = read_run_config(args.run_dir)
-    grid = offered_cells(NetConfig.from_dict(record["net_config"]))
-    accuracy = read_accuracy_grid(args.run_dir, "val")  # never the test split: it is for reporting only
+    config = NetConfig.from_dict(record["net_config"])
+    grid = offered_cells(config)
+    accuracy = read_accuracy_grid(args.run_dir, "val", config.grid_shape)  # never the test split: it is for reporting only
     budget = budget_from_args(args)
     latency = None
     if args.latency_ms is not None:
@@ -44,7 +45,10 @@ def run(args: argparse.Namespace) -> int:
         grid = [c for c in grid if latency[c.depth - 1, c.width - 1] <= args.latency_ms] or _no_cell_in_time(args, latency)
     if args.pareto:
         fields = list(budget.limits) or ["macs"]
-        front = pareto_front(accuracy, cells_within(grid, budget.limits), fields)
+        within = cells_within(grid, budget.limits)
+        if not within:
+            raise NoCellFits(explain_infeasible(grid, budget))
+        front = pareto_front(accuracy, within, fields)
         rows = [_cell_record(c, accuracy, latency) for c in front]
         print(json.dumps(rows, indent=2) if args.json else "\n".join(_line(r) for r in rows))
         return 0
@@ -56,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _no_cell_in_time(args: argparse.Namespace, latency) -> list:
     fastest = latency.min().item()
-    raise UserError(f"no cell fits: latency_ms <= {args.latency_ms} rules out every cell (the fastest takes {fastest:.3f} ms "
+    raise NoCellFits(f"no cell fits: latency_ms <= {args.latency_ms} rules out every cell (the fastest takes {fastest:.3f} ms "
                      f"on the machine that measured it)")
 
 

@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     served_by, summary = {}, {}
     for label, (model, record) in loaded.items():
         grid, correct = _cells_and_correct(model, data.test, record["data"])
-        served_by[label] = serve(requests, grid, read_accuracy_grid(runs[label], "val"), correct, images)
+        served_by[label] = serve(requests, grid, read_accuracy_grid(runs[label], "val", model.config.grid_shape), correct, images)
         summary[label] = summarize(requests, served_by[label])
     out = Path(args.run_dir) / "simulate"
     out.mkdir(exist_ok=True)

@@ -11,7 +11,7 @@ from typing import Any
 import torch
 
 from dnnet.atomic_file import atomic_write
-from dnnet.errors import MissingFile
+from dnnet.errors import MissingFile, UserError
 
 
 def write_accuracy_grid(accuracy: torch.Tensor, run_dir: Path, split: str, meta: dict[str, Any]) -> dict[str, Path]:
@@ -32,9 +32,19 @@ def write_accuracy_grid(accuracy: torch.Tensor, run_dir: Path, split: str, meta:
     return paths
 
 
-def read_accuracy_grid(run_dir: Path, split: str) -> torch.Tensor:
-    """The (depths, widths) accuracy grid that `write_accuracy_grid` stored for `split`, as float64."""
-    path = run_dir / f"accuracy_{split}.json"
+def read_accuracy_grid(run_dir: Path, split: str, shape: tuple[int, int] | None = None) -> torch.Tensor:
+    """The (depths, widths) accuracy grid that `write_accuracy_grid` stored for `split`, as float64; a file that
+    is not such a grid (or not of `shape`, the network's cells) is a UserError naming it."""
+    path = Path(run_dir) / f"accuracy_{split}.json"
     if not path.is_file():
         raise MissingFile(f"{path} not found: run `dnnet eval {run_dir} --split {split}` first")
-    return torch.tensor(json.loads(path.read_text())["accuracy"], dtype=torch.float64)
+    try:
+        grid = torch.tensor(json.loads(path.read_text())["accuracy"], dtype=torch.float64)
+    except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, ValueError) as error:
+        raise UserError(f"{path} is not an accuracy grid that dnnet wrote ({type(error).__name__}: {error})") from error
+    if grid.dim() != 2 or (shape is not None and tuple(grid.shape) != tuple(shape)):
+        expected = f"{shape[0]} x {shape[1]}, the network's exits x widths" if shape else "a (depths, widths) matrix"
+        raise UserError(f"{path} holds a grid of shape {tuple(grid.shape)}, not {expected}: re-run `dnnet eval {run_dir}`")
+    if not torch.isfinite(grid).all() or (grid < 0).any() or (grid > 1).any():
+        raise UserError(f"{path} holds accuracies outside [0, 1] or not finite: re-run `dnnet eval {run_dir}`")
+    return grid

@@ -22,6 +22,7 @@ from dnnet.train.run_directory import (
     mark_finished,
     save_checkpoint,
 )
+from dnnet.train.run_lock import run_lock
 from dnnet.train.setup import TrainingSetup, setup, setup_world
 from dnnet.train.split_accuracy import split_accuracy
 from dnnet.train.stop_request import StopRequest, stop_requested
@@ -33,9 +34,15 @@ def train(config: TrainConfig, run_dir: Path, resume: bool = False, device: str 
     """Trains (or with `resume` continues) the run in `run_dir`; returns the final summary.
 
     Raises `Interrupted` after saving on Ctrl-C and `NonFiniteLoss` (keeping the last good
-    checkpoint) when the loss is NaN or infinite.
+    checkpoint) when the loss is NaN or infinite; refuses a `run_dir` another live process is training into.
     """
     run_dir = Path(run_dir)
+    with run_lock(run_dir):
+        return _train(config, run_dir, resume, device, show_progress, cache_dir, data)
+
+
+def _train(config: TrainConfig, run_dir: Path, resume: bool, device: str | None, show_progress: bool,
+           cache_dir: Path | None, data: DataSplits | None) -> dict[str, Any]:
     checkpoint = checkpoint_to_resume(run_dir, resume)
     if checkpoint is not None:
         config = TrainConfig.from_dict(checkpoint["train_config"])

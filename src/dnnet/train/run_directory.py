@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from torch import nn
 
 from dnnet.atomic_file import atomic_write
 from dnnet.config import NetConfig
@@ -36,12 +37,29 @@ def write_run_config(run_dir: Path, record: dict[str, Any]) -> None:
         stream.write((json.dumps(record, indent=2) + "\n").encode())
 
 
-def read_run_config(run_dir: Path) -> dict[str, Any]:
+class RunRecord(dict):
+    """config.json's record; a key it lacks is a UserError naming the file, not a KeyError deep in a command."""
+
+    def __init__(self, values: dict[str, Any], path: Path) -> None:
+        super().__init__(values)
+        self.path = path
+
+    def __missing__(self, key: str) -> Any:
+        raise UserError(f"{self.path} lacks {key!r}: it is not a config.json that dnnet train wrote (or it was edited)")
+
+
+def read_run_config(run_dir: Path) -> RunRecord:
     """The config record of `run_dir` (see `write_run_config`); a clear error if it is not a run directory."""
     path = Path(run_dir) / CONFIG_FILE
     if not path.is_file():
         raise MissingFile(f"{run_dir} is not a run directory ({CONFIG_FILE} not found)")
-    return json.loads(path.read_text())
+    try:
+        values = json.loads(path.read_text())
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise UserError(f"{path} is not valid JSON ({error})") from error
+    if not isinstance(values, dict):
+        raise UserError(f"{path} holds a JSON {type(values).__name__}, not a run's config record")
+    return RunRecord(values, path)
 
 
 def train_config_of(record: dict[str, Any]) -> TrainConfig:
@@ -61,9 +79,10 @@ def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dic
         raise MissingFile(f"no checkpoint at {path}")
     try:
         return torch.load(path, map_location=map_location, weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, EOFError, zipfile.BadZipFile) as error:
-        # the weights-only refusal is an UnpicklingError; a truncated or foreign file fails as one of the others
-        raise UserError(f"{path}: refused to load checkpoint ({str(error).splitlines()[0]})") from error
+    except (pickle.UnpicklingError, RuntimeError, EOFError, OSError, zipfile.BadZipFile) as error:
+        # the weights-only refusal is an UnpicklingError; a truncated, unreadable or foreign file fails as one of the others
+        reason = (str(error).splitlines() or [type(error).__name__])[0]  # a zero-byte file's error has no message
+        raise UserError(f"{path}: refused to load checkpoint ({reason})") from error
 
 
 def checkpoint_train_config(run_dir: Path) -> TrainConfig:
@@ -117,5 +136,16 @@ def load_trained_model(run_dir: Path, map_location: str = "cpu") -> tuple[DNNet,
     record = read_run_config(run_dir)
     checkpoint = load_checkpoint(Path(run_dir) / CHECKPOINT_FILE, map_location)
     model = DNNet(NetConfig.from_dict(record["net_config"]))
-    model.load_state_dict(checkpoint["model"])
+    load_weights(model, checkpoint, Path(run_dir) / CHECKPOINT_FILE)
     return model.eval(), record
+
+
+def load_weights(model: nn.Module, checkpoint: dict[str, Any], path: Path) -> None:
+    """The checkpoint's weights into `model`; one line naming the file when they are of another architecture."""
+    if not isinstance(checkpoint, dict) or not isinstance(checkpoint.get("model"), dict):
+        raise UserError(f"{path} holds no model weights: not a checkpoint that dnnet train wrote")
+    try:
+        model.load_state_dict(checkpoint["model"])
+    except RuntimeError as error:
+        first = next((line.strip() for line in str(error).splitlines()[1:] if line.strip()), str(error))
+        raise UserError(f"{path} does not fit the architecture in {CONFIG_FILE} ({first})") from error

@@ -20,7 +20,7 @@ from dnnet.train.distributed import World, join_world, pick_device
 from dnnet.train.epoch_loop import EpochPosition
 from dnnet.train.lr_schedule import learning_rate
 from dnnet.train.objective import StepPlanner, build_objective, resolve_weighting, trained_weights
-from dnnet.train.run_directory import truncate_metrics, write_run_config
+from dnnet.train.run_directory import CHECKPOINT_FILE, load_weights, truncate_metrics, write_run_config
 from dnnet.train.train_config import TrainConfig
 
 
@@ -67,7 +67,7 @@ def setup(config: TrainConfig, run_dir: Path, checkpoint: dict[str, Any] | None,
                                 nesterov=config.nesterov, weight_decay=config.weight_decay)
     position = EpochPosition(epoch=0)
     if checkpoint is not None:
-        model.load_state_dict(checkpoint["model"])
+        load_weights(model, checkpoint, Path(run_dir) / CHECKPOINT_FILE)
         optimizer.load_state_dict(checkpoint["optimizer"])
         position = EpochPosition(**checkpoint["position"])
         if world.is_main:

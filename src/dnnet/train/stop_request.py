@@ -1,4 +1,7 @@
-"""Ctrl-C during training: the first one asks the run to save its exact position and stop; a second one aborts."""
+"""Ctrl-C or SIGTERM during training: the first one asks the run to save its exact position and stop; a second one aborts.
+
+Batch schedulers (Slurm, Kubernetes) send SIGTERM some seconds before they kill a job: it is treated as Ctrl-C.
+"""
 
 from __future__ import annotations
 
@@ -9,20 +12,23 @@ import torch
 from dnnet.train.distributed import World, any_rank
 from dnnet.train.epoch_loop import SYNC_EVERY_STEPS
 
+SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
 
 class StopRequest:
-    """Turns the first Ctrl-C into a request to stop before the next step; a second one aborts."""
+    """Turns the first Ctrl-C or SIGTERM into a request to stop before the next step; a second one aborts."""
 
     def __init__(self) -> None:
         self.requested = False
-        self._previous = None
+        self._previous: dict[int, object] = {}
 
     def __enter__(self) -> StopRequest:
-        self._previous = signal.signal(signal.SIGINT, self._handle)
+        self._previous = {signum: signal.signal(signum, self._handle) for signum in SIGNALS}
         return self
 
     def __exit__(self, *exc) -> None:
-        signal.signal(signal.SIGINT, self._previous)
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
 
     def _handle(self, signum, frame) -> None:
         if self.requested:

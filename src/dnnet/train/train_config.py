@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -67,8 +68,16 @@ class TrainConfig:
             raise UserError(f"epochs must be at least 1, got {self.epochs}")
         if self.batch_size < 1:
             raise UserError(f"batch_size must be at least 1, got {self.batch_size}")
-        if self.lr <= 0:
-            raise UserError(f"lr must be positive, got {self.lr}")
+        if not (math.isfinite(self.lr) and self.lr > 0):  # NaN fails every comparison: ask for what is wanted
+            raise UserError(f"lr must be a positive number, got {self.lr}")
+        for name in ("momentum", "weight_decay", "distill_weight"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value >= 0):
+                raise UserError(f"{name} must be a finite number at least 0, got {value}")
+        if not (math.isfinite(self.distill_temperature) and self.distill_temperature > 0):
+            raise UserError(f"distill_temperature must be a positive number, got {self.distill_temperature}")
+        if self.eval_batch_size < 1:  # checked now, not after a whole epoch of training
+            raise UserError(f"eval_batch_size must be at least 1, got {self.eval_batch_size}")
         if self.loss_scale not in LOSS_SCALES:
             raise UserError(f"loss_scale must be one of {LOSS_SCALES}, got {self.loss_scale!r}")
         if self.objective not in OBJECTIVES:
@@ -77,7 +86,7 @@ class TrainConfig:
             raise UserError(f"groups must be at least 1, got {self.groups}")
         if self.width_samples < 0:
             raise UserError(f"width_samples must be at least 0, got {self.width_samples}")
-        if not 0.0 <= self.auxiliary_gradient <= 1.0:
+        if not 0.0 <= self.auxiliary_gradient <= 1.0:  # also false for NaN
             raise UserError(f"auxiliary_gradient must be in [0, 1], got {self.auxiliary_gradient}")
         if not 0.0 <= self.exit_ramp <= 1.0:
             raise UserError(f"exit_ramp must be in [0, 1] (a share of the run), got {self.exit_ramp}")

@@ -41,7 +41,7 @@ def arm_command(arm: str, args: argparse.Namespace) -> list[str]:
         flags[1] = TINY[flags[1]]
     return [sys.executable, "-m", "dnnet.cli.main", "train", *flags, "--data", args.data, "--epochs", str(args.epochs),
             "--batch-size", str(args.batch_size), "--warmup-epochs", str(args.warmup_epochs), "--schedule", "cosine",
-            "--out", str(args.out / arm), "--quiet"]
+            "--out", str(args.out / arm), "--quiet", *(["--compile"] if args.compile else [])]
 
 
 def summarize(run_dir: Path) -> dict:
@@ -68,7 +68,10 @@ def main() -> None:
     parser.add_argument("--warmup-epochs", type=float, default=2.0)
     parser.add_argument("--arms", default=",".join(ARMS))
     parser.add_argument("--deadline-s", type=float, default=540.0, help="stop every arm after this many seconds")
+    parser.add_argument("--stop-wait-s", type=float, default=20.0, help="how long a stopped arm may take to save and exit")
     parser.add_argument("--tiny", action="store_true", help="small stand-in networks (the CPU test)")
+    parser.add_argument("--compile", action=argparse.BooleanOptionalAction, default=False,
+                        help="every arm trains with the compiled step")
     parser.add_argument("--out", type=Path, default=Path("runs/gpu_check"))
     parser.add_argument("--summary", type=Path, required=True)
     args = parser.parse_args()
@@ -82,7 +85,12 @@ def main() -> None:
     for process in running.values():
         if process.poll() is None:
             process.send_signal(signal.SIGINT)  # as Ctrl-C: dnnet train saves its exact position and exits
-            process.wait(timeout=60)
+    for process in running.values():
+        try:
+            process.wait(timeout=args.stop_wait_s)
+        except subprocess.TimeoutExpired:  # still compiling or loading: nothing of it to keep
+            process.kill()
+            process.wait()
     record = {"command": " ".join(sys.argv), "wall_seconds": round(time.perf_counter() - start, 1),
               "arms": {arm: summarize(args.out / arm) for arm in arms if (args.out / arm / "config.json").is_file()},
               "return_codes": {arm: p.returncode for arm, p in running.items()}, "provenance": provenance()}

@@ -13,7 +13,7 @@ from dnnet.models import list_models
 from dnnet.reporting import plot_accuracy_grid
 from dnnet.train import TrainConfig, train
 from dnnet.train.run_directory import checkpoint_train_config
-from dnnet.train.train_config import RECIPES
+from dnnet.train.train_config import RECIPES, RUNTIME_SETTINGS
 
 DEFAULTS = TrainConfig()
 
@@ -30,6 +30,8 @@ FLAG_HELP = {  # the training recipe's options, whose names alone do not say wha
     "drop_stem_exit": "no loss at the exit after the stem; ",
     "warmup_epochs": "the learning rate rises linearly from 0 over this many epochs; ",
     "distill_weight": "self-distillation of every cell from the full network; ",
+    "compile": "the training step through torch.compile: fused kernels, for GPUs, where launching kernels bounds a step "
+               "(the same losses to rounding; training goes on eagerly if compiling fails; a resume may change it); ",
 }
 
 
@@ -74,8 +76,9 @@ def run(args: argparse.Namespace) -> int:
         if args.out is None:
             raise UserError("--resume needs --out, the run directory to continue")
         config = checkpoint_train_config(args.out)
-        stored = config.to_dict()
-        conflicting = [k for k, v in explicit_settings(args).items() if v != stored[k]]
+        stored, given = config.to_dict(), explicit_settings(args)
+        config = dataclasses.replace(config, **{k: given.pop(k) for k in RUNTIME_SETTINGS if k in given})
+        conflicting = [k for k, v in given.items() if v != stored[k]]
         if conflicting:
             names = ", ".join(f"{k}={stored[k]!r}" for k in conflicting)
             raise UserError(f"{args.out} holds a run with {names}; --resume continues it with its own settings "

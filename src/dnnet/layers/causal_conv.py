@@ -73,6 +73,8 @@ class ChannelCausalConv2d(nn.Module):
 
     def sliced_weight(self, width: int) -> torch.Tensor:
         """Masked dense weight of the first `width` groups: what a standalone slice holds."""
+        if width == self.groups:  # no slice: its backward would write a zero-filled full-size gradient first
+            return self.weight * self.mask
         out_channels = width * self.out_group_channels
         in_channels = self.in_group_channels if self.shared_input else width * self.in_group_channels
         return self.weight[:out_channels, :in_channels] * self.mask[:out_channels, :in_channels]
@@ -83,7 +85,7 @@ class ChannelCausalConv2d(nn.Module):
         width = available if width is None else width
         if not 1 <= width <= available:
             raise ValueError(f"width must be in 1..{available} for this input, got {width}")
-        if not self.shared_input:
+        if not self.shared_input and width < available:
             x = x[:, : width * self.in_group_channels]
         return F.conv2d(x, self.sliced_weight(width), stride=self.stride, padding=self.padding)
 

@@ -23,19 +23,26 @@ class PrefixBatchNorm2d(nn.BatchNorm2d):
         return self._normalize(x)
 
     def _normalize(self, x: torch.Tensor) -> torch.Tensor:
-        channels = x.shape[1]
         use_batch_stats = self.training or self.running_mean is None
         # slices of the running buffers are views, so batch statistics update the first channels in place
         return F.batch_norm(
             x,
-            None if self.running_mean is None else self.running_mean[:channels],
-            None if self.running_var is None else self.running_var[:channels],
-            self.weight[:channels],
-            self.bias[:channels],
+            first_channels(self.running_mean, x),
+            first_channels(self.running_var, x),
+            first_channels(self.weight, x),
+            first_channels(self.bias, x),
             use_batch_stats,
             self.momentum,
             self.eps,
         )
+
+
+def first_channels(values: torch.Tensor | None, x: torch.Tensor) -> torch.Tensor | None:
+    """The per-channel `values` of `x`'s channels: a slice only below the full width (the backward of a slice
+    writes a zero-filled gradient of the full size first)."""
+    if values is None or len(values) == x.shape[1]:
+        return values
+    return values[: x.shape[1]]
 
 
 class SyncedPrefixBatchNorm2d(PrefixBatchNorm2d):

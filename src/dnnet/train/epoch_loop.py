@@ -7,7 +7,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
-from torch import nn
 
 from dnnet.data import DataSplits, augment, normalize
 from dnnet.data.augment import to_device_async
@@ -17,6 +16,7 @@ from dnnet.train.objective import StepPlan
 from dnnet.train.progress import EpochProgress
 from dnnet.train.random_streams import random_stream
 from dnnet.train.train_config import TrainConfig
+from dnnet.train.training_step import TrainingStep
 
 
 @dataclass
@@ -78,8 +78,7 @@ class DeviceTally:
 
 
 def train_epoch(
-    forward: nn.Module,
-    loss_fn: nn.Module,
+    step_fn: TrainingStep,
     optimizer: torch.optim.Optimizer,
     data: DataSplits,
     images_on_device: torch.Tensor,
@@ -94,6 +93,7 @@ def train_epoch(
 ) -> bool:
     """Runs the rest of the epoch from `position` (updated every SYNC_EVERY_STEPS steps and at the end).
 
+    `step_fn(images, labels, widths, coefficients)`: forward pass, joint loss and backward pass (`build_training_step`).
     `plan(global_step, progress)`: what that step trains (widths for `forward`, loss weights), progress in 0..1 of the run.
     `shard` = (rank, world size): each process takes its share of every global batch.
     `should_stop(step)` is asked before every step; returns False when it asked to stop early (Ctrl-C), True at
@@ -112,7 +112,6 @@ def train_epoch(
     rank, world = shard
     mean, std = (torch.tensor(values, device=device) for values in stats)  # once, not at every step
     channels_last = config.uses_channels_last(device)
-    autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=config.amp and device.type == "cuda")
 
     seen_before = position.seen
 
@@ -134,11 +133,8 @@ def train_epoch(
             set_learning_rate(optimizer, step_learning_rate(config, position.epoch, step, len(batches)))
             optimizer.zero_grad(set_to_none=True)
             step_plan = plan(position.epoch * len(batches) + step, (position.epoch + step / len(batches)) / config.epochs)
-            with autocast:
-                logits = forward(x, step_plan.widths)
-                coefficients = None if step_plan.coefficients is None else to_device_async(step_plan.coefficients, device)
-                loss = loss_fn(logits.float(), labels, coefficients)
-            loss.backward()
+            coefficients = None if step_plan.coefficients is None else to_device_async(step_plan.coefficients, device)
+            loss, logits = step_fn(x, labels, step_plan.widths, coefficients)
             optimizer.step()
             tally.add(step, loss, logits, labels)
             position.step = step + 1

@@ -26,7 +26,7 @@ from dnnet.train.run_lock import run_lock
 from dnnet.train.setup import TrainingSetup, setup, setup_world
 from dnnet.train.split_accuracy import split_accuracy
 from dnnet.train.stop_request import StopRequest, stop_requested
-from dnnet.train.train_config import TrainConfig
+from dnnet.train.train_config import RUNTIME_SETTINGS, TrainConfig
 
 
 def train(config: TrainConfig, run_dir: Path, resume: bool = False, device: str | None = None,
@@ -45,7 +45,8 @@ def _train(config: TrainConfig, run_dir: Path, resume: bool, device: str | None,
            cache_dir: Path | None, data: DataSplits | None) -> dict[str, Any]:
     checkpoint = checkpoint_to_resume(run_dir, resume)
     if checkpoint is not None:
-        config = TrainConfig.from_dict(checkpoint["train_config"])
+        runtime = {name: getattr(config, name) for name in RUNTIME_SETTINGS}
+        config = TrainConfig.from_dict({**checkpoint["train_config"], **runtime})
     world, torch_device = setup_world(device)
     try:
         run = setup(config, run_dir, checkpoint, world, torch_device, cache_dir, data)
@@ -85,7 +86,7 @@ def run_epoch(run: TrainingSetup, config: TrainConfig, stop: StopRequest, run_di
     """The rest of the epoch at `run.position`; False if a Ctrl-C stopped it early."""
     try:
         return train_epoch(
-            run.forward, run.loss_fn, run.optimizer, run.data, run.images, run.labels, run.stats, config, run.position,
+            run.step, run.optimizer, run.data, run.images, run.labels, run.stats, config, run.position,
             plan=run.planner.plan,
             shard=(run.world.rank, run.world.size),
             should_stop=lambda step: stop_requested(stop, run.world, run.device, step),

@@ -12,7 +12,6 @@ from torch import nn
 from dnnet.config import NetConfig
 from dnnet.data import DataSplits, channel_stats, load_data
 from dnnet.layers.prefix_batchnorm import to_synced_batchnorm
-from dnnet.loss import JointLoss
 from dnnet.models import create_model
 from dnnet.models.dnnet import DNNet
 from dnnet.provenance import provenance
@@ -22,6 +21,7 @@ from dnnet.train.lr_schedule import learning_rate
 from dnnet.train.objective import StepPlanner, build_objective, resolve_weighting, trained_weights
 from dnnet.train.run_directory import CHECKPOINT_FILE, load_weights, truncate_metrics, write_run_config
 from dnnet.train.train_config import TrainConfig
+from dnnet.train.training_step import TrainingStep, build_training_step
 
 
 @dataclass
@@ -33,8 +33,7 @@ class TrainingSetup:
     data: DataSplits
     stats: tuple[list[float], list[float]]  # per-channel mean and std of the training images, in 0..1 units
     model: DNNet
-    forward: nn.Module  # a TrainingForward, wrapped in DistributedDataParallel when distributed
-    loss_fn: JointLoss
+    step: TrainingStep  # forward pass (a TrainingForward, in DistributedDataParallel when distributed), loss, backward
     planner: StepPlanner  # what each step trains
     optimizer: torch.optim.Optimizer
     position: EpochPosition
@@ -48,6 +47,7 @@ def setup_world(device: str | None) -> tuple[World, torch.device]:
     torch_device = pick_device(world, device)
     if torch_device.type == "cuda":
         torch.cuda.set_device(torch_device)  # collectives and un-indexed allocations go to this process's GPU
+        torch.backends.cudnn.benchmark = True  # the shapes of a run never change: pick each convolution's fastest kernel once
     return world, torch_device
 
 
@@ -63,6 +63,7 @@ def setup(config: TrainConfig, run_dir: Path, checkpoint: dict[str, Any] | None,
     if world.distributed:
         to_synced_batchnorm(model)  # batch statistics of the global batch, as one process would see
         forward = nn.parallel.DistributedDataParallel(forward, device_ids=[device.index] if device.type == "cuda" else None)
+    step = build_training_step(forward, loss_fn, device, config.amp, config.compile)
     optimizer = torch.optim.SGD(model.parameters(), lr=learning_rate(config, 0.0), momentum=config.momentum,
                                 nesterov=config.nesterov, weight_decay=config.weight_decay)
     position = EpochPosition(epoch=0)
@@ -75,7 +76,7 @@ def setup(config: TrainConfig, run_dir: Path, checkpoint: dict[str, Any] | None,
     elif world.is_main:
         run_dir.mkdir(parents=True, exist_ok=True)
         write_run_config(run_dir, run_config_record(config, model, data, stats))
-    return TrainingSetup(world, device, data, stats, model, forward, loss_fn, planner, optimizer, position,
+    return TrainingSetup(world, device, data, stats, model, step, planner, optimizer, position,
                          data.train.images.to(device), data.train.labels.to(device))
 
 

@@ -22,6 +22,8 @@ PAPER_RECIPE = {"cell_heads": False, "loss_scale": "depths", "auxiliary_gradient
 RECIPES = {"default": {"cell_heads": True, "loss_scale": "cells", "auxiliary_gradient": 0.01}, "paper": PAPER_RECIPE}
 # what a run saved before a setting existed was trained with (its config.json lacks the key)
 BEFORE_THE_SETTING_EXISTED = {"cell_heads": False, "auxiliary_gradient": 1.0}
+# how a step runs, not what it computes: a resumed run takes them from its caller, not from its checkpoint
+RUNTIME_SETTINGS = ("compile",)
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,8 @@ class TrainConfig:
     channels_last: bool | None = None  # memory format of activations; None: on GPU only (on the 2-core CPU machine
     # it made training steps 1.2-2.0x slower, docs/benchmarks.md)
     eval_batch_size: int = 500
+    compile: bool = False  # the training step (forward pass and joint loss) through torch.compile: fewer, fused
+    # kernels where launching them bounds the step (GPU); the same losses to rounding; falls back to eager if it fails
 
     def __post_init__(self) -> None:
         if self.epochs < 1:
@@ -92,6 +96,8 @@ class TrainConfig:
             raise UserError(f"exit_ramp must be in [0, 1] (a share of the run), got {self.exit_ramp}")
         if not 0.0 <= self.warmup_epochs <= self.epochs:
             raise UserError(f"warmup_epochs must be in 0..epochs ({self.epochs}), got {self.warmup_epochs}")
+        if self.compile and self.objective == "sandwich":  # its widths change every step: one compilation per set
+            raise UserError("compile applies to the joint objective; the sandwich rule's widths change at every step")
         if self.schedule not in SCHEDULES:
             raise UserError(f"schedule must be one of {SCHEDULES}, got {self.schedule!r}")
 

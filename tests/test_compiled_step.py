@@ -1,0 +1,93 @@
+"""The compiled training step (`compile=True`): the same run as the eager step, resumable, and a failing compiler
+leaves the run unharmed. Traced with torch.compile's "aot_eager" backend (the graphs inductor would fuse, run
+unfused: seconds instead of a minute of code generation per network)."""
+
+import json
+
+import pytest
+import torch
+from test_training import TINY, interrupt_and_resume
+
+import dnnet.train.training_step as training_step
+from dnnet.errors import UserError
+from dnnet.train import TrainConfig, train
+from dnnet.train.run_directory import load_checkpoint
+
+SETTINGS = dict(TINY, epochs=2, batch_size=256)  # 5 steps an epoch: few enough that rounding has not grown chaotic
+
+
+@pytest.fixture
+def traced(monkeypatch):
+    monkeypatch.setattr(training_step, "COMPILE_BACKEND", "aot_eager")
+    torch._dynamo.reset()
+    yield
+    torch._dynamo.reset()
+
+
+def losses(run_dir):
+    return [json.loads(line)["train_loss"] for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+
+
+def assert_same_weights(run_a, run_b, tolerance):
+    a, b = load_checkpoint(run_a / "checkpoint.pt")["model"], load_checkpoint(run_b / "checkpoint.pt")["model"]
+    for key in a:
+        torch.testing.assert_close(b[key], a[key], rtol=tolerance, atol=tolerance, msg=key)
+
+
+@pytest.mark.parametrize("recipe", [{}, {"exit_ramp": 0.5, "auxiliary_gradient": 0.5}], ids=["default", "ramp"])
+def test_compiled_run_matches_the_eager_run(tmp_path, digits, traced, recipe):
+    """Two epochs, the same losses to 1e-5 and weights to 1e-3: the traced graph orders some float sums differently,
+    and training grows such rounding (two eager runs 1e-7 apart at the start drift as far within a few steps)."""
+    train(TrainConfig(**SETTINGS, **recipe), tmp_path / "eager", show_progress=False, data=digits)
+    train(TrainConfig(**SETTINGS, **recipe, compile=True), tmp_path / "compiled", show_progress=False, data=digits)
+    torch.testing.assert_close(losses(tmp_path / "compiled"), losses(tmp_path / "eager"), rtol=1e-5, atol=0)
+    assert_same_weights(tmp_path / "eager", tmp_path / "compiled", tolerance=1e-3)
+
+
+def test_compiled_run_resumes_exactly(tmp_path, digits, monkeypatch, traced):
+    settings = dict(SETTINGS, compile=True)
+    train(TrainConfig(**settings), tmp_path / "straight", show_progress=False, data=digits)
+    interrupt_and_resume(tmp_path / "resumed", digits, monkeypatch, stop_after_steps=7, settings=settings)
+    assert_same_weights(tmp_path / "straight", tmp_path / "resumed", tolerance=0)
+
+
+def test_a_resume_may_turn_compile_on(tmp_path, digits, monkeypatch, traced):
+    """How a step runs is the caller's choice at every start; what it computes stays the checkpoint's."""
+    train(TrainConfig(**SETTINGS), tmp_path / "straight", show_progress=False, data=digits)
+    interrupt_and_resume(tmp_path / "resumed", digits, monkeypatch, stop_after_steps=7, settings=SETTINGS,
+                         resume_settings=dict(SETTINGS, compile=True, epochs=9))  # epochs: the checkpoint's, 2
+    assert_same_weights(tmp_path / "straight", tmp_path / "resumed", tolerance=1e-3)
+    saved = load_checkpoint(tmp_path / "resumed" / "checkpoint.pt")["train_config"]
+    assert (saved["compile"], saved["epochs"]) == (True, 2)
+
+
+def test_cli_resume_accepts_compile_and_refuses_other_changes(tmp_path, digits, monkeypatch, capsys):
+    from dnnet.cli.main import main
+
+    out = tmp_path / "run"
+    train(TrainConfig(**SETTINGS), out, show_progress=False, data=digits)  # the check reads only its checkpoint
+    monkeypatch.setattr("dnnet.cli.train_command.train", lambda config, *a, **k: seen.append(config) or {})
+    seen = []
+    assert main(["train", "--resume", "--out", str(out), "--compile", "--quiet"]) == 0
+    assert seen[0].compile and seen[0].batch_size == 256
+    assert main(["train", "--resume", "--out", str(out), "--batch-size", "64"]) == 2
+    assert "holds a run with batch_size=256" in capsys.readouterr().err
+
+
+def test_a_failing_compiler_falls_back_to_the_eager_step(tmp_path, digits, monkeypatch, capsys):
+    def broken_backend(graph, example_inputs):
+        raise RuntimeError("no compiler here")
+
+    monkeypatch.setattr(training_step, "COMPILE_BACKEND", broken_backend)
+    torch._dynamo.reset()
+    train(TrainConfig(**SETTINGS), tmp_path / "eager", show_progress=False, data=digits)
+    train(TrainConfig(**SETTINGS, compile=True), tmp_path / "fallback", show_progress=False, data=digits)
+    torch._dynamo.reset()
+    assert capsys.readouterr().err.count("torch.compile failed") == 1  # one line, then eager for the whole run
+    assert losses(tmp_path / "fallback") == losses(tmp_path / "eager")
+    assert_same_weights(tmp_path / "eager", tmp_path / "fallback", tolerance=0)
+
+
+def test_compile_is_refused_with_the_sandwich_rule():
+    with pytest.raises(UserError, match="compile applies to the joint objective"):
+        TrainConfig(objective="sandwich", compile=True)

@@ -22,15 +22,22 @@ def summarize(run_dir: Path, macs_budget: float) -> dict:
     val, test = read_accuracy_grid(run_dir, "val"), read_accuracy_grid(run_dir, "test")
     choice = best_within(val, offered_cells(config), {"macs": macs_budget})
     rows = read_metrics(run_dir)
+    train_config = record["train_config"]
     summary = {
         "run": run_dir.name,
-        "preset": record["train_config"]["preset"],
+        "preset": train_config["preset"],
+        "recipe": {k: train_config.get(k) for k in ("cell_heads", "loss_scale", "auxiliary_gradient", "weighting", "seed")},
         "epochs": record["train_config"]["epochs"],
         "batch_size": record["train_config"]["batch_size"],
         "device": record["provenance"].get("cuda_device") or record["provenance"]["machine"],
         "commit": record["provenance"]["commit"],
         "full_val": round(100 * val[-1, -1].item(), 2),
         "full_test": round(100 * test[-1, -1].item(), 2),
+        "full_train_augmented_last_epoch": round(100 * rows[-1]["train_acc_full"], 2),
+        "mean_over_cells_test": round(100 * test.mean().item(), 2),
+        # the last exit at each width, and each exit at the full width (test)
+        "widths_at_full_depth_test": [round(100 * v, 2) for v in test[-1].tolist()],
+        "exits_at_full_width_test": [round(100 * v, 2) for v in test[:, -1].tolist()],
         "train_seconds": round(sum(r["seconds"] for r in rows), 1),
         "macs_budget": macs_budget,
     }

@@ -1,10 +1,12 @@
+import json
+
 import pytest
 import torch
 import torch.nn.functional as F
 
 from dnnet import create_model
-from dnnet.train import TrainConfig
-from dnnet.train.objective import auxiliary_gradient_table, build_objective
+from dnnet.train import TrainConfig, train
+from dnnet.train.objective import auxiliary_gradient_factor, auxiliary_gradient_table, build_objective, trained_weights
 
 
 def cell_gradients(model, x, y, feature_gradient=None):
@@ -57,3 +59,25 @@ def test_depth_only_training_damps_the_early_exits():
     F.cross_entropy(logits[:, 0, 0], y).backward()  # the first exit alone: its head learns, nothing else does
     assert all(p.grad is None or not p.grad.any() for name, p in model.named_parameters() if not name.startswith("heads.0."))
     assert model.heads[0].weight.grad.any()
+
+
+@pytest.mark.parametrize("preset,settings,factor", [
+    ("dnnet_resnet8_g4", {}, 1 / 15),  # 4 exits x 4 widths
+    ("dnnet_resnet20_g8", {}, 1 / 79),  # 10 x 8: the cpu protocol's network
+    ("dnnet_resnet32_g22", {}, 1 / 351),  # 16 x 22: the paper's
+    ("dnnet_resnet8_g4", {"drop_stem_exit": True}, 1 / 11),  # the stem's 4 cells train nothing
+    ("resnet20_anytime", {}, 1 / 9),  # 10 exits at the full width
+    ("resnet32", {}, 1.0),  # one trained cell: nothing to damp
+    ("dnnet_resnet8_g4", {"auxiliary_gradient": 0.5}, 0.5),  # a given factor is kept
+])
+def test_the_default_factor_is_one_over_the_other_trained_cells(preset, settings, factor):
+    model_config = create_model(preset).config
+    config = TrainConfig(preset=preset, **settings)
+    assert auxiliary_gradient_factor(trained_weights(model_config, config), config.auxiliary_gradient) == factor
+
+
+def test_the_run_records_the_factor_it_trained_with(tmp_path, digits):
+    train(TrainConfig(preset="dnnet_resnet8_g4", epochs=1, batch_size=256, channels_last=False), tmp_path / "run",
+          show_progress=False, data=digits)
+    record = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert record["train_config"]["auxiliary_gradient"] is None and record["auxiliary_gradient_resolved"] == 1 / 15

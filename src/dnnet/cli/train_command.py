@@ -25,7 +25,7 @@ FLAG_HELP = {  # the training recipe's options, whose names alone do not say wha
     "gradient_equilibrium": "each exit's feature gets the mean of the later exits' gradients; ",
     "width_samples": "each step trains every exit at the narrowest, the full and this many random widths (0: all); ",
     "auxiliary_gradient": "the factor by which every cell but the full network passes its gradient into the shared "
-                          "layers (their heads learn at the full rate); ",
+                          "layers (their heads learn at the full rate); unset: 1 / (trained cells - 1); ",
     "exit_ramp": "share of the run over which early exits' loss weights rise from 0.01 to 1; ",
     "drop_stem_exit": "no loss at the exit after the stem; ",
     "warmup_epochs": "the learning rate rises linearly from 0 over this many epochs; ",
@@ -47,8 +47,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cache-dir", type=Path, default=None, help="decoded-image cache (default ~/.cache/dnnet)")
     parser.add_argument("--quiet", action="store_true", help="no progress output")
     parser.add_argument("--recipe", choices=sorted(RECIPES), default=None,
-                        help="default: a classifier per cell, every cell's loss summed, the other cells pass 0.01 of their "
-                             "gradient into the shared layers; paper: per-group classifiers summed over widths and Eq. 2 "
+                        help="default: a classifier per cell, every cell's loss summed, the other cells pass 1 / (cells - 1) of "
+                             "their gradient into the shared layers; paper: per-group classifiers summed over widths and Eq. 2 "
                              "summed over exits, as the paper trains (the flags below override either)")
     for field in dataclasses.fields(TrainConfig):  # every other setting, with its default (and a word where a name is not enough)
         if field.name in ("preset", "data", "data_dir"):
@@ -60,7 +60,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
             parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=None,
                                 help=f"{FLAG_HELP.get(field.name, '')}default {shown}")
         else:
-            kind = int if field.name in ("val_count", "groups") else type(default)
+            kind = {"int | None": int, "float | None": float}.get(str(field.type), type(default))
             parser.add_argument(flag, type=kind, default=None, help=f"{FLAG_HELP.get(field.name, '')}default {default}")
 
 

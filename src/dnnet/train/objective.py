@@ -100,9 +100,19 @@ def build_objective(model: DNNet, config: TrainConfig) -> tuple[TrainingForward,
     weights = trained_weights(model.config, config)
     shares = equilibrium_shares((weights.sum(1) > 0).tolist()) if config.gradient_equilibrium else None
     loss = JointLoss(weights, config.distill_weight, config.distill_temperature, config.loss_scale)
-    factors = auxiliary_gradient_table(tuple(weights.shape), config.auxiliary_gradient)
+    factors = auxiliary_gradient_table(tuple(weights.shape), auxiliary_gradient_factor(weights, config.auxiliary_gradient))
     return TrainingForward(model, full_width_only=weights.shape[1] == 1, head_gradient_shares=shares,
                            feature_gradient=factors), loss
+
+
+def auxiliary_gradient_factor(weights: torch.Tensor, factor: float | None) -> float:
+    """`factor`, or when None 1 / (trained cells - 1): the other cells together then pass the shared layers about as
+    much gradient as the full network's own loss. The factor measured best on both sides (the full network and the
+    others) was 0.01 for 80 cells and 0.003 for 352 (docs/results.md, "Training recipe"): 1/79 and 1/351."""
+    if factor is not None:
+        return factor
+    trained_cells = int((weights > 0).sum())
+    return 1.0 if trained_cells < 2 else 1.0 / (trained_cells - 1)
 
 
 def auxiliary_gradient_table(shape: tuple[int, int], factor: float) -> list[list[float]] | None:

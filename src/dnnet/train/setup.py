@@ -18,7 +18,7 @@ from dnnet.provenance import provenance
 from dnnet.train.distributed import World, join_world, pick_device
 from dnnet.train.epoch_loop import EpochPosition
 from dnnet.train.lr_schedule import learning_rate
-from dnnet.train.objective import StepPlanner, build_objective, resolve_weighting, trained_weights
+from dnnet.train.objective import StepPlanner, auxiliary_gradient_factor, build_objective, resolve_weighting, trained_weights
 from dnnet.train.run_directory import CHECKPOINT_FILE, load_weights, truncate_metrics, write_run_config
 from dnnet.train.train_config import TrainConfig
 from dnnet.train.training_step import TrainingStep, build_training_step
@@ -105,6 +105,7 @@ def run_config_record(config: TrainConfig, model: DNNet, data: DataSplits,
     return {
         "train_config": config.to_dict(),
         "weighting_resolved": resolve_weighting(model.config, config.weighting),
+        "auxiliary_gradient_resolved": auxiliary_gradient_factor(trained_weights(model.config, config), config.auxiliary_gradient),
         "channels_last_resolved": config.uses_channels_last(next(model.parameters()).device),
         "net_config": model.config.to_dict(),
         "data": {"name": data.name, "classes": data.classes, "image_shape": list(data.image_shape), "flip": data.flip,

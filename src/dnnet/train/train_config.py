@@ -19,7 +19,7 @@ LOSS_SCALES = ("eq2", "depths", "cells")
 # The paper's training, the default until the recipe study (docs/results.md, "Training recipe"): per-group
 # classifiers summed over widths, every cell's loss at weight 1 / (number of cells) per exit, all passed whole
 PAPER_RECIPE = {"cell_heads": False, "loss_scale": "depths", "auxiliary_gradient": 1.0}
-RECIPES = {"default": {"cell_heads": True, "loss_scale": "cells", "auxiliary_gradient": 0.01}, "paper": PAPER_RECIPE}
+RECIPES = {"default": {"cell_heads": True, "loss_scale": "cells", "auxiliary_gradient": None}, "paper": PAPER_RECIPE}
 # what a run saved before a setting existed was trained with (its config.json lacks the key)
 BEFORE_THE_SETTING_EXISTED = {"cell_heads": False, "auxiliary_gradient": 1.0}
 # how a step runs, not what it computes: a resumed run takes them from its caller, not from its checkpoint
@@ -51,8 +51,9 @@ class TrainConfig:
     # gradients, heads keep theirs whole (Li et al., ICCV 2019); the forward pass is unchanged
     width_samples: int = 0  # joint objective: each step trains every exit at the narrowest, the full and this many
     # random widths (0: every width); one pass still computes every cell
-    auxiliary_gradient: float = 0.01  # the factor by which every cell but the full network passes its gradient into the
-    # shared layers (1: plain autograd); their heads still learn at the full rate, the forward pass is unchanged
+    auxiliary_gradient: float | None = None  # the factor by which every cell but the full network passes its gradient
+    # into the shared layers (1: plain autograd); their heads still learn at the full rate, the forward pass is unchanged.
+    # None: 1 / (trained cells - 1), so that the other cells together pass about as much as the full network's own loss
     exit_ramp: float = 0.0  # share of the run over which early exits' loss weights rise from 0.01 to 1 (0: no ramp)
     drop_stem_exit: bool = False  # no loss at the exit right after the stem
     warmup_epochs: float = 0.0  # the learning rate rises linearly from 0 over this many epochs (0: no warm-up)
@@ -90,7 +91,7 @@ class TrainConfig:
             raise UserError(f"groups must be at least 1, got {self.groups}")
         if self.width_samples < 0:
             raise UserError(f"width_samples must be at least 0, got {self.width_samples}")
-        if not 0.0 <= self.auxiliary_gradient <= 1.0:  # also false for NaN
+        if self.auxiliary_gradient is not None and not 0.0 <= self.auxiliary_gradient <= 1.0:  # also false for NaN
             raise UserError(f"auxiliary_gradient must be in [0, 1], got {self.auxiliary_gradient}")
         if not 0.0 <= self.exit_ramp <= 1.0:
             raise UserError(f"exit_ramp must be in [0, 1] (a share of the run), got {self.exit_ramp}")

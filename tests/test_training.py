@@ -39,9 +39,8 @@ def test_same_seed_same_weights(tmp_path, digits):
         assert torch.equal(value, weights(tmp_path / "b")[key]), key
 
 
-def interrupt_and_resume(run_dir, digits, monkeypatch, stop_after_steps, settings=TINY, resume_settings=None):
-    """Trains `settings` into `run_dir` with a Ctrl-C after `stop_after_steps` steps, then resumes it to the end
-    (called with `resume_settings`, default `settings`)."""
+def interrupt(run_dir, digits, monkeypatch, stop_after_steps, settings=TINY):
+    """Trains `settings` into `run_dir` with a Ctrl-C after `stop_after_steps` steps."""
     import dnnet.train.run as run_module
 
     class StopAfter(run_module.StopRequest):
@@ -60,6 +59,11 @@ def interrupt_and_resume(run_dir, digits, monkeypatch, stop_after_steps, setting
         patch.setattr(run_module, "StopRequest", StopAfter)
         with pytest.raises(Interrupted, match="continue with: dnnet train --resume"):
             train(TrainConfig(**settings), run_dir, show_progress=False, data=digits)
+
+
+def interrupt_and_resume(run_dir, digits, monkeypatch, stop_after_steps, settings=TINY, resume_settings=None):
+    """`interrupt`, then resumes the run to the end (called with `resume_settings`, default `settings`)."""
+    interrupt(run_dir, digits, monkeypatch, stop_after_steps, settings)
     train(TrainConfig(**(resume_settings or settings)), run_dir, resume=True, show_progress=False, data=digits)
 
 

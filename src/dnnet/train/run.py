@@ -23,6 +23,7 @@ from dnnet.train.run_directory import (
     save_checkpoint,
 )
 from dnnet.train.run_lock import run_lock
+from dnnet.train.run_ownership import check_checkpoint_belongs, prepare_new_run, remove_orphaned_temporaries
 from dnnet.train.setup import TrainingSetup, setup, setup_world
 from dnnet.train.split_accuracy import split_accuracy
 from dnnet.train.stop_request import StopRequest, stop_requested
@@ -76,9 +77,13 @@ def checkpoint_to_resume(run_dir: Path, resume: bool) -> dict[str, Any] | None:
     if resume:
         if not checkpoint_path.is_file():
             raise MissingFile(f"nothing to resume: no {CHECKPOINT_FILE} in {run_dir}")
-        return load_checkpoint(checkpoint_path)
+        checkpoint = load_checkpoint(checkpoint_path)
+        check_checkpoint_belongs(run_dir, checkpoint)
+        remove_orphaned_temporaries(run_dir)
+        return checkpoint
     if checkpoint_path.exists():
         raise UserError(f"{run_dir} already holds a run; pass --resume to continue it, or choose another --out")
+    prepare_new_run(run_dir)
     return None
 
 
@@ -100,7 +105,7 @@ def save(run: TrainingSetup, config: TrainConfig, run_dir: Path) -> None:
     """The checkpoint at `run.position`, written by the main process."""
     if run.world.is_main:
         state = {"model": run.model.state_dict(), "optimizer": run.optimizer.state_dict(),
-                 "position": run.position.to_dict(), "train_config": config.to_dict()}
+                 "position": run.position.to_dict(), "train_config": config.to_dict(), "run_id": run.run_id}
         save_checkpoint(state, run_dir / CHECKPOINT_FILE)
 
 

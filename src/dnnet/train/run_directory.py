@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import json
 import pickle
+import sys
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -104,11 +105,25 @@ def append_metrics(run_dir: Path, row: dict[str, Any]) -> None:
 
 
 def read_metrics(run_dir: Path) -> list[dict[str, Any]]:
-    """The per-epoch rows, first epoch first; [] before the first epoch ends."""
+    """The per-epoch rows, first epoch first; [] before the first epoch ends. A last line cut off mid-write (power
+    loss) is skipped with a warning on stderr (a resume rewrites the file without it); any other bad line is refused."""
     path = Path(run_dir) / METRICS_FILE
     if not path.exists():
         return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    lines = [(number, line) for number, line in enumerate(path.read_text(errors="replace").splitlines(), 1) if line.strip()]
+    rows = []
+    for index, (number, line) in enumerate(lines):
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:
+            row = None
+        if isinstance(row, dict):
+            rows.append(row)
+        elif index == len(lines) - 1 and not line.rstrip().endswith("}"):
+            print(f"dnnet: {path}: its last line is incomplete (a write was cut off); it is skipped", file=sys.stderr)
+        else:
+            raise UserError(f"{path}, line {number}, is not JSON (the file was edited or damaged)")
+    return rows
 
 
 def truncate_metrics(run_dir: Path, epochs_done: int) -> None:

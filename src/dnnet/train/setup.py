@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,7 @@ class TrainingSetup:
     position: EpochPosition
     images: torch.Tensor  # the training images, on `device`
     labels: torch.Tensor
+    run_id: str | None  # config.json's, saved in every checkpoint so that a resume knows its own (None: an older run)
 
 
 def setup_world(device: str | None) -> tuple[World, torch.device]:
@@ -67,17 +69,21 @@ def setup(config: TrainConfig, run_dir: Path, checkpoint: dict[str, Any] | None,
     optimizer = torch.optim.SGD(model.parameters(), lr=learning_rate(config, 0.0), momentum=config.momentum,
                                 nesterov=config.nesterov, weight_decay=config.weight_decay)
     position = EpochPosition(epoch=0)
+    run_id = None
     if checkpoint is not None:
         load_weights(model, checkpoint, Path(run_dir) / CHECKPOINT_FILE)
         optimizer.load_state_dict(checkpoint["optimizer"])
         position = EpochPosition(**checkpoint["position"])
         if world.is_main:
             truncate_metrics(run_dir, position.epoch)
+        run_id = checkpoint.get("run_id")
     elif world.is_main:
         run_dir.mkdir(parents=True, exist_ok=True)
-        write_run_config(run_dir, run_config_record(config, model, data, stats))
+        record = run_config_record(config, model, data, stats)
+        run_id = record["run_id"]
+        write_run_config(run_dir, record)
     return TrainingSetup(world, device, data, stats, model, step, planner, optimizer, position,
-                         data.train.images.to(device), data.train.labels.to(device))
+                         data.train.images.to(device), data.train.labels.to(device), run_id)
 
 
 def setup_model(config: TrainConfig, data: DataSplits, device: torch.device) -> DNNet:
@@ -103,6 +109,7 @@ def run_config_record(config: TrainConfig, model: DNNet, data: DataSplits,
                       stats: tuple[list[float], list[float]]) -> dict[str, Any]:
     """What config.json holds: the resolved settings, the architecture, the data and provenance."""
     return {
+        "run_id": uuid.uuid4().hex,  # tells this run's checkpoints from another's with the same settings
         "train_config": config.to_dict(),
         "weighting_resolved": resolve_weighting(model.config, config.weighting),
         "auxiliary_gradient_resolved": auxiliary_gradient_factor(trained_weights(model.config, config), config.auxiliary_gradient),

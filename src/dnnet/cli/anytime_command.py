@@ -42,7 +42,8 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"--tolerance must be in [0, 1], got {args.tolerance}")
     model, record = load_trained_model(args.run_dir)
     config = train_config_of(record)
-    data = load_data(config.data, args.data_dir or config.data_dir, args.cache_dir, config.val_count, config.seed)
+    data = load_data(config.data, args.data_dir or config.data_dir, args.cache_dir, config.val_count, config.seed,
+                     skip_bad_images=config.skip_bad_images)
     if len(data.val) == 0:
         raise UserError("the run has no validation split to choose the early stop on")
     stats = (record["data"]["mean"], record["data"]["std"])

@@ -28,7 +28,8 @@ def run(args: argparse.Namespace) -> int:
     model, record = load_trained_model(args.run_dir)
     config = train_config_of(record)
     device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
-    data = load_data(config.data, args.data_dir or config.data_dir, args.cache_dir, config.val_count, config.seed)
+    data = load_data(config.data, args.data_dir or config.data_dir, args.cache_dir, config.val_count, config.seed,
+                     skip_bad_images=config.skip_bad_images)
     stats = (record["data"]["mean"], record["data"]["std"])
     accuracy = split_accuracy(model.to(device), config, data, stats, args.split, device)
     write_accuracy_grid(accuracy, args.run_dir, args.split, {"preset": config.preset, "train_config": config.to_dict(),

@@ -37,7 +37,8 @@ def run(args: argparse.Namespace) -> int:
     if len(names) > 1:
         raise UserError(f"the runs were trained on different data ({', '.join(sorted(names))}); compare runs on the same data")
     config = train_config_of(loaded["DNNet"][1])
-    data = load_data(config.data, args.data_dir or config.data_dir, args.cache_dir, config.val_count, config.seed)
+    data = load_data(config.data, args.data_dir or config.data_dir, args.cache_dir, config.val_count, config.seed,
+                     skip_bad_images=config.skip_bad_images)
     dnnet_grid = offered_cells(loaded["DNNet"][0].config)
     requests = read_trace(args.trace, dnnet_grid[-1])
     images = request_images(len(requests), len(data.test), args.seed)  # the same images for every network

@@ -30,6 +30,8 @@ FLAG_HELP = {  # the training recipe's options, whose names alone do not say wha
     "drop_stem_exit": "no loss at the exit after the stem; ",
     "warmup_epochs": "the learning rate rises linearly from 0 over this many epochs; ",
     "distill_weight": "self-distillation of every cell from the full network; ",
+    "skip_bad_images": "an image folder's images that cannot be decoded are left out (counted in config.json) "
+                       "instead of stopping the run with their paths; ",
     "compile": "the training step through torch.compile: fused kernels, for GPUs, where launching kernels bounds a step "
                "(the same losses to rounding; training goes on eagerly if compiling fails; a resume may change it); ",
 }

@@ -13,7 +13,8 @@ import torch
 from dnnet.atomic_file import atomic_write
 from dnnet.data.splits import ImageDataset
 
-CACHE_VERSION = 2  # bump when a reader changes what it produces (2: an image folder's val/ is its own split)
+CACHE_VERSION = 3  # bump when a reader changes what it produces (2: an image folder's val/ is its own split;
+# 3: 16-bit images scaled, not clipped, and macOS's "._NAME" files passed over)
 
 
 def default_cache_dir() -> Path:
@@ -48,7 +49,8 @@ def _read(path: Path) -> dict[str, ImageDataset]:
         classes = [str(c) for c in stored["classes"]]
         names = [str(n) for n in stored["splits"]]
         return {
-            name: ImageDataset(torch.from_numpy(stored[f"{name}_images"]), torch.from_numpy(stored[f"{name}_labels"]), classes)
+            name: ImageDataset(torch.from_numpy(stored[f"{name}_images"]), torch.from_numpy(stored[f"{name}_labels"]), classes,
+                               tuple(str(entry) for entry in stored[f"{name}_skipped"]) if f"{name}_skipped" in stored else ())
             for name in names
         }
 
@@ -59,5 +61,6 @@ def _write_atomically(path: Path, splits: dict[str, ImageDataset]) -> None:
     for name, dataset in splits.items():
         arrays[f"{name}_images"] = dataset.images.numpy()
         arrays[f"{name}_labels"] = dataset.labels.numpy()
+        arrays[f"{name}_skipped"] = np.array(dataset.skipped, dtype=str)
     with atomic_write(path) as stream:
         np.savez(stream, **arrays)

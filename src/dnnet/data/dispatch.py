@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from dnnet.data.cifar_pickle import read_cifar
@@ -32,12 +33,15 @@ def load_data(
     val_count: int | None = None,
     seed: int = 0,
     download: bool = False,
+    skip_bad_images: bool = False,
 ) -> DataSplits:
     """Reads `spec` - a name in `NAMED` or a path to a folder or archive - into memory.
 
     The validation split is an image folder's val/ when it has one, otherwise it is held out of
     the training set with `seed` (`val_count` images; by default 5,000 for the CIFARs and SVHN,
     10% of an image folder); the test set is kept for reporting only and does not depend on `seed`.
+    An image folder's unreadable images are refused by name, or with `skip_bad_images` left out, counted on stderr
+    and listed in `DataSplits.skipped_images`.
     """
     if spec == EMBEDDED_DEFAULT:
         splits, name, flip = read_digits(), spec, False
@@ -49,15 +53,19 @@ def load_data(
         if not source.exists():
             raise MissingFile(f"data {spec!r} is neither a named data set ({', '.join(NAMED)}) nor an existing path")
         name = source.name.removesuffix(".gz").removesuffix(".tar")
-        splits, flip = _read_source(source, detect_format(source), cache_dir), True
+        splits, flip = _read_source(source, detect_format(source), cache_dir, skip_bad_images), True
+    skipped = tuple(entry for split in splits.values() for entry in split.skipped)
+    if skipped:
+        print(f"dnnet: {spec}: left out {len(skipped)} image(s) that cannot be read (--skip-bad-images), "
+              f"the first: {skipped[0]}", file=sys.stderr)
     train, test = splits["train"], splits["test"]
     if "val" in splits:  # an image folder's val/ is the validation split; train keeps every image
         if val_count is not None:
             raise UserError(f"{spec} has a val/ folder, which is the validation split; drop val_count={val_count}")
-        return DataSplits(name, train, splits["val"], test, flip)
+        return DataSplits(name, train, splits["val"], test, flip, skipped)
     count = val_count if val_count is not None else VAL_COUNTS.get(name, max(1, len(train) // 10))
     train, val = hold_out(train, count, seed)
-    return DataSplits(name, train, val, test, flip)
+    return DataSplits(name, train, val, test, flip, skipped)
 
 
 def named_source(spec: str, data_dir: Path, download: bool) -> Path:
@@ -93,5 +101,8 @@ def _archive_names(source: Path) -> list[str]:
             raise UserError(f"{source}: truncated or corrupt archive ({error})") from error
 
 
-def _read_source(source: Path, kind: str, cache_dir: Path | None) -> dict[str, ImageDataset]:
+def _read_source(source: Path, kind: str, cache_dir: Path | None, skip_bad_images: bool = False) -> dict[str, ImageDataset]:
+    if kind == "image_folder":  # the only reader that decodes image by image; what it keeps depends on the flag
+        return cached_splits(source, kind + ("-skip-bad" if skip_bad_images else ""), cache_dir,
+                             lambda: read_image_folder(source, skip_bad_images=skip_bad_images))
     return cached_splits(source, kind, cache_dir, lambda: READERS[kind](source))

@@ -2,12 +2,12 @@
 
 With train/ (and test/, val/) at the top, those folders are the splits; otherwise every image is
 training data. Without test/, a test split is held out of train with a fixed seed; without val/,
-load_data holds validation out of train with the run's seed.
+load_data holds validation out of train with the run's seed. macOS's "._NAME" metadata files are not images and
+are passed over; an image that cannot be decoded is refused by its path and reason, or left out on request.
 """
 
 from __future__ import annotations
 
-import io
 import os
 from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor
@@ -15,8 +15,8 @@ from pathlib import Path, PurePosixPath
 
 import numpy as np
 import torch
-from PIL import Image
 
+from dnnet.data.image_decode import decode_images
 from dnnet.data.safe_archive import iter_files
 from dnnet.data.splits import ImageDataset, hold_out
 from dnnet.errors import UserError
@@ -25,20 +25,32 @@ IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".ppm", ".ti
 SPLIT_FOLDERS = ("train", "val", "test")
 
 
-def read_image_folder(source: Path, test_fraction: float = 0.2, seed: int = 0) -> dict[str, ImageDataset]:
-    """Splits named by the top folders ("train", and "val" / "test" when present), test always among them."""
+def read_image_folder(source: Path, test_fraction: float = 0.2, seed: int = 0,
+                      skip_bad_images: bool = False) -> dict[str, ImageDataset]:
+    """Splits named by the top folders ("train", and "val" / "test" when present), test always among them.
+
+    An image that cannot be decoded is a UserError naming it (the first few, with reasons, and the count); with
+    `skip_bad_images` it is left out instead, and listed in its split's `skipped` ("path: reason").
+    """
     files = _image_files(source)
-    by_split: dict[str, list[tuple[str, bytes]]] = defaultdict(list)
+    by_split: dict[str, list[tuple[str, str, bytes]]] = defaultdict(list)  # (path, label, bytes)
     has_splits = any(parts[0] in SPLIT_FOLDERS for parts, _ in files if len(parts) >= 3)
     for parts, blob in files:
         if has_splits and len(parts) >= 3 and parts[0] in SPLIT_FOLDERS:
-            by_split[parts[0]].append((parts[-2], blob))
+            by_split[parts[0]].append(("/".join(parts), parts[-2], blob))
         elif not has_splits and len(parts) >= 2:
-            by_split["train"].append((parts[-2], blob))
+            by_split["train"].append(("/".join(parts), parts[-2], blob))
     if not by_split.get("train"):
         raise UserError(f"{source}: no class folders with images found (expected CLASS/IMAGE or train/CLASS/IMAGE)")
-    classes = sorted({label for label, _ in by_split["train"]})
-    splits = {name: _decode(source, name, items, classes) for name, items in by_split.items()}
+    classes = sorted({label for _, label, _ in by_split["train"]})
+    decoded = {name: _decode_all(items) for name, items in by_split.items()}
+    failures = [failure for _, split_failures in decoded.values() for failure in split_failures]
+    if failures and not skip_bad_images:
+        shown = "; ".join(f"{name} ({reason})" for name, reason in failures[:3])
+        raise UserError(f"{source}: {len(failures)} image(s) cannot be read: {shown}{'; ...' if len(failures) > 3 else ''}. "
+                        "Remove or replace them, or pass --skip-bad-images to train without them")
+    splits = {name: _to_dataset(source, name, by_split[name], arrays, failures, classes)
+              for name, (arrays, failures) in decoded.items()}
     if "test" not in splits:
         count = max(1, round(test_fraction * len(splits["train"])))
         splits["train"], splits["test"] = hold_out(splits["train"], count, seed)
@@ -48,12 +60,16 @@ def read_image_folder(source: Path, test_fraction: float = 0.2, seed: int = 0) -
 def _image_files(source: Path) -> list[tuple[tuple[str, ...], bytes]]:
     """(path parts below the root, bytes) of every image file, in a stable order."""
     if source.is_dir():
-        paths = sorted(p for p in source.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+        paths = sorted(p for p in source.rglob("*") if p.is_file() and _is_image_name(p.name))
         return [(p.relative_to(source).parts, p.read_bytes()) for p in paths]
-    files = [(PurePosixPath(name).parts, blob) for name, blob in iter_files(source)
-             if PurePosixPath(name).suffix.lower() in IMAGE_SUFFIXES]
+    files = [(PurePosixPath(name).parts, blob) for name, blob in iter_files(source) if _is_image_name(PurePosixPath(name).name)]
     files = [(_strip_wrapper(parts), blob) for parts, blob in files]
     return sorted(files)
+
+
+def _is_image_name(name: str) -> bool:
+    """An image suffix, and not one of the "._NAME" files in which macOS keeps NAME's metadata."""
+    return Path(name).suffix.lower() in IMAGE_SUFFIXES and not name.startswith("._")
 
 
 def _strip_wrapper(parts: tuple[str, ...]) -> tuple[str, ...]:
@@ -61,25 +77,30 @@ def _strip_wrapper(parts: tuple[str, ...]) -> tuple[str, ...]:
     return parts[1:] if parts and parts[0] == "." else parts
 
 
-def _decode(source: Path, split: str, items: list[tuple[str, bytes]], classes: list[str]) -> ImageDataset:
-    unknown = sorted({label for label, _ in items} - set(classes))
-    if unknown:
-        raise UserError(f"{source}: {split} classes {unknown} do not appear in train")
-    blobs = [blob for _, blob in items]
+def _decode_all(items: list[tuple[str, str, bytes]]) -> tuple[list, list[tuple[str, str]]]:
+    """Every item's array (None where it failed) and the (path, reason) failures, decoded on up to 8 processes."""
+    named = [(name, blob) for name, _, blob in items]
+    chunks = [named[i : i + 2000] for i in range(0, len(named), 2000)]
     workers = min(8, os.cpu_count() or 1)
-    chunks = [blobs[i : i + 2000] for i in range(0, len(blobs), 2000)]
     if workers > 1 and len(chunks) > 1:
         with ProcessPoolExecutor(workers) as pool:
-            arrays = [a for chunk in pool.map(_decode_chunk, chunks) for a in chunk]
+            results = list(pool.map(decode_images, chunks))
     else:
-        arrays = [a for chunk in chunks for a in _decode_chunk(chunk)]
-    shapes = {a.shape for a in arrays}
+        results = [decode_images(chunk) for chunk in chunks]
+    return [a for arrays, _ in results for a in arrays], [f for _, failures in results for f in failures]
+
+
+def _to_dataset(source: Path, split: str, items: list[tuple[str, str, bytes]], arrays: list, failures: list[tuple[str, str]],
+                classes: list[str]) -> ImageDataset:
+    kept = [(label, array) for (_, label, _), array in zip(items, arrays) if array is not None]
+    unknown = sorted({label for label, _ in kept} - set(classes))
+    if unknown:
+        raise UserError(f"{source}: {split} classes {unknown} do not appear in train")
+    if not kept:
+        raise UserError(f"{source}: no image of {split}/ can be read")
+    shapes = {a.shape for _, a in kept}
     if len(shapes) != 1:
         raise UserError(f"{source}: images differ in size {sorted(shapes)[:3]}; resize them to one size first")
-    images = torch.from_numpy(np.stack(arrays).transpose(0, 3, 1, 2).copy())
-    labels = torch.tensor([classes.index(label) for label, _ in items])
-    return ImageDataset(images, labels, classes)
-
-
-def _decode_chunk(blobs: list[bytes]) -> list[np.ndarray]:
-    return [np.asarray(Image.open(io.BytesIO(blob)).convert("RGB"), dtype=np.uint8) for blob in blobs]
+    images = torch.from_numpy(np.stack([a for _, a in kept]).transpose(0, 3, 1, 2).copy())
+    labels = torch.tensor([classes.index(label) for label, _ in kept])
+    return ImageDataset(images, labels, classes, skipped=tuple(f"{name}: {reason}" for name, reason in failures))

@@ -11,11 +11,13 @@ from dnnet.errors import UserError
 
 @dataclass
 class ImageDataset:
-    """`images` uint8 (N, C, H, W), `labels` int64 (N,), `classes` the label names."""
+    """`images` uint8 (N, C, H, W), `labels` int64 (N,), `classes` the label names; `skipped`: the files of the source
+    left out because they could not be read ("path: reason"; see --skip-bad-images)."""
 
     images: torch.Tensor
     labels: torch.Tensor
     classes: list[str]
+    skipped: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.images.dtype != torch.uint8 or self.images.dim() != 4:
@@ -40,6 +42,7 @@ class DataSplits:
     val: ImageDataset
     test: ImageDataset
     flip: bool  # horizontal flips are a valid augmentation (not for digits)
+    skipped_images: tuple[str, ...] = ()  # unreadable files left out of the source ("path: reason"), see --skip-bad-images
 
     @property
     def classes(self) -> list[str]:

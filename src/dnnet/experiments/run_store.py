@@ -61,9 +61,10 @@ class RunStore:
 
     def data(self, config: TrainConfig) -> DataSplits:
         """Loaded once per (data, validation split): the runs of one seed share their images."""
-        key = (config.data, config.data_dir, config.val_count, config.seed)
+        key = (config.data, config.data_dir, config.val_count, config.seed, config.skip_bad_images)
         if key not in self._data:
-            self._data[key] = load_data(config.data, config.data_dir, self.cache_dir, config.val_count, config.seed)
+            self._data[key] = load_data(config.data, config.data_dir, self.cache_dir, config.val_count, config.seed,
+                                        skip_bad_images=config.skip_bad_images)
         return self._data[key]
 
     def grids(self, name: str) -> tuple[torch.Tensor, torch.Tensor]:

@@ -56,7 +56,8 @@ def setup_world(device: str | None) -> tuple[World, torch.device]:
 def setup(config: TrainConfig, run_dir: Path, checkpoint: dict[str, Any] | None, world: World, device: torch.device,
           cache_dir: Path | None = None, data: DataSplits | None = None) -> TrainingSetup:
     """Builds the run's state; from `checkpoint` when resuming, else writing config.json into `run_dir`."""
-    data = data or load_data(config.data, config.data_dir, cache_dir, config.val_count, config.seed)
+    data = data or load_data(config.data, config.data_dir, cache_dir, config.val_count, config.seed,
+                             skip_bad_images=config.skip_bad_images)
     stats = channel_stats(data.train.images)
     model = setup_model(config, data, device)
     forward, loss_fn = build_objective(model, config)
@@ -117,6 +118,7 @@ def run_config_record(config: TrainConfig, model: DNNet, data: DataSplits,
         "net_config": model.config.to_dict(),
         "data": {"name": data.name, "classes": data.classes, "image_shape": list(data.image_shape), "flip": data.flip,
                  "train": len(data.train), "val": len(data.val), "test": len(data.test),
-                 "mean": stats[0], "std": stats[1]},
+                 "mean": stats[0], "std": stats[1],
+                 "skipped_images": len(data.skipped_images), "skipped_images_first": list(data.skipped_images[:20])},
         "provenance": provenance(),
     }

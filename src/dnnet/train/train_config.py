@@ -60,6 +60,7 @@ class TrainConfig:
     distill_weight: float = 0.0  # self-distillation from the full network (0 = off, as in the paper)
     distill_temperature: float = 1.0
     val_count: int | None = None  # images held out of train for validation (None = data set's default)
+    skip_bad_images: bool = False  # an image folder's unreadable images are left out (counted in config.json), not refused
     seed: int = 0  # model init, validation split, shuffling and augmentation
     amp: bool = True  # bfloat16 autocast on GPU; ignored on CPU
     channels_last: bool | None = None  # memory format of activations; None: on GPU only (on the 2-core CPU machine

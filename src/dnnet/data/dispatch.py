@@ -52,6 +52,8 @@ def load_data(
         source = Path(spec)
         if not source.exists():
             raise MissingFile(f"data {spec!r} is neither a named data set ({', '.join(NAMED)}) nor an existing path")
+        if not (source.is_dir() or source.is_file()):  # a device or a pipe would be read forever
+            raise UserError(f"data {spec!r} is neither a folder nor a regular file (a device or a pipe?)")
         name = source.name.removesuffix(".gz").removesuffix(".tar")
         splits, flip = _read_source(source, detect_format(source), cache_dir, skip_bad_images), True
     skipped = tuple(entry for split in splits.values() for entry in split.skipped)
@@ -104,5 +106,5 @@ def _archive_names(source: Path) -> list[str]:
 def _read_source(source: Path, kind: str, cache_dir: Path | None, skip_bad_images: bool = False) -> dict[str, ImageDataset]:
     if kind == "image_folder":  # the only reader that decodes image by image; what it keeps depends on the flag
         return cached_splits(source, kind + ("-skip-bad" if skip_bad_images else ""), cache_dir,
-                             lambda: read_image_folder(source, skip_bad_images=skip_bad_images))
+                             lambda: READERS[kind](source, skip_bad_images=skip_bad_images))
     return cached_splits(source, kind, cache_dir, lambda: READERS[kind](source))

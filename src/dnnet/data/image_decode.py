@@ -10,6 +10,7 @@ from PIL import Image
 
 # what PIL calls 16- and 32-bit integer grey images: `convert("RGB")` would clip them at 255, not scale them
 WIDE_GREY_MODES = {"I;16", "I;16L", "I;16B", "I;16N", "I"}
+MAX_IMAGE_PIXELS = 4096 * 4096  # checked in the header before decoding: a small file can declare a huge image
 
 
 class UnreadableImage(ValueError):
@@ -18,17 +19,22 @@ class UnreadableImage(ValueError):
 
 def decode_image(blob: bytes) -> np.ndarray:
     """(H, W, 3) uint8; 16-bit images are scaled to 8 bits (65535 -> 255), not clipped. Raises UnreadableImage for
-    an empty, truncated or foreign file, and for a decompression bomb (more pixels than PIL's limit)."""
+    an empty, truncated or foreign file, and for one that declares more than MAX_IMAGE_PIXELS pixels."""
     if not blob:
         raise UnreadableImage("empty file")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(blob)) as image:
+                width, height = image.size  # from the header: nothing is decoded yet
+                if width * height > MAX_IMAGE_PIXELS:
+                    raise UnreadableImage(f"{width}x{height} pixels, more than the {MAX_IMAGE_PIXELS:,} an image may have")
                 image.load()  # decode it all now: a truncated file fails here, not later as garbage
                 if image.mode in WIDE_GREY_MODES:
                     return _grey_to_rgb(np.asarray(image))
                 return np.asarray(image.convert("RGB"), dtype=np.uint8)
+    except UnreadableImage:
+        raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
         raise UnreadableImage(f"too many pixels ({error})") from None
     except (OSError, SyntaxError, ValueError) as error:  # PIL's errors for unknown, truncated and broken files

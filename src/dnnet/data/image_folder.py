@@ -23,25 +23,33 @@ from dnnet.errors import UserError
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".ppm", ".tif", ".tiff"}
 SPLIT_FOLDERS = ("train", "val", "test")
+MAX_IMAGE_FILE_BYTES = 64 * 2**20  # a file above this is refused unread (no image of a data set we train is near it)
 
 
 def read_image_folder(source: Path, test_fraction: float = 0.2, seed: int = 0,
                       skip_bad_images: bool = False) -> dict[str, ImageDataset]:
     """Splits named by the top folders ("train", and "val" / "test" when present), test always among them.
 
-    An image that cannot be decoded is a UserError naming it (the first few, with reasons, and the count); with
-    `skip_bad_images` it is left out instead, and listed in its split's `skipped` ("path: reason").
+    A class is the path between the split folder (or the root) and the image, so `animals/cat` and `vehicles/cat`
+    are two classes. An image that cannot be decoded is a UserError naming it (the first few, with reasons, and the
+    count); with `skip_bad_images` it is left out instead, and listed in its split's `skipped` ("path: reason").
     """
     files = _image_files(source)
+    has_splits = any(parts[0] in SPLIT_FOLDERS for parts, _ in files if len(parts) >= 2)
     by_split: dict[str, list[tuple[str, str, bytes]]] = defaultdict(list)  # (path, label, bytes)
-    has_splits = any(parts[0] in SPLIT_FOLDERS for parts, _ in files if len(parts) >= 3)
     for parts, blob in files:
-        if has_splits and len(parts) >= 3 and parts[0] in SPLIT_FOLDERS:
-            by_split[parts[0]].append(("/".join(parts), parts[-2], blob))
-        elif not has_splits and len(parts) >= 2:
-            by_split["train"].append(("/".join(parts), parts[-2], blob))
+        split, below = (parts[0], parts[1:]) if has_splits else ("train", parts)
+        if has_splits and split not in SPLIT_FOLDERS:
+            raise UserError(f"{source}: {parts[0]}/ lies beside {', '.join(f + '/' for f in SPLIT_FOLDERS)}: move its "
+                            "class folders under train/ (or test/, val/)")
+        if len(below) < 2:
+            raise UserError(f"{source}: {'/'.join(parts)} is in no class folder (expected "
+                            f"{'SPLIT/' if has_splits else ''}CLASS/IMAGE)")
+        by_split[split].append(("/".join(parts), "/".join(below[:-1]), blob))
     if not by_split.get("train"):
         raise UserError(f"{source}: no class folders with images found (expected CLASS/IMAGE or train/CLASS/IMAGE)")
+    if len({label for _, label, _ in by_split["train"]}) < 2:
+        raise UserError(f"{source}: train has a single class; a classifier needs at least two class folders")
     classes = sorted({label for _, label, _ in by_split["train"]})
     decoded = {name: _decode_all(items) for name, items in by_split.items()}
     failures = [failure for _, split_failures in decoded.values() for failure in split_failures]
@@ -61,10 +69,22 @@ def _image_files(source: Path) -> list[tuple[tuple[str, ...], bytes]]:
     """(path parts below the root, bytes) of every image file, in a stable order."""
     if source.is_dir():
         paths = sorted(p for p in source.rglob("*") if p.is_file() and _is_image_name(p.name))
-        return [(p.relative_to(source).parts, p.read_bytes()) for p in paths]
-    files = [(PurePosixPath(name).parts, blob) for name, blob in iter_files(source) if _is_image_name(PurePosixPath(name).name)]
+        return [(p.relative_to(source).parts, _read_inside(source, p)) for p in paths]
+    files = list(iter_files(source, wanted=lambda name: _is_image_name(PurePosixPath(name).name),
+                            max_member_bytes=MAX_IMAGE_FILE_BYTES))
+    files = [(PurePosixPath(name).parts, blob) for name, blob in files]
     files = [(_strip_wrapper(parts), blob) for parts, blob in files]
     return sorted(files)
+
+
+def _read_inside(root: Path, path: Path) -> bytes:
+    """The bytes of `path`, refused (like an archive's links) when a link takes it outside `root`, or too large."""
+    if not path.resolve().is_relative_to(root.resolve()):
+        raise UserError(f"{root}: {path.relative_to(root)} is a link to {path.resolve()}, outside the folder; "
+                        "links out of a data folder are not followed")
+    if path.stat().st_size > MAX_IMAGE_FILE_BYTES:
+        raise UserError(f"{path}: {path.stat().st_size:,} bytes, more than the {MAX_IMAGE_FILE_BYTES:,} an image may have")
+    return path.read_bytes()
 
 
 def _is_image_name(name: str) -> bool:

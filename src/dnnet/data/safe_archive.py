@@ -30,20 +30,22 @@ def open_tar(archive: Path) -> tarfile.TarFile:
         raise UserError(f"{archive}: not a readable tar archive ({error})") from error
 
 
-def iter_files(archive: Path):
-    """Yields (name, bytes) of every regular file in a .tar/.tar.gz, after checking every member.
-
-    A truncated or corrupt archive raises ValueError naming the file.
+def iter_files(archive: Path, wanted=lambda name: True, max_member_bytes: int | None = None):
+    """Yields (name, bytes) of every regular file in a .tar/.tar.gz that `wanted(name)` accepts, after checking every
+    member; the others are never read. A wanted member larger than `max_member_bytes` (by its header, before it is
+    read) is refused by name. A truncated or corrupt archive raises UserError naming the file.
     """
     with open_tar(archive) as tar:
         try:
             for member in tar:
                 check_member(archive, member)
-                if member.isfile():
-                    handle = tar.extractfile(member)
-                    yield member.name, handle.read()
+                if not (member.isfile() and wanted(member.name)):
+                    continue
+                if max_member_bytes is not None and member.size > max_member_bytes:
+                    raise UserError(f"{archive}: member {member.name!r} holds {member.size:,} bytes, more than the "
+                                    f"{max_member_bytes:,} an image may have")
+                yield member.name, tar.extractfile(member).read()
         except (tarfile.TarError, EOFError, OSError, ValueError) as error:
-            if isinstance(error, UnsafeArchiveError):
+            if isinstance(error, UserError):
                 raise
             raise UserError(f"{archive}: truncated or corrupt archive ({error})") from error
-

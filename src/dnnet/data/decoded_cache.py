@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,7 +16,7 @@ from dnnet.atomic_file import atomic_write
 from dnnet.data.splits import ImageDataset
 
 CACHE_VERSION = 3  # bump when a reader changes what it produces (2: an image folder's val/ is its own split;
-# 3: 16-bit images scaled, not clipped, and macOS's "._NAME" files passed over)
+# 3: 16-bit images scaled, not clipped, macOS's "._NAME" files passed over, a checksum in every entry)
 
 
 def default_cache_dir() -> Path:
@@ -34,33 +36,65 @@ def source_key(source: Path, reader: str) -> str:
 def cached_splits(
     source: Path, reader: str, cache_dir: Path | None, decode: Callable[[], dict[str, ImageDataset]]
 ) -> dict[str, ImageDataset]:
-    """Returns `decode()`'s splits, read from the cache when this source was decoded before."""
+    """Returns `decode()`'s splits, read from the cache when this source was decoded before.
+
+    A cache entry that is damaged or not what we wrote (checked: arrays, types, shapes, labels, checksum) is decoded
+    again with a one-line warning; a cache that cannot be written means a run without it, with a warning.
+    """
     cache_dir = cache_dir or default_cache_dir()
     path = cache_dir / f"{reader}-{source.stem}-{source_key(source, reader)}.npz"
     if path.is_file():
-        return _read(path)
+        try:
+            return _read(path)
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
+            reason = (str(error).splitlines() or [type(error).__name__])[0]
+            print(f"dnnet: the decoded-image cache {path} is damaged ({reason}); decoding the data again", file=sys.stderr)
+            path.unlink(missing_ok=True)
     splits = decode()
-    _write_atomically(path, splits)
+    try:
+        _write_atomically(path, splits)
+    except OSError as error:
+        print(f"dnnet: cannot write the decoded-image cache {path} ({error.strerror or error}); going on without it",
+              file=sys.stderr)
     return splits
 
 
+def _checksum(splits: dict[str, np.ndarray]) -> str:
+    digest = hashlib.sha256()
+    for name in sorted(splits):
+        digest.update(name.encode())
+        digest.update(np.ascontiguousarray(splits[name]).tobytes())
+    return digest.hexdigest()
+
+
 def _read(path: Path) -> dict[str, ImageDataset]:
+    """The splits of a cache entry, or ValueError saying what is wrong with it."""
     with np.load(path, allow_pickle=False) as stored:
         classes = [str(c) for c in stored["classes"]]
         names = [str(n) for n in stored["splits"]]
-        return {
-            name: ImageDataset(torch.from_numpy(stored[f"{name}_images"]), torch.from_numpy(stored[f"{name}_labels"]), classes,
-                               tuple(str(entry) for entry in stored[f"{name}_skipped"]) if f"{name}_skipped" in stored else ())
-            for name in names
-        }
+        arrays = {key: stored[key] for key in stored.files if key.endswith(("_images", "_labels"))}
+        if "checksum" not in stored.files or str(stored["checksum"]) != _checksum(arrays):
+            raise ValueError("its checksum does not match its arrays")
+        splits = {}
+        for name in names:
+            images, labels = arrays[f"{name}_images"], arrays[f"{name}_labels"]
+            if images.dtype != np.uint8 or images.ndim != 4 or labels.ndim != 1 or len(labels) != len(images):
+                raise ValueError(f"{name}: images {images.dtype} {images.shape} and labels {labels.shape} do not fit")
+            if len(labels) and not 0 <= labels.min() <= labels.max() < len(classes):
+                raise ValueError(f"{name}: labels outside 0..{len(classes) - 1}")
+            skipped = tuple(str(entry) for entry in stored[f"{name}_skipped"]) if f"{name}_skipped" in stored.files else ()
+            splits[name] = ImageDataset(torch.from_numpy(images), torch.from_numpy(labels), classes, skipped)
+        return splits
 
 
 def _write_atomically(path: Path, splits: dict[str, ImageDataset]) -> None:
     """Temporary file, flush, rename: a crash leaves either no entry or a whole one."""
-    arrays = {"classes": np.array(next(iter(splits.values())).classes), "splits": np.array(list(splits))}
+    arrays = {}
     for name, dataset in splits.items():
         arrays[f"{name}_images"] = dataset.images.numpy()
         arrays[f"{name}_labels"] = dataset.labels.numpy()
-        arrays[f"{name}_skipped"] = np.array(dataset.skipped, dtype=str)
+    extra = {"classes": np.array(next(iter(splits.values())).classes), "splits": np.array(list(splits)),
+             "checksum": np.array(_checksum(arrays))}
+    extra.update({f"{name}_skipped": np.array(dataset.skipped, dtype=str) for name, dataset in splits.items()})
     with atomic_write(path) as stream:
-        np.savez(stream, **arrays)
+        np.savez(stream, **arrays, **extra)

@@ -1,0 +1,51 @@
+"""The decoded-image cache is checked when read: a damaged or tampered entry is decoded again, with one line."""
+
+import numpy as np
+import pytest
+import torch
+from data_files import tar_folder, write_image_tree
+
+from dnnet.data import load_data
+
+
+@pytest.fixture
+def archive(tmp_path):
+    write_image_tree(tmp_path / "tree", {"train": {"cat": 4, "dog": 3}, "test": {"cat": 1, "dog": 1}})
+    return tar_folder(tmp_path / "tree", tmp_path / "tree.tar.gz", ".")
+
+
+def entry(tmp_path):
+    (path,) = (tmp_path / "cache").glob("*.npz")
+    return path
+
+
+def truncate(path):
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+
+
+def zero_the_images(path):
+    """A valid .npz whose images are zeros: only the checksum tells."""
+    with np.load(path, allow_pickle=False) as stored:
+        arrays = {key: stored[key] for key in stored.files}
+    arrays["train_images"] = np.zeros_like(arrays["train_images"])
+    np.savez(path, **arrays)
+
+
+def labels_out_of_range(path):
+    with np.load(path, allow_pickle=False) as stored:
+        arrays = {key: stored[key] for key in stored.files}
+    arrays["train_labels"] = arrays["train_labels"] + 5
+    np.savez(path, **arrays)
+
+
+@pytest.mark.parametrize("damage,reason", [(truncate, ""), (zero_the_images, "checksum does not match"),
+                                           (labels_out_of_range, "checksum does not match")])
+def test_a_damaged_entry_is_decoded_again_with_a_warning(tmp_path, archive, capsys, damage, reason):
+    first = load_data(str(archive), cache_dir=tmp_path / "cache", val_count=1)
+    damage(entry(tmp_path))
+    again = load_data(str(archive), cache_dir=tmp_path / "cache", val_count=1)
+    assert torch.equal(again.train.images, first.train.images) and torch.equal(again.test.labels, first.test.labels)
+    err = capsys.readouterr().err
+    assert f"the decoded-image cache {entry(tmp_path)} is damaged" in err and reason in err
+    third = load_data(str(archive), cache_dir=tmp_path / "cache", val_count=1)  # the rebuilt entry is good
+    assert torch.equal(third.train.images, first.train.images) and "damaged" not in capsys.readouterr().err

@@ -9,6 +9,7 @@ import torch
 
 from dnnet.config import cell_name
 from dnnet.data import load_data
+from dnnet.device_choice import chosen_device
 from dnnet.evaluation import write_accuracy_grid
 from dnnet.provenance import provenance
 from dnnet.reporting import plot_accuracy_grid
@@ -25,9 +26,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    device = chosen_device(args.device)  # before the run is read: the cheaper mistake is named first
     model, record = load_trained_model(args.run_dir)
     config = train_config_of(record)
-    device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
     data = load_data(config.data, args.data_dir or config.data_dir, args.cache_dir, config.val_count, config.seed,
                      skip_bad_images=config.skip_bad_images)
     stats = (record["data"]["mean"], record["data"]["std"])

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from dnnet.data import EMBEDDED_DEFAULT, NAMED
 from dnnet.data.dispatch import named_source
+from dnnet.device_choice import chosen_device
 from dnnet.errors import UserError
 from dnnet.models import list_models
 from dnnet.reporting import plot_accuracy_grid
@@ -74,6 +75,7 @@ def explicit_settings(args: argparse.Namespace) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
+    chosen_device(args.device)  # a device this machine lacks is refused before anything is read or written
     if args.resume:
         if args.out is None:
             raise UserError("--resume needs --out, the run directory to continue")

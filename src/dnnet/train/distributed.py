@@ -8,6 +8,8 @@ from dataclasses import dataclass
 import torch
 import torch.distributed as dist
 
+from dnnet.device_choice import chosen_device
+
 
 @dataclass(frozen=True)
 class World:
@@ -47,7 +49,7 @@ def pick_device(world: World, requested: str | None) -> torch.device:
     "cuda" without an index means this process's own GPU, `cuda:LOCAL_RANK`: torchrun starts one
     process per GPU, and an index-less device would put every process on the current one.
     """
-    device = torch.device(requested or ("cuda" if torch.cuda.is_available() else "cpu"))
+    device = chosen_device(requested)
     if device.type == "cuda" and device.index is None:
         return torch.device("cuda", world.local_rank)
     return device

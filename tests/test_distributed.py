@@ -51,12 +51,13 @@ def test_two_gloo_processes_match_one_process(tmp_path, recipe):
 
 
 @pytest.mark.parametrize("requested,cuda_available,expected", [
-    ("cuda", False, "cuda:3"),  # each torchrun process on its own GPU, not all on the current one
-    ("cuda:1", False, "cuda:1"),  # an explicit index is kept
+    ("cuda", True, "cuda:3"),  # each torchrun process on its own GPU, not all on the current one
+    ("cuda:1", True, "cuda:1"),  # an explicit index is kept
     ("cpu", True, "cpu"),
     (None, True, "cuda:3"),
     (None, False, "cpu"),
 ])
 def test_each_process_gets_the_gpu_of_its_local_rank(monkeypatch, requested, cuda_available, expected):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: cuda_available)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 8 if cuda_available else 0)
     assert pick_device(World(rank=7, size=8, local_rank=3), requested) == torch.device(expected)

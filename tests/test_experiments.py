@@ -160,3 +160,16 @@ def test_a_run_saved_before_new_settings_existed_is_still_the_protocols(tmp_path
     (run_dir / CONFIG_FILE).write_text(json.dumps({"train_config": dict(saved, epochs=2)}))
     with pytest.raises(ValueError, match="holds a run with other settings"):
         store.ensure(name)
+
+
+def test_runs_that_fail_on_the_users_data_are_one_line(tmp_path):
+    """A worker's UserError (here: data that does not exist) reaches the caller as one UserError, not a RuntimeError."""
+    from dnnet.errors import UserError
+    from dnnet.experiments.parallel_runs import train_in_parallel
+
+    protocol = get_protocol("cpu").with_overrides(data=str(tmp_path / "missing.tar.gz"), epochs=1)
+    with pytest.raises(UserError) as caught:
+        train_in_parallel(tmp_path / "root", protocol, ["plain_s0"], jobs=1)
+    message = str(caught.value)
+    assert "\n" not in message and message.startswith("1 of 1 runs failed: plain_s0: data ")
+    assert "is neither a named data set" in message and "(log: " in message

@@ -42,9 +42,13 @@ def train_in_parallel(root: Path, protocol: Protocol, names: list[str], jobs: in
             try:
                 print(f"  {name} done in {future.result():.0f} s", flush=True)
             except Exception as error:  # noqa: BLE001 - reported together once every run has ended
-                failures.append(f"{name}: {error!r} (log: {store.run_dir(name).parent / f'{name}.log'})")
+                failures.append((name, error))
     if failures:
-        raise RuntimeError("some runs failed:\n  " + "\n  ".join(failures))
+        lines = [f"{name}: {error if isinstance(error, UserError) else repr(error)} "
+                 f"(log: {store.run_dir(name).parent / f'{name}.log'})" for name, error in failures]
+        if all(isinstance(error, UserError) for _, error in failures):  # the user's to fix: one line, exit 2
+            raise UserError(f"{len(failures)} of {len(pending)} runs failed: " + "; ".join(lines))
+        raise RuntimeError("some runs failed:\n  " + "\n  ".join(lines))
 
 
 def _train_one(root: Path, protocol: Protocol, name: str, cache_dir: Path | None, threads: int) -> float:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import sys
 from types import ModuleType
@@ -42,6 +43,11 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+# errors of the file system that name a path: one line each, like the user's own mistakes
+FILESYSTEM_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOENT, errno.ENOTDIR,
+                     errno.EISDIR, errno.EEXIST, errno.ENAMETOOLONG}
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     command = next((arg for arg in argv if not arg.startswith("-")), None)
@@ -59,6 +65,11 @@ def main(argv: list[str] | None = None) -> int:
         return 4
     except UserError as error:  # the user's input: one line, no traceback; anything else is a defect and keeps it
         print(f"dnnet {args.command}: error: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:  # the machine's: a disk full, a read-only or missing folder, a file where a folder goes
+        if error.filename is None or error.errno not in FILESYSTEM_ERRORS:
+            raise
+        print(f"dnnet {args.command}: error: {error.filename}: {error.strerror}", file=sys.stderr)
         return 2
 
 

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import pickle
 import sys
@@ -70,8 +71,10 @@ def train_config_of(record: dict[str, Any]) -> TrainConfig:
 
 def save_checkpoint(state: dict[str, Any], path: Path) -> None:
     """Temporary file, flush, fsync, rename: a kill at any moment leaves the previous file intact."""
+    buffer = io.BytesIO()  # serialised first: a full disk then fails as an OSError of the write, not inside torch.save
+    torch.save(state, buffer)
     with atomic_write(path) as stream:
-        torch.save(state, stream)
+        stream.write(buffer.getbuffer())
 
 
 def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:

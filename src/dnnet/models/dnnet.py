@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator, Sequence
 
 import torch
@@ -59,10 +60,38 @@ class DNNet(nn.Module):
     def forward(self, x: torch.Tensor, depth: int | None = None, width: int | None = None) -> torch.Tensor:
         """Logits (N, classes) of the sub-network at exit `depth` with `width` groups (default: full)."""
         depth = self.config.num_exits if depth is None else depth
+        return self.forward_head(self.forward_features(x, depth, width), depth)
+
+    def forward_features(self, x: torch.Tensor, depth: int | None = None, width: int | None = None) -> torch.Tensor:
+        """The cell's feature map at exit `depth` (N, width x channels per group, H, W), before its classifier (the
+        first half of `forward`, named as timm names it)."""
+        depth = self.config.num_exits if depth is None else depth
         width = self.config.groups if width is None else width
         self.config.check_cell(depth, width)
         *_, features = self.exit_features(x, depth, width)
+        return features
+
+    def forward_head(self, features: torch.Tensor, depth: int | None = None) -> torch.Tensor:
+        """Logits (N, classes) of exit `depth`'s classifier on `forward_features`' output; the width is the features'."""
+        depth = self.config.num_exits if depth is None else depth
         return self.heads[depth - 1](features)[:, -1]
+
+    @property
+    def num_classes(self) -> int:
+        return self.config.num_classes
+
+    def reset_classifier(self, num_classes: int) -> None:
+        """New, freshly initialised classifiers of every cell for `num_classes` classes (fine-tuning on another data
+        set); the rest of the network is kept. The config follows, so slices and saved runs see the new classes."""
+        if num_classes < 1:
+            raise UserError(f"num_classes must be at least 1, got {num_classes}")
+        config = dataclasses.replace(self.config, num_classes=num_classes)
+        device = next(self.parameters()).device
+        self.heads = nn.ModuleList(
+            GroupExitHead(config.exit_group_channels(depth), config.groups, num_classes, config.head_reduction, config.cell_heads)
+            for depth in range(1, config.num_exits + 1)
+        ).to(device)
+        self.config = config
 
     def forward_all(self, x: torch.Tensor, head_gradient_shares: Sequence[float] | None = None,
                     feature_gradient: Sequence[Sequence[float]] | None = None) -> torch.Tensor:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -23,9 +24,9 @@ def register_model(builder: Callable[..., nn.Module]) -> Callable[..., nn.Module
     return builder
 
 
-def list_models() -> list[str]:
-    """The registered preset names, sorted."""
-    return sorted(_BUILDERS)
+def list_models(pattern: str = "*") -> list[str]:
+    """The registered preset names that match the shell-style `pattern` (e.g. "dnnet_*"), sorted."""
+    return sorted(name for name in _BUILDERS if fnmatch.fnmatchcase(name, pattern))
 
 
 def create_model(name: str, **kwargs: Any) -> nn.Module:

@@ -57,6 +57,22 @@ class DNNet(nn.Module):
                     yield scale_gradient(out, share)
                     out = scale_gradient(out, 1.0 - share)
 
+    def save_pretrained(self, directory, preprocessing: dict | None = None, provenance: dict | None = None):
+        """This network as a folder to share (config.json + model.safetensors), see `dnnet.pretrained`."""
+        from dnnet.pretrained import save_pretrained
+
+        return save_pretrained(self, directory, preprocessing, provenance)
+
+    @classmethod
+    def from_pretrained(cls, directory) -> DNNet:
+        """The DNNet saved by `save_pretrained` in `directory`, in eval mode."""
+        from dnnet.pretrained import load_pretrained
+
+        model = load_pretrained(directory)
+        if not isinstance(model, cls):
+            raise UserError(f"{directory} holds a {type(model).__name__}, not a {cls.__name__}")
+        return model
+
     def forward(self, x: torch.Tensor, depth: int | None = None, width: int | None = None) -> torch.Tensor:
         """Logits (N, classes) of the sub-network at exit `depth` with `width` groups (default: full)."""
         depth = self.config.num_exits if depth is None else depth

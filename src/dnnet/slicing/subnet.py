@@ -6,6 +6,7 @@ import torch
 from torch import nn
 
 from dnnet.config import BlockPlan, NetConfig
+from dnnet.errors import UserError
 from dnnet.layers.group_shortcut import make_shortcut
 
 
@@ -44,6 +45,22 @@ class SubNet(nn.Module):
         self.pool = nn.AdaptiveAvgPool2d(1)
         self.flatten = nn.Flatten(1)
         self.fc = nn.Linear(config.exit_group_channels(depth) * width, config.num_classes)
+
+    def save_pretrained(self, directory, preprocessing: dict | None = None, provenance: dict | None = None):
+        """This network as a folder to share (config.json + model.safetensors), see `dnnet.pretrained`."""
+        from dnnet.pretrained import save_pretrained
+
+        return save_pretrained(self, directory, preprocessing, provenance)
+
+    @classmethod
+    def from_pretrained(cls, directory) -> SubNet:
+        """The SubNet saved by `save_pretrained` in `directory`, in eval mode."""
+        from dnnet.pretrained import load_pretrained
+
+        model = load_pretrained(directory)
+        if not isinstance(model, cls):
+            raise UserError(f"{directory} holds a {type(model).__name__}, not a {cls.__name__}")
+        return model
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.relu(self.stem_bn(self.stem(x)))

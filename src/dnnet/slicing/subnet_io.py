@@ -27,9 +27,16 @@ def save_subnet(subnet: SubNet, directory: str | Path) -> Path:
 
 
 def load_subnet(directory: str | Path, map_location: str | torch.device = "cpu") -> SubNet:
-    """Rebuilds a `SubNet` saved by `save_subnet`; weights load with `weights_only=True`."""
+    """Rebuilds a `SubNet` saved by `save_subnet` (weights load with `weights_only=True`) or by `save_pretrained`."""
     directory = Path(directory)
     arch_path = directory / ARCH_FILE
+    if not arch_path.is_file() and (directory / "model.safetensors").is_file():  # a folder of `save_pretrained`
+        from dnnet.pretrained import load_pretrained
+
+        subnet = load_pretrained(directory)
+        if not isinstance(subnet, SubNet):
+            raise UserError(f"{directory} holds a whole {type(subnet).__name__}, not one cell: use DNNet.from_pretrained")
+        return subnet.to(map_location)
     if not arch_path.is_file():
         raise MissingFile(f"{arch_path} not found: not a directory written by save_subnet")
     arch = json.loads(arch_path.read_text())

@@ -11,7 +11,7 @@ SOURCE = Path(__file__).resolve().parents[1] / "src" / "dnnet"
 # each package may import only those listed below it: layers -> models -> slicing/accounting ->
 # loss/evaluation/selection -> train/anytime/deploy -> experiments -> cli
 LAYERS = [
-    {"errors", "strict_fields", "atomic_file", "provenance", "config"},
+    {"errors", "strict_fields", "atomic_file", "provenance", "config", "device_choice", "pretrained_files"},
     {"layers", "data"},
     {"models"},
     {"slicing", "accounting"},

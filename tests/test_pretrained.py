@@ -46,10 +46,13 @@ def test_a_cell_round_trips_and_load_subnet_reads_it(tmp_path, model, depth, wid
 
 def test_asking_for_the_other_kind_is_refused(tmp_path, model):
     model.save_pretrained(tmp_path / "net")
-    with pytest.raises(UserError, match="holds a DNNet, not a SubNet"):
+    with pytest.raises(UserError, match="holds a whole DNNet, not a SubNet"):
         SubNet.from_pretrained(tmp_path / "net")
-    with pytest.raises(UserError, match="not one cell"):
+    with pytest.raises(UserError, match="holds a whole DNNet, not a SubNet"):
         load_subnet(tmp_path / "net")
+    slice_subnet(model, 2, 2).save_pretrained(tmp_path / "cell")
+    with pytest.raises(UserError, match="holds one cell \\(a SubNet\\), not a DNNet"):
+        DNNet.from_pretrained(tmp_path / "cell")
 
 
 @pytest.mark.parametrize("damage,message", [

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from dnnet.pretrained import CONFIG_FILE, WEIGHTS_FILE, pretrained_from_run
+from dnnet.deploy.pretrained_from_run import pretrained_from_run
+from dnnet.pretrained_files import CONFIG_FILE, WEIGHTS_FILE
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -12,6 +12,7 @@ from dnnet.config import NetConfig
 from dnnet.errors import UserError
 from dnnet.layers import CausalBasicBlock, ChannelCausalConv2d, GroupExitHead, PrefixBatchNorm2d
 from dnnet.layers.gradient_scale import scale_gradient
+from dnnet.pretrained_files import check_kind, load_weights_into, read_pretrained_record, write_pretrained
 
 
 class DNNet(nn.Module):
@@ -58,20 +59,15 @@ class DNNet(nn.Module):
                     out = scale_gradient(out, 1.0 - share)
 
     def save_pretrained(self, directory, preprocessing: dict | None = None, provenance: dict | None = None):
-        """This network as a folder to share (config.json + model.safetensors), see `dnnet.pretrained`."""
-        from dnnet.pretrained import save_pretrained
-
-        return save_pretrained(self, directory, preprocessing, provenance)
+        """This network as a folder to share (config.json + model.safetensors), see `dnnet.pretrained_files`."""
+        return write_pretrained(self, {"kind": "dnnet"}, directory, preprocessing, provenance)
 
     @classmethod
     def from_pretrained(cls, directory) -> DNNet:
-        """The DNNet saved by `save_pretrained` in `directory`, in eval mode."""
-        from dnnet.pretrained import load_pretrained
-
-        model = load_pretrained(directory)
-        if not isinstance(model, cls):
-            raise UserError(f"{directory} holds a {type(model).__name__}, not a {cls.__name__}")
-        return model
+        """The DNNet that `save_pretrained` wrote into `directory`, in eval mode."""
+        record = read_pretrained_record(directory)
+        check_kind(record, directory, "dnnet", "DNNet")
+        return load_weights_into(cls(NetConfig.from_dict(record["net_config"])), directory)
 
     def forward(self, x: torch.Tensor, depth: int | None = None, width: int | None = None) -> torch.Tensor:
         """Logits (N, classes) of the sub-network at exit `depth` with `width` groups (default: full)."""

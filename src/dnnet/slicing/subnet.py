@@ -6,8 +6,8 @@ import torch
 from torch import nn
 
 from dnnet.config import BlockPlan, NetConfig
-from dnnet.errors import UserError
 from dnnet.layers.group_shortcut import make_shortcut
+from dnnet.pretrained_files import check_kind, load_weights_into, read_pretrained_record, write_pretrained
 
 
 class SubNetBlock(nn.Module):
@@ -47,20 +47,16 @@ class SubNet(nn.Module):
         self.fc = nn.Linear(config.exit_group_channels(depth) * width, config.num_classes)
 
     def save_pretrained(self, directory, preprocessing: dict | None = None, provenance: dict | None = None):
-        """This network as a folder to share (config.json + model.safetensors), see `dnnet.pretrained`."""
-        from dnnet.pretrained import save_pretrained
-
-        return save_pretrained(self, directory, preprocessing, provenance)
+        """This network as a folder to share (config.json + model.safetensors), see `dnnet.pretrained_files`."""
+        return write_pretrained(self, {"kind": "subnet", "depth": self.depth, "width": self.width}, directory, preprocessing, provenance)
 
     @classmethod
     def from_pretrained(cls, directory) -> SubNet:
-        """The SubNet saved by `save_pretrained` in `directory`, in eval mode."""
-        from dnnet.pretrained import load_pretrained
-
-        model = load_pretrained(directory)
-        if not isinstance(model, cls):
-            raise UserError(f"{directory} holds a {type(model).__name__}, not a {cls.__name__}")
-        return model
+        """The SubNet that `save_pretrained` wrote into `directory`, in eval mode."""
+        record = read_pretrained_record(directory)
+        check_kind(record, directory, "subnet", "SubNet")
+        cell = record["network"]
+        return load_weights_into(cls(NetConfig.from_dict(record["net_config"]), cell["depth"], cell["width"]), directory)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.relu(self.stem_bn(self.stem(x)))

@@ -9,6 +9,7 @@ import torch
 
 from dnnet.config import NetConfig
 from dnnet.errors import MissingFile, UserError
+from dnnet.pretrained_files import WEIGHTS_FILE as WEIGHTS_FILE_PRETRAINED
 from dnnet.slicing.subnet import SubNet
 
 ARCH_FILE = "arch.json"
@@ -30,13 +31,8 @@ def load_subnet(directory: str | Path, map_location: str | torch.device = "cpu")
     """Rebuilds a `SubNet` saved by `save_subnet` (weights load with `weights_only=True`) or by `save_pretrained`."""
     directory = Path(directory)
     arch_path = directory / ARCH_FILE
-    if not arch_path.is_file() and (directory / "model.safetensors").is_file():  # a folder of `save_pretrained`
-        from dnnet.pretrained import load_pretrained
-
-        subnet = load_pretrained(directory)
-        if not isinstance(subnet, SubNet):
-            raise UserError(f"{directory} holds a whole {type(subnet).__name__}, not one cell: use DNNet.from_pretrained")
-        return subnet.to(map_location)
+    if not arch_path.is_file() and (directory / WEIGHTS_FILE_PRETRAINED).is_file():  # a folder of `save_pretrained`
+        return SubNet.from_pretrained(directory).to(map_location)
     if not arch_path.is_file():
         raise MissingFile(f"{arch_path} not found: not a directory written by save_subnet")
     arch = json.loads(arch_path.read_text())

@@ -1,0 +1,33 @@
+"""A finished run's network, or one of its cells, as a pretrained folder with the run's preprocessing and provenance."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from dnnet.errors import UserError
+from dnnet.slicing import slice_subnet
+from dnnet.train.run_directory import load_trained_model
+
+
+def pretrained_from_run(run_dir: str | Path, directory: str | Path, depth: int | None = None, width: int | None = None) -> Path:
+    """Writes `directory` (see `DNNet.save_pretrained`): the run's whole network, or its cell (depth, width), with the
+    data's mean, std and classes, the run's settings and provenance, and the test accuracy of what is saved."""
+    if (depth is None) != (width is None):
+        raise UserError("give both --depth and --width for one cell, or neither for the whole network")
+    model, record = load_trained_model(Path(run_dir))
+    data = record["data"]
+    preprocessing = {"mean": data["mean"], "std": data["std"], "in_channels": data["image_shape"][0],
+                     "image_size": data["image_shape"][1:], "classes": data["classes"],
+                     "scale": "pixels / 255, then (x - mean) / std per channel"}
+    provenance = {"data": data["name"], "train_config": record["train_config"], "run_provenance": record.get("provenance")}
+    grid_path = Path(run_dir) / "accuracy_test.json"
+    test = json.loads(grid_path.read_text())["accuracy"] if grid_path.is_file() else None
+    if depth is None:
+        if test is not None:
+            provenance["test_accuracy"] = {"full_network": test[-1][-1], "every_cell": test}
+        return model.save_pretrained(directory, preprocessing, provenance)
+    model.config.check_cell(depth, width)
+    if test is not None:
+        provenance["test_accuracy"] = test[depth - 1][width - 1]
+    return slice_subnet(model, depth, width).save_pretrained(directory, preprocessing, provenance)

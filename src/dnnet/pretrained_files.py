@@ -1,0 +1,87 @@
+"""The folder of a trained network to share: config.json (architecture, preprocessing, provenance) and model.safetensors
+(the weights). No pickle anywhere on the way in or out: the weights are plain tensors, everything else is JSON.
+`DNNet.save_pretrained` / `from_pretrained` and `SubNet`'s use these; `dnnet pretrained RUN` writes one from a run."""
+
+from __future__ import annotations
+
+import json
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from dnnet.atomic_file import atomic_write
+from dnnet.errors import MissingFile, UserError
+
+CONFIG_FILE = "config.json"
+WEIGHTS_FILE = "model.safetensors"
+FORMAT = "dnnet-pretrained/1"
+
+
+def dnnet_version() -> str:
+    try:
+        return metadata.version("dnnet")
+    except metadata.PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown"
+
+
+def write_pretrained(model: nn.Module, network: dict[str, Any], directory: str | Path, preprocessing: dict[str, Any] | None,
+                     provenance: dict[str, Any] | None) -> Path:
+    """Writes `model`'s weights and its record (`network`: kind and cell; `model.config`: the architecture).
+
+    `preprocessing`: what a user must do to an image before the network sees it (mean, std in 0..1 units per
+    channel, image_size, classes); `provenance`: where the weights come from (data, recipe, epochs, accuracy...).
+    """
+    from safetensors.torch import save
+
+    record = {"format": FORMAT, "network": network, "net_config": model.config.to_dict(),
+              "preprocessing": preprocessing or {}, "provenance": {**(provenance or {}), "dnnet_version": dnnet_version()}}
+    tensors = {name: value.detach().cpu().contiguous() for name, value in model.state_dict().items()}
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    with atomic_write(directory / WEIGHTS_FILE) as stream:
+        stream.write(save(tensors, metadata={"format": FORMAT}))
+    with atomic_write(directory / CONFIG_FILE) as stream:  # last: a folder with config.json holds whole weights
+        stream.write((json.dumps(record, indent=2) + "\n").encode())
+    return directory
+
+
+def read_pretrained_record(directory: str | Path) -> dict[str, Any]:
+    """config.json of a folder that `write_pretrained` wrote; a UserError naming the file otherwise."""
+    path = Path(directory) / CONFIG_FILE
+    if not path.is_file():
+        raise MissingFile(f"{directory} holds no pretrained network ({CONFIG_FILE} not found)")
+    try:
+        record = json.loads(path.read_text())
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise UserError(f"{path} is not valid JSON ({error})") from error
+    if not isinstance(record, dict) or record.get("format") != FORMAT:
+        raise UserError(f"{path} is not a pretrained network's config (expected format {FORMAT!r})")
+    return record
+
+
+def check_kind(record: dict[str, Any], directory: str | Path, kind: str, wanted: str) -> None:
+    """Refuses a folder that holds the other kind of network (a whole DNNet where one cell is asked for)."""
+    if record["network"]["kind"] != kind:
+        held = "a whole DNNet" if record["network"]["kind"] == "dnnet" else "one cell (a SubNet)"
+        raise UserError(f"{directory} holds {held}, not a {wanted}")
+
+
+def load_weights_into(model: nn.Module, directory: str | Path) -> nn.Module:
+    """model.safetensors of `directory` into `model`, which is returned in eval mode; one line naming the file on failure."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    weights = Path(directory) / WEIGHTS_FILE
+    try:
+        state: dict[str, torch.Tensor] = load_file(str(weights))
+    except (OSError, SafetensorError) as error:
+        raise UserError(f"{weights}: cannot be read as safetensors ({error})") from error
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as error:
+        first = next((line.strip() for line in str(error).splitlines()[1:] if line.strip()), str(error))
+        raise UserError(f"{weights} does not fit the network in {CONFIG_FILE} ({first})") from error
+    return model.eval()

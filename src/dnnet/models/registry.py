@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import warnings
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from torch import nn
@@ -29,8 +31,31 @@ def list_models(pattern: str = "*") -> list[str]:
     return sorted(name for name in _BUILDERS if fnmatch.fnmatchcase(name, pattern))
 
 
-def create_model(name: str, **kwargs: Any) -> nn.Module:
-    """Builds the preset `name`; keyword arguments go to the builder (e.g. num_classes=100)."""
+# what a preset fixes; the data decides the rest (classes, image shape) and the training whether cells have own heads
+DATA_AND_TRAINING_FIELDS = ("num_classes", "in_channels", "image_size", "cell_heads")
+
+
+def create_model(name: str, pretrained: bool | str | Path = False, **kwargs: Any) -> nn.Module:
+    """Builds the preset `name`; keyword arguments go to the builder (e.g. num_classes=100).
+
+    `pretrained=True`: with the weights shipped for `name` (see `dnnet.models.shipped_weights`); a path: with the
+    weights of a folder that `save_pretrained` or `dnnet pretrained` wrote, which must hold this preset's network.
+    Either is in eval mode; `model.reset_classifier(n)` adapts it to another number of classes.
+    """
     if name not in _BUILDERS:
         raise UserError(f"unknown preset {name!r}; known presets: {', '.join(list_models())}")
-    return _BUILDERS[name](**kwargs)
+    if pretrained is False:
+        return _BUILDERS[name](**kwargs)
+    if kwargs:
+        raise UserError(f"pretrained weights fix the architecture; drop {', '.join(sorted(kwargs))} "
+                        "(model.reset_classifier(n) changes the number of classes)")
+    from dnnet.models.dnnet import DNNet
+    from dnnet.models.shipped_weights import shipped_weights_folder
+
+    folder = shipped_weights_folder(name) if pretrained is True else Path(pretrained)
+    model = DNNet.from_pretrained(folder)
+    preset = _BUILDERS[name]().config
+    if dataclasses.replace(model.config, **{f: getattr(preset, f) for f in DATA_AND_TRAINING_FIELDS}) != preset:
+        raise UserError(f"{folder} holds another architecture than the preset {name!r} (groups {model.config.groups}, "
+                        f"{model.config.num_exits} exits)")
+    return model

@@ -93,3 +93,18 @@ def test_a_trained_run_becomes_a_folder_with_its_preprocessing_and_accuracy(tmp_
     assert (cell.depth, cell.width) == (2, 3)
     assert json.loads((tmp_path / "cell" / "config.json").read_text())["provenance"]["test_accuracy"] == test[1][2]
     assert main(["pretrained", str(tmp_path / "run"), "--out", str(tmp_path / "x"), "--depth", "2"]) == 2
+
+
+def test_eval_weights_gives_the_runs_grid_without_the_run(tmp_path, digits, capsys):
+    train(TrainConfig(preset="dnnet_resnet8_g4", epochs=1, batch_size=256, channels_last=False), tmp_path / "run",
+          show_progress=False, data=digits)
+    assert main(["pretrained", str(tmp_path / "run"), "--out", str(tmp_path / "net")]) == 0
+    capsys.readouterr()
+    assert main(["eval", "--weights", str(tmp_path / "net"), "--data", "digits", "--split", "test"]) == 0
+    printed = capsys.readouterr().out
+    test = json.loads((tmp_path / "run" / "accuracy_test.json").read_text())["accuracy"]
+    assert f"test accuracy of the full network (D4&W4): {100 * test[-1][-1]:.2f}%" in printed
+    assert sorted(p.name for p in (tmp_path / "net").iterdir()) == ["config.json", "model.safetensors"]  # nothing written
+    assert main(["eval", "--weights", str(tmp_path / "net")]) == 2
+    assert "--weights needs --data" in capsys.readouterr().err
+    assert main(["eval", str(tmp_path / "run"), "--weights", str(tmp_path / "net"), "--data", "digits"]) == 2

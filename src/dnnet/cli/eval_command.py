@@ -1,4 +1,5 @@
-"""`dnnet eval`: accuracy of every (depth, width) cell of a trained run, in one pass over the data."""
+"""`dnnet eval`: accuracy of every (depth, width) cell of a trained run, or of a saved network (`--weights`), in one
+pass over the data."""
 
 from __future__ import annotations
 
@@ -10,7 +11,10 @@ import torch
 from dnnet.config import cell_name
 from dnnet.data import load_data
 from dnnet.device_choice import chosen_device
-from dnnet.evaluation import write_accuracy_grid
+from dnnet.errors import UserError
+from dnnet.evaluation import grid_accuracy, write_accuracy_grid
+from dnnet.models import DNNet
+from dnnet.pretrained_files import CONFIG_FILE, read_pretrained_record
 from dnnet.provenance import provenance
 from dnnet.reporting import plot_accuracy_grid
 from dnnet.train.run_directory import load_trained_model, train_config_of
@@ -18,7 +22,10 @@ from dnnet.train.split_accuracy import split_accuracy
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("run_dir", type=Path, metavar="RUN")
+    parser.add_argument("run_dir", type=Path, metavar="RUN", nargs="?", help="a run directory (or give --weights)")
+    parser.add_argument("--weights", type=Path, default=None,
+                        help="a folder of save_pretrained / `dnnet pretrained` instead of a run: prints its grid (needs --data)")
+    parser.add_argument("--data", default=None, help="with --weights: the data set to evaluate on (as dnnet train --data)")
     parser.add_argument("--split", choices=["val", "test"], default="val", help="val chooses cells; test is for reporting")
     parser.add_argument("--data-dir", default=None, help="where the run's named data set lives, if moved")
     parser.add_argument("--device", default=None)
@@ -27,6 +34,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     device = chosen_device(args.device)  # before the run is read: the cheaper mistake is named first
+    if (args.run_dir is None) == (args.weights is None):
+        raise UserError("give a run directory or --weights DIR, one of the two")
+    if args.weights is not None:
+        return evaluate_saved_network(args, device)
+    if args.data is not None:
+        raise UserError("--data goes with --weights; a run evaluates on the data it was trained on")
     model, record = load_trained_model(args.run_dir)
     config = train_config_of(record)
     data = load_data(config.data, args.data_dir or config.data_dir, args.cache_dir, config.val_count, config.seed,
@@ -38,6 +51,24 @@ def run(args: argparse.Namespace) -> int:
     plot_accuracy_grid(accuracy, args.run_dir, args.split, config.preset)
     print_grid_summary(accuracy, args.split, args.run_dir)
     print(f"wrote {args.run_dir}/accuracy_{args.split}.csv, .json and .png")
+    return 0
+
+
+def evaluate_saved_network(args: argparse.Namespace, device: torch.device) -> int:
+    """Every cell of a saved DNNet on `args.data`, with the preprocessing its folder records; nothing is written."""
+    if args.data is None:
+        raise UserError("--weights needs --data, the data set to evaluate on")
+    record = read_pretrained_record(args.weights)
+    model = DNNet.from_pretrained(args.weights).to(device)
+    preprocessing = record["preprocessing"]
+    if "mean" not in preprocessing or "std" not in preprocessing:
+        raise UserError(f"{args.weights / CONFIG_FILE} records no mean and std: it cannot say how to normalise images")
+    data = load_data(args.data, args.data_dir, args.cache_dir)
+    if data.image_shape != (model.config.in_channels, model.config.image_size, model.config.image_size):
+        raise UserError(f"{args.data} has images of shape {data.image_shape}; the network takes "
+                        f"{(model.config.in_channels, model.config.image_size, model.config.image_size)}")
+    accuracy = grid_accuracy(model, data.split(args.split), preprocessing["mean"], preprocessing["std"], device=device)
+    print_grid_summary(accuracy, args.split, args.weights)
     return 0
 
 

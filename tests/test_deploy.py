@@ -193,3 +193,32 @@ def test_export_into_the_run_directory_with_the_formats_suffix_is_allowed(run_di
     shutil.copytree(run_dir, copy)
     assert main(["export", str(copy), "--depth", "1", "--width", "1", "--format", "safetensors",
                  "--out", str(copy / "d1w1.safetensors")]) == 0
+
+
+@pytest.mark.parametrize("fmt", ["onnx", "safetensors", "pt2"])
+def test_every_export_carries_the_preprocessing_the_cell_its_resources_and_accuracy(run_dir, tmp_path, fmt):
+    out = tmp_path / f"cell.{fmt}"
+    assert main(["export", str(run_dir), "--depth", "3", "--width", "2", "--format", fmt, "--out", str(out)]) == 0
+    if fmt == "onnx":
+        import onnx
+
+        model = onnx.load(str(out))
+        onnx.checker.check_model(model, full_check=True)
+        metadata = {prop.key: prop.value for prop in model.metadata_props}
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["cell.onnx"]  # no .onnx.data beside it
+    elif fmt == "safetensors":
+        from safetensors import safe_open
+
+        with safe_open(str(out), "pt") as f:
+            metadata = f.metadata()
+    else:
+        extra = {"dnnet.json": ""}
+        torch.export.load(out, extra_files=extra)
+        metadata = json.loads(extra["dnnet.json"])
+    record = json.loads((run_dir / "config.json").read_text())
+    val = json.loads((run_dir / "accuracy_val.json").read_text())["accuracy"]
+    assert metadata["dnnet_cell"] == "D3&W2"
+    assert json.loads(metadata["dnnet_preprocessing"])["mean"] == record["data"]["mean"]
+    assert json.loads(metadata["dnnet_resources"])["macs"] > 0
+    assert float(metadata["dnnet_val_accuracy"]) == val[2][1]
+    assert json.loads(metadata["dnnet_arch"])["depth"] == 3

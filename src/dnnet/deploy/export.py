@@ -16,23 +16,47 @@ from dnnet.slicing import SubNet, fold_batchnorm
 FORMATS = ("onnx", "pt2", "safetensors")
 
 
-def export_subnet(subnet: SubNet, path: Path, fmt: str, image_shape: tuple[int, int, int]) -> dict:
-    """Writes `subnet` (eval mode) to `path`; returns facts about the file (for ONNX, the check)."""
+def export_subnet(subnet: SubNet, path: Path, fmt: str, image_shape: tuple[int, int, int],
+                  metadata: dict[str, str] | None = None) -> dict:
+    """Writes `subnet` (eval mode) to `path`; returns facts about the file (for ONNX, the check).
+
+    `metadata` (strings: the preprocessing, the cell, its resources and accuracy) travels inside the file: ONNX
+    `metadata_props`, safetensors metadata, or `dnnet.json` among a torch.export archive's extra files.
+    """
     if fmt not in FORMATS:
         raise UserError(f"format must be one of {FORMATS}, got {fmt!r}")
     subnet = subnet.eval()
+    metadata = {"dnnet_arch": json.dumps({"config": subnet.config.to_dict(), "depth": subnet.depth, "width": subnet.width}),
+                **(metadata or {})}
     example = torch.randn(2, *image_shape)
     path.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "safetensors":
-        return _save_safetensors(subnet, path)
+        return _save_safetensors(subnet, path, metadata)
     batch = torch.export.Dim("batch", min=1, max=4096)
     if fmt == "pt2":
         program = torch.export.export(subnet, (example,), dynamic_shapes={"x": {0: batch}})
-        torch.export.save(program, path)
-        return {"path": str(path), "load_with": "torch.export.load(path).module()"}
+        torch.export.save(program, path, extra_files={"dnnet.json": json.dumps(metadata)})
+        return {"path": str(path), "load_with": "torch.export.load(path).module(); metadata in extra file dnnet.json"}
     write_onnx(subnet, path, example)
-    return {"path": str(path), "load_with": "onnxruntime.InferenceSession(path)",
+    finish_onnx(path, metadata)
+    return {"path": str(path), "load_with": "onnxruntime.InferenceSession(path); metadata in metadata_props",
             "max_abs_diff_vs_torch": check_onnx(path, subnet, image_shape)}
+
+
+def finish_onnx(path: Path, metadata: dict[str, str]) -> None:
+    """Adds `metadata` to the model's metadata_props, keeps every weight inside the one file (no empty .onnx.data
+    beside it) and runs onnx.checker on the result."""
+    try:
+        import onnx
+    except ImportError as error:  # optional extra
+        raise UserError("an ONNX export needs onnx: pip install 'dnnet[export]'") from error
+    model = onnx.load(str(path))  # loads external data into the model too
+    del model.metadata_props[:]
+    for key, value in metadata.items():
+        model.metadata_props.add(key=key, value=value)
+    onnx.checker.check_model(model, full_check=True)
+    onnx.save(model, str(path), save_as_external_data=False)
+    Path(f"{path}.data").unlink(missing_ok=True)
 
 
 def write_onnx(subnet: SubNet, path: Path, example: torch.Tensor, dynamo: bool = True) -> None:
@@ -85,12 +109,9 @@ def check_onnx(path: Path, subnet: SubNet, image_shape: tuple[int, int, int], ba
     return float(abs(onnx_logits - torch_logits).max())
 
 
-def _save_safetensors(subnet: SubNet, path: Path) -> dict:
-    try:
-        from safetensors.torch import save_file
-    except ImportError as error:
-        raise UserError("safetensors export needs the safetensors package: pip install 'dnnet[export]'") from error
-    arch = {"config": subnet.config.to_dict(), "depth": subnet.depth, "width": subnet.width}
+def _save_safetensors(subnet: SubNet, path: Path, metadata: dict[str, str]) -> dict:
+    from safetensors.torch import save_file
+
     tensors = {k: v.contiguous() for k, v in subnet.state_dict().items()}
-    save_file(tensors, str(path), metadata={"dnnet_arch": json.dumps(arch)})
+    save_file(tensors, str(path), metadata=metadata)
     return {"path": str(path), "load_with": "safetensors.torch.load_file(path); architecture in the 'dnnet_arch' metadata"}

@@ -11,17 +11,23 @@ from typing import Any
 
 import torch
 
+NOT_A_CHECKOUT = "installed (not a checkout of dnnet)"
 
-def git_commit(cwd: str | Path | None = None) -> str:
-    """The commit of the working tree (with "+dirty" when it has changes), or "unknown".
+
+def git_commit(package_dir: str | Path | None = None) -> str:
+    """The commit of the dnnet checkout that runs (with "+dirty" when it has changes), "unknown" without git, or
+    NOT_A_CHECKOUT when dnnet is installed: a wheel inside a user's own repository must not record the user's commit.
 
     $DNNET_COMMIT, when set, is taken instead: a tree copied to another machine may carry no git
     metadata, or stale metadata that names an older commit.
     """
     if os.environ.get("DNNET_COMMIT"):
         return os.environ["DNNET_COMMIT"]
-    cwd = Path(cwd) if cwd else Path(__file__).resolve().parent
+    cwd = Path(package_dir) if package_dir else Path(__file__).resolve().parent
     try:
+        top = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=cwd, capture_output=True, text=True, timeout=10)
+        if top.returncode != 0 or Path(top.stdout.strip()).resolve() / "src" / "dnnet" != cwd.resolve():
+            return NOT_A_CHECKOUT if top.returncode == 0 or "not a git repository" in top.stderr else "unknown"
         commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, timeout=10, check=True)
         status = subprocess.run(
             ["git", "status", "--porcelain", "--untracked-files=no"], cwd=cwd, capture_output=True, text=True, timeout=10
@@ -33,7 +39,10 @@ def git_commit(cwd: str | Path | None = None) -> str:
 
 def provenance() -> dict[str, Any]:
     """Commit, machine, versions and time, as a JSON-ready dict."""
+    from dnnet.pretrained_files import dnnet_version
+
     return {
+        "dnnet": dnnet_version(),
         "commit": git_commit(),
         "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
         "cpu_count": os.cpu_count(),

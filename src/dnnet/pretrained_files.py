@@ -20,9 +20,12 @@ WEIGHTS_FILE = "model.safetensors"
 FORMAT = "dnnet-pretrained/1"
 
 
+DISTRIBUTION = "doubly-nested-networks"  # the name pip knows dnnet by ("dnnet" belongs to another project)
+
+
 def dnnet_version() -> str:
     try:
-        return metadata.version("dnnet")
+        return metadata.version(DISTRIBUTION)
     except metadata.PackageNotFoundError:  # run from a source tree that was never installed
         return "unknown"
 

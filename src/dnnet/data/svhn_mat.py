@@ -18,7 +18,7 @@ def read_svhn(folder: Path) -> dict[str, ImageDataset]:
     try:
         from scipy.io import loadmat
     except ImportError as error:  # optional extra
-        raise UserError("reading SVHN needs scipy: pip install 'dnnet[svhn]'") from error
+        raise UserError("reading SVHN needs scipy: pip install 'doubly-nested-networks[svhn]'") from error
     splits = {}
     for split, name in SVHN_FILES.items():
         path = folder / name

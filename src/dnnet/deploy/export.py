@@ -49,7 +49,7 @@ def finish_onnx(path: Path, metadata: dict[str, str]) -> None:
     try:
         import onnx
     except ImportError as error:  # optional extra
-        raise UserError("an ONNX export needs onnx: pip install 'dnnet[export]'") from error
+        raise UserError("an ONNX export needs onnx: pip install 'doubly-nested-networks[export]'") from error
     model = onnx.load(str(path))  # loads external data into the model too
     del model.metadata_props[:]
     for key, value in metadata.items():
@@ -100,7 +100,7 @@ def check_onnx(path: Path, subnet: SubNet, image_shape: tuple[int, int, int], ba
     try:
         import onnxruntime
     except ImportError as error:  # optional extra
-        raise UserError("checking an ONNX export needs onnxruntime: pip install 'dnnet[export]'") from error
+        raise UserError("checking an ONNX export needs onnxruntime: pip install 'doubly-nested-networks[export]'") from error
     x = torch.randn(batch, *image_shape, generator=torch.Generator().manual_seed(seed))
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     (onnx_logits,) = session.run(None, {session.get_inputs()[0].name: x.numpy()})

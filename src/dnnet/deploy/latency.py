@@ -68,7 +68,7 @@ def _onnxruntime_runner(subnet, x: torch.Tensor, threads: int, scratch: Path):
     try:
         import onnxruntime
     except ImportError as error:  # optional extra
-        raise UserError("the onnxruntime runtime needs onnxruntime: pip install 'dnnet[export]'") from error
+        raise UserError("the onnxruntime runtime needs onnxruntime: pip install 'doubly-nested-networks[export]'") from error
     path = scratch / f"D{subnet.depth}_W{subnet.width}.onnx"
     write_onnx(subnet, path, x, dynamo=False)
     options = onnxruntime.SessionOptions()

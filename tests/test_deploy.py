@@ -222,3 +222,15 @@ def test_every_export_carries_the_preprocessing_the_cell_its_resources_and_accur
     assert json.loads(metadata["dnnet_resources"])["macs"] > 0
     assert float(metadata["dnnet_val_accuracy"]) == val[2][1]
     assert json.loads(metadata["dnnet_arch"])["depth"] == 3
+
+
+def test_an_onnx_export_without_the_extra_is_one_line(run_dir, tmp_path, capsys, monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "onnxruntime" else real(name, *a))
+    out = tmp_path / "cell.onnx"
+    assert main(["export", str(run_dir), "--depth", "1", "--width", "1", "--format", "onnx", "--out", str(out)]) == 2
+    assert capsys.readouterr().err.strip() == ("dnnet export: error: an ONNX export needs onnxruntime: "
+                                               "pip install 'doubly-nested-networks[export]'")
+    assert not out.exists()

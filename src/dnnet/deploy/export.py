@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import json
 import logging
 import warnings
@@ -37,6 +38,9 @@ def export_subnet(subnet: SubNet, path: Path, fmt: str, image_shape: tuple[int, 
         program = torch.export.export(subnet, (example,), dynamic_shapes={"x": {0: batch}})
         torch.export.save(program, path, extra_files={"dnnet.json": json.dumps(metadata)})
         return {"path": str(path), "load_with": "torch.export.load(path).module(); metadata in extra file dnnet.json"}
+    missing = [name for name in ("onnx", "onnxruntime") if importlib.util.find_spec(name) is None]
+    if missing:  # checked before anything is written: the export needs both (to write, check and verify the file)
+        raise UserError(f"an ONNX export needs {' and '.join(missing)}: pip install 'doubly-nested-networks[export]'")
     write_onnx(subnet, path, example)
     finish_onnx(path, metadata)
     return {"path": str(path), "load_with": "onnxruntime.InferenceSession(path); metadata in metadata_props",

@@ -9,6 +9,7 @@ chosen on validation accuracy; a request that no cell fits gets no answer and co
 from __future__ import annotations
 
 import csv
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,8 +33,11 @@ def read_trace(path: Path, full: CellResources) -> list[Request]:
     path = Path(path)
     if not path.is_file():
         raise MissingFile(f"trace {path} not found")
-    with open(path, newline="") as handle:
-        rows = list(csv.DictReader(handle))
+    try:
+        with open(path, newline="", encoding="utf-8") as handle:
+            rows = list(csv.DictReader(handle))
+    except (UnicodeDecodeError, csv.Error) as error:
+        raise UserError(f"trace {path} is not a CSV text file ({error})") from None
     if not rows:
         raise UserError(f"trace {path} has no requests")
     columns = set(rows[0])
@@ -45,11 +49,20 @@ def read_trace(path: Path, full: CellResources) -> list[Request]:
         keys = ("macs_fraction", "memory_fraction")
     else:
         raise UserError(f"trace {path} needs columns time_s and macs, memory_bytes (or macs_fraction, memory_fraction); "
-                         f"it has {sorted(columns)}")
+                         f"it has {sorted(c for c in columns if c is not None)}")
+    return [Request(*(number(path, line, row, key) * factor for key, factor in zip(("time_s", *keys), (1.0, *scale))))
+            for line, row in enumerate(rows, 2)]
+
+
+def number(path: Path, line: int, row: dict, key: str) -> float:
+    """The row's `key` as a finite number at least 0, or a UserError naming the line."""
     try:
-        return [Request(float(r["time_s"]), float(r[keys[0]]) * scale[0], float(r[keys[1]]) * scale[1]) for r in rows]
-    except ValueError as error:
-        raise UserError(f"trace {path}: {error}") from None
+        value = float(row[key])
+    except (TypeError, ValueError):  # None: the row is shorter than the header
+        raise UserError(f"trace {path}, line {line}: {key} is {row.get(key)!r}, not a number") from None
+    if not (math.isfinite(value) and value >= 0):
+        raise UserError(f"trace {path}, line {line}: {key} must be a finite number at least 0, got {value}")
+    return value
 
 
 @dataclass(frozen=True)

@@ -12,12 +12,12 @@ import torch
 
 from dnnet.anytime import AnytimeRunner, choose_threshold, default_path, path_logits, serve_one_by_one
 from dnnet.config import cell_name
-from dnnet.data import load_data
 from dnnet.data.augment import normalize
 from dnnet.deploy.request_images import request_images
 from dnnet.errors import UserError
 from dnnet.evaluation import read_accuracy_grid
 from dnnet.provenance import provenance
+from dnnet.train.run_data import load_run_data
 from dnnet.train.run_directory import load_trained_model, train_config_of
 
 
@@ -42,8 +42,7 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"--tolerance must be in [0, 1], got {args.tolerance}")
     model, record = load_trained_model(args.run_dir)
     config = train_config_of(record)
-    data = load_data(config.data, args.data_dir or config.data_dir, args.cache_dir, config.val_count, config.seed,
-                     skip_bad_images=config.skip_bad_images)
+    data = load_run_data(config, record, args.data_dir, args.cache_dir)
     if len(data.val) == 0:
         raise UserError("the run has no validation split to choose the early stop on")
     stats = (record["data"]["mean"], record["data"]["std"])

@@ -17,6 +17,7 @@ from dnnet.models import DNNet
 from dnnet.pretrained_files import CONFIG_FILE, read_pretrained_record
 from dnnet.provenance import provenance
 from dnnet.reporting import plot_accuracy_grid
+from dnnet.train.run_data import load_run_data
 from dnnet.train.run_directory import load_trained_model, train_config_of
 from dnnet.train.split_accuracy import split_accuracy
 
@@ -42,8 +43,7 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("--data goes with --weights; a run evaluates on the data it was trained on")
     model, record = load_trained_model(args.run_dir)
     config = train_config_of(record)
-    data = load_data(config.data, args.data_dir or config.data_dir, args.cache_dir, config.val_count, config.seed,
-                     skip_bad_images=config.skip_bad_images)
+    data = load_run_data(config, record, args.data_dir, args.cache_dir)
     stats = (record["data"]["mean"], record["data"]["std"])
     accuracy = split_accuracy(model.to(device), config, data, stats, args.split, device)
     write_accuracy_grid(accuracy, args.run_dir, args.split, {"preset": config.preset, "train_config": config.to_dict(),

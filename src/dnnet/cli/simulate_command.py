@@ -9,7 +9,6 @@ from pathlib import Path
 import torch
 
 from dnnet.config import cell_name
-from dnnet.data import load_data
 from dnnet.deploy.request_images import request_images
 from dnnet.deploy.simulate import read_trace, serve, summarize
 from dnnet.errors import UserError
@@ -17,6 +16,7 @@ from dnnet.evaluation import per_image_correct, read_accuracy_grid
 from dnnet.provenance import provenance
 from dnnet.reporting.simulation_figure import plot_simulation
 from dnnet.selection import offered_cells
+from dnnet.train.run_data import check_same_data, load_run_data
 from dnnet.train.run_directory import load_trained_model, train_config_of
 
 
@@ -37,8 +37,9 @@ def run(args: argparse.Namespace) -> int:
     if len(names) > 1:
         raise UserError(f"the runs were trained on different data ({', '.join(sorted(names))}); compare runs on the same data")
     config = train_config_of(loaded["DNNet"][1])
-    data = load_data(config.data, args.data_dir or config.data_dir, args.cache_dir, config.val_count, config.seed,
-                     skip_bad_images=config.skip_bad_images)
+    data = load_run_data(config, loaded["DNNet"][1], args.data_dir, args.cache_dir)
+    if args.baseline:  # the baseline must have been trained on the very same images
+        check_same_data(data, loaded["depth-only"][1].get("data", {}), str(args.baseline))
     dnnet_grid = offered_cells(loaded["DNNet"][0].config)
     requests = read_trace(args.trace, dnnet_grid[-1])
     images = request_images(len(requests), len(data.test), args.seed)  # the same images for every network

@@ -12,6 +12,7 @@ from torch import nn
 
 from dnnet.config import NetConfig
 from dnnet.data import DataSplits, channel_stats, load_data
+from dnnet.data.fingerprint import data_fingerprint
 from dnnet.layers.prefix_batchnorm import to_synced_batchnorm
 from dnnet.models import create_model
 from dnnet.models.dnnet import DNNet
@@ -20,7 +21,8 @@ from dnnet.train.distributed import World, join_world, pick_device
 from dnnet.train.epoch_loop import EpochPosition
 from dnnet.train.lr_schedule import learning_rate
 from dnnet.train.objective import StepPlanner, auxiliary_gradient_factor, build_objective, resolve_weighting, trained_weights
-from dnnet.train.run_directory import CHECKPOINT_FILE, load_weights, truncate_metrics, write_run_config
+from dnnet.train.run_data import check_same_data, data_source, load_run_data
+from dnnet.train.run_directory import CHECKPOINT_FILE, load_weights, read_run_config, truncate_metrics, write_run_config
 from dnnet.train.train_config import TrainConfig
 from dnnet.train.training_step import TrainingStep, build_training_step
 
@@ -56,8 +58,15 @@ def setup_world(device: str | None) -> tuple[World, torch.device]:
 def setup(config: TrainConfig, run_dir: Path, checkpoint: dict[str, Any] | None, world: World, device: torch.device,
           cache_dir: Path | None = None, data: DataSplits | None = None) -> TrainingSetup:
     """Builds the run's state; from `checkpoint` when resuming, else writing config.json into `run_dir`."""
-    data = data or load_data(config.data, config.data_dir, cache_dir, config.val_count, config.seed,
-                             skip_bad_images=config.skip_bad_images)
+    if checkpoint is None:
+        data = data or load_data(config.data, config.data_dir, cache_dir, config.val_count, config.seed,
+                                 skip_bad_images=config.skip_bad_images)
+    else:  # a resume continues on the data it began with, or refuses
+        record = read_run_config(run_dir)
+        if data is None:
+            data = load_run_data(config, record, cache_dir=cache_dir)
+        else:
+            check_same_data(data, record.get("data", {}), config.data)
     stats = channel_stats(data.train.images)
     model = setup_model(config, data, device)
     forward, loss_fn = build_objective(model, config)
@@ -119,6 +128,7 @@ def run_config_record(config: TrainConfig, model: DNNet, data: DataSplits,
         "data": {"name": data.name, "classes": data.classes, "image_shape": list(data.image_shape), "flip": data.flip,
                  "train": len(data.train), "val": len(data.val), "test": len(data.test),
                  "mean": stats[0], "std": stats[1],
-                 "skipped_images": len(data.skipped_images), "skipped_images_first": list(data.skipped_images[:20])},
+                 "skipped_images": len(data.skipped_images), "skipped_images_first": list(data.skipped_images[:20]),
+                 "source": data_source(config.data), "fingerprint": data_fingerprint(data)},
         "provenance": provenance(),
     }

@@ -68,3 +68,12 @@ def test_nothing_is_fetched_unless_asked(tmp_path, monkeypatch):
     monkeypatch.setattr(download, "fetch", lambda *a, **k: pytest.fail("fetched without --download"))
     with pytest.raises(FileNotFoundError, match="--download"):
         load_data("cifar100", data_dir=tmp_path)
+
+
+@pytest.mark.parametrize("path", ["missing.bin", None], ids=["404", "refused"])
+def test_a_failed_download_is_one_line_and_keeps_nothing(tmp_path, server, path, capsys):
+    _, base = server
+    url = f"{base}/{path}" if path else "http://127.0.0.1:9/file.bin"  # port 9: nothing listens
+    with pytest.raises(download.UserError, match=rf"{url}: download failed \(.+\); nothing was kept"):
+        download.fetch(url, tmp_path / "out" / "file.bin", md5="0" * 32)
+    assert list((tmp_path / "out").iterdir()) == []

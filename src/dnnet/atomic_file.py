@@ -26,7 +26,7 @@ def atomic_write(path: Path, suffix: str = ".tmp") -> Iterator[BinaryIO]:
         os.replace(temporary, path)
     except OSError as error:
         Path(temporary).unlink(missing_ok=True)
-        if error.filename is None:  # a failed write or fsync names no file: name the one being written
+        if error.filename is None and type(error) is OSError:  # a failed write or fsync names no file: name ours
             raise OSError(error.errno, error.strerror or str(error), str(path)) from error
         raise
     except BaseException:

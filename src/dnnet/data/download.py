@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -46,6 +47,14 @@ def download_named(name: str, data_dir: Path, mirror: str | None = None) -> list
 def fetch(url: str, target: Path, md5: str, timeout: float = 60.0) -> Path:
     """Streams `url` into `target` through a temporary file; raises ValueError on a bad checksum or a short read."""
     print(f"downloading {url} -> {target}", flush=True)
+    try:
+        return _fetch(url, target, md5, timeout)
+    except (urllib.error.URLError, TimeoutError, ConnectionError) as error:  # refused, not found, no network, too slow
+        reason = getattr(error, "reason", None) or error
+        raise UserError(f"{url}: download failed ({reason}); nothing was kept") from None
+
+
+def _fetch(url: str, target: Path, md5: str, timeout: float) -> Path:
     with atomic_write(target, suffix=".part") as stream, urllib.request.urlopen(url, timeout=timeout) as response:
         expected = response.headers.get("Content-Length")
         digest, size = hashlib.md5(), 0

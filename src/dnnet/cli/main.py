@@ -21,6 +21,7 @@ COMMANDS = {
     "select": "best cell of a run within budgets of MACs, parameters, memory, latency",
     "latency": "measured latency of every cell on this machine",
     "export": "one cell of a run as a standalone file",
+    "bundle": "a run's Pareto cells as ONNX files, a manifest and a selector that needs only onnxruntime and numpy",
     "pretrained": "a trained run (or one cell) as a folder to share: config.json + model.safetensors",
     "experiment": "reproduce the paper's figures and baselines (fig3, fig4, fig5, lambda)",
     "simulate": "replay a trace of per-request budgets (MACs, memory)",

@@ -98,3 +98,12 @@ def test_an_image_declaring_too_many_pixels_is_refused_before_decoding(tmp_path)
     (tmp_path / "tree" / "dog" / "huge.png").write_bytes(buffer.getvalue())
     with pytest.raises(UserError, match=r"dog/huge.png \(5000x5000 pixels, more than the 16,777,216"):
         read_image_folder(tmp_path / "tree")
+
+
+@pytest.mark.parametrize("as_archive", [False, True])
+def test_images_that_add_up_past_the_limit_are_refused(tmp_path, monkeypatch, as_archive):
+    monkeypatch.setattr(image_folder, "MAX_TOTAL_IMAGE_BYTES", 300)
+    write_image_tree(tmp_path / "tree", {"": {"cat": 4, "dog": 4}})  # 8 PNGs of about 70 bytes
+    source = tar_folder(tmp_path / "tree", tmp_path / "tree.tar.gz", ".") if as_archive else tmp_path / "tree"
+    with pytest.raises(UserError, match="its images hold more than 300 bytes"):
+        read_image_folder(source)

@@ -11,7 +11,8 @@ SOURCE = Path(__file__).resolve().parents[1] / "src" / "dnnet"
 # each package may import only those listed below it: layers -> models -> slicing/accounting ->
 # loss/evaluation/selection -> train/anytime/deploy -> experiments -> cli
 LAYERS = [
-    {"errors", "strict_fields", "atomic_file", "provenance", "config", "device_choice", "pretrained_files"},
+    {"errors", "strict_fields", "atomic_file", "provenance", "config", "device_choice", "pretrained_files",
+     "version"},
     {"layers", "data"},
     {"models"},
     {"slicing", "accounting"},
@@ -19,7 +20,7 @@ LAYERS = [
     {"train", "anytime", "deploy"},
     {"reporting"},
     {"experiments"},
-    {"cli"},
+    {"cli", "__main__"},
 ]
 LEVEL = {name: level for level, names in enumerate(LAYERS) for name in names} | {"__init__": len(LAYERS) - 2}
 # the root package re-exports models, slicing and accounting: only experiments and cli may import from it

@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import json
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -14,20 +13,11 @@ from torch import nn
 
 from dnnet.atomic_file import atomic_write
 from dnnet.errors import MissingFile, UserError
+from dnnet.version import dnnet_version
 
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
 FORMAT = "dnnet-pretrained/1"
-
-
-DISTRIBUTION = "doubly-nested-networks"  # the name pip knows dnnet by ("dnnet" belongs to another project)
-
-
-def dnnet_version() -> str:
-    try:
-        return metadata.version(DISTRIBUTION)
-    except metadata.PackageNotFoundError:  # run from a source tree that was never installed
-        return "unknown"
 
 
 def write_pretrained(model: nn.Module, network: dict[str, Any], directory: str | Path, preprocessing: dict[str, Any] | None,

@@ -11,6 +11,8 @@ from typing import Any
 
 import torch
 
+from dnnet.version import dnnet_version
+
 NOT_A_CHECKOUT = "installed (not a checkout of dnnet)"
 
 
@@ -39,8 +41,6 @@ def git_commit(package_dir: str | Path | None = None) -> str:
 
 def provenance() -> dict[str, Any]:
     """Commit, machine, versions and time, as a JSON-ready dict."""
-    from dnnet.pretrained_files import dnnet_version
-
     return {
         "dnnet": dnnet_version(),
         "commit": git_commit(),

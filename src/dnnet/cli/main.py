@@ -9,6 +9,7 @@ import sys
 from types import ModuleType
 
 from dnnet.errors import Interrupted, NoCellFits, NonFiniteLoss, UserError
+from dnnet.version import dnnet_version, torch_version
 
 # name -> one line of help. A command's module (and what it imports: data readers, matplotlib, onnx...) is
 # imported only when that command runs, so `dnnet --help` and every other command stay quick to start.
@@ -37,6 +38,7 @@ def command_module(name: str) -> ModuleType:
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The `dnnet` parser, with the arguments of `command` only (the others are listed by name and help)."""
     parser = argparse.ArgumentParser(prog="dnnet", description="Doubly nested networks: train, slice, profile, deploy.")
+    parser.add_argument("--version", action="version", version=f"dnnet {dnnet_version()} (torch {torch_version()})")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, summary in COMMANDS.items():
         subparser = subparsers.add_parser(name, help=summary, description=summary)

@@ -24,6 +24,8 @@ from dnnet.errors import UserError
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".ppm", ".tif", ".tiff"}
 SPLIT_FOLDERS = ("train", "val", "test")
 MAX_IMAGE_FILE_BYTES = 64 * 2**20  # a file above this is refused unread (no image of a data set we train is near it)
+MAX_TOTAL_IMAGE_BYTES = 8 * 2**30  # the encoded images of a data set, all held in memory while they are decoded
+_TOO_LARGE = "{source}: its images hold more than {limit:,} bytes; this reader keeps a data set in memory (CIFAR-sized sets)"
 
 
 def read_image_folder(source: Path, test_fraction: float = 0.2, seed: int = 0,
@@ -69,9 +71,16 @@ def _image_files(source: Path) -> list[tuple[tuple[str, ...], bytes]]:
     """(path parts below the root, bytes) of every image file, in a stable order."""
     if source.is_dir():
         paths = sorted(p for p in source.rglob("*") if p.is_file() and _is_image_name(p.name))
+        if sum(p.stat().st_size for p in paths) > MAX_TOTAL_IMAGE_BYTES:
+            raise UserError(_TOO_LARGE.format(source=source, limit=MAX_TOTAL_IMAGE_BYTES))
         return [(p.relative_to(source).parts, _read_inside(source, p)) for p in paths]
-    files = list(iter_files(source, wanted=lambda name: _is_image_name(PurePosixPath(name).name),
-                            max_member_bytes=MAX_IMAGE_FILE_BYTES))
+    files, total = [], 0
+    for name, blob in iter_files(source, wanted=lambda name: _is_image_name(PurePosixPath(name).name),
+                                 max_member_bytes=MAX_IMAGE_FILE_BYTES):
+        total += len(blob)
+        if total > MAX_TOTAL_IMAGE_BYTES:  # everything is held in memory: refuse before it cannot be
+            raise UserError(_TOO_LARGE.format(source=source, limit=MAX_TOTAL_IMAGE_BYTES))
+        files.append((name, blob))
     files = [(PurePosixPath(name).parts, blob) for name, blob in files]
     files = [(_strip_wrapper(parts), blob) for parts, blob in files]
     return sorted(files)

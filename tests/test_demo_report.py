@@ -1,3 +1,4 @@
+import base64
 import re
 
 from dnnet.cli.main import main
@@ -10,9 +11,11 @@ def test_demo_runs_end_to_end_and_reuses_its_run(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "[4/4] report" in printed and "best cell under" in printed
     page = (out / "report.html").read_text()
-    images = re.findall(r'<img src="([^"]+)"', page)
+    images = dict((name, data) for data, name in re.findall(r'<img src="data:image/png;base64,([^"]+)" data-file="([^"]+)"', page))
     assert {"accuracy_val.png", "accuracy_vs_macs.png", "training_curves.png", "resources_macs.png"} <= set(images)
-    assert all((out / name).read_bytes()[:4] == b"\x89PNG" for name in images)
+    for name, data in images.items():  # each figure is inside the page: a copied report shows it
+        assert base64.b64decode(data) == (out / name).read_bytes() and (out / name).read_bytes()[:4] == b"\x89PNG"
+    assert '<img src="' not in page.replace('<img src="data:image/png;base64,', "")
     assert (out / "resources.csv").read_text().count("\n") == 1 + 16
     assert main(args) == 0
     assert "reusing the finished run" in capsys.readouterr().out

@@ -62,7 +62,8 @@ def test_all_experiments_write_table_figure_and_report(cpu_root):
             assert len(list(csv.DictReader(handle))) == len(record["rows"])
     assert json.loads((cpu_root / "experiments" / "suite_time.json").read_text())["rows"][0]["wall_seconds"] > 0
     page = (cpu_root / "report.html").read_text()
-    assert re.findall(r'<img src="experiments/(\w+).png"', page) == ["fig3", "fig4", "fig5", "lambda"]
+    assert re.findall(r'data-file="experiments/(\w+).png"', page) == ["fig3", "fig4", "fig5", "lambda"]
+    assert page.count('<img src="data:image/png;base64,') == 4  # embedded: the page shows them wherever it goes
 
 
 def test_fig4_covers_every_method_and_width(cpu_root):

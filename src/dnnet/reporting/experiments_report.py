@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from dnnet.errors import MissingFile
+from dnnet.reporting.embedded_image import embedded_img
 
 ORDER = [("fig3", "Figure 3: resources of every cell"), ("fig4", "Figure 4: accuracy against width, DNNet and baselines"),
          ("fig5", "Figure 5: under a MAC budget, DNNet against the depth-only network"),
@@ -25,7 +26,7 @@ def write_experiments_report(root: Path) -> Path:
         if not path.is_file():
             continue
         record = json.loads(path.read_text())
-        sections.append(_section(name, title, record))
+        sections.append(_section(name, title, record, root))
     if not sections:
         raise MissingFile(f"{root} holds no experiment results yet: run `dnnet experiment all --out {root}`")
     page = f"""<!doctype html>
@@ -41,8 +42,8 @@ pre{{background:#f4f4f4;padding:1em;overflow:auto;font-size:12px}}</style></head
     return out
 
 
-def _section(name: str, title: str, record: dict) -> str:
-    figure = f'<img src="experiments/{name}.png" alt="{html.escape(title)}">'
+def _section(name: str, title: str, record: dict, root: Path) -> str:
+    figure = embedded_img(root / "experiments" / f"{name}.png", f"experiments/{name}.png", title)
     key_numbers = {k: v for k, v in record.items() if k not in ("rows", "experiment", "sweep")}
     tables = {"lambda": record["rows"], "fig5": record.get("sweep", [])}  # the short tables; the long ones stay in CSV
     table = _table(tables.get(name, []))

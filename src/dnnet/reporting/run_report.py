@@ -11,6 +11,7 @@ import numpy as np
 from dnnet.accounting import grid_resources
 from dnnet.config import NetConfig, cell_name
 from dnnet.evaluation import read_accuracy_grid
+from dnnet.reporting.embedded_image import embedded_img
 from dnnet.reporting.heatmaps import plot_accuracy_grid, plot_grid_heatmap
 from dnnet.reporting.run_figures import plot_accuracy_vs_macs, plot_training_curves
 from dnnet.selection import best_within, offered_cells
@@ -46,7 +47,7 @@ def write_report(run_dir: Path, macs_fraction: float = 0.25) -> Path:
                           budget=budget / divisor if field == "macs" else None)
         figures.append((f"resources_{field}.png", f"Resources: {title}"))
     summary = _summary_lines(preset, val, test, choice, budget, grid[-1].macs)
-    page = _page(preset, summary, figures, record)
+    page = _page(preset, summary, figures, record, run_dir)
     path = run_dir / "report.html"
     path.write_text(page)
     return path
@@ -65,9 +66,9 @@ def _summary_lines(preset, val, test, choice, budget, full_macs) -> list[str]:
     return lines
 
 
-def _page(preset: str, summary: list[str], figures: list[tuple[str, str]], record: dict) -> str:
+def _page(preset: str, summary: list[str], figures: list[tuple[str, str]], record: dict, run_dir: Path) -> str:
     items = "\n".join(f"<li>{html.escape(line)}</li>" for line in summary)
-    images = "\n".join(f'<figure><img src="{name}" alt="{html.escape(caption)}"><figcaption>{html.escape(caption)}</figcaption></figure>'
+    images = "\n".join(f"<figure>{embedded_img(run_dir / name, name, caption)}<figcaption>{html.escape(caption)}</figcaption></figure>"
                        for name, caption in figures)
     config = html.escape(json.dumps(record, indent=2))
     return f"""<!doctype html>

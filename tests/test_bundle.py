@@ -79,3 +79,20 @@ def test_a_changed_cell_file_is_refused(bundle, tmp_path):
 def test_the_bundle_goes_into_a_new_folder(bundle, capsys):
     assert main(["bundle", str(bundle / "run"), "--out", str(bundle / "bundle")]) == 2
     assert "is not an empty folder" in capsys.readouterr().err
+
+
+def test_a_runs_onnxruntime_latency_table_goes_into_the_manifest(bundle, tmp_path):
+    """The plumbing only: a table written here (each cell's value is 10 * depth + width) is copied per cell."""
+    import shutil
+
+    from dnnet.deploy.latency import write_latency
+
+    run = tmp_path / "run"
+    shutil.copytree(bundle / "run", run)
+    table = torch.tensor([[10.0 * d + w for w in range(1, 5)] for d in range(1, 5)])
+    write_latency(run, "onnxruntime", table, {"batch": 1, "threads": 1})
+    assert main(["bundle", str(run), "--out", str(tmp_path / "bundle")]) == 0
+    for cell in json.loads((tmp_path / "bundle" / "manifest.json").read_text())["cells"]:
+        assert cell["latency_ms_onnxruntime"] == 10.0 * cell["depth"] + cell["width"]
+        assert cell["latency_measured_on"]["batch"] == 1 and cell["latency_measured_on"]["machine"]
+    assert "latency_ms_onnxruntime" not in json.loads((bundle / "bundle" / "manifest.json").read_text())["cells"][0]

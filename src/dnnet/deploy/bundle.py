@@ -12,6 +12,7 @@ from typing import Any
 from dnnet.config import cell_name
 from dnnet.deploy import bundle_selector
 from dnnet.deploy.export import export_subnet
+from dnnet.deploy.latency import latency_path
 from dnnet.evaluation import read_accuracy_grid
 from dnnet.provenance import provenance
 from dnnet.selection import offered_cells, pareto_front
@@ -19,6 +20,18 @@ from dnnet.slicing import slice_subnet
 from dnnet.train.run_directory import load_trained_model
 
 FORMAT = "dnnet-bundle/1"
+
+
+def measured_latency(run_dir: Path, depth: int, width: int) -> dict[str, Any]:
+    """The cell's ONNX latency from the run's `dnnet latency --runtime onnxruntime` table, with where it was
+    measured; nothing when the run has no such table (a latency is only worth what its machine says)."""
+    path = latency_path(run_dir, "onnxruntime")
+    if not path.is_file():
+        return {}
+    table = json.loads(path.read_text())
+    return {"latency_ms_onnxruntime": table["milliseconds"][depth - 1][width - 1],
+            "latency_measured_on": {k: table["provenance"].get(k) for k in ("machine", "cpu_count", "platform")} |
+                                   {k: table.get(k) for k in ("batch", "threads")}}
 
 
 def write_bundle(run_dir: Path, out: Path, fields: tuple[str, ...] = ("macs", "peak_act_bytes")) -> dict[str, Any]:
@@ -38,7 +51,8 @@ def write_bundle(run_dir: Path, out: Path, fields: tuple[str, ...] = ("macs", "p
                       {"dnnet_cell": name, "dnnet_preprocessing": json.dumps(preprocessing),
                        "dnnet_val_accuracy": str(accuracy)})
         cells.append({"cell": name, **resources.to_dict(), "val_accuracy": accuracy, "file": file,
-                      "sha256": hashlib.sha256((out / file).read_bytes()).hexdigest()})
+                      "sha256": hashlib.sha256((out / file).read_bytes()).hexdigest(),
+                      **measured_latency(run_dir, resources.depth, resources.width)})
     manifest = {"format": FORMAT, "run": str(run_dir), "pareto_of": ["val_accuracy", *fields], "preprocessing": preprocessing,
                 "cells": cells, "provenance": provenance()}
     (out / bundle_selector.MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")

@@ -10,3 +10,17 @@ def test_python_m_dnnet_and_version():
     result = subprocess.run([sys.executable, "-m", "dnnet", "--version"], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == f"dnnet {dnnet_version()} (torch {torch_version()})"
     assert dnnet_version() != "unknown"  # installed, as make install does
+
+
+def test_every_flag_of_every_command_says_what_it_does():
+    import argparse
+
+    from dnnet.cli.main import COMMANDS, build_parser
+
+    for name in COMMANDS:
+        parser = build_parser(name)
+        command = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices[name]
+        for action in command._actions:
+            if action.dest != "help":
+                assert action.help and not action.help.startswith("default "), (name, action.dest)
+        command.format_help()  # every help string formats (a stray % would not)

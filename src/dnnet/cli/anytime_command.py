@@ -22,7 +22,7 @@ from dnnet.train.run_directory import load_trained_model, train_config_of
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("run_dir", type=Path, metavar="RUN")
+    parser.add_argument("run_dir", type=Path, metavar="RUN", help="a trained run")
     parser.add_argument("--images", type=int, default=1000, help="test images served, one request each")
     parser.add_argument("--seed", type=int, default=0, help="which test images: a random order drawn with this seed")
     parser.add_argument("--deadline-ms", type=float, default=None, help="also serve with this deadline per request")
@@ -30,7 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="validation accuracy the early stop may lose against walking the whole path (0.005 = half a point)")
     parser.add_argument("--threads", type=int, default=1, help="torch threads while serving")
     parser.add_argument("--data-dir", default=None, help="where the run's named data set lives, if moved")
-    parser.add_argument("--cache-dir", type=Path, default=None)
+    parser.add_argument("--cache-dir", type=Path, default=None, help="decoded-image cache (default ~/.cache/dnnet)")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -11,7 +11,7 @@ from dnnet.selection import RESOURCES
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("run_dir", type=Path, metavar="RUN")
+    parser.add_argument("run_dir", type=Path, metavar="RUN", help="a trained run")
     parser.add_argument("--out", type=Path, required=True, help="the bundle's folder (created; must be empty if it exists)")
     parser.add_argument("--resources", nargs="+", default=["macs", "memory"], choices=sorted(RESOURCES),
                         help="the resources of the Pareto front, beside validation accuracy (default: macs memory)")

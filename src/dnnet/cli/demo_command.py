@@ -24,14 +24,14 @@ DEMO = TrainConfig(preset="dnnet_resnet20_g8", data="digits", epochs=80, batch_s
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--out", type=Path, default=Path("runs/demo"))
+    parser.add_argument("--out", type=Path, default=Path("runs/demo"), help="run directory (default runs/demo; reused when finished)")
     parser.add_argument("--data", default=DEMO.data, help="digits (embedded, default) or any data spec that `dnnet train` takes")
-    parser.add_argument("--data-dir", default=None)
-    parser.add_argument("--preset", default=DEMO.preset)
-    parser.add_argument("--epochs", type=int, default=DEMO.epochs)
+    parser.add_argument("--data-dir", default=None, help="where named data sets live (default ./data)")
+    parser.add_argument("--preset", default=DEMO.preset, help=f"the network (default {DEMO.preset})")
+    parser.add_argument("--epochs", type=int, default=DEMO.epochs, help=f"training epochs (default {DEMO.epochs})")
     parser.add_argument("--macs-fraction", type=float, default=0.25, help="example budget: this fraction of the full MACs")
-    parser.add_argument("--device", default=None)
-    parser.add_argument("--quiet", action="store_true")
+    parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: cuda if available)")
+    parser.add_argument("--quiet", action="store_true", help="no per-epoch progress")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -29,8 +29,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", default=None, help="with --weights: the data set to evaluate on (as dnnet train --data)")
     parser.add_argument("--split", choices=["val", "test"], default="val", help="val chooses cells; test is for reporting")
     parser.add_argument("--data-dir", default=None, help="where the run's named data set lives, if moved")
-    parser.add_argument("--device", default=None)
-    parser.add_argument("--cache-dir", type=Path, default=None)
+    parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: cuda if available)")
+    parser.add_argument("--cache-dir", type=Path, default=None, help="decoded-image cache (default ~/.cache/dnnet)")
 
 
 def run(args: argparse.Namespace) -> int:

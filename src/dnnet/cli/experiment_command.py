@@ -14,7 +14,7 @@ from dnnet.train import Interrupted
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("name", choices=[*EXPERIMENTS, "all"])
+    parser.add_argument("name", choices=[*EXPERIMENTS, "all"], help="the paper's figure to reproduce, or all of them")
     parser.add_argument("--protocol", choices=sorted(PROTOCOLS), default="cpu",
                         help="cpu: ResNet-20 family, 7 epochs, under 90 minutes on 2 cores; paper: the paper's networks, 160 epochs, GPU")
     parser.add_argument("--out", type=Path, default=None, help="experiment root (default runs/experiments/PROTOCOL)")

@@ -15,11 +15,12 @@ from dnnet.train.run_directory import load_trained_model
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("run_dir", type=Path, metavar="RUN")
-    parser.add_argument("--depth", type=int, required=True)
-    parser.add_argument("--width", type=int, required=True)
-    parser.add_argument("--format", choices=FORMATS, required=True)
-    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("run_dir", type=Path, metavar="RUN", help="a trained run")
+    parser.add_argument("--depth", type=int, required=True, help="the cell's exit, 1 = after the stem")
+    parser.add_argument("--width", type=int, required=True, help="the cell's channel groups")
+    parser.add_argument("--format", choices=FORMATS, required=True, help="onnx (checked against onnxruntime), pt2 "
+                        "(torch.export) or safetensors (weights)")
+    parser.add_argument("--out", type=Path, required=True, help="the file to write")
 
 
 def check_out(run_dir: Path, out: Path, fmt: str) -> None:

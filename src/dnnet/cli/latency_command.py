@@ -11,11 +11,11 @@ from dnnet.train.run_directory import load_trained_model
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("run_dir", type=Path, metavar="RUN")
-    parser.add_argument("--runtime", choices=RUNTIMES, default="eager")
-    parser.add_argument("--batch", type=int, default=1)
+    parser.add_argument("run_dir", type=Path, metavar="RUN", help="a trained run; the table is written into it")
+    parser.add_argument("--runtime", choices=RUNTIMES, default="eager", help="what runs each extracted cell (default eager)")
+    parser.add_argument("--batch", type=int, default=1, help="images per timed call (default 1)")
     parser.add_argument("--threads", type=int, default=1, help="torch threads while timing (fixed, for repeatable numbers)")
-    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--repeats", type=int, default=7, help="timed calls per cell, interleaved over cells; the median is kept")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -10,10 +10,10 @@ from dnnet.pretrained_files import CONFIG_FILE, WEIGHTS_FILE
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("run_dir", type=Path, metavar="RUN")
+    parser.add_argument("run_dir", type=Path, metavar="RUN", help="a trained run")
     parser.add_argument("--out", type=Path, required=True, help="the folder to write (created if missing)")
     parser.add_argument("--depth", type=int, default=None, help="with --width: one cell instead of the whole network")
-    parser.add_argument("--width", type=int, default=None)
+    parser.add_argument("--width", type=int, default=None, help="with --depth: the cell's channel groups")
 
 
 def run(args: argparse.Namespace) -> int:

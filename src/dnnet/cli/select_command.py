@@ -16,7 +16,7 @@ from dnnet.train.run_directory import read_run_config
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("run_dir", type=Path, metavar="RUN")
+    parser.add_argument("run_dir", type=Path, metavar="RUN", help="a trained run (cells are chosen on its validation grid)")
     parser.add_argument("--macs", type=float, default=None, help="most multiply-accumulates per image, e.g. 24e6")
     parser.add_argument("--params", type=float, default=None, help="most parameters, e.g. 150e3")
     parser.add_argument("--memory", type=parse_size, default=None, help="most peak activation memory, e.g. 64KiB")

@@ -27,7 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--baseline", type=Path, default=None, help="a depth-only anytime run on the same data to compare")
     parser.add_argument("--seed", type=int, default=0, help="the order in which requests take the test images")
     parser.add_argument("--data-dir", default=None, help="where the runs' named data set lives, if moved")
-    parser.add_argument("--cache-dir", type=Path, default=None)
+    parser.add_argument("--cache-dir", type=Path, default=None, help="decoded-image cache (default ~/.cache/dnnet)")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -19,7 +19,23 @@ from dnnet.train.train_config import RECIPES, RUNTIME_SETTINGS
 DEFAULTS = TrainConfig()
 
 
-FLAG_HELP = {  # the training recipe's options, whose names alone do not say what they do
+FLAG_HELP = {  # what each setting does, beside its default
+    "groups": "channel groups of every layer (the preset's when unset; fewer: the same network, narrower); ",
+    "objective": "joint: every cell from one pass (the paper's Eq. 2 and the recipes below); sandwich: slimmable "
+                 "training of the last exit; ",
+    "epochs": "passes over the training split; ",
+    "batch_size": "global batch, split across processes when distributed; ",
+    "lr": "learning rate per 128 images, scaled linearly with --batch-size; ",
+    "momentum": "SGD momentum; ",
+    "nesterov": "Nesterov momentum; ",
+    "weight_decay": "on every parameter; ",
+    "schedule": "step: x0.1 at 50%% and 75%% of the epochs; cosine: to 0 along half a cosine; ",
+    "distill_temperature": "softmax temperature of the self-distillation; ",
+    "val_count": "images held out of the training split to choose cells (the data set's default when unset); ",
+    "seed": "initialisation, validation split, shuffling and augmentation; ",
+    "amp": "bfloat16 autocast on a GPU (ignored on the CPU); ",
+    "channels_last": "memory format of activations (unset: on GPUs only); ",
+    "eval_batch_size": "batch of the evaluations after each epoch and at the end; ",
     "cell_heads": "a network trained at every width gets a classifier per cell, not per-group ones summed over widths; ",
     "loss_scale": "eq2: the paper's Eq. 2; depths: summed over exits; cells: every cell's loss summed; ",
     "weighting": "uniform, macs, final, depth_only, half_final or auto; ",
@@ -39,7 +55,7 @@ FLAG_HELP = {  # the training recipe's options, whose names alone do not say wha
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--preset", default=None, help=f"default {DEFAULTS.preset}; one of: {', '.join(list_models())}")
+    parser.add_argument("--preset", default=None, help=f"the network, one of: {', '.join(list_models())} (default {DEFAULTS.preset})")
     parser.add_argument("--data", default=None,
                         help="cifar10, cifar100, svhn, digits (embedded), or a path to a folder or .tar/.tar.gz of class folders")
     parser.add_argument("--data-dir", default=None, help="where named data sets live (default ./data)")

@@ -25,7 +25,7 @@ def write_pretrained(model: nn.Module, network: dict[str, Any], directory: str |
     """Writes `model`'s weights and its record (`network`: kind and cell; `model.config`: the architecture).
 
     `preprocessing`: what a user must do to an image before the network sees it (mean, std in 0..1 units per
-    channel, image_size, classes); `provenance`: where the weights come from (data, recipe, epochs, accuracy...).
+    channel, image_shape, classes); `provenance`: where the weights come from (data, recipe, epochs, accuracy...).
     """
     from safetensors.torch import save
 

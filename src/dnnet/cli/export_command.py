@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
-from dnnet.accounting import cell_resources
 from dnnet.config import cell_name
 from dnnet.deploy import FORMATS, export_subnet
+from dnnet.deploy.run_metadata import cell_metadata
 from dnnet.errors import UserError
 from dnnet.slicing import slice_subnet
 from dnnet.train.run_directory import load_trained_model
@@ -34,26 +33,12 @@ def check_out(run_dir: Path, out: Path, fmt: str) -> None:
                         f"the run's own files; name it e.g. {target.stem}.{fmt}")
 
 
-def export_metadata(run_dir: Path, record: dict, config, depth: int, width: int) -> dict[str, str]:
-    """What travels inside the exported file: how to prepare an image, which cell it is, what it costs and scores."""
-    data = record["data"]
-    metadata = {"dnnet_cell": cell_name(depth, width), "dnnet_preprocessing": json.dumps(
-        {"mean": data["mean"], "std": data["std"], "image_shape": data["image_shape"], "classes": data["classes"],
-         "scale": "pixels / 255, then (x - mean) / std per channel"}),
-        "dnnet_resources": json.dumps(cell_resources(config, depth, width).to_dict())}
-    for split in ("val", "test"):
-        grid = Path(run_dir) / f"accuracy_{split}.json"
-        if grid.is_file():
-            metadata[f"dnnet_{split}_accuracy"] = str(json.loads(grid.read_text())["accuracy"][depth - 1][width - 1])
-    return metadata
-
-
 def run(args: argparse.Namespace) -> int:
     check_out(args.run_dir, args.out, args.format)
     model, record = load_trained_model(args.run_dir)
     model.config.check_cell(args.depth, args.width)
     subnet = slice_subnet(model, args.depth, args.width)
-    metadata = export_metadata(args.run_dir, record, model.config, args.depth, args.width)
+    metadata = cell_metadata(args.run_dir, record, model.config, args.depth, args.width)
     facts = export_subnet(subnet, args.out, args.format, tuple(record["data"]["image_shape"]), metadata)
     print(f"wrote {facts['path']} ({cell_name(args.depth, args.width)}); load it with {facts['load_with']}")
     if "max_abs_diff_vs_torch" in facts:

@@ -13,6 +13,7 @@ from dnnet.config import cell_name
 from dnnet.deploy import bundle_selector
 from dnnet.deploy.export import export_subnet
 from dnnet.deploy.latency import latency_path
+from dnnet.deploy.run_metadata import cell_metadata, preprocessing_of
 from dnnet.evaluation import read_accuracy_grid
 from dnnet.provenance import provenance
 from dnnet.selection import offered_cells, pareto_front
@@ -38,22 +39,19 @@ def write_bundle(run_dir: Path, out: Path, fields: tuple[str, ...] = ("macs", "p
     """Writes the Pareto cells of `run_dir` (validation accuracy against `fields`) into `out`; returns the manifest."""
     model, record = load_trained_model(run_dir)
     val = read_accuracy_grid(run_dir, "val", model.config.grid_shape)
-    data = record["data"]
-    preprocessing = {"mean": data["mean"], "std": data["std"], "image_shape": data["image_shape"], "classes": data["classes"],
-                     "scale": "pixels / 255, then (x - mean) / std per channel"}
+    image_shape = tuple(record["data"]["image_shape"])
     out.mkdir(parents=True, exist_ok=True)
     cells = []
     for resources in pareto_front(val, offered_cells(model.config), fields):
         name = cell_name(resources.depth, resources.width)
         file = f"D{resources.depth}_W{resources.width}.onnx"
         accuracy = float(val[resources.depth - 1, resources.width - 1])
-        export_subnet(slice_subnet(model, resources.depth, resources.width), out / file, "onnx", tuple(data["image_shape"]),
-                      {"dnnet_cell": name, "dnnet_preprocessing": json.dumps(preprocessing),
-                       "dnnet_val_accuracy": str(accuracy)})
+        export_subnet(slice_subnet(model, resources.depth, resources.width), out / file, "onnx", image_shape,
+                      cell_metadata(run_dir, record, model.config, resources.depth, resources.width))
         cells.append({"cell": name, **resources.to_dict(), "val_accuracy": accuracy, "file": file,
                       "sha256": hashlib.sha256((out / file).read_bytes()).hexdigest(),
                       **measured_latency(run_dir, resources.depth, resources.width)})
-    manifest = {"format": FORMAT, "run": str(run_dir), "pareto_of": ["val_accuracy", *fields], "preprocessing": preprocessing,
+    manifest = {"format": FORMAT, "run": str(run_dir), "pareto_of": ["val_accuracy", *fields], "preprocessing": preprocessing_of(record),
                 "cells": cells, "provenance": provenance()}
     (out / bundle_selector.MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
     shutil.copyfile(bundle_selector.__file__, out / "select_cell.py")

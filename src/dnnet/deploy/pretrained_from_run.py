@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
+from dnnet.deploy.run_metadata import preprocessing_of, run_accuracy
 from dnnet.errors import UserError
 from dnnet.slicing import slice_subnet
 from dnnet.train.run_directory import load_trained_model
@@ -16,18 +16,14 @@ def pretrained_from_run(run_dir: str | Path, directory: str | Path, depth: int |
     if (depth is None) != (width is None):
         raise UserError("give both --depth and --width for one cell, or neither for the whole network")
     model, record = load_trained_model(Path(run_dir))
-    data = record["data"]
-    preprocessing = {"mean": data["mean"], "std": data["std"], "in_channels": data["image_shape"][0],
-                     "image_size": data["image_shape"][1:], "classes": data["classes"],
-                     "scale": "pixels / 255, then (x - mean) / std per channel"}
-    provenance = {"data": data["name"], "train_config": record["train_config"], "run_provenance": record.get("provenance")}
-    grid_path = Path(run_dir) / "accuracy_test.json"
-    test = json.loads(grid_path.read_text())["accuracy"] if grid_path.is_file() else None
+    provenance = {"data": record["data"]["name"], "train_config": record["train_config"],
+                  "run_provenance": record.get("provenance")}
+    test = run_accuracy(Path(run_dir), "test", model.config)
     if depth is None:
         if test is not None:
             provenance["test_accuracy"] = {"full_network": test[-1][-1], "every_cell": test}
-        return model.save_pretrained(directory, preprocessing, provenance)
+        return model.save_pretrained(directory, preprocessing_of(record), provenance)
     model.config.check_cell(depth, width)
     if test is not None:
         provenance["test_accuracy"] = test[depth - 1][width - 1]
-    return slice_subnet(model, depth, width).save_pretrained(directory, preprocessing, provenance)
+    return slice_subnet(model, depth, width).save_pretrained(directory, preprocessing_of(record), provenance)

@@ -23,9 +23,10 @@ from dnnet.provenance import provenance
 from dnnet.selection import best_within, offered_cells
 from dnnet.train import TrainConfig, train
 from dnnet.train.run_directory import is_finished, read_metrics, read_run_config
-from dnnet.train.train_config import PAPER_RECIPE
+from dnnet.train.train_config import PAPER_RECIPE, RECIPES
 
 PROTOCOL = get_protocol("cpu")
+DEFAULT_RECIPE = RECIPES["default"]
 GE_SUM = {"gradient_equilibrium": True, "loss_scale": "cells"}
 ARMS = {  # name -> (preset, settings over the protocol's base)
     "joint": (PROTOCOL.dnnet, {}),  # the paper's recipe: Eq. 2 summed over exits, summed heads (the default before this study)
@@ -41,6 +42,10 @@ ARMS = {  # name -> (preset, settings over the protocol's base)
     "cellheads_aux01_cells": (PROTOCOL.dnnet, {"cell_heads": True, "auxiliary_gradient": 0.01, "loss_scale": "cells"}),
     "cellheads_aux03_cells": (PROTOCOL.dnnet, {"cell_heads": True, "auxiliary_gradient": 0.03, "loss_scale": "cells"}),
     "cellheads_aux003_cells": (PROTOCOL.dnnet, {"cell_heads": True, "auxiliary_gradient": 0.003, "loss_scale": "cells"}),
+    "default": (PROTOCOL.dnnet, DEFAULT_RECIPE),  # the factor 1/79
+    "last_exit_01": (PROTOCOL.dnnet, {**DEFAULT_RECIPE, "last_exit_gradient": 0.1}),
+    "last_exit_03": (PROTOCOL.dnnet, {**DEFAULT_RECIPE, "last_exit_gradient": 0.3}),
+    "last_exit_1": (PROTOCOL.dnnet, {**DEFAULT_RECIPE, "last_exit_gradient": 1.0}),
     "anytime_aux01": (PROTOCOL.anytime, {"groups": PROTOCOL.plain_groups, "auxiliary_gradient": 0.01}),
     "ge_cells": (PROTOCOL.dnnet, GE_SUM),
     "ge_cells_ws2": (PROTOCOL.dnnet, {**GE_SUM, "width_samples": 2}),

@@ -5,6 +5,7 @@ import torch
 import torch.nn.functional as F
 
 from dnnet import create_model
+from dnnet.errors import UserError
 from dnnet.train import TrainConfig, train
 from dnnet.train.objective import auxiliary_gradient_factor, auxiliary_gradient_table, build_objective, trained_weights
 
@@ -81,3 +82,41 @@ def test_the_run_records_the_factor_it_trained_with(tmp_path, digits):
           show_progress=False, data=digits)
     record = json.loads((tmp_path / "run" / "config.json").read_text())
     assert record["train_config"]["auxiliary_gradient"] is None and record["auxiliary_gradient_resolved"] == 1 / 15
+
+
+def test_the_last_exit_widths_can_pass_their_own_factor():
+    assert auxiliary_gradient_table((2, 3), 0.5, 0.25) == [[0.5, 0.5, 0.5], [0.25, 0.25, 1.0]]
+    assert auxiliary_gradient_table((2, 3), 0.5, 1.0) == [[0.5, 0.5, 0.5], [1.0, 1.0, 1.0]]
+    assert auxiliary_gradient_table((2, 3), 1.0, 1.0) is None
+
+
+def test_the_last_exit_factor_reaches_the_shared_layers_of_those_cells_only():
+    torch.manual_seed(0)
+    model = create_model("dnnet_resnet8_g4", image_size=8).double()
+    x, y = torch.randn(5, 3, 8, 8, dtype=torch.float64), torch.randint(0, 10, (5,))
+    forward, _ = build_objective(model, TrainConfig(auxiliary_gradient=0.125, last_exit_gradient=0.5))
+    plain = cell_gradients(model, x, y)
+    damped = cell_gradients(model, x, y, forward.feature_gradient)
+    last = model.config.num_exits - 1
+    for (d, c), grads in damped.items():
+        expected_factor = 1.0 if (d, c) == (last, 3) else 0.5 if d == last else 0.125
+        for name, grad in grads.items():
+            expected = plain[d, c][name] * (1.0 if name.startswith("heads.") else expected_factor)
+            torch.testing.assert_close(grad, expected, rtol=1e-9, atol=1e-12, msg=f"cell {(d, c)} {name}")
+
+
+@pytest.mark.parametrize("preset,settings,message", [
+    ("resnet20_anytime", {}, "trains the full width only"),
+    ("dnnet_resnet8_g4", {"weighting": "final"}, "trains the full width only"),
+    ("dnnet_resnet8_g4", {"objective": "sandwich"}, "apply to the joint objective"),
+])
+def test_a_last_exit_factor_that_would_do_nothing_is_refused(preset, settings, message):
+    model = create_model(preset)
+    with pytest.raises(UserError, match=message):
+        build_objective(model, TrainConfig(preset=preset, last_exit_gradient=0.5, **settings))
+
+
+@pytest.mark.parametrize("value", [-0.1, 1.5, float("nan")])
+def test_a_last_exit_factor_outside_zero_to_one_is_refused(value):
+    with pytest.raises(UserError, match="last_exit_gradient must be in"):
+        TrainConfig(last_exit_gradient=value)

@@ -43,6 +43,7 @@ FLAG_HELP = {  # what each setting does, beside its default
     "width_samples": "each step trains every exit at the narrowest, the full and this many random widths (0: all); ",
     "auxiliary_gradient": "the factor by which every cell but the full network passes its gradient into the shared "
                           "layers (their heads learn at the full rate); unset: 1 / (trained cells - 1); ",
+    "last_exit_gradient": "the same factor for the narrower widths at the last exit (unset: --auxiliary-gradient's); ",
     "exit_ramp": "share of the run over which early exits' loss weights rise from 0.01 to 1; ",
     "drop_stem_exit": "no loss at the exit after the stem; ",
     "warmup_epochs": "the learning rate rises linearly from 0 over this many epochs; ",

@@ -80,6 +80,7 @@ def check_recipe(model_config: NetConfig, config: TrainConfig) -> None:
     given = [name for name in ("gradient_equilibrium", "width_samples", "exit_ramp", "drop_stem_exit") if getattr(config, name)]
     # the default's factor is part of the recipe, not a request: only another one is refused where it does nothing
     given += ["auxiliary_gradient"] if config.auxiliary_gradient not in (1.0, TrainConfig.auxiliary_gradient) else []
+    given += ["last_exit_gradient"] if config.last_exit_gradient is not None else []
     if config.objective == "sandwich" and given:
         raise UserError(f"{', '.join(given)} apply to the joint objective; the sandwich rule trains the last exit only")
     weighting = resolve_weighting(model_config, config.weighting)
@@ -88,6 +89,9 @@ def check_recipe(model_config: NetConfig, config: TrainConfig) -> None:
     if config.width_samples and config.width_samples >= model_config.groups - 2:
         raise UserError(f"width_samples={config.width_samples} would sample every width of {model_config.groups} groups; "
                         f"use at most {model_config.groups - 3}, or 0 to train every width")
+    if config.last_exit_gradient is not None and (weighting in ("final", "depth_only") or not model_config.causal):
+        raise UserError(f"last_exit_gradient needs a causal network trained at every width; weighting {weighting!r} "
+                        "trains the full width only")
     if config.drop_stem_exit and model_config.exit_blocks[0] != 0:
         raise UserError("drop_stem_exit needs an exit after the stem; this network has exits after its last block only")
 
@@ -100,7 +104,8 @@ def build_objective(model: DNNet, config: TrainConfig) -> tuple[TrainingForward,
     weights = trained_weights(model.config, config)
     shares = equilibrium_shares((weights.sum(1) > 0).tolist()) if config.gradient_equilibrium else None
     loss = JointLoss(weights, config.distill_weight, config.distill_temperature, config.loss_scale)
-    factors = auxiliary_gradient_table(tuple(weights.shape), auxiliary_gradient_factor(weights, config.auxiliary_gradient))
+    factors = auxiliary_gradient_table(tuple(weights.shape), auxiliary_gradient_factor(weights, config.auxiliary_gradient),
+                                       config.last_exit_gradient)
     return TrainingForward(model, full_width_only=weights.shape[1] == 1, head_gradient_shares=shares,
                            feature_gradient=factors), loss
 
@@ -115,13 +120,13 @@ def auxiliary_gradient_factor(weights: torch.Tensor, factor: float | None) -> fl
     return 1.0 if trained_cells < 2 else 1.0 / (trained_cells - 1)
 
 
-def auxiliary_gradient_table(shape: tuple[int, int], factor: float) -> list[list[float]] | None:
-    """(depths, widths) factors: 1 for the full network (the last cell), `factor` for every other cell; None when all 1."""
-    if factor == 1.0:
-        return None
-    table = [[factor] * shape[1] for _ in range(shape[0])]
-    table[-1][-1] = 1.0
-    return table
+def auxiliary_gradient_table(shape: tuple[int, int], factor: float,
+                             last_exit_factor: float | None = None) -> list[list[float]] | None:
+    """(depths, widths) factors: 1 for the full network (the last cell), `last_exit_factor` (None: `factor`) for the
+    narrower widths at the last exit, `factor` for every other cell; None when all 1."""
+    last_row = [factor if last_exit_factor is None else last_exit_factor] * (shape[1] - 1) + [1.0]
+    table = [[factor] * shape[1] for _ in range(shape[0] - 1)] + [last_row]
+    return None if all(f == 1.0 for row in table for f in row) else table
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,8 @@ class TrainConfig:
     auxiliary_gradient: float | None = None  # the factor by which every cell but the full network passes its gradient
     # into the shared layers (1: plain autograd); their heads still learn at the full rate, the forward pass is unchanged.
     # None: 1 / (trained cells - 1), so that the other cells together pass about as much as the full network's own loss
+    last_exit_gradient: float | None = None  # the factor for the narrower widths at the last exit instead of
+    # auxiliary_gradient's (None: the same): the widths a user runs at full depth can shape the features they share
     exit_ramp: float = 0.0  # share of the run over which early exits' loss weights rise from 0.01 to 1 (0: no ramp)
     drop_stem_exit: bool = False  # no loss at the exit right after the stem
     warmup_epochs: float = 0.0  # the learning rate rises linearly from 0 over this many epochs (0: no warm-up)
@@ -94,6 +96,8 @@ class TrainConfig:
             raise UserError(f"width_samples must be at least 0, got {self.width_samples}")
         if self.auxiliary_gradient is not None and not 0.0 <= self.auxiliary_gradient <= 1.0:  # also false for NaN
             raise UserError(f"auxiliary_gradient must be in [0, 1], got {self.auxiliary_gradient}")
+        if self.last_exit_gradient is not None and not 0.0 <= self.last_exit_gradient <= 1.0:
+            raise UserError(f"last_exit_gradient must be in [0, 1], got {self.last_exit_gradient}")
         if not 0.0 <= self.exit_ramp <= 1.0:
             raise UserError(f"exit_ramp must be in [0, 1] (a share of the run), got {self.exit_ramp}")
         if not 0.0 <= self.warmup_epochs <= self.epochs:

@@ -94,7 +94,7 @@ def main() -> None:
     parser.add_argument("--arms", default="", help=f"comma-separated, of: {', '.join(ARMS)}")
     parser.add_argument("--epochs", type=int, default=PROTOCOL.epochs)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--data", default=PROTOCOL.data)
+    parser.add_argument("--data", default="../shared/data/cifar10-jpg.tar.gz", help="what docs/results.md trained on")
     parser.add_argument("--summary", type=Path, default=None, help="write the summary of every finished run here")
     args = parser.parse_args()
     for arm in filter(None, args.arms.split(",")):

@@ -21,7 +21,7 @@ def test_cpu_protocol_trains_every_baseline_with_matched_widths():
     assert runs["sandwich_s0"].objective == "sandwich" and runs["sandwich_s0"].groups == 6
     assert runs["dnnet_macs_s0"].weighting == "macs" and runs["dnnet_distill_s0"].distill_weight == 0.5
     assert runs["dnnet_paper_s0"] == dataclasses.replace(runs["dnnet_s0"], **PAPER_RECIPE)
-    assert all(r.epochs == 7 and r.data.endswith("cifar10-jpg.tar.gz") for r in runs.values())
+    assert all(r.epochs == 7 and r.data == "cifar10" and r.data_dir == "data" for r in runs.values())
     # the plain comparators need about the DNNet's MACs, as ResNet-32 16/32/64 against 22/44/88 in the paper
     dnnet = create_model("dnnet_resnet20_g8").config
     plain = create_model("resnet20", groups=6).config
@@ -174,3 +174,8 @@ def test_runs_that_fail_on_the_users_data_are_one_line(tmp_path):
     message = str(caught.value)
     assert "\n" not in message and message.startswith("1 of 1 runs failed: plain_s0: data ")
     assert "is neither a named data set" in message and "(log: " in message
+
+
+def test_download_refuses_a_data_set_it_cannot_fetch(capsys):
+    assert main(["experiment", "fig3", "--data", "digits", "--download", "--out", "unused"]) == 2
+    assert "--download fetches cifar10, cifar100 or svhn, not 'digits'" in capsys.readouterr().err

@@ -74,7 +74,8 @@ def test_no_loop_between_packages():
 
 
 def test_every_package_has_a_layer():
-    packages = {p.stem if p.is_file() else p.name for p in SOURCE.iterdir() if p.name not in ("__init__.py", "__pycache__")}
+    packages = {p.stem if p.is_file() else p.name for p in SOURCE.iterdir()
+                if (p.suffix == ".py" or p.is_dir()) and p.name not in ("__init__.py", "__pycache__")}  # not py.typed
     assert {name.removesuffix(".py") for name in packages} <= set(LEVEL)
 
 

@@ -6,6 +6,7 @@ import argparse
 import time
 from pathlib import Path
 
+from dnnet.data.dispatch import fetch_named
 from dnnet.experiments import EXPERIMENTS, PROTOCOLS, RunStore, get_protocol, run_experiment
 from dnnet.experiments.parallel_runs import train_in_parallel
 from dnnet.experiments.suite import record_suite_time, runs_needed
@@ -19,7 +20,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="cpu: ResNet-20 family, 7 epochs, under 90 minutes on 2 cores; paper: the paper's networks, 160 epochs, GPU")
     parser.add_argument("--out", type=Path, default=None, help="experiment root (default runs/experiments/PROTOCOL)")
     parser.add_argument("--data", default=None, help="override the protocol's data (named set or path)")
-    parser.add_argument("--data-dir", default=None, help="where named data sets live")
+    parser.add_argument("--data-dir", default=None, help="where named data sets live (default ./data)")
+    parser.add_argument("--download", action="store_true", help="fetch a named data set that is not in --data-dir")
     parser.add_argument("--epochs", type=int, default=None, help="override the protocol's epochs (e.g. 1 for a smoke test)")
     parser.add_argument("--seeds", type=int, nargs="+", default=None, help="override the protocol's seeds")
     parser.add_argument("--cache-dir", type=Path, default=None, help="decoded-image cache (default ~/.cache/dnnet)")
@@ -31,6 +33,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     protocol = get_protocol(args.protocol).with_overrides(
         data=args.data, data_dir=args.data_dir, epochs=args.epochs, seeds=tuple(args.seeds) if args.seeds else None)
+    if args.download:
+        fetch_named(protocol.data, protocol.data_dir)
     root = args.out or Path("runs/experiments") / protocol.name
     store = RunStore(root, protocol, show_progress=not args.quiet, cache_dir=args.cache_dir)
     names = list(EXPERIMENTS) if args.name == "all" else [args.name]

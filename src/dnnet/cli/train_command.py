@@ -6,8 +6,7 @@ import argparse
 import dataclasses
 from pathlib import Path
 
-from dnnet.data import EMBEDDED_DEFAULT, NAMED
-from dnnet.data.dispatch import named_source
+from dnnet.data.dispatch import fetch_named
 from dnnet.device_choice import chosen_device
 from dnnet.errors import UserError
 from dnnet.models import list_models
@@ -108,9 +107,7 @@ def run(args: argparse.Namespace) -> int:
         config = TrainConfig(**explicit_settings(args))
     out = args.out or Path("runs") / config.preset
     if args.download:
-        if config.data not in NAMED or config.data == EMBEDDED_DEFAULT:
-            raise UserError(f"--download fetches cifar10, cifar100 or svhn, not {config.data!r}")
-        named_source(config.data, Path(config.data_dir or "data"), download=True)
+        fetch_named(config.data, config.data_dir)
     summary = train(config, out, resume=args.resume, device=args.device, show_progress=not args.quiet, cache_dir=args.cache_dir)
     if summary:  # the main process: it wrote the grids, and draws them
         val, test = summary["val"], summary["test"]

@@ -85,6 +85,13 @@ def named_source(spec: str, data_dir: Path, download: bool) -> Path:
     return data_dir if spec == "svhn" else source
 
 
+def fetch_named(spec: str, data_dir: str | None) -> None:
+    """--download: fetches a named data set into `data_dir` (default ./data) unless it is there already."""
+    if spec not in NAMED or spec == EMBEDDED_DEFAULT:
+        raise UserError(f"--download fetches cifar10, cifar100 or svhn, not {spec!r}")
+    named_source(spec, Path(data_dir or "data"), download=True)
+
+
 def detect_format(source: Path) -> str:
     """'cifar', 'svhn' or 'image_folder', from the file names alone."""
     names = [p.name for p in source.rglob("*")] if source.is_dir() else [Path(n).name for n in _archive_names(source)]

@@ -6,11 +6,11 @@ import torch
 
 from dnnet import create_model, grid_resources
 from dnnet.cli.main import main
+from dnnet.deploy.example_traces import trace_path
 from dnnet.deploy.request_images import request_images
 from dnnet.deploy.simulate import Request, read_trace, serve, summarize
 
 GRID = grid_resources(create_model("dnnet_resnet8_g4").config)
-TRACES = Path(__file__).parents[1] / "examples" / "traces"
 
 
 def test_trace_in_fractions_of_the_full_network(tmp_path):
@@ -33,8 +33,8 @@ def test_bad_traces_are_named(tmp_path, text, message):
 
 
 @pytest.mark.parametrize("name", ["contention", "memory_squeeze", "random_walk"])
-def test_example_traces_read(name):
-    requests = read_trace(TRACES / f"{name}.csv", GRID[-1])
+def test_example_traces_read_by_name(name):
+    requests = read_trace(trace_path(name), GRID[-1])
     assert len(requests) == 300 and all(r.macs > 0 and r.memory_bytes > 0 for r in requests)
 
 
@@ -61,7 +61,7 @@ def test_simulate_command_compares_dnnet_and_depth_only(tmp_path, capsys):
     assert main(["train", "--preset", "dnnet_resnet8_g4", "--epochs", "1", "--out", str(dnnet), "--quiet"]) == 0
     assert main(["train", "--preset", "resnet20_anytime", "--groups", "3", "--epochs", "1", "--out", str(anytime), "--quiet"]) == 0
     capsys.readouterr()
-    assert main(["simulate", str(dnnet), "--trace", str(TRACES / "contention.csv"), "--baseline", str(anytime)]) == 0
+    assert main(["simulate", str(dnnet), "--trace", "contention", "--baseline", str(anytime)]) == 0
     printed = capsys.readouterr().out
     assert "DNNet: accuracy delivered" in printed and "depth-only: accuracy delivered" in printed
     record = json.loads((dnnet / "simulate" / "contention.json").read_text())
@@ -81,3 +81,10 @@ def test_requests_take_every_image_in_a_seeded_order_before_any_twice():
     assert set(labels[order[:10]].tolist()) == {0, 1}
     with pytest.raises(ValueError, match="no images"):
         request_images(3, 0)
+
+
+def test_a_file_of_an_example_name_is_taken_over_the_shipped_trace(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "contention").write_text("time_s,macs,memory_bytes\n0,1,1\n")
+    assert trace_path("contention") == Path("contention")
+    assert trace_path("other.csv") == Path("other.csv")

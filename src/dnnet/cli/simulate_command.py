@@ -9,6 +9,7 @@ from pathlib import Path
 import torch
 
 from dnnet.config import cell_name
+from dnnet.deploy.example_traces import EXAMPLE_TRACES, trace_path
 from dnnet.deploy.request_images import request_images
 from dnnet.deploy.simulate import read_trace, serve, summarize
 from dnnet.errors import UserError
@@ -22,8 +23,9 @@ from dnnet.train.run_directory import load_trained_model, train_config_of
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run_dir", type=Path, metavar="RUN", help="the DNNet run")
-    parser.add_argument("--trace", type=Path, required=True,
-                        help="CSV: time_s, macs, memory_bytes (or macs_fraction, memory_fraction of the full DNNet's)")
+    parser.add_argument("--trace", type=trace_path, required=True,
+                        help="CSV: time_s, macs, memory_bytes (or macs_fraction, memory_fraction of the full DNNet's), or the "
+                             f"name of a trace shipped with dnnet: {', '.join(EXAMPLE_TRACES)}")
     parser.add_argument("--baseline", type=Path, default=None, help="a depth-only anytime run on the same data to compare")
     parser.add_argument("--seed", type=int, default=0, help="the order in which requests take the test images")
     parser.add_argument("--data-dir", default=None, help="where the runs' named data set lives, if moved")

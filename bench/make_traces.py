@@ -1,6 +1,6 @@
 """Writes the example traces of `dnnet simulate` (budgets as fractions of the full DNNet's MACs and peak memory).
 
-    python examples/traces/make_traces.py   # contention.csv, memory_squeeze.csv, random_walk.csv beside this file
+    python bench/make_traces.py   # src/dnnet/deploy/traces/{contention,memory_squeeze,random_walk}.csv
 
 - contention: a second program takes most of the compute from 15 s to 35 s and half the memory from 25 s to 45 s;
 - memory_squeeze: compute is ample, memory swings between 30% and 100% of the full network's;
@@ -45,7 +45,7 @@ def write(path: Path, budgets: list[tuple[float, float]]) -> None:
 
 
 def main() -> None:
-    here = Path(__file__).parent
+    here = Path(__file__).parents[1] / "src" / "dnnet" / "deploy" / "traces"  # shipped as package data
     times = [i * SECONDS / REQUESTS for i in range(REQUESTS)]
     write(here / "contention.csv", [contention(t) for t in times])
     write(here / "memory_squeeze.csv", [memory_squeeze(t) for t in times])

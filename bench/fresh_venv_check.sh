@@ -17,4 +17,4 @@ wheel="$(ls "$work"/dist/doubly_nested_networks-*.whl)"
 cp "$root/tests/wheel_user_session.py" "$work/user/session.py"
 site="$("$work/venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
 cd "$work/user" && env -i PATH=/usr/bin:/bin HOME="$work" OMP_NUM_THREADS=1 "$work/venv/bin/python" session.py "$site" \
-  | tail -1 | python3 -c 'import json, sys; r = json.load(sys.stdin); r["report"] = f"{len(r[\"report\"])} characters"; print(json.dumps(r))'
+  | tail -1 | python3 -c 'import json, sys; r = json.load(sys.stdin); r["report"] = str(len(r["report"])) + " characters"; print(json.dumps(r))'

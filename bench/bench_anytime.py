@@ -8,7 +8,7 @@ Times are medians of interleaved repetitions at batch 1 with 1 thread (a device 
 "cold", one call of each variant in turn (each evicts the others' buffers from the cache), and
 "warm", ten calls of a variant in a row (a server answering a stream of requests).
 The paper's network (random weights: time and MACs do not depend on them) walks three shapes of
-path from D1&W1 to D16&W22: widen first, deepen first, and a staircase that alternates; the trained
+path from 1x1 to 16x22: widen first, deepen first, and a staircase that alternates; the trained
 ResNet-20 walks its default path, chosen from its validation grid. Without `--dnnet-run` and
 `--anytime-run` only the paper network's part runs (no trained run needed).
 """

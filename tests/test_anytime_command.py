@@ -26,7 +26,7 @@ def test_anytime_command_serves_test_images_with_an_early_stop_chosen_on_validat
     record = json.loads((run / "anytime.json").read_text())
     whole, early, deadline = record["served"].values()
     last = record["path"][-1]
-    assert record["path"][0] == "D1&W1" and last == "D4&W4"
+    assert record["path"][0] == "1x1" and last == "4x4"
     assert whole["requests"] == 30 and whole["stopped_by"] == {"path end": 30} and whole["cells"] == {last: 30}
     assert whole["mean_steps"] == len(record["path"])
     assert sum(early["stopped_by"].values()) == 30 and early["mean_steps"] <= whole["mean_steps"]

@@ -44,7 +44,7 @@ DAMAGE = {
 
 
 @pytest.mark.parametrize("damage", DAMAGE)
-@pytest.mark.parametrize("command", [["eval"], ["select", "--macs", "1e9"], ["export", "--depth", "1", "--width", "1",
+@pytest.mark.parametrize("command", [["eval"], ["select", "--macs", "1e9"], ["export", "--cell", "1x1",
                                                                               "--format", "safetensors", "--out", "x.safetensors"]])
 def test_a_damaged_run_is_one_line_naming_the_file(trained, tmp_path, capsys, monkeypatch, damage, command):
     name, content = DAMAGE[damage]

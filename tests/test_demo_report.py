@@ -34,12 +34,12 @@ def test_report_command_and_its_errors(tmp_path, capsys):
 
 
 def test_demo_budget_that_no_cell_meets_is_a_clear_error(tmp_path, capsys):
-    # digits are 16x16, so the full dnnet_resnet8_g4 needs 142,888 MACs and D1&W1 6,912 + 10 for its classifier
+    # digits are 16x16, so the full dnnet_resnet8_g4 needs 142,888 MACs and 1x1 6,912 + 10 for its classifier
     out = tmp_path / "demo"
     assert main(["demo", "--out", str(out), "--preset", "dnnet_resnet8_g4", "--epochs", "1", "--quiet",
                  "--macs-fraction", "0.001"]) == 4  # no cell fits: exit 4, a budget to relax
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "no cell fits the budget of 143 MACs; the cheapest, D1&W1, needs 6,922" in err[0]
+    assert len(err) == 1 and "no cell fits the budget of 143 MACs; the cheapest, 1x1, needs 6,922" in err[0]
 
 
 def test_demo_finishes_a_run_killed_between_its_two_grids(tmp_path, capsys, monkeypatch):

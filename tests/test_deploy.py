@@ -61,18 +61,18 @@ def test_select_explains_which_budget_rules_out_every_cell(run_dir, capsys):
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1
     assert f"params <= {least_params - 1:,} rules out every cell (the least any cell needs is {least_params:,})" in err
-    assert "the cheapest cell, D1&W1" in err
+    assert "the cheapest cell, 1x1" in err
 
 
 def test_budgets_that_fail_only_together(run_dir):
     grid, val = _grid_and_val(run_dir)
     deep_narrow = next(c for c in grid if (c.depth, c.width) == (4, 1))
     shallow_wide = next(c for c in grid if (c.depth, c.width) == (1, 4))
-    # each limit alone admits one of these cells; together none: D1&W1 is the only cell under both, and it is excluded
+    # each limit alone admits one of these cells; together none: 1x1 is the only cell under both, and it is excluded
     limits = {"macs": min(deep_narrow.macs, shallow_wide.macs) - 1, "params": grid[0].params - 1}
     with pytest.raises(BudgetError, match="rules out every cell"):
         choose(val, grid, Budget(limits))
-    # D4&W1 needs fewer MACs than D1&W4 but more parameters: between the two, each limit alone admits one cell
+    # 4x1 needs fewer MACs than 1x4 but more parameters: between the two, each limit alone admits one cell
     limits = {"macs": deep_narrow.macs, "params": shallow_wide.params}
     assert deep_narrow.params > shallow_wide.params and deep_narrow.macs < shallow_wide.macs
     with pytest.raises(BudgetError, match="each budget alone leaves some cells, but no cell meets all of them together"):
@@ -133,7 +133,7 @@ def test_latency_budget_without_a_table_says_how_to_make_one(tmp_path, run_dir, 
 
 def test_export_onnx_matches_torch(run_dir, tmp_path, capsys):
     out = tmp_path / "cell.onnx"
-    assert main(["export", str(run_dir), "--depth", "3", "--width", "2", "--format", "onnx", "--out", str(out)]) == 0
+    assert main(["export", str(run_dir), "--cell", "3x2", "--format", "onnx", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     difference = float(printed.split("largest difference ")[1].split()[0])
     assert difference < 1e-4
@@ -141,7 +141,7 @@ def test_export_onnx_matches_torch(run_dir, tmp_path, capsys):
 
 def test_export_pt2_loads_without_dnnet(run_dir, tmp_path):
     out = tmp_path / "cell.pt2"
-    assert main(["export", str(run_dir), "--depth", "2", "--width", "3", "--format", "pt2", "--out", str(out)]) == 0
+    assert main(["export", str(run_dir), "--cell", "2x3", "--format", "pt2", "--out", str(out)]) == 0
     model, record = load_trained_model(run_dir)
     x = torch.randn(3, *record["data"]["image_shape"], generator=torch.Generator().manual_seed(1))
     torch.save(x, tmp_path / "x.pt")
@@ -161,7 +161,7 @@ def test_export_safetensors_holds_the_slice_and_its_architecture(run_dir, tmp_pa
     from safetensors import safe_open
 
     out = tmp_path / "cell.safetensors"
-    assert main(["export", str(run_dir), "--depth", "4", "--width", "1", "--format", "safetensors", "--out", str(out)]) == 0
+    assert main(["export", str(run_dir), "--cell", "4x1", "--format", "safetensors", "--out", str(out)]) == 0
     model, _ = load_trained_model(run_dir)
     subnet = slice_subnet(model, 4, 1)
     with safe_open(str(out), "pt") as f:
@@ -173,7 +173,7 @@ def test_export_safetensors_holds_the_slice_and_its_architecture(run_dir, tmp_pa
 
 
 def test_export_refuses_a_cell_outside_the_grid(run_dir, tmp_path, capsys):
-    assert main(["export", str(run_dir), "--depth", "5", "--width", "1", "--format", "pt2", "--out", str(tmp_path / "x")]) == 2
+    assert main(["export", str(run_dir), "--cell", "5x1", "--format", "pt2", "--out", str(tmp_path / "x")]) == 2
     assert "depth" in capsys.readouterr().err
 
 
@@ -181,7 +181,7 @@ def test_export_refuses_a_cell_outside_the_grid(run_dir, tmp_path, capsys):
                                       ("metrics.csv", "onnx"), (".", "onnx")])
 def test_export_never_replaces_the_runs_own_files(run_dir, capsys, name, fmt):
     before = {p.name: p.read_bytes() for p in run_dir.iterdir() if p.is_file()}
-    assert main(["export", str(run_dir), "--depth", "1", "--width", "1", "--format", fmt, "--out", str(run_dir / name)]) == 2
+    assert main(["export", str(run_dir), "--cell", "1x1", "--format", fmt, "--out", str(run_dir / name)]) == 2
     assert "--out" in capsys.readouterr().err
     assert {p.name: p.read_bytes() for p in run_dir.iterdir() if p.is_file()} == before
 
@@ -191,14 +191,14 @@ def test_export_into_the_run_directory_with_the_formats_suffix_is_allowed(run_di
 
     copy = tmp_path / "run"
     shutil.copytree(run_dir, copy)
-    assert main(["export", str(copy), "--depth", "1", "--width", "1", "--format", "safetensors",
+    assert main(["export", str(copy), "--cell", "1x1", "--format", "safetensors",
                  "--out", str(copy / "d1w1.safetensors")]) == 0
 
 
 @pytest.mark.parametrize("fmt", ["onnx", "safetensors", "pt2"])
 def test_every_export_carries_the_preprocessing_the_cell_its_resources_and_accuracy(run_dir, tmp_path, fmt):
     out = tmp_path / f"cell.{fmt}"
-    assert main(["export", str(run_dir), "--depth", "3", "--width", "2", "--format", fmt, "--out", str(out)]) == 0
+    assert main(["export", str(run_dir), "--cell", "3x2", "--format", fmt, "--out", str(out)]) == 0
     if fmt == "onnx":
         import onnx
 
@@ -217,7 +217,7 @@ def test_every_export_carries_the_preprocessing_the_cell_its_resources_and_accur
         metadata = json.loads(extra["dnnet.json"])
     record = json.loads((run_dir / "config.json").read_text())
     val = json.loads((run_dir / "accuracy_val.json").read_text())["accuracy"]
-    assert metadata["dnnet_cell"] == "D3&W2"
+    assert metadata["dnnet_cell"] == "3x2"
     assert json.loads(metadata["dnnet_preprocessing"])["mean"] == record["data"]["mean"]
     assert json.loads(metadata["dnnet_resources"])["macs"] > 0
     assert float(metadata["dnnet_val_accuracy"]) == val[2][1]
@@ -230,7 +230,7 @@ def test_an_onnx_export_without_the_extra_is_one_line(run_dir, tmp_path, capsys,
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "onnxruntime" else real(name, *a))
     out = tmp_path / "cell.onnx"
-    assert main(["export", str(run_dir), "--depth", "1", "--width", "1", "--format", "onnx", "--out", str(out)]) == 2
+    assert main(["export", str(run_dir), "--cell", "1x1", "--format", "onnx", "--out", str(out)]) == 2
     assert capsys.readouterr().err.strip() == ("dnnet export: error: an ONNX export needs onnxruntime: "
                                                "pip install 'doubly-nested-networks[export]'")
     assert not out.exists()

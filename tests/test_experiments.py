@@ -91,7 +91,7 @@ def test_fig5_keeps_only_feasible_cells_and_picks_the_best_on_validation(cpu_roo
     for network in ("DNNet", "depth-only"):
         mine = [r for r in rows if r["network"] == network]
         best = max(mine, key=lambda r: (r["val_accuracy"], -r["macs"]))
-        assert record["best"][f"{network}_s0"]["cell"] == f"D{best['depth']}&W{best['width']}"
+        assert record["best"][f"{network}_s0"]["cell"] == f"{best['depth']}x{best['width']}"
     assert record["best"]["depth-only_s0_with_feature_map"] is None  # every exit keeps the full first feature map
 
 
@@ -118,7 +118,7 @@ def test_paper_protocol_runs_on_cpu_with_a_tiny_epoch_count(tmp_path):
     assert {r["network"] for r in record["rows"]} <= {"DNNet", "depth-only"}
     fig3 = json.loads((root / "experiments" / "fig3.json").read_text())
     assert fig3["macs_budget"] == pytest.approx(24e6)
-    assert fig3["deepest_cell_within_budget"]["resnet32_anytime"] == "D5&W16"  # the paper's D5
+    assert fig3["deepest_cell_within_budget"]["resnet32_anytime"] == "5x16"  # the paper's D5
 
 
 @pytest.mark.parametrize("protocol", ["cpu", "paper"])

@@ -88,11 +88,12 @@ def test_a_trained_run_becomes_a_folder_with_its_preprocessing_and_accuracy(tmp_
     assert record["preprocessing"]["mean"] == run["data"]["mean"] and record["preprocessing"]["classes"] == [str(d) for d in range(10)]
     assert record["provenance"]["test_accuracy"]["full_network"] == test[-1][-1]
     assert record["provenance"]["train_config"]["epochs"] == 1
-    assert main(["pretrained", str(tmp_path / "run"), "--out", str(tmp_path / "cell"), "--depth", "2", "--width", "3"]) == 0
+    assert main(["pretrained", str(tmp_path / "run"), "--out", str(tmp_path / "cell"), "--cell", "2x3"]) == 0
     cell = SubNet.from_pretrained(tmp_path / "cell")
     assert (cell.depth, cell.width) == (2, 3)
     assert json.loads((tmp_path / "cell" / "config.json").read_text())["provenance"]["test_accuracy"] == test[1][2]
-    assert main(["pretrained", str(tmp_path / "run"), "--out", str(tmp_path / "x"), "--depth", "2"]) == 2
+    with pytest.raises(SystemExit):  # a usage error: argparse names the spelling
+        main(["pretrained", str(tmp_path / "run"), "--out", str(tmp_path / "x"), "--cell", "2"])
 
 
 def test_eval_weights_gives_the_runs_grid_without_the_run(tmp_path, digits, capsys):
@@ -103,7 +104,7 @@ def test_eval_weights_gives_the_runs_grid_without_the_run(tmp_path, digits, caps
     assert main(["eval", "--weights", str(tmp_path / "net"), "--data", "digits", "--split", "test"]) == 0
     printed = capsys.readouterr().out
     test = json.loads((tmp_path / "run" / "accuracy_test.json").read_text())["accuracy"]
-    assert f"test accuracy of the full network (D4&W4): {100 * test[-1][-1]:.2f}%" in printed
+    assert f"test accuracy of the full network (4x4): {100 * test[-1][-1]:.2f}%" in printed
     assert sorted(p.name for p in (tmp_path / "net").iterdir()) == ["config.json", "model.safetensors"]  # nothing written
     assert main(["eval", "--weights", str(tmp_path / "net")]) == 2
     assert "--weights needs --data" in capsys.readouterr().err

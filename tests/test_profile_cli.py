@@ -15,7 +15,7 @@ def test_profile_writes_grid_and_heatmaps(tmp_path, capsys):
     assert record["budget"]["deepest_full_width"]["depth"] == 6
     assert record["provenance"]["torch"]
     printed = capsys.readouterr().out
-    assert "D14&W12: 18.30M MACs" in printed and "fits under 24M MACs" in printed
+    assert "14x12: 18.30M MACs" in printed and "fits under 24M MACs" in printed
 
 
 def test_profile_of_the_depth_only_network_stops_at_d5(tmp_path, capsys):

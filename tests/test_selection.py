@@ -13,11 +13,11 @@ def test_best_within_picks_the_most_accurate_fitting_cell():
     full = GRID[-1].macs
     choice = best_within(accuracy, GRID, {"macs": full})
     assert (choice.cell.depth, choice.cell.width, choice.accuracy) == (4, 4, 0.9)
-    budget = GRID[2 * 4 + 1].macs  # the cost of D3&W2
+    budget = GRID[2 * 4 + 1].macs  # the cost of 3x2
     choice = best_within(accuracy, GRID, {"macs": budget})
     assert (choice.cell.depth, choice.cell.width) == (3, 2)
     assert best_within(accuracy, GRID, {"macs": GRID[0].macs - 1}) is None
-    # D3&W2 (348 params) and D2&W4 (362) are over 200 params: D3&W1 (143 params, 59,924 MACs) is the best left
+    # 3x2 (348 params) and 2x4 (362) are over 200 params: 3x1 (143 params, 59,924 MACs) is the best left
     both = best_within(accuracy, GRID, {"macs": 300_000, "params": 200})
     assert (both.cell.depth, both.cell.width, both.accuracy) == (3, 1, 0.6)
 
@@ -47,7 +47,7 @@ def test_a_dense_network_offers_its_full_width_only():
 
 def test_pareto_front_keeps_equal_cells_and_drops_a_costlier_equal():
     accuracy = torch.zeros(4, 4, dtype=torch.float64)
-    accuracy[0, 0], accuracy[0, 1], accuracy[1, 0] = 0.5, 0.5, 0.7  # D1&W2 costs more than D1&W1 for the same accuracy
+    accuracy[0, 0], accuracy[0, 1], accuracy[1, 0] = 0.5, 0.5, 0.7  # 1x2 costs more than 1x1 for the same accuracy
     front = pareto_front(accuracy, GRID[:2] + GRID[4:5])
     assert [(c.depth, c.width) for c in front] == [(1, 1), (2, 1)]
 

@@ -42,7 +42,7 @@ def test_serve_picks_the_best_fitting_cell_and_refuses_what_nothing_fits():
     val = torch.arange(16, dtype=torch.float64).reshape(4, 4) / 16  # deeper and wider is better
     correct = torch.zeros(2, 4, 4, dtype=torch.bool)
     correct[0, 3, 3] = True  # image 0: only the full network is right
-    correct[1, 0, 0] = True  # image 1: only D1&W1 is right
+    correct[1, 0, 0] = True  # image 1: only 1x1 is right
     full, smallest = GRID[-1], GRID[0]
     requests = [Request(0, full.macs, full.peak_act_bytes), Request(1, smallest.macs, smallest.peak_act_bytes),
                 Request(2, smallest.macs - 1, 1e9)]
@@ -66,8 +66,8 @@ def test_simulate_command_compares_dnnet_and_depth_only(tmp_path, capsys):
     assert "DNNet: accuracy delivered" in printed and "depth-only: accuracy delivered" in printed
     record = json.loads((dnnet / "simulate" / "contention.json").read_text())
     assert set(record["summary"]) == {"DNNet", "depth-only"} and len(record["chosen"]["DNNet"]) == 300
-    assert record["summary"]["DNNet"]["answered"] == 300  # every budget of this trace leaves D1&W1
-    assert all(c is None or c.endswith("&W3") for c in record["chosen"]["depth-only"])
+    assert record["summary"]["DNNet"]["answered"] == 300  # every budget of this trace leaves 1x1
+    assert all(c is None or c.endswith("x3") for c in record["chosen"]["depth-only"])
     assert (dnnet / "simulate" / "contention.png").read_bytes()[:4] == b"\x89PNG"
     assert main(["simulate", str(dnnet), "--trace", str(tmp_path / "none.csv")]) == 2
 

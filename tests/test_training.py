@@ -164,7 +164,7 @@ def test_cli_train_then_eval(tmp_path, capsys):
     assert "done:" in capsys.readouterr().out
     assert main(["eval", str(out), "--split", "test"]) == 0
     printed = capsys.readouterr().out
-    assert "test accuracy of the full network (D4&W4)" in printed and "mean over all 16 cells" in printed
+    assert "test accuracy of the full network (4x4)" in printed and "mean over all 16 cells" in printed
     stored = json.loads((out / "accuracy_test.json").read_text())["accuracy"]
     assert len(stored) == 4 and len(stored[0]) == 4
 

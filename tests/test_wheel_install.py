@@ -79,9 +79,9 @@ def test_a_user_trains_shares_loads_evaluates_exports_and_mails_the_report_from_
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["groups"] == 4
-    assert "D4&W4" in result["eval"]
+    assert "4x4" in result["eval"]
     metadata = result["metadata"]
-    assert metadata["dnnet_cell"] == "D4&W2" and {"mean", "std", "classes", "image_shape"} <= set(metadata["preprocessing"])
+    assert metadata["dnnet_cell"] == "4x2" and {"mean", "std", "classes", "image_shape"} <= set(metadata["preprocessing"])
     assert 0.0 <= float(metadata["dnnet_val_accuracy"]) <= 1.0
     images = re.findall(r'<img [^>]*src="([^"]+)"', result["report"])
     assert images and all(src.startswith("data:image/png;base64,") for src in images)

@@ -25,7 +25,7 @@ def main() -> None:
     dnnet_command("pretrained", "run", "--out", "weights")
     model = DNNet.from_pretrained("weights")
     evaluated = dnnet_command("eval", "--weights", "weights", "--data", "digits")
-    dnnet_command("export", "run", "--depth", "4", "--width", "2", "--format", "onnx", "--out", "cell.onnx")
+    dnnet_command("export", "run", "--cell", "4x2", "--format", "onnx", "--out", "cell.onnx")
     metadata = {p.key: p.value for p in onnx.load("cell.onnx").metadata_props}
     metadata["preprocessing"] = sorted(json.loads(metadata["dnnet_preprocessing"]))
     dnnet_command("report", "run")

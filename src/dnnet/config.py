@@ -7,6 +7,7 @@ function of a `NetConfig`, so a config plus a (depth, width) cell names a sub-ne
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -166,9 +167,23 @@ class NetConfig:
             raise UserError(f"width must be an integer in 1..{self.groups} (the channel groups), got {width!r}")
 
 
+# how a cell is written in and out: DEPTHxWIDTH, safe to paste into a shell (the paper's D14&W12 is not)
+CELL_SPELLING = "DEPTHxWIDTH, e.g. 14x12 (exit 14, width 12)"
+_CELL_PATTERN = re.compile(r"(\d+)x(\d+)|d(\d+)(?:&|_)?w(\d+)")
+
+
 def cell_name(depth: int, width: int) -> str:
-    """The printed name of cell (depth, width), as the paper writes it: 'D14&W12'."""
-    return f"D{depth}&W{width}"
+    """The printed name of cell (depth, width): '14x12' for exit 14 at width 12 (the paper writes D14&W12)."""
+    return f"{depth}x{width}"
+
+
+def parse_cell(text: str) -> tuple[int, int]:
+    """'14x12' -> (14, 12); the paper's 'D14&W12' (and 'D14W12', 'D14_W12' of exported file names) are read too."""
+    match = _CELL_PATTERN.fullmatch(text.strip().lower())
+    if match is None:
+        raise UserError(f"a cell is written {CELL_SPELLING}; got {text!r}")
+    depth, width = (int(g) for g in match.groups() if g is not None)
+    return depth, width
 
 
 def _check_positive(name: str, value: int) -> None:

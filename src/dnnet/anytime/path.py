@@ -68,7 +68,7 @@ def layer_ranges(path: Sequence[Cell], exit_blocks: Sequence[int]) -> list[list[
 
 
 def default_path(config: NetConfig, accuracy: torch.Tensor) -> list[Cell]:
-    """From D1&W1 to the full network, each step the neighbour (one wider or one deeper) with the best
+    """From 1x1 to the full network, each step the neighbour (one wider or one deeper) with the best
     accuracy gained per MAC spent. A depth-only (dense) network can only deepen, at full width."""
     if not config.causal:
         return [Cell(c.depth, c.width) for c in offered_cells(config)]

@@ -23,7 +23,7 @@ class ServingSummary:
     mean_ms: float
     p95_ms: float
     stopped_by: dict[str, int]  # requests per reason: "path end", "deadline", "confidence"
-    cells: dict[str, int]  # requests per answering cell, "D10&W8"
+    cells: dict[str, int]  # requests per answering cell, "10x8"
 
     def as_dict(self) -> dict:
         return asdict(self)

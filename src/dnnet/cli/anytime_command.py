@@ -69,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
               "served": served, "provenance": provenance()}
     out = Path(args.run_dir) / "anytime.json"
     out.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"path of {len(path)} cells, D1&W1 -> {result['path'][-1]}; early stop at confidence {stop.threshold} "
+    print(f"path of {len(path)} cells, 1x1 -> {result['path'][-1]}; early stop at confidence {stop.threshold} "
           f"(validation: {100 * stop.accuracy:.2f}% in {stop.mean_steps:.1f} steps against {100 * stop.full_path_accuracy:.2f}%)")
     for name, summary in served.items():
         print(f"{name}: test accuracy {100 * summary['accuracy']:.2f}% over {summary['requests']} images, "

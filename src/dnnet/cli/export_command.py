@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from dnnet.config import cell_name
+from dnnet.cli.cell_argument import cell_argument
+from dnnet.config import CELL_SPELLING, cell_name
 from dnnet.deploy import FORMATS, export_subnet
 from dnnet.deploy.run_metadata import cell_metadata
 from dnnet.errors import UserError
@@ -15,8 +16,8 @@ from dnnet.train.run_directory import load_trained_model
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run_dir", type=Path, metavar="RUN", help="a trained run")
-    parser.add_argument("--depth", type=int, required=True, help="the cell's exit, 1 = after the stem")
-    parser.add_argument("--width", type=int, required=True, help="the cell's channel groups")
+    parser.add_argument("--cell", type=cell_argument, required=True, metavar="DxW",
+                        help=f"the cell to export, {CELL_SPELLING}; exit 1 is after the stem")
     parser.add_argument("--format", choices=FORMATS, required=True, help="onnx (checked against onnxruntime), pt2 "
                         "(torch.export) or safetensors (weights)")
     parser.add_argument("--out", type=Path, required=True, help="the file to write")
@@ -36,11 +37,12 @@ def check_out(run_dir: Path, out: Path, fmt: str) -> None:
 def run(args: argparse.Namespace) -> int:
     check_out(args.run_dir, args.out, args.format)
     model, record = load_trained_model(args.run_dir)
-    model.config.check_cell(args.depth, args.width)
-    subnet = slice_subnet(model, args.depth, args.width)
-    metadata = cell_metadata(args.run_dir, record, model.config, args.depth, args.width)
+    depth, width = args.cell
+    model.config.check_cell(depth, width)
+    subnet = slice_subnet(model, depth, width)
+    metadata = cell_metadata(args.run_dir, record, model.config, depth, width)
     facts = export_subnet(subnet, args.out, args.format, tuple(record["data"]["image_shape"]), metadata)
-    print(f"wrote {facts['path']} ({cell_name(args.depth, args.width)}); load it with {facts['load_with']}")
+    print(f"wrote {facts['path']} ({cell_name(depth, width)}); load it with {facts['load_with']}")
     if "max_abs_diff_vs_torch" in facts:
         print(f"onnxruntime vs torch on 8 random inputs: largest difference {facts['max_abs_diff_vs_torch']:.3g}")
     return 0

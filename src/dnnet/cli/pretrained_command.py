@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from dnnet.cli.cell_argument import cell_argument
+from dnnet.config import CELL_SPELLING
 from dnnet.deploy.pretrained_from_run import pretrained_from_run
 from dnnet.pretrained_files import CONFIG_FILE, WEIGHTS_FILE
 
@@ -12,12 +14,13 @@ from dnnet.pretrained_files import CONFIG_FILE, WEIGHTS_FILE
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run_dir", type=Path, metavar="RUN", help="a trained run")
     parser.add_argument("--out", type=Path, required=True, help="the folder to write (created if missing)")
-    parser.add_argument("--depth", type=int, default=None, help="with --width: one cell instead of the whole network")
-    parser.add_argument("--width", type=int, default=None, help="with --depth: the cell's channel groups")
+    parser.add_argument("--cell", type=cell_argument, default=None, metavar="DxW",
+                        help=f"one cell instead of the whole network, {CELL_SPELLING}")
 
 
 def run(args: argparse.Namespace) -> int:
-    out = pretrained_from_run(args.run_dir, args.out, args.depth, args.width)
-    loader = "DNNet.from_pretrained" if args.depth is None else "SubNet.from_pretrained (or load_subnet)"
+    depth, width = args.cell or (None, None)
+    out = pretrained_from_run(args.run_dir, args.out, depth, width)
+    loader = "DNNet.from_pretrained" if args.cell is None else "SubNet.from_pretrained (or load_subnet)"
     print(f"wrote {out / CONFIG_FILE} and {out / WEIGHTS_FILE}; load it with dnnet.{loader}({str(out)!r})")
     return 0

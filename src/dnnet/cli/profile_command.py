@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 
 from dnnet.accounting import CellResources, grid_resources
-from dnnet.config import cell_name
-from dnnet.errors import UserError
+from dnnet.cli.cell_argument import cell_argument
+from dnnet.config import CELL_SPELLING, cell_name
 from dnnet.models import create_model, list_models
 from dnnet.provenance import provenance
 from dnnet.reporting import plot_grid_heatmap
@@ -31,13 +31,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--preset", default="dnnet_resnet32_g22", help=f"one of: {', '.join(list_models())}")
     parser.add_argument("--out", type=Path, default=None, help="output directory (default: runs/profile/PRESET)")
     parser.add_argument("--macs-budget", type=float, default=24e6, help="MAC budget to analyse (default 24e6, the paper's)")
-    parser.add_argument("--cells", nargs="*", default=[], metavar="DxW",
-                        help="cells to report against the budget, e.g. 14x12 (depth x width)")
+    parser.add_argument("--cells", nargs="*", type=cell_argument, default=[], metavar="DxW",
+                        help=f"cells to report against the budget, {CELL_SPELLING}")
 
 
 def run(args: argparse.Namespace) -> int:
     config = create_model(args.preset).config
-    cells = [parse_cell(text) for text in args.cells]
+    cells = args.cells
     for depth, width in cells:
         config.check_cell(depth, width)
     out = args.out or Path("runs/profile") / args.preset
@@ -58,14 +58,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"  {cell_name(depth, width)}: {cell.macs / 1e6:.2f}M MACs, {cell.params / 1e3:.1f}K params, "
               f"largest feature map {cell.largest_feature_map_values:,} values: {verdict} under {args.macs_budget / 1e6:g}M MACs")
     return 0
-
-
-def parse_cell(text: str) -> tuple[int, int]:
-    """ "14x12" -> (14, 12)."""
-    depth, sep, width = text.lower().partition("x")
-    if not sep or not depth.isdigit() or not width.isdigit():
-        raise UserError(f"a cell is written DEPTHxWIDTH, e.g. 14x12, got {text!r}")
-    return int(depth), int(width)
 
 
 def write_grid_csv(grid: list[CellResources], path: Path) -> None:

@@ -44,7 +44,7 @@ def write_bundle(run_dir: Path, out: Path, fields: tuple[str, ...] = ("macs", "p
     cells = []
     for resources in pareto_front(val, offered_cells(model.config), fields):
         name = cell_name(resources.depth, resources.width)
-        file = f"D{resources.depth}_W{resources.width}.onnx"
+        file = f"{name}.onnx"
         accuracy = float(val[resources.depth - 1, resources.width - 1])
         export_subnet(slice_subnet(model, resources.depth, resources.width), out / file, "onnx", image_shape,
                       cell_metadata(run_dir, record, model.config, resources.depth, resources.width))

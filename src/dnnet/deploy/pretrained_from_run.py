@@ -14,7 +14,7 @@ def pretrained_from_run(run_dir: str | Path, directory: str | Path, depth: int |
     """Writes `directory` (see `DNNet.save_pretrained`): the run's whole network, or its cell (depth, width), with the
     data's mean, std and classes, the run's settings and provenance, and the test accuracy of what is saved."""
     if (depth is None) != (width is None):
-        raise UserError("give both --depth and --width for one cell, or neither for the whole network")
+        raise UserError("give both depth and width for one cell, or neither for the whole network")
     model, record = load_trained_model(Path(run_dir))
     provenance = {"data": record["data"]["name"], "train_config": record["train_config"],
                   "run_provenance": record.get("provenance")}

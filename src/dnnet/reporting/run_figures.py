@@ -55,7 +55,7 @@ def plot_training_curves(rows: list[dict[str, Any]], path: Path, title: str) -> 
     left.set_ylabel("training loss (joint)")
     left.grid(alpha=0.3)
     for key, label in [("val_acc_full", "full network"), ("val_acc_mean_cells", "mean over cells"),
-                       ("val_acc_smallest", "smallest cell followed (D1&W1; dense nets: D1, full width)"),
+                       ("val_acc_smallest", "smallest cell followed (1x1; dense nets: exit 1 at the full width)"),
                        ("train_acc_full", "full network, train (augmented)")]:
         right.plot(epochs, [100 * r[key] for r in rows], marker=".", label=label)
     right.set_xlabel("epoch")

@@ -1,6 +1,8 @@
 import base64
 import re
 
+import pytest
+
 from dnnet.cli.main import main
 
 
@@ -25,9 +27,10 @@ def test_report_command_and_its_errors(tmp_path, capsys):
     out = tmp_path / "demo"
     assert main(["demo", "--out", str(out), "--preset", "dnnet_resnet8_g4", "--epochs", "1", "--quiet"]) == 0
     capsys.readouterr()
-    assert main(["report", str(out), "--macs-fraction", "0.5"]) == 0
+    assert main(["report", str(out), "--macs", "50%"]) == 0
     assert "report.html" in capsys.readouterr().out
-    assert main(["report", str(out), "--macs-fraction", "2"]) == 2
+    with pytest.raises(SystemExit):  # a usage error: a share is at most 100%
+        main(["report", str(out), "--macs", "200%"])
     assert main(["report", str(tmp_path / "nothing")]) == 2
     assert main(["demo", "--out", str(out), "--preset", "dnnet_resnet20_g8", "--epochs", "1", "--quiet"]) == 2
     assert "holds a run of dnnet_resnet8_g4" in capsys.readouterr().err
@@ -37,9 +40,9 @@ def test_demo_budget_that_no_cell_meets_is_a_clear_error(tmp_path, capsys):
     # digits are 16x16, so the full dnnet_resnet8_g4 needs 142,888 MACs and 1x1 6,912 + 10 for its classifier
     out = tmp_path / "demo"
     assert main(["demo", "--out", str(out), "--preset", "dnnet_resnet8_g4", "--epochs", "1", "--quiet",
-                 "--macs-fraction", "0.001"]) == 4  # no cell fits: exit 4, a budget to relax
+                 "--macs", "0.1%"]) == 4  # no cell fits: exit 4, a budget to relax
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "no cell fits the budget of 143 MACs; the cheapest, 1x1, needs 6,922" in err[0]
+    assert len(err) == 1 and "no cell fits the budget of 143 MACs; the cheapest, 1x1, needs 6.92K" in err[0]
 
 
 def test_demo_finishes_a_run_killed_between_its_two_grids(tmp_path, capsys, monkeypatch):

@@ -9,7 +9,7 @@ from dnnet import grid_resources
 from dnnet.cli.main import main
 from dnnet.config import NetConfig
 from dnnet.evaluation import read_accuracy_grid
-from dnnet.selection import Budget, BudgetError, choose, pareto_front, parse_size
+from dnnet.selection import Budget, BudgetError, choose, pareto_front
 from dnnet.slicing import slice_subnet
 from dnnet.train.run_directory import load_trained_model, read_run_config
 
@@ -24,17 +24,6 @@ def run_dir(tmp_path_factory):
 def _grid_and_val(run_dir):
     config = NetConfig.from_dict(read_run_config(run_dir)["net_config"])
     return grid_resources(config), read_accuracy_grid(run_dir, "val")
-
-
-@pytest.mark.parametrize("text, expected", [("64KiB", 65536), ("1.5MB", 1.5e6), ("2048", 2048), ("1 GiB", 1024**3)])
-def test_parse_size(text, expected):
-    assert parse_size(text) == expected
-
-
-@pytest.mark.parametrize("text", ["64 KiBs", "lots", ""])
-def test_parse_size_refuses_nonsense(text):
-    with pytest.raises(ValueError, match="memory size"):
-        parse_size(text)
 
 
 def test_budget_must_be_positive():

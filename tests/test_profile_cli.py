@@ -15,12 +15,12 @@ def test_profile_writes_grid_and_heatmaps(tmp_path, capsys):
     assert record["budget"]["deepest_full_width"]["depth"] == 6
     assert record["provenance"]["torch"]
     printed = capsys.readouterr().out
-    assert "14x12: 18.30M MACs" in printed and "fits under 24M MACs" in printed
+    assert "14x12: 18.3M MACs" in printed and "fits under 24M MACs" in printed
 
 
 def test_profile_of_the_depth_only_network_stops_at_d5(tmp_path, capsys):
     assert main(["profile", "--preset", "resnet32_anytime", "--out", str(tmp_path)]) == 0
-    assert "deepest exit at full width: D5 (19.32M MACs)" in capsys.readouterr().out
+    assert "deepest exit at full width: 5x16 (19.3M MACs)" in capsys.readouterr().out
 
 
 def test_profile_errors_are_one_line(tmp_path, capsys):

@@ -6,7 +6,6 @@ offers only its full width" is applied once, where the cells are listed.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -23,8 +22,6 @@ RESOURCES = {
     "memory": ("peak_act_bytes", "bytes of peak activation memory"),
     "feature_map": ("largest_feature_map_values", "values in the largest feature map"),
 }
-_SIZE = re.compile(r"^\s*([0-9.eE+-]+)\s*([KMG]i?B|B)?\s*$")
-_UNITS = {None: 1, "B": 1, "KB": 1e3, "MB": 1e6, "GB": 1e9, "KiB": 1024, "MiB": 1024**2, "GiB": 1024**3}
 
 
 BudgetError = NoCellFits  # the name selection's callers know
@@ -50,14 +47,6 @@ class ChosenCell:
 
     cell: CellResources
     accuracy: float  # on the split the choice was made with (validation, never test)
-
-
-def parse_size(text: str) -> float:
-    """'64KiB' -> 65536, '1.5MB' -> 1.5e6, '2048' -> 2048 (bytes)."""
-    match = _SIZE.match(str(text))
-    if not match:
-        raise UserError(f"a memory size is a number with an optional unit (B, KB, KiB, MB, MiB, ...), got {text!r}")
-    return float(match.group(1)) * _UNITS[match.group(2)]
 
 
 def offered_cells(config: NetConfig) -> list[CellResources]:

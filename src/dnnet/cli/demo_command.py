@@ -10,6 +10,8 @@ import argparse
 from pathlib import Path
 
 from dnnet.accounting import grid_resources
+from dnnet.amounts import EXAMPLE_BUDGET, format_count
+from dnnet.cli.argument_types import macs_budget_argument
 from dnnet.cli.eval_command import print_grid_summary
 from dnnet.cli.profile_command import write_grid_csv
 from dnnet.config import NetConfig, cell_name
@@ -29,7 +31,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-dir", default=None, help="where named data sets live (default ./data)")
     parser.add_argument("--preset", default=DEMO.preset, help=f"the network (default {DEMO.preset})")
     parser.add_argument("--epochs", type=int, default=DEMO.epochs, help=f"training epochs (default {DEMO.epochs})")
-    parser.add_argument("--macs-fraction", type=float, default=0.25, help="example budget: this fraction of the full MACs")
+    parser.add_argument("--macs", type=macs_budget_argument, default=EXAMPLE_BUDGET,
+                        help="example MAC budget, e.g. 2M, or a share of the full network's (default 25%%)")
     parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: cuda if available)")
     parser.add_argument("--quiet", action="store_true", help="no per-epoch progress")
 
@@ -47,20 +50,21 @@ def run(args: argparse.Namespace) -> int:
     net_config = NetConfig.from_dict(read_run_config(out)["net_config"])
     grid = grid_resources(net_config)
     write_grid_csv(grid, out / "resources.csv")
-    budget = args.macs_fraction * grid[-1].macs
+    budget = args.macs.macs(grid[-1].macs)
     choice = best_within(val, offered_cells(net_config), {"macs": budget})
     if choice is None:
         cheapest = min(grid, key=lambda cell: cell.macs)
-        raise NoCellFits(f"no cell fits the budget of {budget:,.0f} MACs; the cheapest, {cell_name(cheapest.depth, cheapest.width)}, "
-                         f"needs {cheapest.macs:,} (raise --macs-fraction)")
+        raise NoCellFits(f"no cell fits the budget of {format_count(budget)} MACs; the cheapest, "
+                         f"{cell_name(cheapest.depth, cheapest.width)}, needs {format_count(cheapest.macs)} (raise --macs)")
     else:
         c = choice.cell
-        print(f"  best cell under {budget / 1e6:.3g}M MACs ({args.macs_fraction:.0%} of the full network's "
-              f"{grid[-1].macs / 1e6:.3g}M): {cell_name(c.depth, c.width)}, {c.macs / 1e6:.3g}M MACs, {c.params:,} params, "
+        print(f"  best cell under {format_count(budget)} MACs ({args.macs}; the full network needs "
+              f"{format_count(grid[-1].macs)}): {cell_name(c.depth, c.width)}, {format_count(c.macs)} MACs, "
+              f"{format_count(c.params)} params, "
               f"val {100 * choice.accuracy:.2f}%, test {100 * test[c.depth - 1, c.width - 1]:.2f}% "
               f"(full network: val {100 * val[-1, -1]:.2f}%, test {100 * test[-1, -1]:.2f}%)")
     print("[4/4] report", flush=True)
-    print(f"wrote {write_report(out, args.macs_fraction)}")
+    print(f"wrote {write_report(out, args.macs)}")
     return 0
 
 

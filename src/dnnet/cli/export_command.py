@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from dnnet.cli.cell_argument import cell_argument
+from dnnet.cli.argument_types import cell_argument
 from dnnet.config import CELL_SPELLING, cell_name
 from dnnet.deploy import FORMATS, export_subnet
 from dnnet.deploy.run_metadata import cell_metadata

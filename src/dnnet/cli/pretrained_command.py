@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from dnnet.cli.cell_argument import cell_argument
+from dnnet.cli.argument_types import cell_argument
 from dnnet.config import CELL_SPELLING
 from dnnet.deploy.pretrained_from_run import pretrained_from_run
 from dnnet.pretrained_files import CONFIG_FILE, WEIGHTS_FILE

@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 
 from dnnet.accounting import CellResources, grid_resources
-from dnnet.cli.cell_argument import cell_argument
+from dnnet.amounts import PAPER_BUDGET, format_count
+from dnnet.cli.argument_types import cell_argument, macs_budget_argument
 from dnnet.config import CELL_SPELLING, cell_name
 from dnnet.models import create_model, list_models
 from dnnet.provenance import provenance
@@ -30,7 +31,8 @@ HEATMAPS = [
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--preset", default="dnnet_resnet32_g22", help=f"one of: {', '.join(list_models())}")
     parser.add_argument("--out", type=Path, default=None, help="output directory (default: runs/profile/PRESET)")
-    parser.add_argument("--macs-budget", type=float, default=24e6, help="MAC budget to analyse (default 24e6, the paper's)")
+    parser.add_argument("--macs", "--macs-budget", dest="macs", type=macs_budget_argument, default=PAPER_BUDGET,
+                        help=f"MAC budget to analyse, e.g. 24M or 25%% of the full network's (default {PAPER_BUDGET}, the paper's)")
     parser.add_argument("--cells", nargs="*", type=cell_argument, default=[], metavar="DxW",
                         help=f"cells to report against the budget, {CELL_SPELLING}")
 
@@ -44,19 +46,21 @@ def run(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     grid = grid_resources(config)
     write_grid_csv(grid, out / "resources.csv")
-    summary = budget_summary(grid, config.groups, args.macs_budget)
+    macs_budget = args.macs.macs(grid[-1].macs)
+    summary = budget_summary(grid, config.groups, macs_budget)
     record = {"preset": args.preset, "config": config.to_dict(), "budget": summary, "provenance": provenance()}
     (out / "profile.json").write_text(json.dumps(record, indent=2) + "\n")
     for field, title, label, divisor in HEATMAPS:
         values = np.array([getattr(c, field) for c in grid], dtype=float).reshape(config.num_exits, config.groups) / divisor
-        budget = args.macs_budget / divisor if field == "macs" else None
+        budget = macs_budget / divisor if field == "macs" else None
         plot_grid_heatmap(values, f"{args.preset}: {title}", label, out / f"{field}.png", budget=budget)
     print_summary(args.preset, config.causal, grid, summary, out)
     for depth, width in cells:
         cell = grid[(depth - 1) * config.groups + (width - 1)]
-        verdict = "fits" if cell.macs <= args.macs_budget else "does not fit"
-        print(f"  {cell_name(depth, width)}: {cell.macs / 1e6:.2f}M MACs, {cell.params / 1e3:.1f}K params, "
-              f"largest feature map {cell.largest_feature_map_values:,} values: {verdict} under {args.macs_budget / 1e6:g}M MACs")
+        verdict = "fits" if cell.macs <= macs_budget else "does not fit"
+        print(f"  {cell_name(depth, width)}: {format_count(cell.macs)} MACs, {format_count(cell.params)} params, "
+              f"largest feature map {format_count(cell.largest_feature_map_values)} values: {verdict} under "
+              f"{format_count(macs_budget)} MACs")
     return 0
 
 
@@ -84,18 +88,18 @@ def budget_summary(grid: list[CellResources], groups: int, macs_budget: float) -
 def print_summary(preset: str, causal: bool, grid: list[CellResources], summary: dict, out: Path) -> None:
     full = grid[-1]
     budget = summary["macs_budget"]
-    print(f"{preset}: {len(grid)} cells; full network {full.macs / 1e6:.2f}M MACs needed "
-          f"({full.dense_macs / 1e6:.2f}M dense), {full.params / 1e3:.1f}K params")
-    print(f"under {budget / 1e6:g}M MACs: {summary['feasible_cells']} of {summary['cells']} cells fit")
+    print(f"{preset}: {len(grid)} cells; full network {format_count(full.macs)} MACs needed "
+          f"({format_count(full.dense_macs)} dense), {format_count(full.params)} params")
+    print(f"under {format_count(budget)} MACs: {summary['feasible_cells']} of {summary['cells']} cells fit")
     deepest = summary["deepest_full_width"]
     if deepest is None:
         print("  no exit fits at full width")
     else:
-        print(f"  deepest exit at full width: D{deepest['depth']} ({deepest['macs'] / 1e6:.2f}M MACs)")
+        print(f"  deepest exit at full width: {cell_name(deepest['depth'], deepest['width'])} ({format_count(deepest['macs'])} MACs)")
     widest = summary["widest_per_depth"]
     if not causal:
         print("  (dense network: its narrower widths are brute-force slices, not trained sub-networks)")
     else:
         print("  widest width that fits, per depth: "
-              + ", ".join(f"{cell_name(d, c['width'])} ({c['macs'] / 1e6:.1f}M)" for d, c in widest.items()))
+              + ", ".join(f"{cell_name(d, c['width'])} ({format_count(c['macs'])})" for d, c in widest.items()))
     print(f"wrote {out}/resources.csv, profile.json and heatmaps ({', '.join(h[0] + '.png' for h in HEATMAPS)})")

@@ -7,20 +7,23 @@ import dataclasses
 import json
 from pathlib import Path
 
+from dnnet.amounts import format_count, format_size
+from dnnet.cli.argument_types import count_argument, macs_budget_argument, size_argument
 from dnnet.config import NetConfig, cell_name
 from dnnet.deploy.latency import RUNTIMES, read_latency
 from dnnet.errors import NoCellFits
 from dnnet.evaluation import read_accuracy_grid
-from dnnet.selection import RESOURCES, Budget, cells_within, choose, explain_infeasible, offered_cells, pareto_front, parse_size
+from dnnet.selection import RESOURCES, Budget, cells_within, choose, explain_infeasible, offered_cells, pareto_front
 from dnnet.train.run_directory import read_run_config
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run_dir", type=Path, metavar="RUN", help="a trained run (cells are chosen on its validation grid)")
-    parser.add_argument("--macs", type=float, default=None, help="most multiply-accumulates per image, e.g. 24e6")
-    parser.add_argument("--params", type=float, default=None, help="most parameters, e.g. 150e3")
-    parser.add_argument("--memory", type=parse_size, default=None, help="most peak activation memory, e.g. 64KiB")
-    parser.add_argument("--feature-map", type=float, default=None, help="most values in the largest feature map")
+    parser.add_argument("--macs", type=macs_budget_argument, default=None,
+                        help="most multiply-accumulates per image, e.g. 24M, or a share of the full network's, e.g. 25%%")
+    parser.add_argument("--params", type=count_argument, default=None, help="most parameters, e.g. 150K")
+    parser.add_argument("--memory", type=size_argument, default=None, help="most peak activation memory, e.g. 64KiB")
+    parser.add_argument("--feature-map", type=count_argument, default=None, help="most values in the largest feature map, e.g. 4K")
     parser.add_argument("--latency-ms", type=float, default=None, help="most measured milliseconds (needs `dnnet latency`)")
     parser.add_argument("--runtime", choices=RUNTIMES, default="eager", help="whose latency table --latency-ms reads")
     parser.add_argument("--pareto", action="store_true",
@@ -28,8 +31,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the answer as JSON")
 
 
-def budget_from_args(args: argparse.Namespace) -> Budget:
-    given = {"macs": args.macs, "params": args.params, "memory": args.memory, "feature_map": args.feature_map}
+def budget_from_args(args: argparse.Namespace, full_macs: float) -> Budget:
+    macs = None if args.macs is None else args.macs.macs(full_macs)
+    given = {"macs": macs, "params": args.params, "memory": args.memory, "feature_map": args.feature_map}
     return Budget({RESOURCES[name][0]: limit for name, limit in given.items() if limit is not None})
 
 
@@ -38,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     config = NetConfig.from_dict(record["net_config"])
     grid = offered_cells(config)
     accuracy = read_accuracy_grid(args.run_dir, "val", config.grid_shape)  # never the test split: it is for reporting only
-    budget = budget_from_args(args)
+    budget = budget_from_args(args, grid[-1].macs)
     latency = None
     if args.latency_ms is not None:
         latency = read_latency(args.run_dir, args.runtime)
@@ -73,6 +77,7 @@ def _cell_record(cell, accuracy, latency) -> dict:
 
 
 def _line(r: dict) -> str:
-    text = (f"{cell_name(r['depth'], r['width'])}: val accuracy {100 * r['val_accuracy']:.2f}%, {r['macs']:,} MACs, "
-            f"{r['params']:,} params, peak memory {r['peak_act_bytes']:,} B, largest feature map {r['largest_feature_map_values']:,}")
+    text = (f"{cell_name(r['depth'], r['width'])}: val accuracy {100 * r['val_accuracy']:.2f}%, {format_count(r['macs'])} MACs, "
+            f"{format_count(r['params'])} params, peak memory {format_size(r['peak_act_bytes'])}, "
+            f"largest feature map {format_count(r['largest_feature_map_values'])} values")
     return text + (f", {r['latency_ms']:.3f} ms" if "latency_ms" in r else "")

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from dnnet.accounting import grid_resources
+from dnnet.amounts import EXAMPLE_BUDGET, MacsBudget
 from dnnet.config import NetConfig, cell_name
 from dnnet.evaluation import read_accuracy_grid
 from dnnet.reporting.embedded_image import embedded_img
@@ -21,8 +22,8 @@ RESOURCE_MAPS = [("macs", "MACs needed", "million MACs", 1e6), ("params", "param
                  ("largest_feature_map_values", "largest feature map", "thousand values", 1e3)]
 
 
-def write_report(run_dir: Path, macs_fraction: float = 0.25) -> Path:
-    """Writes the figures and report.html into `run_dir`; the example budget is a fraction of the full MACs."""
+def write_report(run_dir: Path, macs_budget: MacsBudget = EXAMPLE_BUDGET) -> Path:
+    """Writes the figures and report.html into `run_dir`, with the best cell under an example MAC budget."""
     run_dir = Path(run_dir)
     record = read_run_config(run_dir)
     config = NetConfig.from_dict(record["net_config"])
@@ -30,7 +31,7 @@ def write_report(run_dir: Path, macs_fraction: float = 0.25) -> Path:
     val = read_accuracy_grid(run_dir, "val")
     test = read_accuracy_grid(run_dir, "test")
     grid = grid_resources(config)
-    budget = macs_fraction * grid[-1].macs
+    budget = macs_budget.macs(grid[-1].macs)
     choice = best_within(val, offered_cells(config), {"macs": budget})
     plot_accuracy_grid(val, run_dir, "val", preset)
     plot_accuracy_grid(test, run_dir, "test", preset)

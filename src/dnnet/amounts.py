@@ -1,0 +1,82 @@
+"""Counts and sizes as people type them, read and printed the same way: 24M MACs, 150K parameters, 64KiB of memory,
+and a MAC budget as a share of the full network (25%)."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from dnnet.errors import UserError
+
+_NUMBER = r"([0-9]*\.?[0-9]+(?:e[+-]?[0-9]+)?)"
+_COUNT = re.compile(_NUMBER + r"\s*([kmg]?)")
+_SIZE = re.compile(_NUMBER + r"\s*((?:[kmg]i?)?b)?")
+COUNT_SUFFIXES = {"": 1.0, "k": 1e3, "m": 1e6, "g": 1e9}
+SIZE_UNITS = {None: 1.0, "b": 1.0, "kb": 1e3, "mb": 1e6, "gb": 1e9, "kib": 2.0**10, "mib": 2.0**20, "gib": 2.0**30}
+
+
+def parse_count(text: str, what: str = "a count") -> float:
+    """'24M' -> 24e6, '150k' -> 150e3, '2.5e6' -> 2.5e6 (suffixes K, M, G in any case)."""
+    match = _COUNT.fullmatch(str(text).strip().lower())
+    if match is None:
+        raise UserError(f"{what} is a number with an optional K, M or G (e.g. 24M, 150K, 2.5e6), got {text!r}")
+    return float(match.group(1)) * COUNT_SUFFIXES[match.group(2)]
+
+
+def parse_size(text: str) -> float:
+    """Bytes: '64KiB' -> 65536, '1.5MB' -> 1.5e6, '2048' -> 2048 (units in any case)."""
+    match = _SIZE.fullmatch(str(text).strip().lower())
+    if match is None:
+        raise UserError(f"a memory size is a number with an optional unit (B, KB, KiB, MB, MiB, GB, GiB), got {text!r}")
+    return float(match.group(1)) * SIZE_UNITS[match.group(2)]
+
+
+def format_count(value: float) -> str:
+    """18_300_000 -> '18.3M', 150_000 -> '150K', 812 -> '812': three significant digits, read back by `parse_count`."""
+    for suffix, scale in (("G", 1e9), ("M", 1e6), ("K", 1e3)):
+        if abs(value) >= scale:
+            return f"{value / scale:.3g}{suffix}"
+    return f"{value:.3g}"
+
+
+def format_size(value: float) -> str:
+    """65536 -> '64KiB', 3_145_728 -> '3MiB', 100 -> '100B': binary units, read back by `parse_size`."""
+    for unit, scale in (("GiB", 2.0**30), ("MiB", 2.0**20), ("KiB", 2.0**10)):
+        if abs(value) >= scale:
+            return f"{value / scale:.3g}{unit}"
+    return f"{value:.3g}B"
+
+
+@dataclass(frozen=True)
+class MacsBudget:
+    """A MAC budget, absolute ('24M') or a share of the full network's MACs ('25%')."""
+
+    amount: float
+    share: bool = False
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.amount) and self.amount > 0) or (self.share and self.amount > 1):
+            raise UserError(f"a MAC budget must be positive{' and at most 100%' if self.share else ''}, got {self}")
+
+    def macs(self, full_macs: float) -> float:
+        """The budget in MACs, for a network whose full cell needs `full_macs`."""
+        return self.amount * full_macs if self.share else self.amount
+
+    def __str__(self) -> str:
+        return f"{100 * self.amount:g}%" if self.share else format_count(self.amount)
+
+
+EXAMPLE_BUDGET = MacsBudget(0.25, share=True)  # what the demo and a run's report show when not told
+PAPER_BUDGET = MacsBudget(24e6)  # the paper's Figure 3 and 5 budget for its ResNet-32
+
+
+def parse_macs_budget(text: str) -> MacsBudget:
+    """'24M' -> 24e6 MACs; '25%' -> a quarter of the full network's."""
+    text = str(text).strip()
+    if text.endswith("%"):
+        try:
+            return MacsBudget(float(text[:-1]) / 100, share=True)
+        except ValueError:
+            raise UserError(f"a share of the full network's MACs is a percentage, e.g. 25%, got {text!r}") from None
+    return MacsBudget(parse_count(text, "a MAC budget"))

@@ -1,0 +1,31 @@
+"""Command-line values typed as people write them: a cell (`14x12`), counts (`24M`), sizes (`64KiB`), MAC budgets
+(`24M` or `25%`); a misspelt one is a usage error that says how to write it."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from typing import TypeVar
+
+from dnnet.amounts import parse_count, parse_macs_budget, parse_size
+from dnnet.config import parse_cell
+from dnnet.errors import UserError
+
+Value = TypeVar("Value")
+
+
+def argument_type(parse: Callable[[str], Value], name: str) -> Callable[[str], Value]:
+    """`parse` as an argparse type: its UserError message becomes the usage error (argparse would print only the name)."""
+    def convert(text: str) -> Value:
+        try:
+            return parse(text)
+        except UserError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+    convert.__name__ = name
+    return convert
+
+
+cell_argument = argument_type(parse_cell, "cell")
+count_argument = argument_type(parse_count, "count")
+size_argument = argument_type(parse_size, "size")
+macs_budget_argument = argument_type(parse_macs_budget, "MAC budget")

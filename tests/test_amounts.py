@@ -1,0 +1,61 @@
+"""Counts, sizes and MAC budgets are read as people type them and printed so that they read back."""
+
+import pytest
+
+from dnnet.amounts import MacsBudget, format_count, format_size, parse_count, parse_macs_budget, parse_size
+from dnnet.errors import UserError
+
+
+@pytest.mark.parametrize("text,expected", [("24M", 24e6), ("24m", 24e6), ("150K", 150e3), ("150k", 150e3), ("1.5G", 1.5e9),
+                                           ("2.5e6", 2.5e6), ("812", 812.0), (" 24 M ", 24e6), (".5k", 500.0)])
+def test_counts_take_suffixes_in_any_case(text, expected):
+    assert parse_count(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "M", "24MB", "24 million", "-5", "1,000", "nan", "inf", "24MM"])
+def test_a_count_that_is_not_one_is_refused_with_an_example(text):
+    with pytest.raises(UserError, match="e.g. 24M, 150K"):
+        parse_count(text)
+
+
+@pytest.mark.parametrize("text,expected", [("64KiB", 65536), ("64kib", 65536), ("1.5MB", 1.5e6), ("1.5mb", 1.5e6),
+                                           ("2048", 2048), ("2048B", 2048), ("1 GiB", 1024**3), ("3MiB", 3 * 2**20)])
+def test_sizes_take_units_in_any_case(text, expected):
+    assert parse_size(text) == expected
+
+
+@pytest.mark.parametrize("text", ["64 KiBs", "lots", "", "64K", "64Kib!"])
+def test_a_size_that_is_not_one_is_refused(text):
+    with pytest.raises(UserError, match="memory size"):
+        parse_size(text)
+
+
+@pytest.mark.parametrize("value,printed", [(18_300_000, "18.3M"), (150_000, "150K"), (812, "812"), (68_188_698, "68.2M"),
+                                           (1_500_000_000, "1.5G"), (6922, "6.92K")])
+def test_counts_print_as_they_are_typed_and_read_back(value, printed):
+    assert format_count(value) == printed
+    assert parse_count(printed) == pytest.approx(value, rel=5e-3)
+
+
+@pytest.mark.parametrize("value,printed", [(65536, "64KiB"), (3 * 2**20, "3MiB"), (100, "100B"), (1536, "1.5KiB")])
+def test_sizes_print_in_binary_units_and_read_back(value, printed):
+    assert format_size(value) == printed
+    assert parse_size(printed) == value
+
+
+def test_a_macs_budget_is_absolute_or_a_share_of_the_full_network():
+    assert parse_macs_budget("24M") == MacsBudget(24e6) and parse_macs_budget("24M").macs(68e6) == 24e6
+    assert parse_macs_budget("25%") == MacsBudget(0.25, share=True) and parse_macs_budget("25%").macs(8e6) == 2e6
+    assert str(parse_macs_budget("25%")) == "25%" and str(parse_macs_budget("24e6")) == "24M"
+
+
+@pytest.mark.parametrize("text", ["0", "0%", "101%", "abc%", "%", "-3M"])
+def test_a_macs_budget_outside_what_can_be_met_is_refused(text):
+    with pytest.raises(UserError):
+        parse_macs_budget(text)
+
+
+def test_the_example_budget_is_the_default_that_the_help_names():
+    from dnnet.amounts import EXAMPLE_BUDGET
+
+    assert str(EXAMPLE_BUDGET) == "25%"

@@ -11,6 +11,7 @@ from pathlib import Path
 import torch
 
 from dnnet.anytime import AnytimeRunner, choose_threshold, default_path, path_logits, serve_one_by_one
+from dnnet.cli.json_output import add_json_flag, print_result
 from dnnet.config import cell_name
 from dnnet.data.augment import normalize
 from dnnet.deploy.request_images import request_images
@@ -31,6 +32,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threads", type=int, default=1, help="torch threads while serving")
     parser.add_argument("--data-dir", default=None, help="where the run's named data set lives, if moved")
     parser.add_argument("--cache-dir", type=Path, default=None, help="decoded-image cache (default ~/.cache/dnnet)")
+    add_json_flag(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -69,10 +71,13 @@ def run(args: argparse.Namespace) -> int:
               "served": served, "provenance": provenance()}
     out = Path(args.run_dir) / "anytime.json"
     out.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"path of {len(path)} cells, 1x1 -> {result['path'][-1]}; early stop at confidence {stop.threshold} "
-          f"(validation: {100 * stop.accuracy:.2f}% in {stop.mean_steps:.1f} steps against {100 * stop.full_path_accuracy:.2f}%)")
-    for name, summary in served.items():
-        print(f"{name}: test accuracy {100 * summary['accuracy']:.2f}% over {summary['requests']} images, "
-              f"{summary['mean_steps']:.1f} steps, {summary['median_ms']:.3f} ms median ({summary['p95_ms']:.3f} ms p95)")
-    print(f"wrote {out}")
+
+    def for_people() -> None:
+        print(f"path of {len(path)} cells, 1x1 -> {result['path'][-1]}; early stop at confidence {stop.threshold} "
+              f"(validation: {100 * stop.accuracy:.2f}% in {stop.mean_steps:.1f} steps against {100 * stop.full_path_accuracy:.2f}%)")
+        for name, summary in served.items():
+            print(f"{name}: test accuracy {100 * summary['accuracy']:.2f}% over {summary['requests']} images, "
+                  f"{summary['mean_steps']:.1f} steps, {summary['median_ms']:.3f} ms median ({summary['p95_ms']:.3f} ms p95)")
+        print(f"wrote {out}")
+    print_result(args, {**result, "wrote": str(out)}, for_people)
     return 0

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import torch
 
+from dnnet.cli.json_output import add_json_flag, print_result
 from dnnet.config import cell_name
 from dnnet.data import load_data
 from dnnet.device_choice import chosen_device
@@ -31,6 +32,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-dir", default=None, help="where the run's named data set lives, if moved")
     parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: cuda if available)")
     parser.add_argument("--cache-dir", type=Path, default=None, help="decoded-image cache (default ~/.cache/dnnet)")
+    add_json_flag(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -49,8 +51,12 @@ def run(args: argparse.Namespace) -> int:
     write_accuracy_grid(accuracy, args.run_dir, args.split, {"preset": config.preset, "train_config": config.to_dict(),
                                                               "provenance": provenance()})
     plot_accuracy_grid(accuracy, args.run_dir, args.split, config.preset)
-    print_grid_summary(accuracy, args.split, args.run_dir)
-    print(f"wrote {args.run_dir}/accuracy_{args.split}.csv, .json and .png")
+    written = [str(args.run_dir / f"accuracy_{args.split}.{suffix}") for suffix in ("csv", "json", "png")]
+
+    def for_people() -> None:
+        print_grid_summary(accuracy, args.split, args.run_dir)
+        print(f"wrote {args.run_dir}/accuracy_{args.split}.csv, .json and .png")
+    print_result(args, {**grid_record(accuracy, args.split, args.run_dir), "wrote": written}, for_people)
     return 0
 
 
@@ -68,8 +74,14 @@ def evaluate_saved_network(args: argparse.Namespace, device: torch.device) -> in
         raise UserError(f"{args.data} has images of shape {data.image_shape}; the network takes "
                         f"{(model.config.in_channels, model.config.image_size, model.config.image_size)}")
     accuracy = grid_accuracy(model, data.split(args.split), preprocessing["mean"], preprocessing["std"], device=device)
-    print_grid_summary(accuracy, args.split, args.weights)
+    print_result(args, grid_record(accuracy, args.split, args.weights), lambda: print_grid_summary(accuracy, args.split, args.weights))
     return 0
+
+
+def grid_record(accuracy: torch.Tensor, split: str, source: Path) -> dict:
+    """--json: every cell's accuracy, rows by exit (depth) and columns by width, as `accuracy_SPLIT.json` holds it."""
+    return {"source": str(source), "split": split, "full_network": round(accuracy[-1, -1].item(), 6),
+            "mean_over_cells": round(accuracy.mean().item(), 6), "accuracy": [[round(v, 6) for v in row] for row in accuracy.tolist()]}
 
 
 def print_grid_summary(accuracy: torch.Tensor, split: str, run_dir: Path) -> None:

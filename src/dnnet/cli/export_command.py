@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from dnnet.cli.argument_types import cell_argument
+from dnnet.cli.json_output import add_json_flag, print_result
 from dnnet.config import CELL_SPELLING, cell_name
 from dnnet.deploy import FORMATS, export_subnet
 from dnnet.deploy.run_metadata import cell_metadata
@@ -21,6 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=FORMATS, required=True, help="onnx (checked against onnxruntime), pt2 "
                         "(torch.export) or safetensors (weights)")
     parser.add_argument("--out", type=Path, required=True, help="the file to write")
+    add_json_flag(parser)
 
 
 def check_out(run_dir: Path, out: Path, fmt: str) -> None:
@@ -42,7 +44,9 @@ def run(args: argparse.Namespace) -> int:
     subnet = slice_subnet(model, depth, width)
     metadata = cell_metadata(args.run_dir, record, model.config, depth, width)
     facts = export_subnet(subnet, args.out, args.format, tuple(record["data"]["image_shape"]), metadata)
-    print(f"wrote {facts['path']} ({cell_name(depth, width)}); load it with {facts['load_with']}")
-    if "max_abs_diff_vs_torch" in facts:
-        print(f"onnxruntime vs torch on 8 random inputs: largest difference {facts['max_abs_diff_vs_torch']:.3g}")
+    def for_people() -> None:
+        print(f"wrote {facts['path']} ({cell_name(depth, width)}); load it with {facts['load_with']}")
+        if "max_abs_diff_vs_torch" in facts:
+            print(f"onnxruntime vs torch on 8 random inputs: largest difference {facts['max_abs_diff_vs_torch']:.3g}")
+    print_result(args, {"cell": cell_name(depth, width), "format": args.format, **facts, "metadata": metadata}, for_people)
     return 0

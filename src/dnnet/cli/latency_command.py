@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from dnnet.cli.json_output import add_json_flag, print_result
 from dnnet.deploy.latency import RUNTIMES, measure_latency, write_latency
 from dnnet.errors import UserError
 from dnnet.train.run_directory import load_trained_model
@@ -16,6 +17,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch", type=int, default=1, help="images per timed call (default 1)")
     parser.add_argument("--threads", type=int, default=1, help="torch threads while timing (fixed, for repeatable numbers)")
     parser.add_argument("--repeats", type=int, default=7, help="timed calls per cell, interleaved over cells; the median is kept")
+    add_json_flag(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -26,6 +28,9 @@ def run(args: argparse.Namespace) -> int:
     table = measure_latency(model, image_shape, args.batch, args.repeats, threads=args.threads, runtime=args.runtime)
     settings = {"batch": args.batch, "threads": args.threads, "repeats": args.repeats, "image_shape": list(image_shape)}
     path = write_latency(args.run_dir, args.runtime, table, settings)
-    print(f"latency of {table.numel()} cells ({args.runtime}, batch {args.batch}, {args.threads} thread(s)): "
-          f"fastest cell {table.min():.3f} ms, full network {table[-1, -1]:.3f} ms; wrote {path}")
+    result = {"runtime": args.runtime, **settings, "latency_ms": [[round(v, 4) for v in row] for row in table.tolist()],
+              "fastest_ms": round(table.min().item(), 4), "full_network_ms": round(table[-1, -1].item(), 4), "wrote": str(path)}
+    print_result(args, result, lambda: print(
+        f"latency of {table.numel()} cells ({args.runtime}, batch {args.batch}, {args.threads} thread(s)): "
+        f"fastest cell {table.min():.3f} ms, full network {table[-1, -1]:.3f} ms; wrote {path}"))
     return 0

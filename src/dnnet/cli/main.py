@@ -8,6 +8,7 @@ import importlib
 import sys
 from types import ModuleType
 
+from dnnet.cli.json_output import JsonErrorParser, print_json_error, wants_json
 from dnnet.errors import Interrupted, NoCellFits, NonFiniteLoss, UserError
 from dnnet.version import dnnet_version, torch_version
 
@@ -37,7 +38,7 @@ def command_module(name: str) -> ModuleType:
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The `dnnet` parser, with the arguments of `command` only (the others are listed by name and help)."""
-    parser = argparse.ArgumentParser(prog="dnnet", description="Doubly nested networks: train, slice, profile, deploy.")
+    parser = JsonErrorParser(prog="dnnet", description="Doubly nested networks: train, slice, profile, deploy.")
     parser.add_argument("--version", action="version", version=f"dnnet {dnnet_version()} (torch {torch_version()})")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, summary in COMMANDS.items():
@@ -55,26 +56,30 @@ FILESYSTEM_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errn
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     command = next((arg for arg in argv if not arg.startswith("-")), None)
+    JsonErrorParser.json_errors = wants_json(argv)
     args = build_parser(command if command in COMMANDS else None).parse_args(argv)
     try:
         return command_module(args.command).run(args)
     except Interrupted as stop:  # Ctrl-C: the run saved where it was
-        print(f"dnnet {args.command}: interrupted: {stop}", file=sys.stderr)
-        return 130
+        return _failed(args, f"interrupted: {stop}", 130)
     except NonFiniteLoss as error:
-        print(f"dnnet {args.command}: error: {error}", file=sys.stderr)
-        return 3
+        return _failed(args, f"error: {error}", 3)
     except NoCellFits as error:  # the command was right; the budget is too tight
-        print(f"dnnet {args.command}: error: {error}", file=sys.stderr)
-        return 4
+        return _failed(args, f"error: {error}", 4)
     except UserError as error:  # the user's input: one line, no traceback; anything else is a defect and keeps it
-        print(f"dnnet {args.command}: error: {error}", file=sys.stderr)
-        return 2
+        return _failed(args, f"error: {error}", 2)
     except OSError as error:  # the machine's: a disk full, a read-only or missing folder, a file where a folder goes
         if error.filename is None or error.errno not in FILESYSTEM_ERRORS:
             raise
-        print(f"dnnet {args.command}: error: {error.filename}: {error.strerror}", file=sys.stderr)
-        return 2
+        return _failed(args, f"error: {error.filename}: {error.strerror}", 2)
+
+
+def _failed(args: argparse.Namespace, line: str, exit_code: int) -> int:
+    """One line on stderr for people; with --json the same message as JSON on stdout."""
+    print(f"dnnet {args.command}: {line}", file=sys.stderr)
+    if getattr(args, "json", False):
+        print_json_error(args.command, line.split(": ", 1)[1], exit_code)
+    return exit_code
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ import numpy as np
 from dnnet.accounting import CellResources, grid_resources
 from dnnet.amounts import PAPER_BUDGET, format_count
 from dnnet.cli.argument_types import cell_argument, macs_budget_argument
+from dnnet.cli.json_output import add_json_flag, print_result
 from dnnet.config import CELL_SPELLING, cell_name
 from dnnet.models import create_model, list_models
 from dnnet.provenance import provenance
@@ -35,6 +36,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"MAC budget to analyse, e.g. 24M or 25%% of the full network's (default {PAPER_BUDGET}, the paper's)")
     parser.add_argument("--cells", nargs="*", type=cell_argument, default=[], metavar="DxW",
                         help=f"cells to report against the budget, {CELL_SPELLING}")
+    add_json_flag(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -54,13 +56,18 @@ def run(args: argparse.Namespace) -> int:
         values = np.array([getattr(c, field) for c in grid], dtype=float).reshape(config.num_exits, config.groups) / divisor
         budget = macs_budget / divisor if field == "macs" else None
         plot_grid_heatmap(values, f"{args.preset}: {title}", label, out / f"{field}.png", budget=budget)
-    print_summary(args.preset, config.causal, grid, summary, out)
-    for depth, width in cells:
-        cell = grid[(depth - 1) * config.groups + (width - 1)]
-        verdict = "fits" if cell.macs <= macs_budget else "does not fit"
-        print(f"  {cell_name(depth, width)}: {format_count(cell.macs)} MACs, {format_count(cell.params)} params, "
-              f"largest feature map {format_count(cell.largest_feature_map_values)} values: {verdict} under "
-              f"{format_count(macs_budget)} MACs")
+    asked = [grid[(depth - 1) * config.groups + (width - 1)] for depth, width in cells]
+
+    def for_people() -> None:
+        print_summary(args.preset, config.causal, grid, summary, out)
+        for cell in asked:
+            verdict = "fits" if cell.macs <= macs_budget else "does not fit"
+            print(f"  {cell_name(cell.depth, cell.width)}: {format_count(cell.macs)} MACs, {format_count(cell.params)} params, "
+                  f"largest feature map {format_count(cell.largest_feature_map_values)} values: {verdict} under "
+                  f"{format_count(macs_budget)} MACs")
+    result = {**record, "cells": {cell_name(c.depth, c.width): {**c.to_dict(), "fits": c.macs <= macs_budget} for c in asked},
+              "wrote": str(out)}
+    print_result(args, result, for_people)
     return 0
 
 

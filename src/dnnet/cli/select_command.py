@@ -9,6 +9,7 @@ from pathlib import Path
 
 from dnnet.amounts import format_count, format_size
 from dnnet.cli.argument_types import count_argument, macs_budget_argument, size_argument
+from dnnet.cli.json_output import add_json_flag
 from dnnet.config import NetConfig, cell_name
 from dnnet.deploy.latency import RUNTIMES, read_latency
 from dnnet.errors import NoCellFits
@@ -28,7 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--runtime", choices=RUNTIMES, default="eager", help="whose latency table --latency-ms reads")
     parser.add_argument("--pareto", action="store_true",
                         help="print the Pareto front of accuracy against the budgeted resources (MACs if none), within the budgets")
-    parser.add_argument("--json", action="store_true", help="print the answer as JSON")
+    add_json_flag(parser)
 
 
 def budget_from_args(args: argparse.Namespace, full_macs: float) -> Budget:

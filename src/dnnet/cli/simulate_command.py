@@ -8,6 +8,7 @@ from pathlib import Path
 
 import torch
 
+from dnnet.cli.json_output import add_json_flag, print_result
 from dnnet.config import cell_name
 from dnnet.deploy.example_traces import EXAMPLE_TRACES, trace_path
 from dnnet.deploy.request_images import request_images
@@ -30,6 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="the order in which requests take the test images")
     parser.add_argument("--data-dir", default=None, help="where the runs' named data set lives, if moved")
     parser.add_argument("--cache-dir", type=Path, default=None, help="decoded-image cache (default ~/.cache/dnnet)")
+    add_json_flag(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -59,11 +61,13 @@ def run(args: argparse.Namespace) -> int:
               "provenance": provenance()}
     (out / f"{stem}.json").write_text(json.dumps(record, indent=2) + "\n")
     plot_simulation(requests, served_by, out / f"{stem}.png", f"trace {stem}: {len(requests)} requests")
-    for label, numbers in summary.items():
-        print(f"{label}: accuracy delivered {100 * numbers['accuracy_delivered']:.2f}% over {numbers['requests']} requests "
-              f"({numbers['answered']} answered); share of the MAC budget used {_percent(numbers['macs_share_used'])}, "
-              f"of the memory budget {_percent(numbers['memory_share_used'])}")
-    print(f"wrote {out / stem}.json and .png")
+    def for_people() -> None:
+        for label, numbers in summary.items():
+            print(f"{label}: accuracy delivered {100 * numbers['accuracy_delivered']:.2f}% over {numbers['requests']} requests "
+                  f"({numbers['answered']} answered); share of the MAC budget used {_percent(numbers['macs_share_used'])}, "
+                  f"of the memory budget {_percent(numbers['memory_share_used'])}")
+        print(f"wrote {out / stem}.json and .png")
+    print_result(args, {**record, "wrote": [str(out / f"{stem}.json"), str(out / f"{stem}.png")]}, for_people)
     return 0
 
 

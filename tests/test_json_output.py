@@ -1,0 +1,59 @@
+"""--json: every command that answers a question prints one JSON object on stdout, and its errors as JSON too."""
+
+import json
+
+import pytest
+
+from dnnet.cli.main import main
+from dnnet.train import TrainConfig, train
+
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory, digits):
+    run = tmp_path_factory.mktemp("json") / "run"
+    train(TrainConfig(preset="dnnet_resnet8_g4", epochs=1, batch_size=256, channels_last=False), run, show_progress=False, data=digits)
+    return run
+
+
+def answer(capsys, argv):
+    code = main([*argv, "--json"])
+    out = capsys.readouterr().out
+    return code, json.loads(out)  # the whole of stdout is one JSON object
+
+
+@pytest.mark.parametrize("argv,keys", [
+    (["eval", "{run}"], {"source", "split", "full_network", "mean_over_cells", "accuracy", "wrote"}),
+    (["select", "{run}", "--macs", "50%"], {"depth", "width", "val_accuracy", "macs"}),
+    (["latency", "{run}", "--repeats", "1"], {"runtime", "batch", "latency_ms", "fastest_ms", "full_network_ms", "wrote"}),
+    (["export", "{run}", "--cell", "2x3", "--format", "safetensors", "--out", "{tmp}/cell.safetensors"],
+     {"cell", "format", "path", "metadata"}),
+    (["simulate", "{run}", "--trace", "contention"], {"trace", "summary", "chosen", "wrote"}),
+    (["anytime", "{run}", "--images", "20"], {"path", "threshold", "validation", "served", "wrote"}),
+    (["profile", "--preset", "dnnet_resnet8_g4", "--out", "{tmp}/profile", "--cells", "2x3"], {"preset", "budget", "cells"}),
+])
+def test_each_command_answers_in_one_json_object(trained_run, tmp_path, capsys, argv, keys):
+    argv = [a.format(run=trained_run, tmp=tmp_path) for a in argv]
+    code, result = answer(capsys, argv)
+    assert code == 0 and keys <= set(result)
+
+
+def test_the_json_grid_is_the_grid_eval_writes(trained_run, capsys):
+    _, result = answer(capsys, ["eval", str(trained_run)])
+    written = json.loads((trained_run / "accuracy_val.json").read_text())["accuracy"]
+    assert len(result["accuracy"]) == 4 and all(len(row) == 4 for row in result["accuracy"])
+    assert result["accuracy"] == [[round(v, 6) for v in row] for row in written]
+
+
+@pytest.mark.parametrize("argv,exit_code,message", [
+    (["eval", "{tmp}/nowhere"], 2, "nowhere"),
+    (["select", "{run}", "--macs", "1"], 4, "no cell fits"),
+    (["profile", "--preset", "nope"], 2, "unknown preset 'nope'"),
+    (["profile", "--cells", "2-3"], 2, "a cell is written DEPTHxWIDTH"),  # a usage error, from argparse
+])
+def test_errors_come_out_as_json_with_their_exit_code(trained_run, tmp_path, capsys, argv, exit_code, message):
+    argv = [a.format(run=trained_run, tmp=tmp_path) for a in argv]
+    try:
+        code, result = answer(capsys, argv)
+    except SystemExit as stopped:  # argparse exits on usage errors; what it printed is still one JSON object
+        code, result = stopped.code, json.loads(capsys.readouterr().out)
+    assert code == exit_code and result["exit_code"] == exit_code and message in result["error"]

@@ -12,6 +12,7 @@ from dnnet.errors import UserError
 from dnnet.models import list_models
 from dnnet.reporting import plot_accuracy_grid
 from dnnet.train import TrainConfig, train
+from dnnet.train.config_file import read_config_file
 from dnnet.train.run_directory import checkpoint_train_config
 from dnnet.train.train_config import RECIPES, RUNTIME_SETTINGS
 
@@ -62,6 +63,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--download", action="store_true", help="fetch a named data set that is not in --data-dir")
     parser.add_argument("--out", type=Path, default=None, help="run directory (default runs/PRESET)")
     parser.add_argument("--resume", action="store_true", help="continue the interrupted run in --out with its saved config")
+    parser.add_argument("--config", type=Path, default=None,
+                        help="settings from a TOML file of the fields below (or a run's config.json); flags given here win")
     parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: cuda if available)")
     parser.add_argument("--cache-dir", type=Path, default=None, help="decoded-image cache (default ~/.cache/dnnet)")
     parser.add_argument("--quiet", action="store_true", help="no progress output")
@@ -92,6 +95,8 @@ def explicit_settings(args: argparse.Namespace) -> dict:
 
 def run(args: argparse.Namespace) -> int:
     chosen_device(args.device)  # a device this machine lacks is refused before anything is read or written
+    if args.resume and args.config is not None:
+        raise UserError("--resume continues a run with its own saved settings; drop --config")
     if args.resume:
         if args.out is None:
             raise UserError("--resume needs --out, the run directory to continue")
@@ -104,7 +109,8 @@ def run(args: argparse.Namespace) -> int:
             raise UserError(f"{args.out} holds a run with {names}; --resume continues it with its own settings "
                              "(drop those flags, or train into another --out)")
     else:
-        config = TrainConfig(**explicit_settings(args))
+        from_file = read_config_file(args.config) if args.config is not None else {}
+        config = TrainConfig(**{**from_file, **explicit_settings(args)})
     out = args.out or Path("runs") / config.preset
     if args.download:
         fetch_named(config.data, config.data_dir)

@@ -1,0 +1,50 @@
+"""`dnnet train --config FILE`: the settings of a TOML file or of a run's config.json; flags on the command line win."""
+
+import json
+
+import pytest
+
+from dnnet.cli.main import main
+from dnnet.errors import UserError
+from dnnet.train.config_file import read_config_file
+
+
+@pytest.mark.parametrize("text", ['preset = "dnnet_resnet8_g4"\nepochs = 3\nlr = 0.05\ncell_heads = false\n',
+                                  '[train_config]\npreset = "dnnet_resnet8_g4"\nepochs = 3\nlr = 0.05\ncell_heads = false\n'])
+def test_a_toml_file_sets_fields_at_the_top_or_under_train_config(tmp_path, text):
+    path = tmp_path / "run.toml"
+    path.write_text(text)
+    assert read_config_file(path) == {"preset": "dnnet_resnet8_g4", "epochs": 3, "lr": 0.05, "cell_heads": False}
+
+
+@pytest.mark.parametrize("text,message", [
+    ("epochz = 3\n", "unknown TrainConfig keys \\['epochz'\\]"),
+    ("epochs = 0\n", "epochs must be at least 1"),
+    ("epochs = \"many\"\n", "--config"),
+    ("epochs = \n", "not valid TOML"),
+])
+def test_what_the_file_gets_wrong_is_named_before_training(tmp_path, text, message):
+    path = tmp_path / "run.toml"
+    path.write_text(text)
+    with pytest.raises(UserError, match=message):
+        read_config_file(path)
+
+
+def test_a_run_is_trained_again_from_its_config_json_with_a_flag_changed(tmp_path, capsys):
+    first, second = tmp_path / "first", tmp_path / "second"
+    assert main(["train", "--preset", "dnnet_resnet8_g4", "--epochs", "1", "--lr", "0.05", "--out", str(first), "--quiet"]) == 0
+    assert main(["train", "--config", str(first / "config.json"), "--seed", "1", "--out", str(second), "--quiet"]) == 0
+    before, after = (json.loads((run / "config.json").read_text())["train_config"] for run in (first, second))
+    assert after == {**before, "seed": 1}
+
+
+def test_resume_refuses_a_config_file(tmp_path, capsys):
+    path = tmp_path / "run.toml"
+    path.write_text("epochs = 1\n")
+    assert main(["train", "--resume", "--out", str(tmp_path / "run"), "--config", str(path)]) == 2
+    assert "drop --config" in capsys.readouterr().err
+
+
+def test_a_missing_config_file_is_one_line(tmp_path, capsys):
+    assert main(["train", "--config", str(tmp_path / "none.toml"), "--out", str(tmp_path / "run")]) == 2
+    assert "none.toml: no such file" in capsys.readouterr().err

@@ -7,6 +7,7 @@ then renamed into place: an interrupted or corrupt download never looks like a f
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import urllib.error
 import urllib.request
@@ -14,6 +15,7 @@ from pathlib import Path
 
 from dnnet.atomic_file import atomic_write
 from dnnet.errors import UserError
+from dnnet.progress_bar import progress
 
 # (official URL, published MD5)
 SOURCES: dict[str, list[tuple[str, str]]] = {
@@ -58,7 +60,9 @@ def _fetch(url: str, target: Path, md5: str, timeout: float) -> Path:
     with atomic_write(target, suffix=".part") as stream, urllib.request.urlopen(url, timeout=timeout) as response:
         expected = response.headers.get("Content-Length")
         digest, size = hashlib.md5(), 0
-        for chunk in iter(lambda: response.read(1 << 20), b""):
+        mebibytes = math.ceil(int(expected) / 2**20) if expected is not None and expected.isdigit() else None
+        chunks = progress(iter(lambda: response.read(1 << 20), b""), target.name, total=mebibytes, unit="MiB")
+        for chunk in chunks:
             stream.write(chunk)
             digest.update(chunk)
             size += len(chunk)

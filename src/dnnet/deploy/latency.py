@@ -13,6 +13,7 @@ import torch
 from dnnet.deploy.export import write_onnx
 from dnnet.errors import MissingFile, UserError
 from dnnet.models import DNNet
+from dnnet.progress_bar import progress
 from dnnet.provenance import provenance
 from dnnet.slicing import fold_batchnorm, slice_subnet
 
@@ -36,7 +37,8 @@ def measure_latency(model: DNNet, image_shape: tuple[int, int, int], batch: int 
     try:
         with tempfile.TemporaryDirectory() as scratch, torch.no_grad():
             build = _eager_runner if runtime == "eager" else _onnxruntime_runner
-            runners = {cell: build(slice_subnet(model.eval(), *cell), x, threads, Path(scratch)) for cell in cells}
+            prepared = progress(cells, f"preparing {len(cells)} cells ({runtime})", unit="cell")
+            runners = {cell: build(slice_subnet(model.eval(), *cell), x, threads, Path(scratch)) for cell in prepared}
             samples = _interleaved_times(runners, warmup, repeats)
     finally:
         torch.set_num_threads(previous_threads)
@@ -51,7 +53,7 @@ def _interleaved_times(runners: dict, warmup: int, repeats: int) -> dict[tuple[i
         for run in runners.values():
             run()
     samples: dict[tuple[int, int], list[float]] = {cell: [] for cell in runners}
-    for _ in range(repeats):
+    for _ in progress(range(repeats), f"timing {len(runners)} cells", unit="round"):  # the bar moves between rounds
         for cell, run in runners.items():
             start = time.perf_counter()
             run()

@@ -7,6 +7,7 @@ import torch
 from dnnet.data import ImageDataset, normalize
 from dnnet.errors import UserError
 from dnnet.models.dnnet import DNNet
+from dnnet.progress_bar import progress
 
 
 @torch.no_grad()
@@ -21,7 +22,8 @@ def grid_correct(model: DNNet, dataset: ImageDataset, mean: list[float], std: li
     model.eval()
     columns = model.config.groups if width is None else 1
     correct = torch.zeros(model.config.num_exits, columns, dtype=torch.long, device=device)
-    for start in range(0, len(dataset), batch_size):
+    batches = range(0, len(dataset), batch_size)
+    for start in progress(batches, f"evaluating {model.config.grid_shape[0] * columns} cells", unit="batch"):
         images = normalize(dataset.images[start : start + batch_size].to(device), mean, std)
         if channels_last:
             images = images.contiguous(memory_format=torch.channels_last)

@@ -1,0 +1,51 @@
+"""Long steps draw a bar on a terminal and stay quiet in a log or a pipe."""
+
+import sys
+
+import torch
+
+from dnnet import create_model
+from dnnet.data import ImageDataset
+from dnnet.evaluation import grid_accuracy
+from dnnet.progress_bar import progress
+
+
+class Terminal:
+    """stderr as a terminal would be: isatty() is true, and what is written is kept."""
+
+    def __init__(self):
+        self.text = ""
+
+    def isatty(self):
+        return True
+
+    def write(self, text):
+        self.text += text
+        return len(text)
+
+    def flush(self):
+        pass
+
+
+def test_without_a_terminal_the_items_pass_through_untouched():
+    items = [1, 2, 3]
+    assert progress(items, "nothing to show") is items
+
+
+def test_on_a_terminal_a_bar_counts_the_same_items(monkeypatch):
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    assert list(progress(range(5), "counting", unit="cell")) == [0, 1, 2, 3, 4]
+    assert "counting" in terminal.text and "0/5" in terminal.text and terminal.text.endswith("\r")  # drawn, then cleared
+
+
+def test_evaluating_every_cell_shows_its_batches_and_gives_the_same_grid(monkeypatch):
+    torch.manual_seed(0)
+    model = create_model("dnnet_resnet8_g4", image_size=8)
+    data = ImageDataset(torch.randint(0, 256, (20, 3, 8, 8), dtype=torch.uint8), torch.randint(0, 10, (20,)), [str(c) for c in range(10)])
+    quiet = grid_accuracy(model, data, [0.5] * 3, [0.25] * 3, batch_size=8)
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    shown = grid_accuracy(model, data, [0.5] * 3, [0.25] * 3, batch_size=8)
+    assert torch.equal(quiet, shown)
+    assert "evaluating 16 cells" in terminal.text and "0/3" in terminal.text

@@ -17,7 +17,7 @@ from dnnet.selection import ChosenCell, pareto_front
 def plot_accuracy_vs_macs(accuracy: torch.Tensor, grid: Sequence[CellResources], path: Path, title: str,
                           choice: ChosenCell | None = None, budget: float | None = None) -> Path:
     """Every cell as a point (colour = depth), the Pareto front as a line, the full-width exits ringed."""
-    fig = Figure(figsize=(7.5, 4.8))
+    fig = Figure(figsize=(7.5, 5.2))
     ax = fig.subplots()
     macs = [c.macs / 1e6 for c in grid]
     acc = [100 * accuracy[c.depth - 1, c.width - 1].item() for c in grid]
@@ -35,11 +35,12 @@ def plot_accuracy_vs_macs(accuracy: torch.Tensor, grid: Sequence[CellResources],
     if choice is not None:
         ax.scatter([choice.cell.macs / 1e6], [100 * choice.accuracy], marker="*", s=180, color="orange", edgecolors="black",
                    zorder=5, label=f"chosen {cell_name(choice.cell.depth, choice.cell.width)}")
-    ax.set_xlabel("MACs needed (millions)")
+    ax.set_xscale("log")  # cells span two orders of magnitude of MACs; a linear axis crowds the small ones together
+    ax.set_xlabel("MACs needed (millions, log scale)")
     ax.set_ylabel("validation accuracy (%)")
     ax.set_title(title, fontsize=10)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, loc="lower right")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=4, frameon=False)  # below: covers no point
     fig.tight_layout()
     fig.savefig(path, dpi=130)
     return path

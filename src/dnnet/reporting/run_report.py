@@ -12,6 +12,7 @@ from dnnet.accounting import grid_resources
 from dnnet.amounts import EXAMPLE_BUDGET, MacsBudget
 from dnnet.config import NetConfig, cell_name
 from dnnet.evaluation import read_accuracy_grid
+from dnnet.reporting.deployment_sections import Section, deployment_sections
 from dnnet.reporting.embedded_image import embedded_img
 from dnnet.reporting.heatmaps import plot_accuracy_grid, plot_grid_heatmap
 from dnnet.reporting.run_figures import plot_accuracy_vs_macs, plot_training_curves
@@ -48,7 +49,8 @@ def write_report(run_dir: Path, macs_budget: MacsBudget = EXAMPLE_BUDGET) -> Pat
                           budget=budget / divisor if field == "macs" else None)
         figures.append((f"resources_{field}.png", f"Resources: {title}"))
     summary = _summary_lines(preset, val, test, choice, budget, grid[-1].macs)
-    page = _page(preset, summary, figures, record, run_dir)
+    sections = [Section("Accuracy and resources", summary, figures), *deployment_sections(run_dir, preset)]
+    page = _page(preset, sections, record, run_dir)
     path = run_dir / "report.html"
     path.write_text(page)
     return path
@@ -67,16 +69,31 @@ def _summary_lines(preset, val, test, choice, budget, full_macs) -> list[str]:
     return lines
 
 
-def _page(preset: str, summary: list[str], figures: list[tuple[str, str]], record: dict, run_dir: Path) -> str:
-    items = "\n".join(f"<li>{html.escape(line)}</li>" for line in summary)
-    images = "\n".join(f"<figure>{embedded_img(run_dir / name, name, caption)}<figcaption>{html.escape(caption)}</figcaption></figure>"
-                       for name, caption in figures)
+EXPLAINER = ("A doubly nested network can be cut after any residual block (its <b>depth</b>: exit 1 follows the stem) "
+             "and to its first channel groups (its <b>width</b>); each (depth, width) pair is a <b>cell</b>, a network of its "
+             "own, written DEPTHxWIDTH: 14x12 is exit 14 at 12 groups. Cells are chosen on the validation split; the test "
+             "split only reports them.")
+DATA_FILES = ("config.json", "metrics.csv", "metrics.jsonl", "accuracy_val.csv", "accuracy_val.json", "accuracy_test.csv",
+              "accuracy_test.json", "latency_eager.json", "latency_onnxruntime.json", "anytime.json")
+
+
+def _page(preset: str, sections: list[Section], record: dict, run_dir: Path) -> str:
+    body = "\n".join(_section_html(section, run_dir) for section in sections)
+    links = ", ".join(f'<a href="{name}">{name}</a>' for name in DATA_FILES if (run_dir / name).is_file())
     config = html.escape(json.dumps(record, indent=2))
     return f"""<!doctype html>
 <html><head><meta charset="utf-8"><title>dnnet report: {html.escape(preset)}</title>
 <style>body{{font-family:sans-serif;max-width:1100px;margin:2em auto}} img{{max-width:100%}}
-figure{{margin:1.5em 0}} pre{{background:#f4f4f4;padding:1em;overflow:auto;font-size:12px}}</style></head>
-<body><h1>{html.escape(preset)}</h1><ul>{items}</ul>
-{images}
-<h2>Run configuration and provenance</h2><pre>{config}</pre></body></html>
+figure{{margin:1.5em 0}} pre{{background:#f4f4f4;padding:1em;overflow:auto;font-size:12px}} .note{{color:#444}}</style></head>
+<body><h1>{html.escape(preset)}</h1><p class="note">{EXPLAINER}</p>
+{body}
+<h2>Files</h2><p>The numbers behind the figures, beside this page in the run directory: {links}.</p>
+<details><summary>Run configuration and provenance</summary><pre>{config}</pre></details></body></html>
 """
+
+
+def _section_html(section: Section, run_dir: Path) -> str:
+    items = "\n".join(f"<li>{html.escape(line)}</li>" for line in section.lines)
+    images = "\n".join(f"<figure>{embedded_img(run_dir / name, name, caption)}<figcaption>{html.escape(caption)}</figcaption></figure>"
+                        for name, caption in section.figures)
+    return f"<h2>{html.escape(section.title)}</h2><ul>{items}</ul>\n{images}"

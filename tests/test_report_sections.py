@@ -1,0 +1,60 @@
+"""What a run's report.html shows beyond accuracy: the deployment results the run directory holds, one colour scale
+for its validation and test heatmaps, and text that stays readable on every cell colour."""
+
+import json
+import re
+
+import pytest
+import torch
+from matplotlib import colormaps
+
+from dnnet.cli.main import main
+from dnnet.reporting import heatmaps
+from dnnet.reporting.heatmaps import plot_accuracy_grid, text_colour_on
+from dnnet.train import TrainConfig, train
+
+
+@pytest.fixture(scope="module")
+def deployed_run(tmp_path_factory, digits):
+    run = tmp_path_factory.mktemp("report") / "run"
+    train(TrainConfig(preset="dnnet_resnet8_g4", epochs=1, batch_size=256, channels_last=False), run, show_progress=False, data=digits)
+    for argv in (["latency", str(run), "--repeats", "1"], ["anytime", str(run), "--images", "20"],
+                 ["simulate", str(run), "--trace", "contention"], ["report", str(run)]):
+        assert main(argv) == 0
+    return run
+
+
+def test_the_report_has_a_section_for_each_deployment_result(deployed_run):
+    page = (deployed_run / "report.html").read_text()
+    titles = re.findall(r"<h2>(.*?)</h2>", page)
+    assert titles == ["Accuracy and resources", "Latency (eager)", "Anytime serving", "Changing budgets: trace contention", "Files"]
+    assert 'alt="latency_eager.png' in page or "latency_eager.png" in page
+    assert "simulate/contention.png" in page and "data:image/png;base64," in page
+
+
+def test_the_report_explains_cells_links_its_files_and_folds_the_config(deployed_run):
+    page = (deployed_run / "report.html").read_text()
+    assert "written DEPTHxWIDTH" in page
+    for name in ("config.json", "metrics.csv", "accuracy_val.json", "accuracy_test.csv", "latency_eager.json", "anytime.json"):
+        assert f'<a href="{name}">{name}</a>' in page
+    assert "<details><summary>Run configuration and provenance</summary><pre>" in page
+
+
+def test_a_damaged_deployment_file_is_named_and_the_report_still_written(deployed_run, tmp_path):
+    (deployed_run / "anytime.json").write_text("{ not json")
+    assert main(["report", str(deployed_run)]) == 0
+    assert "anytime.json could not be read." in (deployed_run / "report.html").read_text()
+
+
+def test_validation_and_test_heatmaps_share_one_colour_scale(tmp_path, monkeypatch):
+    val, test = torch.tensor([[0.2, 0.4], [0.5, 0.6]]), torch.tensor([[0.1, 0.3], [0.5, 0.9]])
+    (tmp_path / "accuracy_test.json").write_text(json.dumps({"accuracy": test.tolist()}))
+    seen = {}
+    monkeypatch.setattr(heatmaps, "plot_grid_heatmap", lambda values, *args, limits=None, **kw: seen.setdefault("limits", limits))
+    plot_accuracy_grid(val, tmp_path, "val")
+    assert seen["limits"] == pytest.approx((10.0, 90.0))  # the range of both grids, not of the validation grid alone
+
+
+@pytest.mark.parametrize("position,colour", [(0.0, "white"), (0.3, "white"), (0.75, "black"), (1.0, "black")])
+def test_cell_numbers_are_dark_on_light_colours_and_light_on_dark_ones(position, colour):
+    assert text_colour_on(colormaps["viridis"](position)) == colour

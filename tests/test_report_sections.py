@@ -58,3 +58,10 @@ def test_validation_and_test_heatmaps_share_one_colour_scale(tmp_path, monkeypat
 @pytest.mark.parametrize("position,colour", [(0.0, "white"), (0.3, "white"), (0.75, "black"), (1.0, "black")])
 def test_cell_numbers_are_dark_on_light_colours_and_light_on_dark_ones(position, colour):
     assert text_colour_on(colormaps["viridis"](position)) == colour
+
+
+def test_a_figure_of_a_run_says_its_data_epochs_and_hardware(deployed_run, tmp_path):
+    from dnnet.reporting.run_caption import run_caption
+
+    assert run_caption(deployed_run) == f"digits, 1 epoch, CPU, {torch.get_num_threads()} thread(s)"
+    assert run_caption(tmp_path) == ""  # no config.json: no caption, no error

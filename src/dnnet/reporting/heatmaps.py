@@ -10,6 +10,8 @@ import torch
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from dnnet.reporting.run_caption import run_caption
+
 
 def plot_grid_heatmap(
     values: np.ndarray,
@@ -41,7 +43,9 @@ def plot_accuracy_grid(accuracy: torch.Tensor, run_dir: Path, split: str, preset
     depths, widths = accuracy.shape
     grids = [accuracy] + [g for g in _other_split_grids(Path(run_dir), split, accuracy.shape)]
     limits = (100 * min(float(g.min()) for g in grids), 100 * max(float(g.max()) for g in grids))
-    return plot_grid_heatmap(100 * accuracy.numpy(), f"{preset} {split} accuracy (%)".strip(), "accuracy (%)",
+    caption = run_caption(Path(run_dir))
+    title = f"{preset} {split} accuracy (%)".strip() + (f"\n{caption}" if caption else "")
+    return plot_grid_heatmap(100 * accuracy.numpy(), title, "accuracy (%)",
                              Path(run_dir) / f"accuracy_{split}.png", annotate_format=".0f" if depths * widths <= 400 else None,
                              limits=limits)
 

@@ -49,20 +49,20 @@ def plot_accuracy_vs_macs(accuracy: torch.Tensor, grid: Sequence[CellResources],
 def plot_training_curves(rows: list[dict[str, Any]], path: Path, title: str) -> Path:
     """Training loss and validation accuracy (full network, mean over cells, smallest cell) per epoch."""
     epochs = [r["epoch"] for r in rows]
-    fig = Figure(figsize=(10, 3.8))
+    fig = Figure(figsize=(10, 4.4))
     left, right = fig.subplots(1, 2)
     left.plot(epochs, [r["train_loss"] for r in rows], marker=".")
     left.set_xlabel("epoch")
     left.set_ylabel("training loss (joint)")
     left.grid(alpha=0.3)
-    for key, label in [("val_acc_full", "full network"), ("val_acc_mean_cells", "mean over cells"),
-                       ("val_acc_smallest", "smallest cell followed (1x1; dense nets: exit 1 at the full width)"),
+    for key, label in [("val_acc_full", "full network, validation"), ("val_acc_mean_cells", "mean over cells, validation"),
+                       ("val_acc_smallest", "smallest cell, validation (1x1; dense: exit 1)"),
                        ("train_acc_full", "full network, train (augmented)")]:
         right.plot(epochs, [100 * r[key] for r in rows], marker=".", label=label)
     right.set_xlabel("epoch")
     right.set_ylabel("accuracy (%)")
     right.grid(alpha=0.3)
-    right.legend(fontsize=7)
+    right.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, frameon=False)  # below: covers no curve
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=130)

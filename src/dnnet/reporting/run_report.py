@@ -15,6 +15,7 @@ from dnnet.evaluation import read_accuracy_grid
 from dnnet.reporting.deployment_sections import Section, deployment_sections
 from dnnet.reporting.embedded_image import embedded_img
 from dnnet.reporting.heatmaps import plot_accuracy_grid, plot_grid_heatmap
+from dnnet.reporting.run_caption import run_caption
 from dnnet.reporting.run_figures import plot_accuracy_vs_macs, plot_training_curves
 from dnnet.selection import best_within, offered_cells
 from dnnet.train.run_directory import read_metrics, read_run_config
@@ -37,11 +38,13 @@ def write_report(run_dir: Path, macs_budget: MacsBudget = EXAMPLE_BUDGET) -> Pat
     plot_accuracy_grid(val, run_dir, "val", preset)
     plot_accuracy_grid(test, run_dir, "test", preset)
     figures = [("accuracy_val.png", "Validation accuracy of every cell"), ("accuracy_test.png", "Test accuracy of every cell")]
-    plot_accuracy_vs_macs(val, grid, run_dir / "accuracy_vs_macs.png", f"{preset}: every cell, validation accuracy", choice, budget)
+    caption = run_caption(run_dir)
+    plot_accuracy_vs_macs(val, grid, run_dir / "accuracy_vs_macs.png", f"{preset}: every cell, validation accuracy\n{caption}",
+                          choice, budget)
     figures.append(("accuracy_vs_macs.png", "Accuracy against MACs; red: Pareto front; ringed: full width"))
     rows = read_metrics(run_dir)
     if rows:
-        plot_training_curves(rows, run_dir / "training_curves.png", f"{preset} on {record['data']['name']}")
+        plot_training_curves(rows, run_dir / "training_curves.png", f"{preset}: {caption}")
         figures.append(("training_curves.png", "Training curves"))
     for field, title, label, divisor in RESOURCE_MAPS:
         values = np.array([getattr(c, field) for c in grid], dtype=float).reshape(config.num_exits, config.groups) / divisor

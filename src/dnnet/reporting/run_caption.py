@@ -1,0 +1,18 @@
+"""What a figure of a run says under its title, so that it stands alone when copied: data set, epochs and hardware."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+
+def run_caption(run_dir: Path) -> str:
+    """'cifar10-jpg, 40 epochs, NVIDIA H100 80GB HBM3' from the run's config.json; '' when it has none."""
+    try:
+        record = json.loads((Path(run_dir) / "config.json").read_text())
+        data, epochs = record["data"]["name"], record["train_config"]["epochs"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return ""
+    provenance = record.get("provenance", {})
+    hardware = provenance.get("cuda_device") or f"CPU, {provenance.get('torch_threads', '?')} thread(s)"
+    return f"{data}, {epochs} epoch{'' if epochs == 1 else 's'}, {hardware}"

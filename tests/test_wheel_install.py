@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # the distributions behind the third-party modules dnnet imports
 DISTRIBUTION_OF = {"torch": "torch", "numpy": "numpy", "PIL": "pillow", "matplotlib": "matplotlib", "tqdm": "tqdm",
                    "safetensors": "safetensors", "onnx": "onnx", "onnxruntime": "onnxruntime", "onnxscript": "onnxscript",
-                   "scipy": "scipy", "tomli": "tomli"}
+                   "scipy": "scipy", "tomli": "tomli", "argcomplete": "argcomplete"}
 
 USER_SESSION = Path(__file__).with_name("wheel_user_session.py")  # bench/fresh_venv_check.sh runs it too
 

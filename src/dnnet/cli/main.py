@@ -1,3 +1,4 @@
+# PYTHON_ARGCOMPLETE_OK  (shell completion, with the optional extra: eval "$(register-python-argcomplete dnnet)")
 """The `dnnet` command: one subcommand per file in this folder, `<name>_command.py`, with `add_arguments` and `run`."""
 
 from __future__ import annotations
@@ -5,6 +6,7 @@ from __future__ import annotations
 import argparse
 import errno
 import importlib
+import os
 import sys
 from types import ModuleType
 
@@ -36,14 +38,15 @@ def command_module(name: str) -> ModuleType:
     return importlib.import_module(f"dnnet.cli.{name}_command")
 
 
-def build_parser(command: str | None = None) -> argparse.ArgumentParser:
-    """The `dnnet` parser, with the arguments of `command` only (the others are listed by name and help)."""
+def build_parser(command: str | None = None, every_command: bool = False) -> argparse.ArgumentParser:
+    """The `dnnet` parser, with the arguments of `command` only (the others are listed by name and help), or of every
+    command (`every_command`: for shell completion, which needs them all and may take the time to import them)."""
     parser = JsonErrorParser(prog="dnnet", description="Doubly nested networks: train, slice, profile, deploy.")
     parser.add_argument("--version", action="version", version=f"dnnet {dnnet_version()} (torch {torch_version()})")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, summary in COMMANDS.items():
         subparser = subparsers.add_parser(name, help=summary, description=summary)
-        if name == command:
+        if name == command or every_command:
             command_module(name).add_arguments(subparser)
     return parser
 
@@ -55,6 +58,8 @@ FILESYSTEM_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errn
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
+    if "_ARGCOMPLETE" in os.environ:  # the shell asks for completions of a partial command line
+        complete_command_line()
     command = next((arg for arg in argv if not arg.startswith("-")), None)
     JsonErrorParser.json_errors = wants_json(argv)
     args = build_parser(command if command in COMMANDS else None).parse_args(argv)
@@ -72,6 +77,15 @@ def main(argv: list[str] | None = None) -> int:
         if error.filename is None or error.errno not in FILESYSTEM_ERRORS:
             raise
         return _failed(args, f"error: {error.filename}: {error.strerror}", 2)
+
+
+def complete_command_line() -> None:
+    """Prints the completions the shell asked for and exits (argcomplete's protocol); nothing without the extra."""
+    try:
+        import argcomplete
+    except ImportError:
+        return
+    argcomplete.autocomplete(build_parser(every_command=True))
 
 
 def _failed(args: argparse.Namespace, line: str, exit_code: int) -> int:

@@ -23,7 +23,7 @@ profile: install
 	$(BIN)/dnnet profile --preset resnet32_anytime --out runs/profile/resnet32_anytime
 
 test: install
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests bench examples
 	$(BIN)/python -m pytest -q
 
 bench: install

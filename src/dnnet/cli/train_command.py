@@ -50,6 +50,7 @@ FLAG_HELP = {  # what each setting does, beside its default
     "distill_weight": "self-distillation of every cell from the full network; ",
     "skip_bad_images": "an image folder's images that cannot be decoded are left out (counted in config.json) "
                        "instead of stopping the run with their paths; ",
+    "tensorboard": "each epoch's metrics also as TensorBoard scalars in OUT/tensorboard (pip extra 'tensorboard'); ",
     "compile": "the training step through torch.compile: fused kernels, for GPUs, where launching kernels bounds a step "
                "(the same losses to rounding; training goes on eagerly if compiling fails; a resume may change it); ",
 }

@@ -27,6 +27,7 @@ from dnnet.train.run_ownership import check_checkpoint_belongs, prepare_new_run,
 from dnnet.train.setup import TrainingSetup, setup, setup_world
 from dnnet.train.split_accuracy import split_accuracy
 from dnnet.train.stop_request import StopRequest, stop_requested
+from dnnet.train.tensorboard_log import check_tensorboard_installed, log_epoch_scalars
 from dnnet.train.train_config import RUNTIME_SETTINGS, TrainConfig
 
 
@@ -38,6 +39,8 @@ def train(config: TrainConfig, run_dir: Path, resume: bool = False, device: str 
     checkpoint) when the loss is NaN or infinite; refuses a `run_dir` another live process is training into.
     """
     run_dir = Path(run_dir)
+    if config.tensorboard:  # a resume takes it from the caller too (a runtime setting)
+        check_tensorboard_installed()
     with run_lock(run_dir):
         return _train(config, run_dir, resume, device, show_progress, cache_dir, data)
 
@@ -130,6 +133,8 @@ def log_epoch(run: TrainingSetup, config: TrainConfig, run_dir: Path, show_progr
         "images_per_s": round(position.seen * run.world.size / max(position.seconds, 1e-9), 1),
     }
     append_metrics(run_dir, row)
+    if config.tensorboard:
+        log_epoch_scalars(run_dir, row)
     if show_progress:
         print(f"epoch {row['epoch']}/{config.epochs}: loss {row['train_loss']:.3f}, train acc {row['train_acc_full']:.3f}, "
               f"val acc full {row['val_acc_full']:.3f} (mean over cells {row['val_acc_mean_cells']:.3f}), "

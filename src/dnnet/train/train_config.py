@@ -23,7 +23,7 @@ RECIPES = {"default": {"cell_heads": True, "loss_scale": "cells", "auxiliary_gra
 # what a run saved before a setting existed was trained with (its config.json lacks the key)
 BEFORE_THE_SETTING_EXISTED = {"cell_heads": False, "auxiliary_gradient": 1.0}
 # how a step runs, not what it computes: a resumed run takes them from its caller, not from its checkpoint
-RUNTIME_SETTINGS = ("compile",)
+RUNTIME_SETTINGS = ("compile", "tensorboard")
 
 
 @dataclass(frozen=True)
@@ -68,6 +68,7 @@ class TrainConfig:
     channels_last: bool | None = None  # memory format of activations; None: on GPU only (on the 2-core CPU machine
     # it made training steps 1.2-2.0x slower, docs/benchmarks.md)
     eval_batch_size: int = 500
+    tensorboard: bool = False  # each epoch's metrics also as TensorBoard scalars in RUN/tensorboard (the extra `tensorboard`)
     compile: bool = False  # the training step (forward pass and joint loss) through torch.compile: fewer, fused
     # kernels where launching them bounds the step (GPU); the same losses to rounding; falls back to eager if it fails
 

@@ -1,0 +1,155 @@
+"""Budgeted batch classification (as MSDNet evaluates adaptive networks): a stream of images shares an *average* MAC
+budget; each image walks a path of cells and stops at the first step whose confidence reaches that step's threshold,
+so easy images stop early and hard ones go further. Thresholds are chosen on validation; pure functions of the path's
+softmax confidences, its correctness and the MACs of stopping at each step.
+
+Two ways to choose thresholds for a budget:
+- `geometric_thresholds`, the MSDNet baseline: the share of images stopping at step k is proportional to p^k, p solved
+  so that the expected cost meets the budget; each step's threshold lets that share of the remaining images stop;
+- `greedy_thresholds`: from there, coordinate search over each step's threshold (candidates: the validation
+  confidences' quantiles), keeping any change that raises validation accuracy within the budget.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+
+from dnnet.anytime.path import path_cost
+from dnnet.config import NetConfig
+from dnnet.errors import UserError
+
+NEVER = 2.0  # a threshold no softmax probability reaches: nothing stops at that step
+
+
+def stop_costs(config: NetConfig, path: Sequence[tuple[int, int]]) -> torch.Tensor:
+    """(steps,) MACs of an image that stops at each step: the path walked so far, reusing every activation
+    (the last cell's layers once, plus every head on the way)."""
+    return torch.tensor([path_cost(config, path[: k + 1]).incremental_macs for k in range(len(path))], dtype=torch.float64)
+
+
+@dataclass(frozen=True)
+class BudgetedOutcome:
+    """What a set of thresholds gives on one split."""
+
+    accuracy: float
+    mean_macs: float
+    stop_shares: list[float]  # share of the images that stop at each step
+
+
+def stopping_steps(confidence: torch.Tensor, thresholds: torch.Tensor) -> torch.Tensor:
+    """(N,) the first step whose confidence reaches its threshold; the last step for every image that got that far."""
+    stops = confidence >= thresholds[None, :]
+    stops[:, -1] = True
+    return stops.float().argmax(1)
+
+
+def outcome(confidence: torch.Tensor, correct: torch.Tensor, costs: torch.Tensor, thresholds: torch.Tensor) -> BudgetedOutcome:
+    """Accuracy and mean MACs of stopping by `thresholds`; `confidence` and `correct` (N, steps) along the path."""
+    steps = stopping_steps(confidence, thresholds)
+    rows = torch.arange(len(steps))
+    shares = torch.bincount(steps, minlength=confidence.shape[1]).double() / len(steps)
+    return BudgetedOutcome(correct[rows, steps].double().mean().item(), costs[steps].mean().item(), shares.tolist())
+
+
+def geometric_shares(costs: torch.Tensor, budget: float) -> torch.Tensor:
+    """(steps,) shares q_k proportional to p^k whose expected cost sum(q_k costs_k) is the budget (p by bisection on
+    log p; the cost rises with p). A budget below the first step's cost or above the last one's is clamped to it."""
+    steps = torch.arange(len(costs), dtype=torch.float64)
+
+    def shares(log_p: float) -> torch.Tensor:
+        return torch.softmax(steps * log_p, 0)
+
+    low, high = -50.0, 50.0
+    for _ in range(100):
+        middle = (low + high) / 2
+        low, high = (middle, high) if (shares(middle) * costs).sum().item() < budget else (low, middle)
+    return shares((low + high) / 2)
+
+
+def geometric_thresholds(confidence: torch.Tensor, costs: torch.Tensor, budget: float) -> torch.Tensor:
+    """MSDNet's rule: at each step, the most confident of the images still going stop, as many as its geometric share."""
+    check_budget(costs, budget)
+    count, steps = confidence.shape
+    wanted = (geometric_shares(costs, budget) * count).round().long()
+    remaining = torch.ones(count, dtype=torch.bool)
+    thresholds = torch.full((steps,), NEVER, dtype=confidence.dtype)
+    for k in range(steps - 1):
+        candidates = confidence[remaining, k]
+        take = min(int(wanted[k]), len(candidates))
+        if take == 0:
+            continue
+        thresholds[k] = candidates.sort(descending=True).values[take - 1]
+        remaining &= confidence[:, k] < thresholds[k]
+    return thresholds
+
+
+def greedy_thresholds(confidence: torch.Tensor, correct: torch.Tensor, costs: torch.Tensor, budget: float,
+                      candidates: int = 40, rounds: int = 3) -> torch.Tensor:
+    """Coordinate search from the geometric thresholds: each step's threshold in turn takes the candidate that gives the
+    best validation accuracy with a mean cost within the budget (ties: the cheaper); a few rounds over the steps."""
+    best = geometric_thresholds(confidence, costs, budget)
+    best_outcome = outcome(confidence, correct, costs, best)
+    feasible = best_outcome.mean_macs <= budget
+    quantiles = torch.linspace(0, 1, candidates, dtype=confidence.dtype)
+    for _ in range(rounds):
+        improved = False
+        for k in range(confidence.shape[1] - 1):
+            options = torch.cat([torch.quantile(confidence[:, k], quantiles), torch.tensor([NEVER], dtype=confidence.dtype)])
+            for value in options.unique():
+                trial = best.clone()
+                trial[k] = value
+                result = outcome(confidence, correct, costs, trial)
+                if result.mean_macs > budget:
+                    continue
+                better = (not feasible or result.accuracy > best_outcome.accuracy
+                          or (result.accuracy == best_outcome.accuracy and result.mean_macs < best_outcome.mean_macs))
+                if better:
+                    best, best_outcome, feasible, improved = trial, result, True, True
+        if not improved:
+            break
+    return best
+
+
+def check_budget(costs: torch.Tensor, budget: float) -> None:
+    if not budget >= costs[0].item():
+        raise UserError(f"an average budget of {budget:,.0f} MACs is below the cheapest stop on the path "
+                        f"({costs[0].item():,.0f} MACs: every image must reach the first cell)")
+
+
+@dataclass(frozen=True)
+class PathPredictions:
+    """A network's path on one split: (N, steps) top softmax probability and whether the top class is right."""
+
+    confidence: torch.Tensor
+    correct: torch.Tensor
+
+    @classmethod
+    def from_logits(cls, step_logits: torch.Tensor, labels: torch.Tensor) -> PathPredictions:
+        probabilities = step_logits.double().softmax(-1)
+        return cls(probabilities.amax(-1), probabilities.argmax(-1) == labels[:, None])
+
+
+METHODS = {  # name -> thresholds from a path's validation predictions, its stop costs and a budget
+    "geometric": lambda val, costs, budget: geometric_thresholds(val.confidence, costs, budget),
+    "greedy": lambda val, costs, budget: greedy_thresholds(val.confidence, val.correct, costs, budget),
+}
+
+
+def budget_sweep(val: PathPredictions, test: PathPredictions, costs: torch.Tensor, budgets: Sequence[float]) -> list[dict]:
+    """For each average budget the path can meet and each method: thresholds chosen on validation, and what they give on
+    validation and on the test split (where the mean MACs may differ a little from the budget)."""
+    rows = []
+    for budget in budgets:
+        if budget < costs[0].item():
+            continue
+        for method, choose in METHODS.items():
+            thresholds = choose(val, costs, budget)
+            on_val, on_test = (outcome(p.confidence, p.correct, costs, thresholds) for p in (val, test))
+            rows.append({"budget_macs": budget, "method": method, "thresholds": thresholds.tolist(),
+                         "val_accuracy": on_val.accuracy, "val_mean_macs": on_val.mean_macs,
+                         "test_accuracy": on_test.accuracy, "test_mean_macs": on_test.mean_macs,
+                         "test_stop_shares": on_test.stop_shares})
+    return rows

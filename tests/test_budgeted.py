@@ -1,0 +1,94 @@
+"""Budgeted batch classification: per-step thresholds chosen on validation under an average MAC budget."""
+
+import pytest
+import torch
+
+from dnnet import create_model
+from dnnet.anytime.budgeted import (
+    NEVER,
+    PathPredictions,
+    budget_sweep,
+    geometric_shares,
+    geometric_thresholds,
+    greedy_thresholds,
+    outcome,
+    stop_costs,
+    stopping_steps,
+)
+from dnnet.anytime.path import default_path, path_cost
+from dnnet.errors import UserError
+
+
+@pytest.mark.parametrize("preset", ["dnnet_resnet8_g4", "dnnet_resnet20_g8", "resnet20_anytime"])
+def test_stopping_later_costs_more_and_the_last_stop_is_the_walked_path(preset):
+    config = create_model(preset).config
+    path = default_path(config, torch.rand(config.grid_shape))
+    costs = stop_costs(config, path)
+    assert torch.all(costs[1:] > costs[:-1])
+    assert costs[-1].item() == path_cost(config, path).incremental_macs
+    assert costs[0].item() == path_cost(config, path[:1]).incremental_macs
+
+
+def test_an_image_stops_at_its_first_confident_step_and_at_the_last_at_the_latest():
+    confidence = torch.tensor([[0.9, 0.5, 0.1], [0.2, 0.8, 0.3], [0.1, 0.2, 0.3]], dtype=torch.float64)
+    assert stopping_steps(confidence, torch.tensor([0.85, 0.7, NEVER], dtype=torch.float64)).tolist() == [0, 1, 2]
+    assert stopping_steps(confidence, torch.tensor([NEVER, NEVER, NEVER], dtype=torch.float64)).tolist() == [2, 2, 2]
+
+
+def test_outcome_counts_accuracy_mean_cost_and_stop_shares():
+    confidence = torch.tensor([[0.9, 0.5], [0.2, 0.8], [0.1, 0.2], [0.95, 0.9]], dtype=torch.float64)
+    correct = torch.tensor([[True, False], [False, True], [False, False], [False, True]])
+    result = outcome(confidence, correct, torch.tensor([1.0, 3.0], dtype=torch.float64), torch.tensor([0.85, NEVER]))
+    # images 0 and 3 stop at step 0 (0 right, 3 wrong); 1 and 2 go on (1 right, 2 wrong)
+    assert (result.accuracy, result.mean_macs, result.stop_shares) == (0.5, 2.0, [0.5, 0.5])
+
+
+@pytest.mark.parametrize("budget", [1.0, 1.5, 3.0, 6.0, 10.0])
+def test_geometric_shares_meet_the_budget(budget):
+    costs = torch.tensor([1.0, 2.0, 4.0, 10.0], dtype=torch.float64)
+    shares = geometric_shares(costs, budget)
+    assert shares.sum().item() == pytest.approx(1.0)
+    assert (shares * costs).sum().item() == pytest.approx(budget, rel=1e-6)
+    ratios = (shares[1:] / shares[:-1]).tolist()
+    assert ratios == pytest.approx([ratios[0]] * 3, rel=1e-6)  # geometric: q_k proportional to p^k
+
+
+def test_geometric_thresholds_let_each_steps_share_stop():
+    torch.manual_seed(0)
+    confidence = torch.rand(1000, 4, dtype=torch.float64)
+    costs = torch.tensor([1.0, 2.0, 4.0, 10.0], dtype=torch.float64)
+    thresholds = geometric_thresholds(confidence, costs, 3.0)
+    wanted = (geometric_shares(costs, 3.0) * 1000).round()
+    stopped = torch.bincount(stopping_steps(confidence, thresholds), minlength=4).double()
+    assert stopped[:3].tolist() == wanted[:3].tolist()
+
+
+def test_a_budget_below_the_first_stop_is_refused():
+    with pytest.raises(UserError, match="below the cheapest stop"):
+        geometric_thresholds(torch.rand(10, 3), torch.tensor([5.0, 6.0, 7.0], dtype=torch.float64), 4.0)
+
+
+def test_greedy_search_stays_within_the_budget_and_beats_the_geometric_rule_where_it_can():
+    # step 0 is right exactly for the confident images; step 1 always right. Budget: half the images at step 0.
+    confidence = torch.tensor([[0.9, 1.0]] * 50 + [[0.4, 1.0]] * 50, dtype=torch.float64)
+    correct = torch.tensor([[True, True]] * 50 + [[False, True]] * 50)
+    costs = torch.tensor([1.0, 3.0], dtype=torch.float64)
+    greedy = greedy_thresholds(confidence, correct, costs, 2.0)
+    result = outcome(confidence, correct, costs, greedy)
+    assert result.mean_macs <= 2.0 and result.accuracy == 1.0  # the confident half stops early, the rest goes on
+    geometric = outcome(confidence, correct, costs, geometric_thresholds(confidence, costs, 2.0))
+    assert geometric.accuracy <= result.accuracy
+
+
+def test_the_sweep_chooses_on_validation_and_reports_test():
+    torch.manual_seed(1)
+    logits = torch.randn(200, 3, 10)
+    labels = torch.randint(0, 10, (200,))
+    val, test = PathPredictions.from_logits(logits[:100], labels[:100]), PathPredictions.from_logits(logits[100:], labels[100:])
+    costs = torch.tensor([1.0, 2.0, 5.0], dtype=torch.float64)
+    rows = budget_sweep(val, test, costs, [0.5, 2.0, 4.0])
+    assert [(r["budget_macs"], r["method"]) for r in rows] == [(2.0, "geometric"), (2.0, "greedy"), (4.0, "geometric"), (4.0, "greedy")]
+    for row in rows:
+        assert row["val_mean_macs"] <= row["budget_macs"] + 0.05 * row["budget_macs"]
+        thresholds = torch.tensor(row["thresholds"], dtype=torch.float64)
+        assert row["test_accuracy"] == outcome(test.confidence, test.correct, costs, thresholds).accuracy

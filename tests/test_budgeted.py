@@ -92,3 +92,38 @@ def test_the_sweep_chooses_on_validation_and_reports_test():
         assert row["val_mean_macs"] <= row["budget_macs"] + 0.05 * row["budget_macs"]
         thresholds = torch.tensor(row["thresholds"], dtype=torch.float64)
         assert row["test_accuracy"] == outcome(test.confidence, test.correct, costs, thresholds).accuracy
+
+
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory, digits):
+    from dnnet.train import TrainConfig, train
+
+    root = tmp_path_factory.mktemp("budgeted")
+    for name, preset, groups in (("dnnet", "dnnet_resnet8_g4", None), ("depth_only", "resnet20_anytime", 2)):
+        train(TrainConfig(preset=preset, groups=groups, epochs=1, batch_size=256, channels_last=False), root / name,
+              show_progress=False, data=digits)
+    return root / "dnnet", root / "depth_only"
+
+
+def test_the_command_sweeps_budgets_for_both_networks_and_draws_them(two_runs, capsys):
+    import json
+
+    from dnnet.cli.main import main
+
+    dnnet_run, depth_only = two_runs
+    assert main(["budgeted", str(dnnet_run), "--baseline", str(depth_only), "--budgets", "4", "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    record = json.loads((dnnet_run / "budgeted" / "budgeted.json").read_text())
+    assert (dnnet_run / "budgeted" / "budgeted.png").read_bytes()[:4] == b"\x89PNG"
+    assert printed["curves"] == record["curves"] and set(record["curves"]) == {"DNNet", "baseline"}
+    assert len(record["budgets"]) == 4 and record["budgets"][0] == pytest.approx(record["stop_costs"]["DNNet"][0])
+    assert {r["method"] for r in record["curves"]["DNNet"]} == {"geometric", "greedy"}
+    assert len(record["curves"]["DNNet"]) == 8  # every budget is within the DNNet's reach, by construction of the sweep
+    assert record["paths"]["baseline"][-1] == "10x2" and all(c.endswith("x2") for c in record["paths"]["baseline"])
+
+
+def test_a_budget_below_the_first_cell_is_a_clear_error(two_runs, capsys):
+    from dnnet.cli.main import main
+
+    assert main(["budgeted", str(two_runs[0]), "--avg-macs", "10"]) == 2
+    assert "below the cheapest stop on the path" in capsys.readouterr().err

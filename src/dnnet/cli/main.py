@@ -30,6 +30,7 @@ COMMANDS = {
     "experiment": "reproduce the paper's figures and baselines (fig3, fig4, fig5, lambda)",
     "simulate": "replay a trace of per-request budgets (MACs, memory)",
     "anytime": "serve test images one at a time along the default path, with early stop",
+    "budgeted": "budgeted batch classification: test images share an average MAC budget, each stopping when confident",
 }
 
 

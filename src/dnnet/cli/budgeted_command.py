@@ -1,0 +1,86 @@
+"""`dnnet budgeted`: budgeted batch classification - the test images share an average MAC budget; each stops along the
+anytime path at the first step confident enough, with per-step thresholds chosen on validation."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from pathlib import Path
+
+import torch
+
+from dnnet.amounts import format_count
+from dnnet.anytime import default_path, path_logits
+from dnnet.anytime.budgeted import PathPredictions, budget_sweep, stop_costs
+from dnnet.cli.argument_types import count_argument
+from dnnet.cli.json_output import add_json_flag, print_result
+from dnnet.config import cell_name
+from dnnet.data.augment import normalize
+from dnnet.errors import UserError
+from dnnet.evaluation import read_accuracy_grid
+from dnnet.provenance import provenance
+from dnnet.reporting.budgeted_figure import plot_budgeted
+from dnnet.train.run_data import check_same_data, load_run_data
+from dnnet.train.run_directory import load_trained_model, train_config_of
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("run_dir", type=Path, metavar="RUN", help="a trained run (DNNet: its path of cells; depth-only: its exits)")
+    parser.add_argument("--avg-macs", type=count_argument, nargs="*", default=None,
+                        help="average MAC budgets per image, e.g. 2M 3.5M (default: a sweep from the cheapest stop to the full path)")
+    parser.add_argument("--budgets", type=int, default=12, help="how many budgets the default sweep takes (log-spaced)")
+    parser.add_argument("--baseline", type=Path, default=None, help="a run on the same data to compare, e.g. a depth-only network")
+    parser.add_argument("--data-dir", default=None, help="where the runs' named data set lives, if moved")
+    parser.add_argument("--cache-dir", type=Path, default=None, help="decoded-image cache (default ~/.cache/dnnet)")
+    add_json_flag(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.budgets < 2:
+        raise UserError(f"--budgets must be at least 2, got {args.budgets}")
+    runs = {"DNNet": args.run_dir} | ({"baseline": args.baseline} if args.baseline else {})
+    loaded = {label: load_trained_model(path) for label, path in runs.items()}
+    first_record = loaded["DNNet"][1]
+    data = load_run_data(train_config_of(first_record), first_record, args.data_dir, args.cache_dir)
+    if args.baseline:
+        check_same_data(data, loaded["baseline"][1].get("data", {}), str(args.baseline))
+    paths = {label: default_path(model.config, read_accuracy_grid(runs[label], "val", model.config.grid_shape))
+             for label, (model, _) in loaded.items()}
+    costs = {label: stop_costs(loaded[label][0].config, path) for label, path in paths.items()}
+    budgets = args.avg_macs or sweep_budgets(costs["DNNet"], args.budgets)
+    too_small = [b for b in budgets if b < costs["DNNet"][0].item()]
+    if too_small:
+        raise UserError(f"an average budget of {format_count(too_small[0])} MACs is below the cheapest stop on the path "
+                        f"({format_count(costs['DNNet'][0].item())} MACs: every image reaches the first cell)")
+    curves = {}
+    for label, (model, record) in loaded.items():
+        stats = (record["data"]["mean"], record["data"]["std"])
+        val, test = (PathPredictions.from_logits(path_logits(model, normalize(split.images, *stats), paths[label]), split.labels)
+                     for split in (data.val, data.test))
+        curves[label] = budget_sweep(val, test, costs[label], budgets)
+    out = Path(args.run_dir) / "budgeted"
+    out.mkdir(exist_ok=True)
+    result = {"runs": {k: str(v) for k, v in runs.items()}, "paths": {k: [cell_name(*c) for c in p] for k, p in paths.items()},
+              "stop_costs": {k: c.tolist() for k, c in costs.items()}, "budgets": list(budgets), "curves": curves,
+              "provenance": provenance()}
+    (out / "budgeted.json").write_text(json.dumps(result, indent=2) + "\n")
+    plot_budgeted(curves, out / "budgeted.png", f"budgeted batch classification: {first_record['data']['name']}, test split")
+    print_result(args, {**result, "wrote": [str(out / "budgeted.json"), str(out / "budgeted.png")]},
+                 lambda: print_curves(curves, out))
+    return 0
+
+
+def sweep_budgets(costs: torch.Tensor, count: int) -> list[float]:
+    """`count` log-spaced average budgets from the first stop's cost to the whole path's."""
+    low, high = math.log(costs[0].item()), math.log(costs[-1].item())
+    return [math.exp(low + (high - low) * i / (count - 1)) for i in range(count)]
+
+
+def print_curves(curves: dict[str, list[dict]], out: Path) -> None:
+    for label, rows in curves.items():
+        for row in rows:
+            if row["method"] == "greedy":
+                print(f"{label}: average budget {format_count(row['budget_macs'])} MACs -> test accuracy "
+                      f"{100 * row['test_accuracy']:.2f}% at {format_count(row['test_mean_macs'])} MACs on average")
+    print(f"wrote {out}/budgeted.json and budgeted.png")

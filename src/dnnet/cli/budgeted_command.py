@@ -31,6 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="average MAC budgets per image, e.g. 2M 3.5M (default: a sweep from the cheapest stop to the full path)")
     parser.add_argument("--budgets", type=int, default=12, help="how many budgets the default sweep takes (log-spaced)")
     parser.add_argument("--baseline", type=Path, default=None, help="a run on the same data to compare, e.g. a depth-only network")
+    parser.add_argument("--out", type=Path, default=None, help="folder for budgeted.json and budgeted.png (default RUN/budgeted)")
     parser.add_argument("--data-dir", default=None, help="where the runs' named data set lives, if moved")
     parser.add_argument("--cache-dir", type=Path, default=None, help="decoded-image cache (default ~/.cache/dnnet)")
     add_json_flag(parser)
@@ -59,8 +60,8 @@ def run(args: argparse.Namespace) -> int:
         val, test = (PathPredictions.from_logits(path_logits(model, normalize(split.images, *stats), paths[label]), split.labels)
                      for split in (data.val, data.test))
         curves[label] = budget_sweep(val, test, costs[label], budgets)
-    out = Path(args.run_dir) / "budgeted"
-    out.mkdir(exist_ok=True)
+    out = args.out or Path(args.run_dir) / "budgeted"
+    out.mkdir(parents=True, exist_ok=True)
     result = {"runs": {k: str(v) for k, v in runs.items()}, "paths": {k: [cell_name(*c) for c in p] for k, p in paths.items()},
               "stop_costs": {k: c.tolist() for k, c in costs.items()}, "budgets": list(budgets), "curves": curves,
               "provenance": provenance()}

@@ -127,3 +127,31 @@ def test_a_budget_below_the_first_cell_is_a_clear_error(two_runs, capsys):
 
     assert main(["budgeted", str(two_runs[0]), "--avg-macs", "10"]) == 2
     assert "below the cheapest stop on the path" in capsys.readouterr().err
+
+
+def test_the_runner_takes_a_threshold_per_step():
+    from dnnet.anytime import AnytimeRunner
+
+    torch.manual_seed(0)
+    model = create_model("dnnet_resnet8_g4", image_size=8)
+    path = [(1, 1), (1, 2), (2, 2), (3, 2)]
+    runner = AnytimeRunner(model, path)
+    x = torch.randn(1, 3, 8, 8)
+    answer = runner.run(x, confidence=[NEVER, NEVER, 0.0, NEVER])  # only the third step accepts anything
+    assert answer.stopped_by == "confidence" and answer.cell == (2, 2) and len(answer.cells_done) == 3
+    with pytest.raises(UserError, match="2 confidence thresholds for a path of 4 cells"):
+        runner.run(x, confidence=[0.5, 0.5])
+
+
+def test_serving_one_by_one_walks_the_planned_steps(two_runs):
+    import json
+
+    from dnnet.cli.main import main
+
+    dnnet_run = two_runs[0]
+    assert main(["budgeted", str(dnnet_run), "--budgets", "3", "--serve", "40", "--out", str(dnnet_run / "served")]) == 0
+    rows = [r for r in json.loads((dnnet_run / "served" / "budgeted.json").read_text())["curves"]["DNNet"] if r["method"] == "greedy"]
+    for row in rows:
+        served = row["served_batch_1"]
+        assert served["images"] == 40 and served["same_stop_share"] >= 0.95  # float32 runner against the float64 plan
+        assert served["mean_macs"] == pytest.approx(served["planned_mean_macs"], rel=0.05)

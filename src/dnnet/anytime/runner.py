@@ -21,6 +21,7 @@ from dnnet.anytime.kernels import interior
 from dnnet.anytime.path import check_path, layer_ranges
 from dnnet.anytime.stopping import StepTimes, all_confident
 from dnnet.config import Cell
+from dnnet.errors import UserError
 from dnnet.models.dnnet import DNNet
 
 # Largest batch whose convolutions run as products over kept unfolded inputs; larger ones call the library's
@@ -125,9 +126,14 @@ class AnytimeRunner:
                                   features[: classifier.shape[0]].flatten(2), 1 / pixels, classifier, bias))
         return steps
 
-    def run(self, x: torch.Tensor, deadline_s: float | None = None, confidence: float | None = None) -> AnytimeAnswer:
+    def run(self, x: torch.Tensor, deadline_s: float | None = None,
+            confidence: float | Sequence[float] | None = None) -> AnytimeAnswer:
         """Walks the path until its end, every image is confident, or the deadline: the walk stops before a step
-        that earlier walks of this batch size say would end past it (and after the first step that does)."""
+        that earlier walks of this batch size say would end past it (and after the first step that does).
+        `confidence`: one threshold for every step, or one per step of the path (budgeted classification)."""
+        per_step = None if confidence is None or isinstance(confidence, (int, float)) else list(confidence)
+        if per_step is not None and len(per_step) != len(self.path):
+            raise UserError(f"{len(per_step)} confidence thresholds for a path of {len(self.path)} cells")
         started = time.perf_counter()
         cells, seconds, latest = [], [], None
         stopped_by = "path end"
@@ -138,7 +144,8 @@ class AnytimeRunner:
             seconds.append(time.perf_counter() - started)
             if cell == self.path[-1]:
                 break
-            if confidence is not None and all_confident(logits, confidence):
+            threshold = confidence if per_step is None else per_step[len(cells) - 1]
+            if threshold is not None and all_confident(logits, threshold):
                 stopped_by = "confidence"
                 break
             if deadline_s is not None and seconds[-1] + self.step_times.next_step(x.shape[0], len(cells)) >= deadline_s:

@@ -4,6 +4,7 @@ anytime path at the first step confident enough, with per-step thresholds chosen
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 from pathlib import Path
@@ -11,12 +12,14 @@ from pathlib import Path
 import torch
 
 from dnnet.amounts import format_count
-from dnnet.anytime import default_path, path_logits
+from dnnet.anytime import AnytimeRunner, default_path, path_logits
 from dnnet.anytime.budgeted import PathPredictions, budget_sweep, stop_costs
+from dnnet.anytime.budgeted_serving import serve_budgeted
 from dnnet.cli.argument_types import count_argument
 from dnnet.cli.json_output import add_json_flag, print_result
 from dnnet.config import cell_name
 from dnnet.data.augment import normalize
+from dnnet.deploy.request_images import request_images
 from dnnet.errors import UserError
 from dnnet.evaluation import read_accuracy_grid
 from dnnet.provenance import provenance
@@ -31,6 +34,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="average MAC budgets per image, e.g. 2M 3.5M (default: a sweep from the cheapest stop to the full path)")
     parser.add_argument("--budgets", type=int, default=12, help="how many budgets the default sweep takes (log-spaced)")
     parser.add_argument("--baseline", type=Path, default=None, help="a run on the same data to compare, e.g. a depth-only network")
+    parser.add_argument("--serve", type=int, default=0, metavar="N",
+                        help="also serve N test images one at a time through the anytime runner with each budget's greedy "
+                             "thresholds, and record the MACs and time they took against the plan (default 0: plan only)")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads while serving")
     parser.add_argument("--out", type=Path, default=None, help="folder for budgeted.json and budgeted.png (default RUN/budgeted)")
     parser.add_argument("--data-dir", default=None, help="where the runs' named data set lives, if moved")
     parser.add_argument("--cache-dir", type=Path, default=None, help="decoded-image cache (default ~/.cache/dnnet)")
@@ -60,6 +67,8 @@ def run(args: argparse.Namespace) -> int:
         val, test = (PathPredictions.from_logits(path_logits(model, normalize(split.images, *stats), paths[label]), split.labels)
                      for split in (data.val, data.test))
         curves[label] = budget_sweep(val, test, costs[label], budgets)
+        if args.serve:
+            serve_rows(model, paths[label], curves[label], data.test, test, costs[label], stats, args)
     out = args.out or Path(args.run_dir) / "budgeted"
     out.mkdir(parents=True, exist_ok=True)
     result = {"runs": {k: str(v) for k, v in runs.items()}, "paths": {k: [cell_name(*c) for c in p] for k, p in paths.items()},
@@ -72,6 +81,22 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def serve_rows(model, path, rows: list[dict], test_split, test: PathPredictions, costs: torch.Tensor, stats, args) -> None:
+    """Adds to each greedy row what serving `args.serve` test images with its thresholds took (batch 1)."""
+    chosen = request_images(min(args.serve, len(test_split)), len(test_split), 0)  # test sets may be sorted by class
+    images, labels = normalize(test_split.images[chosen], *stats), test_split.labels[chosen]
+    runner = AnytimeRunner(model, path)
+    previous_threads = torch.get_num_threads()
+    torch.set_num_threads(args.threads)
+    try:
+        for row in rows:
+            if row["method"] == "greedy":
+                served = serve_budgeted(runner, images, labels, torch.tensor(row["thresholds"]), costs, test.confidence[chosen])
+                row["served_batch_1"] = {"images": len(chosen), "threads": args.threads, **dataclasses.asdict(served)}
+    finally:
+        torch.set_num_threads(previous_threads)
+
+
 def sweep_budgets(costs: torch.Tensor, count: int) -> list[float]:
     """`count` log-spaced average budgets from the first stop's cost to the whole path's."""
     low, high = math.log(costs[0].item()), math.log(costs[-1].item())
@@ -82,6 +107,9 @@ def print_curves(curves: dict[str, list[dict]], out: Path) -> None:
     for label, rows in curves.items():
         for row in rows:
             if row["method"] == "greedy":
+                served = row.get("served_batch_1")
                 print(f"{label}: average budget {format_count(row['budget_macs'])} MACs -> test accuracy "
-                      f"{100 * row['test_accuracy']:.2f}% at {format_count(row['test_mean_macs'])} MACs on average")
+                      f"{100 * row['test_accuracy']:.2f}% at {format_count(row['test_mean_macs'])} MACs on average"
+                      + ("" if served is None else f"; served one by one: {format_count(served['mean_macs'])} MACs "
+                         f"(planned {format_count(served['planned_mean_macs'])}), {served['mean_ms']:.3f} ms on average"))
     print(f"wrote {out}/budgeted.json and budgeted.png")

@@ -1,0 +1,40 @@
+"""Budgeted classification executed for real: each image alone through the anytime runner with per-step thresholds,
+so that the MACs and time it spends can be held against what the thresholds planned on the path's logits."""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass
+
+import torch
+
+from dnnet.anytime.budgeted import stopping_steps
+from dnnet.anytime.runner import AnytimeRunner
+
+
+@dataclass(frozen=True)
+class ServedBudget:
+    accuracy: float
+    mean_macs: float  # MACs of the steps the runner walked (incremental: the path's stop costs)
+    mean_ms: float
+    median_ms: float
+    planned_mean_macs: float  # what the thresholds gave on the same images' path logits
+    same_stop_share: float  # images that stopped at the step the plan said
+
+
+def serve_budgeted(runner: AnytimeRunner, images: torch.Tensor, labels: torch.Tensor, thresholds: torch.Tensor,
+                   costs: torch.Tensor, planned_confidence: torch.Tensor) -> ServedBudget:
+    """Serves `images` one at a time (batch 1) with `thresholds`; `planned_confidence` (N, steps): their top softmax
+    probability at each step of the path, from `path_logits`, for the planned stops."""
+    planned = stopping_steps(planned_confidence, thresholds)
+    steps, milliseconds, hits = [], [], 0
+    with torch.no_grad():
+        for image, label in zip(images, labels.tolist()):
+            answer = runner.run(image[None], confidence=thresholds.tolist())
+            steps.append(len(answer.cells_done) - 1)
+            milliseconds.append(1e3 * answer.seconds[-1])
+            hits += int(answer.logits.argmax(-1).item() == label)
+    walked = torch.tensor(steps)
+    return ServedBudget(accuracy=hits / len(steps), mean_macs=costs[walked].mean().item(), mean_ms=statistics.fmean(milliseconds),
+                        median_ms=statistics.median(milliseconds), planned_mean_macs=costs[planned].mean().item(),
+                        same_stop_share=(walked == planned).double().mean().item())

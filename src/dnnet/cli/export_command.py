@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import argparse
+import tempfile
 from pathlib import Path
+
+import torch
 
 from dnnet.cli.argument_types import cell_argument
 from dnnet.cli.json_output import add_json_flag, print_result
 from dnnet.config import CELL_SPELLING, cell_name
+from dnnet.data.augment import normalize
 from dnnet.deploy import FORMATS, export_subnet
+from dnnet.deploy.int8_cells import onnx_accuracy, onnx_latency_ms, quantize_int8
 from dnnet.deploy.run_metadata import cell_metadata
 from dnnet.errors import UserError
 from dnnet.slicing import slice_subnet
-from dnnet.train.run_directory import load_trained_model
+from dnnet.train.run_data import load_run_data
+from dnnet.train.run_directory import load_trained_model, train_config_of
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -22,6 +28,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=FORMATS, required=True, help="onnx (checked against onnxruntime), pt2 "
                         "(torch.export) or safetensors (weights)")
     parser.add_argument("--out", type=Path, required=True, help="the file to write")
+    parser.add_argument("--quantize", choices=["int8"], default=None,
+                        help="int8: post-training static quantization of the ONNX cell, calibrated on the run's training "
+                             "images; prints its test accuracy and latency beside the float cell's")
+    parser.add_argument("--calibration-images", type=int, default=256, help="training images that calibrate --quantize")
+    parser.add_argument("--data-dir", default=None, help="with --quantize: where the run's named data set lives, if moved")
+    parser.add_argument("--cache-dir", type=Path, default=None, help="decoded-image cache (default ~/.cache/dnnet)")
     add_json_flag(parser)
 
 
@@ -38,15 +50,43 @@ def check_out(run_dir: Path, out: Path, fmt: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     check_out(args.run_dir, args.out, args.format)
+    if args.quantize and args.format != "onnx":
+        raise UserError(f"--quantize int8 makes an ONNX cell; drop it or use --format onnx (got {args.format})")
+    if args.calibration_images < 1:
+        raise UserError(f"--calibration-images must be at least 1, got {args.calibration_images}")
     model, record = load_trained_model(args.run_dir)
     depth, width = args.cell
     model.config.check_cell(depth, width)
     subnet = slice_subnet(model, depth, width)
     metadata = cell_metadata(args.run_dir, record, model.config, depth, width)
+    if args.quantize:
+        return export_int8(args, record, subnet, metadata, cell_name(depth, width))
     facts = export_subnet(subnet, args.out, args.format, tuple(record["data"]["image_shape"]), metadata)
     def for_people() -> None:
         print(f"wrote {facts['path']} ({cell_name(depth, width)}); load it with {facts['load_with']}")
         if "max_abs_diff_vs_torch" in facts:
             print(f"onnxruntime vs torch on 8 random inputs: largest difference {facts['max_abs_diff_vs_torch']:.3g}")
     print_result(args, {"cell": cell_name(depth, width), "format": args.format, **facts, "metadata": metadata}, for_people)
+    return 0
+
+
+def export_int8(args: argparse.Namespace, record: dict, subnet, metadata: dict[str, str], cell: str) -> int:
+    """The float cell to a scratch file, its int8 version to --out, and both measured on the run's test split."""
+    config = train_config_of(record)
+    data = load_run_data(config, record, args.data_dir, args.cache_dir)
+    stats = (record["data"]["mean"], record["data"]["std"])
+    chosen = torch.randperm(len(data.train), generator=torch.Generator().manual_seed(config.seed))[: args.calibration_images]
+    calibration = normalize(data.train.images[chosen], *stats).numpy()
+    test_images, test_labels = normalize(data.test.images, *stats).numpy(), data.test.labels.numpy()
+    with tempfile.TemporaryDirectory() as scratch:
+        float_path = Path(scratch) / "float.onnx"
+        export_subnet(subnet, float_path, "onnx", tuple(record["data"]["image_shape"]), metadata)
+        quantize_int8(float_path, args.out, calibration, metadata)
+        accuracy = {"float": onnx_accuracy(float_path, test_images, test_labels), "int8": onnx_accuracy(args.out, test_images, test_labels)}
+        float_ms, int8_ms = onnx_latency_ms([float_path, args.out], test_images[:1])
+    facts = {"cell": cell, "format": "onnx", "quantize": "int8", "path": str(args.out), "calibration_images": len(chosen),
+             "test_accuracy": accuracy, "latency_ms_batch_1_one_thread": {"float": float_ms, "int8": int8_ms}, "metadata": metadata}
+    print_result(args, facts, lambda: print(
+        f"wrote {args.out} ({cell}, int8, calibrated on {len(chosen)} training images); test accuracy {100 * accuracy['int8']:.2f}% "
+        f"(float {100 * accuracy['float']:.2f}%); {int8_ms:.3f} ms per image at batch 1 (float {float_ms:.3f} ms)"))
     return 0

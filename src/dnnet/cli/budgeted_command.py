@@ -75,7 +75,9 @@ def run(args: argparse.Namespace) -> int:
               "stop_costs": {k: c.tolist() for k, c in costs.items()}, "budgets": list(budgets), "curves": curves,
               "provenance": provenance()}
     (out / "budgeted.json").write_text(json.dumps(result, indent=2) + "\n")
-    plot_budgeted(curves, out / "budgeted.png", f"budgeted batch classification: {first_record['data']['name']}, test split")
+    names = {label: f"{label}: {record['train_config']['preset']}" for label, (_, record) in loaded.items()}
+    plot_budgeted({names[label]: rows for label, rows in curves.items()}, out / "budgeted.png",
+                  f"budgeted batch classification: {first_record['data']['name']}, test split")
     print_result(args, {**result, "wrote": [str(out / "budgeted.json"), str(out / "budgeted.png")]},
                  lambda: print_curves(curves, out))
     return 0

@@ -86,7 +86,7 @@ def test_pareto_over_two_resources_is_undominated(run_dir, capsys):
     assert [(r["depth"], r["width"]) for r in rows] == [(c.depth, c.width) for c in front]
 
 
-@pytest.mark.parametrize("runtime", ["eager", "onnxruntime"])
+@pytest.mark.parametrize("runtime", ["eager", "onnxruntime", "onnxruntime-int8"])
 def test_latency_table_is_stored_and_used_by_select(run_dir, capsys, runtime):
     assert main(["latency", str(run_dir), "--repeats", "2", "--runtime", runtime]) == 0
     record = json.loads((run_dir / f"latency_{runtime}.json").read_text())

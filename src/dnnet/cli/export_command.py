@@ -6,14 +6,12 @@ import argparse
 import tempfile
 from pathlib import Path
 
-import torch
-
 from dnnet.cli.argument_types import cell_argument
 from dnnet.cli.json_output import add_json_flag, print_result
 from dnnet.config import CELL_SPELLING, cell_name
 from dnnet.data.augment import normalize
 from dnnet.deploy import FORMATS, export_subnet
-from dnnet.deploy.int8_cells import onnx_accuracy, onnx_latency_ms, quantize_int8
+from dnnet.deploy.int8_cells import calibration_images, onnx_accuracy, onnx_latency_ms, quantize_int8
 from dnnet.deploy.run_metadata import cell_metadata
 from dnnet.errors import UserError
 from dnnet.slicing import slice_subnet
@@ -52,8 +50,6 @@ def run(args: argparse.Namespace) -> int:
     check_out(args.run_dir, args.out, args.format)
     if args.quantize and args.format != "onnx":
         raise UserError(f"--quantize int8 makes an ONNX cell; drop it or use --format onnx (got {args.format})")
-    if args.calibration_images < 1:
-        raise UserError(f"--calibration-images must be at least 1, got {args.calibration_images}")
     model, record = load_trained_model(args.run_dir)
     depth, width = args.cell
     model.config.check_cell(depth, width)
@@ -72,11 +68,9 @@ def run(args: argparse.Namespace) -> int:
 
 def export_int8(args: argparse.Namespace, record: dict, subnet, metadata: dict[str, str], cell: str) -> int:
     """The float cell to a scratch file, its int8 version to --out, and both measured on the run's test split."""
-    config = train_config_of(record)
-    data = load_run_data(config, record, args.data_dir, args.cache_dir)
+    data = load_run_data(train_config_of(record), record, args.data_dir, args.cache_dir)
+    calibration = calibration_images(record, data, args.calibration_images)
     stats = (record["data"]["mean"], record["data"]["std"])
-    chosen = torch.randperm(len(data.train), generator=torch.Generator().manual_seed(config.seed))[: args.calibration_images]
-    calibration = normalize(data.train.images[chosen], *stats).numpy()
     test_images, test_labels = normalize(data.test.images, *stats).numpy(), data.test.labels.numpy()
     with tempfile.TemporaryDirectory() as scratch:
         float_path = Path(scratch) / "float.onnx"
@@ -84,9 +78,9 @@ def export_int8(args: argparse.Namespace, record: dict, subnet, metadata: dict[s
         quantize_int8(float_path, args.out, calibration, metadata)
         accuracy = {"float": onnx_accuracy(float_path, test_images, test_labels), "int8": onnx_accuracy(args.out, test_images, test_labels)}
         float_ms, int8_ms = onnx_latency_ms([float_path, args.out], test_images[:1])
-    facts = {"cell": cell, "format": "onnx", "quantize": "int8", "path": str(args.out), "calibration_images": len(chosen),
+    facts = {"cell": cell, "format": "onnx", "quantize": "int8", "path": str(args.out), "calibration_images": len(calibration),
              "test_accuracy": accuracy, "latency_ms_batch_1_one_thread": {"float": float_ms, "int8": int8_ms}, "metadata": metadata}
     print_result(args, facts, lambda: print(
-        f"wrote {args.out} ({cell}, int8, calibrated on {len(chosen)} training images); test accuracy {100 * accuracy['int8']:.2f}% "
+        f"wrote {args.out} ({cell}, int8, calibrated on {len(calibration)} training images); test accuracy {100 * accuracy['int8']:.2f}% "
         f"(float {100 * accuracy['float']:.2f}%); {int8_ms:.3f} ms per image at batch 1 (float {float_ms:.3f} ms)"))
     return 0

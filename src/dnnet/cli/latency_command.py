@@ -6,9 +6,11 @@ import argparse
 from pathlib import Path
 
 from dnnet.cli.json_output import add_json_flag, print_result
-from dnnet.deploy.latency import RUNTIMES, measure_latency, write_latency
+from dnnet.deploy.int8_cells import calibration_images
+from dnnet.deploy.latency import INT8, RUNTIMES, measure_latency, write_latency
 from dnnet.errors import UserError
-from dnnet.train.run_directory import load_trained_model
+from dnnet.train.run_data import load_run_data
+from dnnet.train.run_directory import load_trained_model, train_config_of
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -17,6 +19,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch", type=int, default=1, help="images per timed call (default 1)")
     parser.add_argument("--threads", type=int, default=1, help="torch threads while timing (fixed, for repeatable numbers)")
     parser.add_argument("--repeats", type=int, default=7, help="timed calls per cell, interleaved over cells; the median is kept")
+    parser.add_argument("--calibration-images", type=int, default=256,
+                        help=f"with --runtime {INT8}: training images that calibrate each cell's quantization")
+    parser.add_argument("--data-dir", default=None, help=f"with --runtime {INT8}: where the run's named data set lives, if moved")
+    parser.add_argument("--cache-dir", type=Path, default=None, help="decoded-image cache (default ~/.cache/dnnet)")
     add_json_flag(parser)
 
 
@@ -25,7 +31,12 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("--batch, --threads and --repeats must be at least 1")
     model, record = load_trained_model(args.run_dir)
     image_shape = tuple(record["data"]["image_shape"])
-    table = measure_latency(model, image_shape, args.batch, args.repeats, threads=args.threads, runtime=args.runtime)
+    calibration = None
+    if args.runtime == INT8:
+        data = load_run_data(train_config_of(record), record, args.data_dir, args.cache_dir)
+        calibration = calibration_images(record, data, args.calibration_images)
+    table = measure_latency(model, image_shape, args.batch, args.repeats, threads=args.threads, runtime=args.runtime,
+                            calibration=calibration)
     settings = {"batch": args.batch, "threads": args.threads, "repeats": args.repeats, "image_shape": list(image_shape)}
     path = write_latency(args.run_dir, args.runtime, table, settings)
     result = {"runtime": args.runtime, **settings, "latency_ms": [[round(v, 4) for v in row] for row in table.tolist()],
@@ -34,3 +45,4 @@ def run(args: argparse.Namespace) -> int:
         f"latency of {table.numel()} cells ({args.runtime}, batch {args.batch}, {args.threads} thread(s)): "
         f"fastest cell {table.min():.3f} ms, full network {table[-1, -1]:.3f} ms; wrote {path}"))
     return 0
+

@@ -10,13 +10,32 @@ import time
 from pathlib import Path
 
 import numpy as np
+import torch
 
+from dnnet.data import DataSplits
+from dnnet.data.augment import normalize
 from dnnet.deploy.export import finish_onnx
 from dnnet.errors import UserError
 
 
+def calibration_images(record: dict, data: DataSplits, count: int) -> np.ndarray:
+    """`count` of the run's training images (`record`: its config.json), normalised, drawn with the run's seed."""
+    if count < 1:
+        raise UserError(f"--calibration-images must be at least 1, got {count}")
+    seed = record["train_config"].get("seed", 0)
+    chosen = torch.randperm(len(data.train), generator=torch.Generator().manual_seed(seed))[:count]
+    return normalize(data.train.images[chosen], record["data"]["mean"], record["data"]["std"]).numpy()
+
+
 def quantize_int8(float_path: Path, int8_path: Path, calibration: np.ndarray, metadata: dict[str, str]) -> None:
-    """Writes `int8_path` from the float ONNX cell `float_path`; `calibration`: (N, C, H, W) float32, normalised."""
+    """Writes `int8_path` from the float ONNX cell `float_path`; `calibration`: (N, C, H, W) float32, normalised.
+    The file carries `metadata`, says how it was quantized, and passes onnx.checker."""
+    quantize_onnx_file(float_path, int8_path, calibration)
+    finish_onnx(int8_path, {**metadata, "dnnet_quantization": f"int8 static (QDQ), {len(calibration)} calibration images"})
+
+
+def quantize_onnx_file(float_path: Path, int8_path: Path, calibration: np.ndarray) -> None:
+    """The quantization alone (what latency tables of int8 cells time)."""
     try:
         from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
         from onnxruntime.quantization.shape_inference import quant_pre_process
@@ -40,7 +59,6 @@ def quantize_int8(float_path: Path, int8_path: Path, calibration: np.ndarray, me
         quant_pre_process(str(float_path), str(prepared), skip_symbolic_shape=True)  # shapes the calibrator relies on
         quantize_static(str(prepared), str(int8_path), Batches(), quant_format=QuantFormat.QDQ, per_channel=True,
                         activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
-    finish_onnx(int8_path, {**metadata, "dnnet_quantization": f"int8 static (QDQ), {len(calibration)} calibration images"})
 
 
 def onnx_accuracy(path: Path, images: np.ndarray, labels: np.ndarray, batch: int = 500) -> float:

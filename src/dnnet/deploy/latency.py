@@ -2,33 +2,41 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import statistics
 import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
 
+from dnnet.config import cell_name
 from dnnet.deploy.export import write_onnx
+from dnnet.deploy.int8_cells import quantize_onnx_file
 from dnnet.errors import MissingFile, UserError
 from dnnet.models import DNNet
 from dnnet.progress_bar import progress
 from dnnet.provenance import provenance
 from dnnet.slicing import fold_batchnorm, slice_subnet
 
-RUNTIMES = ("eager", "onnxruntime")
+RUNTIMES = ("eager", "onnxruntime", "onnxruntime-int8")
+INT8 = "onnxruntime-int8"  # each cell quantized to int8 (static, calibrated on the run's training images)
 
 
 def measure_latency(model: DNNet, image_shape: tuple[int, int, int], batch: int = 1, repeats: int = 7,
-                    warmup: int = 2, threads: int = 1, runtime: str = "eager") -> torch.Tensor:
+                    warmup: int = 2, threads: int = 1, runtime: str = "eager", calibration: np.ndarray | None = None) -> torch.Tensor:
     """Median milliseconds per forward pass of every cell, (depths, widths).
 
     Cells are timed in interleaved rounds (every cell once per round), so a slow moment of the
     machine spreads over all cells instead of landing on a few. Batch norm is folded, as deployed.
+    `calibration` (normalised images) quantizes the cells for the int8 runtime.
     """
     if runtime not in RUNTIMES:
         raise UserError(f"runtime must be one of {RUNTIMES}, got {runtime!r}")
+    if (runtime == INT8) != (calibration is not None):
+        raise UserError(f"calibration images go with the {INT8} runtime, and it needs them")
     config = model.config
     cells = [(d, w) for d in range(1, config.num_exits + 1) for w in range(1, config.groups + 1)]
     x = torch.randn(batch, *image_shape)
@@ -36,7 +44,7 @@ def measure_latency(model: DNNet, image_shape: tuple[int, int, int], batch: int 
     torch.set_num_threads(threads)
     try:
         with tempfile.TemporaryDirectory() as scratch, torch.no_grad():
-            build = _eager_runner if runtime == "eager" else _onnxruntime_runner
+            build = _eager_runner if runtime == "eager" else functools.partial(_onnxruntime_runner, calibration=calibration)
             prepared = progress(cells, f"preparing {len(cells)} cells ({runtime})", unit="cell")
             runners = {cell: build(slice_subnet(model.eval(), *cell), x, threads, Path(scratch)) for cell in prepared}
             samples = _interleaved_times(runners, warmup, repeats)
@@ -66,13 +74,17 @@ def _eager_runner(subnet, x: torch.Tensor, threads: int, scratch: Path):
     return lambda: folded(x)
 
 
-def _onnxruntime_runner(subnet, x: torch.Tensor, threads: int, scratch: Path):
+def _onnxruntime_runner(subnet, x: torch.Tensor, threads: int, scratch: Path, calibration: np.ndarray | None = None):
+    """The cell as an ONNX session; with `calibration` images, its int8 version (static quantization)."""
     try:
         import onnxruntime
     except ImportError as error:  # optional extra
         raise UserError("the onnxruntime runtime needs onnxruntime: pip install 'doubly-nested-networks[export]'") from error
-    path = scratch / f"D{subnet.depth}_W{subnet.width}.onnx"
+    path = scratch / f"{cell_name(subnet.depth, subnet.width)}.onnx"
     write_onnx(subnet, path, x, dynamo=False)
+    if calibration is not None:
+        path, float_path = scratch / f"{cell_name(subnet.depth, subnet.width)}_int8.onnx", path
+        quantize_onnx_file(float_path, path, calibration)
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads, options.inter_op_num_threads = threads, 1
     session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])

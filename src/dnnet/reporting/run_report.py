@@ -77,7 +77,7 @@ EXPLAINER = ("A doubly nested network can be cut after any residual block (its <
              "own, written DEPTHxWIDTH: 14x12 is exit 14 at 12 groups. Cells are chosen on the validation split; the test "
              "split only reports them.")
 DATA_FILES = ("config.json", "metrics.csv", "metrics.jsonl", "accuracy_val.csv", "accuracy_val.json", "accuracy_test.csv",
-              "accuracy_test.json", "latency_eager.json", "latency_onnxruntime.json", "anytime.json")
+              "accuracy_test.json", "latency_eager.json", "latency_onnxruntime.json", "latency_onnxruntime-int8.json", "anytime.json")
 
 
 def _page(preset: str, sections: list[Section], record: dict, run_dir: Path) -> str:

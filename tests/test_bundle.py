@@ -96,3 +96,22 @@ def test_a_runs_onnxruntime_latency_table_goes_into_the_manifest(bundle, tmp_pat
         assert cell["latency_ms_onnxruntime"] == 10.0 * cell["depth"] + cell["width"]
         assert cell["latency_measured_on"]["batch"] == 1 and cell["latency_measured_on"]["machine"]
     assert "latency_ms_onnxruntime" not in json.loads((bundle / "bundle" / "manifest.json").read_text())["cells"][0]
+
+
+def test_an_int8_bundle_holds_quantized_cells_measured_as_int8(bundle, capsys):
+    onnx = pytest.importorskip("onnx")
+    from dnnet.deploy.int8_cells import onnx_accuracy
+
+    out = bundle / "bundle_int8"
+    assert main(["bundle", str(bundle / "run"), "--out", str(out), "--int8", "--calibration-images", "64"]) == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    floats = json.loads((bundle / "bundle" / "manifest.json").read_text())["cells"]
+    assert [c["cell"] for c in manifest["cells"]] == [c["cell"] for c in floats]  # the same Pareto cells, chosen in float
+    data = load_data("digits")
+    record = json.loads((bundle / "run" / "config.json").read_text())["data"]
+    val = normalize(data.val.images, record["mean"], record["std"]).numpy()
+    for cell, float_cell in zip(manifest["cells"], floats):
+        assert cell["precision"] == "int8" and cell["file"] == f"{cell['cell']}_int8.onnx"
+        assert "QuantizeLinear" in {node.op_type for node in onnx.load(str(out / cell["file"])).graph.node}
+        assert cell["val_accuracy_float"] == float_cell["val_accuracy"]
+        assert cell["val_accuracy"] == onnx_accuracy(out / cell["file"], val, data.val.labels.numpy())

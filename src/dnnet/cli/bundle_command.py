@@ -5,9 +5,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from dnnet.deploy.bundle import write_bundle
+from dnnet.data.augment import normalize
+from dnnet.deploy.bundle import Int8Data, write_bundle
+from dnnet.deploy.int8_cells import calibration_images
 from dnnet.errors import UserError
 from dnnet.selection import RESOURCES
+from dnnet.train.run_data import load_run_data
+from dnnet.train.run_directory import read_run_config, train_config_of
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -15,12 +19,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, required=True, help="the bundle's folder (created; must be empty if it exists)")
     parser.add_argument("--resources", nargs="+", default=["macs", "memory"], choices=sorted(RESOURCES),
                         help="the resources of the Pareto front, beside validation accuracy (default: macs memory)")
+    parser.add_argument("--int8", action="store_true",
+                        help="quantize every cell to int8 (calibrated on the run's training images; accuracy measured as int8)")
+    parser.add_argument("--calibration-images", type=int, default=256, help="with --int8: training images that calibrate each cell")
+    parser.add_argument("--data-dir", default=None, help="with --int8: where the run's named data set lives, if moved")
+    parser.add_argument("--cache-dir", type=Path, default=None, help="decoded-image cache (default ~/.cache/dnnet)")
 
 
 def run(args: argparse.Namespace) -> int:
     if args.out.exists() and (not args.out.is_dir() or any(args.out.iterdir())):
         raise UserError(f"--out {args.out} exists and is not an empty folder; a bundle goes into a new one")
-    manifest = write_bundle(args.run_dir, args.out, tuple(RESOURCES[name][0] for name in args.resources))
+    manifest = write_bundle(args.run_dir, args.out, tuple(RESOURCES[name][0] for name in args.resources),
+                            int8_data(args) if args.int8 else None)
     print(f"wrote {len(manifest['cells'])} cells, manifest.json and select_cell.py into {args.out}")
     print(f"run anywhere with onnxruntime and numpy: python {args.out}/select_cell.py {args.out} --macs N --images X.npy")
     return 0
+
+
+def int8_data(args: argparse.Namespace) -> Int8Data:
+    """Calibration images from the run's training split and its validation split, normalised as the run was."""
+    record = read_run_config(args.run_dir)
+    data = load_run_data(train_config_of(record), record, args.data_dir, args.cache_dir)
+    val_images = normalize(data.val.images, record["data"]["mean"], record["data"]["std"]).numpy()
+    return Int8Data(calibration_images(record, data, args.calibration_images), val_images, data.val.labels.numpy())

@@ -6,13 +6,18 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from dnnet.config import cell_name
 from dnnet.deploy import bundle_selector
 from dnnet.deploy.export import export_subnet
-from dnnet.deploy.latency import latency_path
+from dnnet.deploy.int8_cells import onnx_accuracy, quantize_int8
+from dnnet.deploy.latency import INT8, latency_path
 from dnnet.deploy.run_metadata import cell_metadata, preprocessing_of
 from dnnet.evaluation import read_accuracy_grid
 from dnnet.provenance import provenance
@@ -23,20 +28,31 @@ from dnnet.train.run_directory import load_trained_model
 FORMAT = "dnnet-bundle/1"
 
 
-def measured_latency(run_dir: Path, depth: int, width: int) -> dict[str, Any]:
-    """The cell's ONNX latency from the run's `dnnet latency --runtime onnxruntime` table, with where it was
+@dataclass(frozen=True)
+class Int8Data:
+    """What quantizing a bundle's cells needs: calibration images, and validation images to measure them on (normalised)."""
+
+    calibration: np.ndarray
+    val_images: np.ndarray
+    val_labels: np.ndarray
+
+
+def measured_latency(run_dir: Path, depth: int, width: int, runtime: str = "onnxruntime") -> dict[str, Any]:
+    """The cell's ONNX latency from the run's `dnnet latency --runtime RUNTIME` table, with where it was
     measured; nothing when the run has no such table (a latency is only worth what its machine says)."""
-    path = latency_path(run_dir, "onnxruntime")
+    path = latency_path(run_dir, runtime)
     if not path.is_file():
         return {}
     table = json.loads(path.read_text())
-    return {"latency_ms_onnxruntime": table["milliseconds"][depth - 1][width - 1],
+    return {f"latency_ms_{runtime}": table["milliseconds"][depth - 1][width - 1],
             "latency_measured_on": {k: table["provenance"].get(k) for k in ("machine", "cpu_count", "platform")} |
                                    {k: table.get(k) for k in ("batch", "threads")}}
 
 
-def write_bundle(run_dir: Path, out: Path, fields: tuple[str, ...] = ("macs", "peak_act_bytes")) -> dict[str, Any]:
-    """Writes the Pareto cells of `run_dir` (validation accuracy against `fields`) into `out`; returns the manifest."""
+def write_bundle(run_dir: Path, out: Path, fields: tuple[str, ...] = ("macs", "peak_act_bytes"),
+                 int8: Int8Data | None = None) -> dict[str, Any]:
+    """Writes the Pareto cells of `run_dir` (validation accuracy against `fields`) into `out`; returns the manifest.
+    With `int8`, each cell is quantized and its validation accuracy measured as int8 (beside the float grid's)."""
     model, record = load_trained_model(run_dir)
     val = read_accuracy_grid(run_dir, "val", model.config.grid_shape)
     image_shape = tuple(record["data"]["image_shape"])
@@ -44,13 +60,21 @@ def write_bundle(run_dir: Path, out: Path, fields: tuple[str, ...] = ("macs", "p
     cells = []
     for resources in pareto_front(val, offered_cells(model.config), fields):
         name = cell_name(resources.depth, resources.width)
-        file = f"{name}.onnx"
-        accuracy = float(val[resources.depth - 1, resources.width - 1])
-        export_subnet(slice_subnet(model, resources.depth, resources.width), out / file, "onnx", image_shape,
-                      cell_metadata(run_dir, record, model.config, resources.depth, resources.width))
-        cells.append({"cell": name, **resources.to_dict(), "val_accuracy": accuracy, "file": file,
-                      "sha256": hashlib.sha256((out / file).read_bytes()).hexdigest(),
-                      **measured_latency(run_dir, resources.depth, resources.width)})
+        file = f"{name}.onnx" if int8 is None else f"{name}_int8.onnx"
+        accuracy = {"val_accuracy": float(val[resources.depth - 1, resources.width - 1])}
+        subnet, metadata = slice_subnet(model, resources.depth, resources.width), cell_metadata(
+            run_dir, record, model.config, resources.depth, resources.width)
+        if int8 is None:
+            export_subnet(subnet, out / file, "onnx", image_shape, metadata)
+        else:
+            with tempfile.TemporaryDirectory() as scratch:
+                export_subnet(subnet, Path(scratch) / "float.onnx", "onnx", image_shape, metadata)
+                quantize_int8(Path(scratch) / "float.onnx", out / file, int8.calibration, metadata)
+            accuracy = {"val_accuracy": onnx_accuracy(out / file, int8.val_images, int8.val_labels),
+                        "val_accuracy_float": accuracy["val_accuracy"]}
+        cells.append({"cell": name, "precision": "float32" if int8 is None else "int8", **resources.to_dict(), **accuracy,
+                      "file": file, "sha256": hashlib.sha256((out / file).read_bytes()).hexdigest(),
+                      **measured_latency(run_dir, resources.depth, resources.width, "onnxruntime" if int8 is None else INT8)})
     manifest = {"format": FORMAT, "run": str(run_dir), "pareto_of": ["val_accuracy", *fields], "preprocessing": preprocessing_of(record),
                 "cells": cells, "provenance": provenance()}
     (out / bundle_selector.MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")

@@ -24,3 +24,18 @@ def test_every_flag_of_every_command_says_what_it_does():
             if action.dest != "help":
                 assert action.help and not action.help.startswith("default "), (name, action.dest)
         command.format_help()  # every help string formats (a stray % would not)
+
+
+def test_every_command_shows_an_example_that_its_own_parser_accepts():
+    import argparse
+    import shlex
+
+    from dnnet.cli.main import COMMANDS, EXAMPLES, build_parser
+
+    assert set(EXAMPLES) == set(COMMANDS)
+    for name in COMMANDS:
+        parser = build_parser(name)
+        command = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices[name]
+        assert f"example: {EXAMPLES[name]}" in command.format_help()
+        argv = shlex.split(EXAMPLES[name])[1:]
+        assert parser.parse_args(argv).command == name  # the example is spelt as the command takes it

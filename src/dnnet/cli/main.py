@@ -34,6 +34,25 @@ COMMANDS = {
 }
 
 
+# name -> an example command line, shown under the command's --help
+EXAMPLES = {
+    "demo": "dnnet demo --out runs/demo",
+    "train": "dnnet train --preset dnnet_resnet20_g8 --data cifar10 --download --epochs 30 --schedule cosine --out runs/r20",
+    "eval": "dnnet eval runs/r20 --split test --json",
+    "profile": "dnnet profile --preset dnnet_resnet32_g22 --macs 24M --cells 14x12",
+    "report": "dnnet report runs/r20 --macs 25%",
+    "select": "dnnet select runs/r20 --macs 2M --memory 64KiB",
+    "latency": "dnnet latency runs/r20 --runtime onnxruntime --batch 1 --threads 1",
+    "export": "dnnet export runs/r20 --cell 10x4 --format onnx --out cell.onnx",
+    "bundle": "dnnet bundle runs/r20 --out bundle/",
+    "pretrained": "dnnet pretrained runs/r20 --out weights/",
+    "experiment": "dnnet experiment fig4 --protocol cpu --download --jobs 2",
+    "simulate": "dnnet simulate runs/r20 --trace contention --baseline runs/anytime",
+    "anytime": "dnnet anytime runs/r20 --images 1000 --deadline-ms 0.5",
+    "budgeted": "dnnet budgeted runs/r20 --baseline runs/anytime --serve 300",
+}
+
+
 def command_module(name: str) -> ModuleType:
     """The module of subcommand `name`: dnnet.cli.<name>_command."""
     return importlib.import_module(f"dnnet.cli.{name}_command")
@@ -42,11 +61,15 @@ def command_module(name: str) -> ModuleType:
 def build_parser(command: str | None = None, every_command: bool = False) -> argparse.ArgumentParser:
     """The `dnnet` parser, with the arguments of `command` only (the others are listed by name and help), or of every
     command (`every_command`: for shell completion, which needs them all and may take the time to import them)."""
-    parser = JsonErrorParser(prog="dnnet", description="Doubly nested networks: train, slice, profile, deploy.")
+    parser = JsonErrorParser(prog="dnnet", description="Doubly nested networks: one trained CNN cut along its depth and "
+                             "width into every sub-network a budget allows. Train, evaluate, profile, select, export, "
+                             "bundle and serve them; reproduce the paper's experiments.",
+                             epilog="`dnnet COMMAND --help` shows a command's flags and an example.")
     parser.add_argument("--version", action="version", version=f"dnnet {dnnet_version()} (torch {torch_version()})")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, summary in COMMANDS.items():
-        subparser = subparsers.add_parser(name, help=summary, description=summary)
+        subparser = subparsers.add_parser(name, help=summary, description=summary, epilog=f"example: {EXAMPLES[name]}",
+                                          formatter_class=argparse.RawDescriptionHelpFormatter)  # the example unwrapped
         if name == command or every_command:
             command_module(name).add_arguments(subparser)
     return parser

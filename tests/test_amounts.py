@@ -31,16 +31,18 @@ def test_a_size_that_is_not_one_is_refused(text):
 
 
 @pytest.mark.parametrize("value,printed", [(18_300_000, "18.3M"), (150_000, "150K"), (812, "812"), (68_188_698, "68.2M"),
-                                           (1_500_000_000, "1.5G"), (6922, "6.92K")])
+                                           (1_500_000_000, "1.5G"), (6922, "6.92K"), (999_950, "1M"), (999_999_999, "1G"),
+                                           (999.7, "1K"), (0, "0")])
 def test_counts_print_as_they_are_typed_and_read_back(value, printed):
     assert format_count(value) == printed
     assert parse_count(printed) == pytest.approx(value, rel=5e-3)
 
 
-@pytest.mark.parametrize("value,printed", [(65536, "64KiB"), (3 * 2**20, "3MiB"), (100, "100B"), (1536, "1.5KiB")])
+@pytest.mark.parametrize("value,printed", [(65536, "64KiB"), (3 * 2**20, "3MiB"), (100, "100B"), (1536, "1.5KiB"),
+                                           (1023.9, "1KiB"), (1_040_000, "1020KiB")])
 def test_sizes_print_in_binary_units_and_read_back(value, printed):
     assert format_size(value) == printed
-    assert parse_size(printed) == value
+    assert parse_size(printed) == pytest.approx(value, rel=5e-3)
 
 
 def test_a_macs_budget_is_absolute_or_a_share_of_the_full_network():
@@ -49,9 +51,11 @@ def test_a_macs_budget_is_absolute_or_a_share_of_the_full_network():
     assert str(parse_macs_budget("25%")) == "25%" and str(parse_macs_budget("24e6")) == "24M"
 
 
-@pytest.mark.parametrize("text", ["0", "0%", "101%", "abc%", "%", "-3M"])
-def test_a_macs_budget_outside_what_can_be_met_is_refused(text):
-    with pytest.raises(UserError):
+@pytest.mark.parametrize("text,message", [("0", "must be positive"), ("0%", "must be positive and at most 100%"),
+                                          ("150%", "must be positive and at most 100%"), ("nan%", "at most 100%"),
+                                          ("abc%", "is a percentage, e.g. 25%"), ("%", "is a percentage"), ("-3M", "e.g. 24M")])
+def test_a_macs_budget_outside_what_can_be_met_is_refused_by_name(text, message):
+    with pytest.raises(UserError, match=message):
         parse_macs_budget(text)
 
 

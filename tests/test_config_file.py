@@ -20,7 +20,11 @@ def test_a_toml_file_sets_fields_at_the_top_or_under_train_config(tmp_path, text
 @pytest.mark.parametrize("text,message", [
     ("epochz = 3\n", "unknown TrainConfig keys \\['epochz'\\]"),
     ("epochs = 0\n", "epochs must be at least 1"),
-    ("epochs = \"many\"\n", "--config"),
+    ("epochs = \"many\"\n", "epochs must be an int, got 'many'"),
+    ("epochs = 2.5\n", "epochs must be an int, got 2.5"),
+    ("amp = \"no\"\n", "amp must be a bool, got 'no'"),
+    ("seed = true\n", "seed must be an int, got True"),
+    ("preset = 3\n", "preset must be a str, got 3"),
     ("epochs = \n", "not valid TOML"),
 ])
 def test_what_the_file_gets_wrong_is_named_before_training(tmp_path, text, message):
@@ -48,3 +52,16 @@ def test_resume_refuses_a_config_file(tmp_path, capsys):
 def test_a_missing_config_file_is_one_line(tmp_path, capsys):
     assert main(["train", "--config", str(tmp_path / "none.toml"), "--out", str(tmp_path / "run")]) == 2
     assert "none.toml: no such file" in capsys.readouterr().err
+
+
+def test_a_toml_integer_is_a_float_where_a_float_goes(tmp_path):
+    path = tmp_path / "run.toml"
+    path.write_text("lr = 1\nauxiliary_gradient = 0\n")
+    assert read_config_file(path) == {"lr": 1, "auxiliary_gradient": 0}
+
+
+def test_a_config_json_of_an_older_run_keeps_the_settings_it_was_trained_with(tmp_path):
+    path = tmp_path / "config.json"  # written before cell_heads and auxiliary_gradient existed
+    path.write_text(json.dumps({"train_config": {"preset": "dnnet_resnet8_g4", "epochs": 3}}))
+    settings = read_config_file(path)
+    assert settings["cell_heads"] is False and settings["auxiliary_gradient"] == 1.0 and settings["epochs"] == 3

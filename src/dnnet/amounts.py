@@ -34,18 +34,24 @@ def parse_size(text: str) -> float:
 
 def format_count(value: float) -> str:
     """18_300_000 -> '18.3M', 150_000 -> '150K', 812 -> '812': three significant digits, read back by `parse_count`."""
-    for suffix, scale in (("G", 1e9), ("M", 1e6), ("K", 1e3)):
-        if abs(value) >= scale:
-            return f"{value / scale:.3g}{suffix}"
-    return f"{value:.3g}"
+    return _with_unit(value, (("G", 1e9), ("M", 1e6), ("K", 1e3), ("", 1.0)), 1000)
 
 
 def format_size(value: float) -> str:
     """65536 -> '64KiB', 3_145_728 -> '3MiB', 100 -> '100B': binary units, read back by `parse_size`."""
-    for unit, scale in (("GiB", 2.0**30), ("MiB", 2.0**20), ("KiB", 2.0**10)):
-        if abs(value) >= scale:
-            return f"{value / scale:.3g}{unit}"
-    return f"{value:.3g}B"
+    return _with_unit(value, (("GiB", 2.0**30), ("MiB", 2.0**20), ("KiB", 2.0**10), ("B", 1.0)), 1024)
+
+
+def _with_unit(value: float, units: tuple[tuple[str, float], ...], step: float) -> str:
+    """The largest unit that leaves at least 1, after rounding to three significant digits (999,950 -> '1M', not
+    '1e+03K'); the largest unit takes any size."""
+    for index, (unit, scale) in enumerate(units):
+        rounded = float(f"{value / scale:.3g}")
+        if abs(rounded) >= 1 or index == len(units) - 1:
+            if abs(rounded) >= step and index > 0:  # rounding reached the next unit up
+                unit, rounded = units[index - 1][0], float(f"{value / units[index - 1][1]:.3g}")
+            return f"{rounded:g}{unit}"
+    raise AssertionError("unreachable: the last unit always answers")
 
 
 @dataclass(frozen=True)
@@ -76,7 +82,8 @@ def parse_macs_budget(text: str) -> MacsBudget:
     text = str(text).strip()
     if text.endswith("%"):
         try:
-            return MacsBudget(float(text[:-1]) / 100, share=True)
+            share = float(text[:-1]) / 100
         except ValueError:
             raise UserError(f"a share of the full network's MACs is a percentage, e.g. 25%, got {text!r}") from None
+        return MacsBudget(share, share=True)
     return MacsBudget(parse_count(text, "a MAC budget"))

@@ -3,6 +3,7 @@ own config.json, so that `dnnet train --config runs/x/config.json --seed 1` trai
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -32,11 +33,28 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
         raise UserError(f"--config {path}: not valid {'JSON' if path.suffix == '.json' else 'TOML'}: {error}") from None
     if not isinstance(values, dict):
         raise UserError(f"--config {path}: expected a table of settings, got {type(values).__name__}")
-    settings = values.get("train_config", values)  # a run's config.json keeps them under "train_config"
     try:
+        if path.suffix == ".json" and "train_config" in values:  # a run's own: as trained, defaults of its time included
+            return TrainConfig.from_dict(values["train_config"]).to_dict()
+        settings = values.get("train_config", values)
+        check_types(settings)
         from_known_fields(TrainConfig, settings)  # every key known and every value acceptable, checked now
-    except TypeError as error:
-        raise UserError(f"--config {path}: {error}") from None
     except UserError as error:
         raise UserError(f"--config {path}: {error}") from None
     return dict(settings)
+
+
+# what a TOML value may be for each kind of field (a TOML integer is fine where a float goes; a bool is no number)
+ACCEPTED = {"int": (int,), "float": (int, float), "bool": (bool,), "str": (str,)}
+
+
+def check_types(values: dict[str, Any]) -> None:
+    """Each value of the kind its TrainConfig field declares (`epochs = 2.5` or `amp = "no"` refused by name)."""
+    declared = {f.name: str(f.type) for f in dataclasses.fields(TrainConfig)}
+    for name, value in values.items():
+        if name not in declared:
+            continue  # from_known_fields names unknown keys, with the known ones
+        kind = declared[name].removesuffix(" | None")
+        wrong_bool = isinstance(value, bool) and kind != "bool"
+        if wrong_bool or not isinstance(value, ACCEPTED.get(kind, (object,))):
+            raise UserError(f"{name} must be {'a' if kind != 'int' else 'an'} {kind}, got {value!r}")

@@ -155,3 +155,13 @@ def test_serving_one_by_one_walks_the_planned_steps(two_runs):
         served = row["served_batch_1"]
         assert served["images"] == 40 and served["same_stop_share"] >= 0.95  # float32 runner against the float64 plan
         assert served["mean_macs"] == pytest.approx(served["planned_mean_macs"], rel=0.05)
+
+
+@pytest.mark.parametrize("flags,message", [(["--serve", "-1"], "--serve must be at least 0"),
+                                           (["--serve", "5", "--threads", "0"], "--threads between 1"),
+                                           (["--budgets", "1"], "--budgets must be at least 2")])
+def test_the_command_names_a_bad_flag(two_runs, capsys, flags, message):
+    from dnnet.cli.main import main
+
+    assert main(["budgeted", str(two_runs[0]), *flags]) == 2
+    assert message in capsys.readouterr().err

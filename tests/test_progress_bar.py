@@ -49,3 +49,13 @@ def test_evaluating_every_cell_shows_its_batches_and_gives_the_same_grid(monkeyp
     shown = grid_accuracy(model, data, [0.5] * 3, [0.25] * 3, batch_size=8)
     assert torch.equal(quiet, shown)
     assert "evaluating 16 cells" in terminal.text and "0/3" in terminal.text
+
+
+def test_a_quiet_training_draws_no_evaluation_bar(monkeypatch, tmp_path, digits):
+    from dnnet.train import TrainConfig, train
+
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    train(TrainConfig(preset="dnnet_resnet8_g4", epochs=1, batch_size=256, channels_last=False), tmp_path / "run",
+          show_progress=False, data=digits)
+    assert terminal.text == ""

@@ -40,10 +40,18 @@ def test_the_report_explains_cells_links_its_files_and_folds_the_config(deployed
     assert "<details><summary>Run configuration and provenance</summary><pre>" in page
 
 
-def test_a_damaged_deployment_file_is_named_and_the_report_still_written(deployed_run, tmp_path):
-    (deployed_run / "anytime.json").write_text("{ not json")
-    assert main(["report", str(deployed_run)]) == 0
-    assert "anytime.json could not be read." in (deployed_run / "report.html").read_text()
+@pytest.mark.parametrize("name,text", [("anytime.json", "{ not json"), ("anytime.json", '{"path": [], "served": {}}'),
+                                       ("anytime.json", '{"path": ["1x1"], "served": {"x": {}}}'),
+                                       ("latency_eager.json", '{"milliseconds": []}'),
+                                       ("latency_eager.json", '{"milliseconds": ["a", "b"]}')])
+def test_a_damaged_deployment_file_is_named_and_the_report_still_written(deployed_run, name, text):
+    kept = (deployed_run / name).read_text()
+    (deployed_run / name).write_text(text)
+    try:
+        assert main(["report", str(deployed_run)]) == 0
+        assert f"{name} could not be read." in (deployed_run / "report.html").read_text()
+    finally:
+        (deployed_run / name).write_text(kept)
 
 
 def test_validation_and_test_heatmaps_share_one_colour_scale(tmp_path, monkeypatch):

@@ -7,6 +7,7 @@ import argparse
 import dataclasses
 import json
 import math
+import os
 from pathlib import Path
 
 import torch
@@ -47,10 +48,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.budgets < 2:
         raise UserError(f"--budgets must be at least 2, got {args.budgets}")
+    if args.serve < 0 or not 1 <= args.threads <= (os.cpu_count() or 1):
+        raise UserError(f"--serve must be at least 0 and --threads between 1 and this machine's {os.cpu_count()} cores")
     runs = {"DNNet": args.run_dir} | ({"baseline": args.baseline} if args.baseline else {})
     loaded = {label: load_trained_model(path) for label, path in runs.items()}
     first_record = loaded["DNNet"][1]
     data = load_run_data(train_config_of(first_record), first_record, args.data_dir, args.cache_dir)
+    if len(data.val) == 0:
+        raise UserError("the run has no validation split to choose the thresholds on")
     if args.baseline:
         check_same_data(data, loaded["baseline"][1].get("data", {}), str(args.baseline))
     paths = {label: default_path(model.config, read_accuracy_grid(runs[label], "val", model.config.grid_shape))
@@ -93,7 +98,8 @@ def serve_rows(model, path, rows: list[dict], test_split, test: PathPredictions,
     try:
         for row in rows:
             if row["method"] == "greedy":
-                served = serve_budgeted(runner, images, labels, torch.tensor(row["thresholds"]), costs, test.confidence[chosen])
+                thresholds = torch.tensor(row["thresholds"], dtype=torch.float64)  # as planned, not rounded to float32
+                served = serve_budgeted(runner, images, labels, thresholds, costs, test.confidence[chosen])
                 row["served_batch_1"] = {"images": len(chosen), "threads": args.threads, **dataclasses.asdict(served)}
     finally:
         torch.set_num_threads(previous_threads)

@@ -12,7 +12,8 @@ from dnnet.progress_bar import progress
 
 @torch.no_grad()
 def grid_correct(model: DNNet, dataset: ImageDataset, mean: list[float], std: list[float], batch_size: int = 500,
-                 device: torch.device | None = None, channels_last: bool = False, width: int | None = None) -> torch.Tensor:
+                 device: torch.device | None = None, channels_last: bool = False, width: int | None = None,
+                 show_progress: bool = True) -> torch.Tensor:
     """Number of correctly classified images per cell, (depths, widths) int64, via `forward_all`.
 
     With `width`, only that width's exits, (depths, 1), from one pass of that width.
@@ -23,7 +24,8 @@ def grid_correct(model: DNNet, dataset: ImageDataset, mean: list[float], std: li
     columns = model.config.groups if width is None else 1
     correct = torch.zeros(model.config.num_exits, columns, dtype=torch.long, device=device)
     batches = range(0, len(dataset), batch_size)
-    for start in progress(batches, f"evaluating {model.config.grid_shape[0] * columns} cells", unit="batch"):
+    batches = progress(batches, f"evaluating {model.config.grid_shape[0] * columns} cells", unit="batch") if show_progress else batches
+    for start in batches:
         images = normalize(dataset.images[start : start + batch_size].to(device), mean, std)
         if channels_last:
             images = images.contiguous(memory_format=torch.channels_last)

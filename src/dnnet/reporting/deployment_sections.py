@@ -22,10 +22,18 @@ class Section:
 
 def deployment_sections(run_dir: Path, preset: str) -> list[Section]:
     """A section per deployment result the run directory holds; a file that cannot be read is named, not fatal."""
-    sections = [_latency(run_dir, preset, runtime) for runtime in RUNTIMES if latency_path(run_dir, runtime).is_file()]
-    if (run_dir / "anytime.json").is_file():
-        sections.append(_anytime(run_dir / "anytime.json"))
-    sections += [_simulation(path) for path in sorted((run_dir / "simulate").glob("*.json"))]
+    builders = [(f"Latency ({runtime})", latency_path(run_dir, runtime), lambda runtime=runtime: _latency(run_dir, preset, runtime))
+                for runtime in RUNTIMES]
+    builders.append(("Anytime serving", run_dir / "anytime.json", lambda: _anytime(run_dir / "anytime.json")))
+    builders += [(f"Changing budgets: trace {path.stem}", path, lambda path=path: _simulation(path))
+                 for path in sorted((run_dir / "simulate").glob("*.json"))]
+    sections = []
+    for title, path, build in builders:
+        if path.is_file():
+            try:
+                sections.append(build())
+            except (KeyError, IndexError, TypeError, ValueError, AttributeError):  # written by hand, or by another version
+                sections.append(Section(title, [f"{path.relative_to(run_dir)} could not be read."]))
     return sections
 
 
@@ -43,6 +51,8 @@ def _latency(run_dir: Path, preset: str, runtime: str) -> Section:
     if record is None or "milliseconds" not in record:
         return Section(section.title, [f"{path.name} could not be read."])
     table = np.array(record["milliseconds"], dtype=float)
+    if table.ndim != 2 or table.size == 0:
+        raise ValueError(f"{path.name}: milliseconds is not a grid")
     figure = f"latency_{runtime}.png"
     plot_grid_heatmap(table, f"{preset}: milliseconds per forward pass ({runtime})", "ms", run_dir / figure,
                       annotate_format=".2f" if table.size <= 120 else None)

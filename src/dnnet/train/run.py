@@ -64,7 +64,7 @@ def _train(config: TrainConfig, run_dir: Path, resume: bool, device: str | None,
                     log_epoch(run, config, run_dir, show_progress)
                 run.position = EpochPosition(epoch=run.position.epoch + 1)
                 save(run, config, run_dir)
-        summary = final_evaluation(run, config, run_dir) if world.is_main else {}
+        summary = final_evaluation(run, config, run_dir, show_progress) if world.is_main else {}
         if world.distributed:
             # the other ranks wait for the main one's evaluation, so that all leave the group together:
             # a rank tearing down gloo while another still holds it could abort on exit
@@ -119,7 +119,7 @@ def log_epoch(run: TrainingSetup, config: TrainConfig, run_dir: Path, show_progr
     # A dense network's widths are not nested: each would cost a pass, so only the full width is followed here
     full_width = None if model.config.causal else model.config.groups
     val = grid_accuracy(model, run.data.val, *run.stats, batch_size=config.eval_batch_size, device=device,
-                        channels_last=config.uses_channels_last(device), width=full_width)
+                        channels_last=config.uses_channels_last(device), width=full_width, show_progress=show_progress)
     row = {
         "epoch": position.epoch + 1,
         "lr": epoch_learning_rate(config, position.epoch, position.step),
@@ -141,13 +141,13 @@ def log_epoch(run: TrainingSetup, config: TrainConfig, run_dir: Path, show_progr
               f"{row['images_per_s']:.0f} img/s", flush=True)
 
 
-def final_evaluation(run: TrainingSetup, config: TrainConfig, run_dir: Path) -> dict[str, Any]:
+def final_evaluation(run: TrainingSetup, config: TrainConfig, run_dir: Path, show_progress: bool = True) -> dict[str, Any]:
     """Validation and test grids, then the finished marker; run by the main process alone."""
     model = to_local_batchnorm(run.model)  # the other processes take no part: no collective may run
     meta = {"preset": config.preset, "train_config": config.to_dict(), "provenance": provenance()}
     summary = {}
     for split in ("val", "test"):
-        accuracy = split_accuracy(model, config, run.data, run.stats, split, run.device)
+        accuracy = split_accuracy(model, config, run.data, run.stats, split, run.device, show_progress)
         write_accuracy_grid(accuracy, run_dir, split, meta)
         summary[split] = accuracy
     mark_finished(run_dir, {"epochs": config.epochs, "grids": list(summary)})

@@ -11,11 +11,11 @@ from dnnet.train.train_config import TrainConfig
 
 
 def split_accuracy(model: DNNet, config: TrainConfig, data: DataSplits, stats: tuple[list[float], list[float]],
-                   split: str, device: torch.device) -> torch.Tensor:
+                   split: str, device: torch.device, show_progress: bool = True) -> torch.Tensor:
     """(depths, widths) accuracy; sandwich-trained runs get batch norm recalibrated per width first."""
     dataset = data.split(split)
     if config.objective == "sandwich":
         calibration = data.train.subset(torch.arange(min(CALIBRATION_IMAGES, len(data.train))))
         return recalibrated_grid_accuracy(model, calibration, dataset, *stats, batch_size=config.eval_batch_size, device=device)
     return grid_accuracy(model, dataset, *stats, batch_size=config.eval_batch_size, device=device,
-                         channels_last=config.uses_channels_last(device))
+                         channels_last=config.uses_channels_last(device), show_progress=show_progress)

@@ -82,8 +82,8 @@ def test_pareto_over_two_resources_is_undominated(run_dir, capsys):
                           or f.peak_act_bytes < cell.peak_act_bytes) for f in grid)
         assert beaten != (cell in front)
     assert main(["select", str(run_dir), "--macs", "1e9", "--memory", "1MiB", "--pareto", "--json"]) == 0
-    rows = json.loads(capsys.readouterr().out)
-    assert [(r["depth"], r["width"]) for r in rows] == [(c.depth, c.width) for c in front]
+    rows = json.loads(capsys.readouterr().out)["pareto"]
+    assert [(r["cell"], r["depth"], r["width"]) for r in rows] == [(f"{c.depth}x{c.width}", c.depth, c.width) for c in front]
 
 
 @pytest.mark.parametrize("runtime", ["eager", "onnxruntime", "onnxruntime-int8"])

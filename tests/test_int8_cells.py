@@ -30,6 +30,8 @@ def test_an_int8_cell_is_quantized_carries_its_metadata_and_is_measured(trained_
     assert int8_weights  # the convolution weights are stored as int8
     metadata = {p.key: p.value for p in model.metadata_props}
     assert metadata["dnnet_cell"] == "4x3" and metadata["dnnet_quantization"] == "int8 static (QDQ), 64 calibration images"
+    assert metadata["dnnet_precision"] == "int8" and "dnnet_val_accuracy" not in metadata  # the float cell's, renamed:
+    assert {"dnnet_float_val_accuracy", "dnnet_float_test_accuracy"} <= set(metadata)
     assert facts["calibration_images"] == 64 and set(facts["test_accuracy"]) == {"float", "int8"}
     assert all(0.0 <= v <= 1.0 for v in facts["test_accuracy"].values())
     assert all(v > 0 for v in facts["latency_ms_batch_1_one_thread"].values())

@@ -27,6 +27,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.calibration_images < 1:  # checked before a data set is loaded
+        raise UserError(f"--calibration-images must be at least 1, got {args.calibration_images}")
     if args.out.exists() and (not args.out.is_dir() or any(args.out.iterdir())):
         raise UserError(f"--out {args.out} exists and is not an empty folder; a bundle goes into a new one")
     manifest = write_bundle(args.run_dir, args.out, tuple(RESOURCES[name][0] for name in args.resources),

@@ -48,6 +48,8 @@ def check_out(run_dir: Path, out: Path, fmt: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     check_out(args.run_dir, args.out, args.format)
+    if args.calibration_images < 1:  # checked before a data set is loaded
+        raise UserError(f"--calibration-images must be at least 1, got {args.calibration_images}")
     if args.quantize and args.format != "onnx":
         raise UserError(f"--quantize int8 makes an ONNX cell; drop it or use --format onnx (got {args.format})")
     model, record = load_trained_model(args.run_dir)

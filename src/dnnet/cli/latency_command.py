@@ -27,8 +27,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.batch < 1 or args.threads < 1 or args.repeats < 1:
-        raise UserError("--batch, --threads and --repeats must be at least 1")
+    if args.batch < 1 or args.threads < 1 or args.repeats < 1 or args.calibration_images < 1:
+        raise UserError("--batch, --threads, --repeats and --calibration-images must be at least 1")
     model, record = load_trained_model(args.run_dir)
     image_shape = tuple(record["data"]["image_shape"])
     calibration = None
@@ -37,7 +37,8 @@ def run(args: argparse.Namespace) -> int:
         calibration = calibration_images(record, data, args.calibration_images)
     table = measure_latency(model, image_shape, args.batch, args.repeats, threads=args.threads, runtime=args.runtime,
                             calibration=calibration)
-    settings = {"batch": args.batch, "threads": args.threads, "repeats": args.repeats, "image_shape": list(image_shape)}
+    settings = {"batch": args.batch, "threads": args.threads, "repeats": args.repeats, "image_shape": list(image_shape),
+                **({"calibration_images": len(calibration)} if calibration is not None else {})}
     path = write_latency(args.run_dir, args.runtime, table, settings)
     result = {"runtime": args.runtime, **settings, "latency_ms": [[round(v, 4) for v in row] for row in table.tolist()],
               "fastest_ms": round(table.min().item(), 4), "full_network_ms": round(table[-1, -1].item(), 4), "wrote": str(path)}

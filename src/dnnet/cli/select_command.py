@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
             raise NoCellFits(explain_infeasible(grid, budget))
         front = pareto_front(accuracy, within, fields)
         rows = [_cell_record(c, accuracy, latency) for c in front]
-        print(json.dumps(rows, indent=2) if args.json else "\n".join(_line(r) for r in rows))
+        print(json.dumps({"pareto": rows}, indent=2) if args.json else "\n".join(_line(r) for r in rows))
         return 0
     choice = choose(accuracy, grid, budget)
     answer = _cell_record(choice.cell, accuracy, latency)
@@ -70,7 +70,8 @@ def _no_cell_in_time(args: argparse.Namespace, latency) -> list:
 
 
 def _cell_record(cell, accuracy, latency) -> dict:
-    record = {"depth": cell.depth, "width": cell.width, "val_accuracy": round(accuracy[cell.depth - 1, cell.width - 1].item(), 6),
+    record = {"cell": cell_name(cell.depth, cell.width), "depth": cell.depth, "width": cell.width,
+              "val_accuracy": round(accuracy[cell.depth - 1, cell.width - 1].item(), 6),
               **{k: v for k, v in dataclasses.asdict(cell).items() if k not in ("depth", "width")}}
     if latency is not None:
         record["latency_ms"] = round(latency[cell.depth - 1, cell.width - 1].item(), 4)

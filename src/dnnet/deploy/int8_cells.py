@@ -31,7 +31,14 @@ def quantize_int8(float_path: Path, int8_path: Path, calibration: np.ndarray, me
     """Writes `int8_path` from the float ONNX cell `float_path`; `calibration`: (N, C, H, W) float32, normalised.
     The file carries `metadata`, says how it was quantized, and passes onnx.checker."""
     quantize_onnx_file(float_path, int8_path, calibration)
-    finish_onnx(int8_path, {**metadata, "dnnet_quantization": f"int8 static (QDQ), {len(calibration)} calibration images"})
+    finish_onnx(int8_path, int8_metadata(metadata, len(calibration)))
+
+
+def int8_metadata(metadata: dict[str, str], calibration_count: int) -> dict[str, str]:
+    """The float cell's metadata for its int8 file: its accuracies are the float cell's, and say so."""
+    renamed = {key.replace("dnnet_", "dnnet_float_", 1) if key.endswith("_accuracy") else key: value for key, value in metadata.items()}
+    return {**renamed, "dnnet_precision": "int8",
+            "dnnet_quantization": f"int8 static (QDQ), {calibration_count} calibration images"}
 
 
 def quantize_onnx_file(float_path: Path, int8_path: Path, calibration: np.ndarray) -> None:

@@ -64,6 +64,26 @@ def test_the_wheel_declares_every_package_it_imports(wheel):
     third_party = imported - set(sys.stdlib_module_names) - {"dnnet", "__future__"}
     assert third_party <= set(DISTRIBUTION_OF), f"map these modules to their distributions: {third_party - set(DISTRIBUTION_OF)}"
     assert {DISTRIBUTION_OF[module] for module in third_party} <= declared
+    # what a module imports when it is imported (not inside a function or a try) must install with the package itself
+    core = {re.split(r"[ ;<>=!~\[]", r, maxsplit=1)[0].lower() for r in metadata.get_all("Requires-Dist") if "extra ==" not in r}
+    at_import = set().union(*(module_level_imports(ast.parse(archive.read(n))) for n in archive.namelist() if n.endswith(".py")))
+    needed = {DISTRIBUTION_OF[m] for m in at_import - set(sys.stdlib_module_names) - {"dnnet", "__future__"}}
+    assert needed <= core, f"imported at module level but only in an extra: {needed - core}"
+
+
+def module_level_imports(tree: ast.Module) -> set[str]:
+    """Top-level packages a module imports as it loads: its own statements and their if-branches (a version check);
+    imports inside functions or try blocks load later, or are optional."""
+    found, statements = set(), list(tree.body)
+    while statements:
+        node = statements.pop()
+        if isinstance(node, ast.Import):
+            found.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and not node.level:
+            found.add(node.module.split(".")[0])
+        elif isinstance(node, ast.If) and not (isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING"):
+            statements += node.body + node.orelse
+    return found
 
 
 @pytest.mark.slow

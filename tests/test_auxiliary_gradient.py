@@ -120,3 +120,39 @@ def test_a_last_exit_factor_that_would_do_nothing_is_refused(preset, settings, m
 def test_a_last_exit_factor_outside_zero_to_one_is_refused(value):
     with pytest.raises(UserError, match="last_exit_gradient must be in"):
         TrainConfig(last_exit_gradient=value)
+
+
+@pytest.mark.parametrize("preset,settings,factor", [
+    ("dnnet_resnet20_g8", {}, 2 / 7),  # 8 widths: the measured 0.3, as a rule
+    ("dnnet_resnet32_g22", {}, 2 / 21),
+    ("dnnet_resnet8_g4", {}, 2 / 3),
+    ("dnnet_resnet8_g4", {"last_exit_gradient": "auxiliary"}, None),  # the default before the setting: the auxiliary factor
+    ("dnnet_resnet8_g4", {"last_exit_gradient": 0.25}, 0.25),
+    ("resnet20_anytime", {}, None),  # the full width only: nothing narrower at the last exit
+])
+def test_the_last_exit_factor_by_default_lets_the_narrower_widths_pass_twice_the_full_networks_gradient(preset, settings, factor):
+    from dnnet.train.objective import last_exit_gradient_factor
+
+    model_config = create_model(preset).config
+    config = TrainConfig(preset=preset, **settings)
+    assert last_exit_gradient_factor(trained_weights(model_config, config), config.last_exit_gradient) == factor
+    build_objective(create_model(preset), config)  # the default is part of the recipe: never refused as a request
+
+
+def test_a_run_saved_before_the_setting_keeps_its_training():
+    old = TrainConfig.from_dict({"preset": "dnnet_resnet8_g4", "auxiliary_gradient": None})
+    assert old.last_exit_gradient == "auxiliary"
+    assert TrainConfig.with_recipe("paper").last_exit_gradient == "auxiliary"
+
+
+def test_the_run_records_the_last_exit_factor(tmp_path, digits):
+    train(TrainConfig(preset="dnnet_resnet8_g4", epochs=1, batch_size=256, channels_last=False), tmp_path / "run",
+          show_progress=False, data=digits)
+    record = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert record["train_config"]["last_exit_gradient"] is None and record["last_exit_gradient_resolved"] == 2 / 3
+
+
+@pytest.mark.parametrize("value", ["auxilary", "rule"])
+def test_a_misspelt_word_is_refused(value):
+    with pytest.raises(UserError, match="a number in \\[0, 1\\] or 'auxiliary'"):
+        TrainConfig(last_exit_gradient=value)

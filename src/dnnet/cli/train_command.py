@@ -43,7 +43,8 @@ FLAG_HELP = {  # what each setting does, beside its default
     "width_samples": "each step trains every exit at the narrowest, the full and this many random widths (0: all); ",
     "auxiliary_gradient": "the factor by which every cell but the full network passes its gradient into the shared "
                           "layers (their heads learn at the full rate); unset: 1 / (trained cells - 1); ",
-    "last_exit_gradient": "the same factor for the narrower widths at the last exit (unset: --auxiliary-gradient's); ",
+    "last_exit_gradient": "the same for the narrower widths at the last exit: a number, or 'auxiliary' for the factor above "
+                          "(the default before this setting); unset: 2 / (widths - 1); ",
     "exit_ramp": "share of the run over which early exits' loss weights rise from 0.01 to 1; ",
     "drop_stem_exit": "no loss at the exit after the stem; ",
     "warmup_epochs": "the learning rate rises linearly from 0 over this many epochs; ",
@@ -71,7 +72,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress output")
     parser.add_argument("--recipe", choices=sorted(RECIPES), default=None,
                         help="default: a classifier per cell, every cell's loss summed, the other cells pass 1 / (cells - 1) of "
-                             "their gradient into the shared layers; paper: per-group classifiers summed over widths and Eq. 2 "
+                             "their gradient into the shared layers, the narrower widths at the last exit 2 / (widths - 1); "
+                             "paper: per-group classifiers summed over widths and Eq. 2 "
                              "summed over exits, as the paper trains (the flags below override either)")
     for field in dataclasses.fields(TrainConfig):  # every other setting, with its default (and a word where a name is not enough)
         if field.name in ("preset", "data", "data_dir"):
@@ -83,8 +85,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
             parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=None,
                                 help=f"{FLAG_HELP.get(field.name, '')}default {shown}")
         else:
-            kind = {"int | None": int, "float | None": float}.get(str(field.type), type(default))
+            kind = {"int | None": int, "float | None": float, "float | str | None": number_or_word}.get(str(field.type), type(default))
             parser.add_argument(flag, type=kind, default=None, help=f"{FLAG_HELP.get(field.name, '')}default {default}")
+
+
+def number_or_word(text: str) -> float | str:
+    """A setting that is a number or a word (`--last-exit-gradient 0.3` or `auxiliary`)."""
+    try:
+        return float(text)
+    except ValueError:
+        return text  # TrainConfig names the words it takes
 
 
 def explicit_settings(args: argparse.Namespace) -> dict:

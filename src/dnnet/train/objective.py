@@ -16,7 +16,7 @@ from dnnet.loss.joint_loss import loss_coefficients
 from dnnet.models.dnnet import DNNet
 from dnnet.train.random_streams import random_stream
 from dnnet.train.sandwich import sandwich_loss, sandwich_widths
-from dnnet.train.train_config import TrainConfig
+from dnnet.train.train_config import SAME_AS_AUXILIARY, TrainConfig
 
 
 def resolve_weighting(config: NetConfig, weighting: str) -> str:
@@ -80,7 +80,7 @@ def check_recipe(model_config: NetConfig, config: TrainConfig) -> None:
     given = [name for name in ("gradient_equilibrium", "width_samples", "exit_ramp", "drop_stem_exit") if getattr(config, name)]
     # the default's factor is part of the recipe, not a request: only another one is refused where it does nothing
     given += ["auxiliary_gradient"] if config.auxiliary_gradient not in (1.0, TrainConfig.auxiliary_gradient) else []
-    given += ["last_exit_gradient"] if config.last_exit_gradient is not None else []
+    given += ["last_exit_gradient"] if isinstance(config.last_exit_gradient, (int, float)) else []  # a number: a request
     if config.objective == "sandwich" and given:
         raise UserError(f"{', '.join(given)} apply to the joint objective; the sandwich rule trains the last exit only")
     weighting = resolve_weighting(model_config, config.weighting)
@@ -89,7 +89,7 @@ def check_recipe(model_config: NetConfig, config: TrainConfig) -> None:
     if config.width_samples and config.width_samples >= model_config.groups - 2:
         raise UserError(f"width_samples={config.width_samples} would sample every width of {model_config.groups} groups; "
                         f"use at most {model_config.groups - 3}, or 0 to train every width")
-    if config.last_exit_gradient is not None and (weighting in ("final", "depth_only") or not model_config.causal):
+    if "last_exit_gradient" in given and (weighting in ("final", "depth_only") or not model_config.causal):
         raise UserError(f"last_exit_gradient needs a causal network trained at every width; weighting {weighting!r} "
                         "trains the full width only")
     if config.drop_stem_exit and model_config.exit_blocks[0] != 0:
@@ -105,7 +105,7 @@ def build_objective(model: DNNet, config: TrainConfig) -> tuple[TrainingForward,
     shares = equilibrium_shares((weights.sum(1) > 0).tolist()) if config.gradient_equilibrium else None
     loss = JointLoss(weights, config.distill_weight, config.distill_temperature, config.loss_scale)
     factors = auxiliary_gradient_table(tuple(weights.shape), auxiliary_gradient_factor(weights, config.auxiliary_gradient),
-                                       config.last_exit_gradient)
+                                       last_exit_gradient_factor(weights, config.last_exit_gradient))
     return TrainingForward(model, full_width_only=weights.shape[1] == 1, head_gradient_shares=shares,
                            feature_gradient=factors), loss
 
@@ -118,6 +118,16 @@ def auxiliary_gradient_factor(weights: torch.Tensor, factor: float | None) -> fl
         return factor
     trained_cells = int((weights > 0).sum())
     return 1.0 if trained_cells < 2 else 1.0 / (trained_cells - 1)
+
+
+def last_exit_gradient_factor(weights: torch.Tensor, factor: float | str | None) -> float | None:
+    """The narrower widths' factor at the last exit; None: the auxiliary factor's (asked for by "auxiliary", or when
+    only the full width is trained). Unset: 2 / (widths - 1), so that together they pass about twice the full
+    network's gradient: measured best at 0.3 for the cpu protocol's 8 widths (docs/results.md, "Training recipe")."""
+    if isinstance(factor, (int, float)):
+        return float(factor)
+    widths = weights.shape[1]
+    return None if factor == SAME_AS_AUXILIARY or widths < 2 else 2.0 / (widths - 1)
 
 
 def auxiliary_gradient_table(shape: tuple[int, int], factor: float,

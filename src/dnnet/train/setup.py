@@ -20,7 +20,14 @@ from dnnet.provenance import provenance
 from dnnet.train.distributed import World, join_world, pick_device
 from dnnet.train.epoch_loop import EpochPosition
 from dnnet.train.lr_schedule import learning_rate
-from dnnet.train.objective import StepPlanner, auxiliary_gradient_factor, build_objective, resolve_weighting, trained_weights
+from dnnet.train.objective import (
+    StepPlanner,
+    auxiliary_gradient_factor,
+    build_objective,
+    last_exit_gradient_factor,
+    resolve_weighting,
+    trained_weights,
+)
 from dnnet.train.run_data import check_same_data, data_source, load_run_data
 from dnnet.train.run_directory import CHECKPOINT_FILE, load_weights, read_run_config, truncate_metrics, write_run_config
 from dnnet.train.train_config import TrainConfig
@@ -123,6 +130,7 @@ def run_config_record(config: TrainConfig, model: DNNet, data: DataSplits,
         "train_config": config.to_dict(),
         "weighting_resolved": resolve_weighting(model.config, config.weighting),
         "auxiliary_gradient_resolved": auxiliary_gradient_factor(trained_weights(model.config, config), config.auxiliary_gradient),
+        "last_exit_gradient_resolved": last_exit_gradient_factor(trained_weights(model.config, config), config.last_exit_gradient),
         "channels_last_resolved": config.uses_channels_last(next(model.parameters()).device),
         "net_config": model.config.to_dict(),
         "data": {"name": data.name, "classes": data.classes, "image_shape": list(data.image_shape), "flip": data.flip,

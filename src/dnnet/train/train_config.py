@@ -18,10 +18,12 @@ OBJECTIVES = ("joint", "sandwich")
 LOSS_SCALES = ("eq2", "depths", "cells")
 # The paper's training, the default until the recipe study (docs/results.md, "Training recipe"): per-group
 # classifiers summed over widths, every cell's loss at weight 1 / (number of cells) per exit, all passed whole
-PAPER_RECIPE = {"cell_heads": False, "loss_scale": "depths", "auxiliary_gradient": 1.0}
-RECIPES = {"default": {"cell_heads": True, "loss_scale": "cells", "auxiliary_gradient": None}, "paper": PAPER_RECIPE}
+PAPER_RECIPE = {"cell_heads": False, "loss_scale": "depths", "auxiliary_gradient": 1.0, "last_exit_gradient": "auxiliary"}
+RECIPES = {"default": {"cell_heads": True, "loss_scale": "cells", "auxiliary_gradient": None, "last_exit_gradient": None},
+           "paper": PAPER_RECIPE}
 # what a run saved before a setting existed was trained with (its config.json lacks the key)
-BEFORE_THE_SETTING_EXISTED = {"cell_heads": False, "auxiliary_gradient": 1.0}
+BEFORE_THE_SETTING_EXISTED = {"cell_heads": False, "auxiliary_gradient": 1.0, "last_exit_gradient": "auxiliary"}
+SAME_AS_AUXILIARY = "auxiliary"  # last_exit_gradient: the narrower widths at the last exit pass the auxiliary factor too
 # how a step runs, not what it computes: a resumed run takes them from its caller, not from its checkpoint
 RUNTIME_SETTINGS = ("compile", "tensorboard")
 
@@ -54,8 +56,9 @@ class TrainConfig:
     auxiliary_gradient: float | None = None  # the factor by which every cell but the full network passes its gradient
     # into the shared layers (1: plain autograd); their heads still learn at the full rate, the forward pass is unchanged.
     # None: 1 / (trained cells - 1), so that the other cells together pass about as much as the full network's own loss
-    last_exit_gradient: float | None = None  # the factor for the narrower widths at the last exit instead of
-    # auxiliary_gradient's (None: the same): the widths a user runs at full depth can shape the features they share
+    last_exit_gradient: float | str | None = None  # the factor by which the narrower widths at the last exit pass their
+    # gradient into the shared layers: the widths a user runs at full depth shape the features they share. None: 2 /
+    # (widths - 1), so that together they pass about twice the full network's; "auxiliary": auxiliary_gradient's
     exit_ramp: float = 0.0  # share of the run over which early exits' loss weights rise from 0.01 to 1 (0: no ramp)
     drop_stem_exit: bool = False  # no loss at the exit right after the stem
     warmup_epochs: float = 0.0  # the learning rate rises linearly from 0 over this many epochs (0: no warm-up)
@@ -97,7 +100,9 @@ class TrainConfig:
             raise UserError(f"width_samples must be at least 0, got {self.width_samples}")
         if self.auxiliary_gradient is not None and not 0.0 <= self.auxiliary_gradient <= 1.0:  # also false for NaN
             raise UserError(f"auxiliary_gradient must be in [0, 1], got {self.auxiliary_gradient}")
-        if self.last_exit_gradient is not None and not 0.0 <= self.last_exit_gradient <= 1.0:
+        if isinstance(self.last_exit_gradient, str) and self.last_exit_gradient != SAME_AS_AUXILIARY:
+            raise UserError(f"last_exit_gradient must be a number in [0, 1] or {SAME_AS_AUXILIARY!r}, got {self.last_exit_gradient!r}")
+        if isinstance(self.last_exit_gradient, (int, float)) and not 0.0 <= self.last_exit_gradient <= 1.0:
             raise UserError(f"last_exit_gradient must be in [0, 1], got {self.last_exit_gradient}")
         if not 0.0 <= self.exit_ramp <= 1.0:
             raise UserError(f"exit_ramp must be in [0, 1] (a share of the run), got {self.exit_ramp}")

@@ -34,24 +34,22 @@ def parse_size(text: str) -> float:
 
 def format_count(value: float) -> str:
     """18_300_000 -> '18.3M', 150_000 -> '150K', 812 -> '812': three significant digits, read back by `parse_count`."""
-    return _with_unit(value, (("G", 1e9), ("M", 1e6), ("K", 1e3), ("", 1.0)), 1000)
+    return _with_unit(value, (("G", 1e9), ("M", 1e6), ("K", 1e3), ("", 1.0)))
 
 
 def format_size(value: float) -> str:
     """65536 -> '64KiB', 3_145_728 -> '3MiB', 100 -> '100B': binary units, read back by `parse_size`."""
-    return _with_unit(value, (("GiB", 2.0**30), ("MiB", 2.0**20), ("KiB", 2.0**10), ("B", 1.0)), 1024)
+    return _with_unit(value, (("GiB", 2.0**30), ("MiB", 2.0**20), ("KiB", 2.0**10), ("B", 1.0)))
 
 
-def _with_unit(value: float, units: tuple[tuple[str, float], ...], step: float) -> str:
-    """The largest unit that leaves at least 1, after rounding to three significant digits (999,950 -> '1M', not
-    '1e+03K'); the largest unit takes any size."""
-    for index, (unit, scale) in enumerate(units):
+def _with_unit(value: float, units: tuple[tuple[str, float], ...]) -> str:
+    """In the largest unit that leaves at least 1 after rounding to three significant digits (999,950 -> '1M', not
+    '1e+03K'); the last, smallest unit takes whatever is left."""
+    for unit, scale in units:
         rounded = float(f"{value / scale:.3g}")
-        if abs(rounded) >= 1 or index == len(units) - 1:
-            if abs(rounded) >= step and index > 0:  # rounding reached the next unit up
-                unit, rounded = units[index - 1][0], float(f"{value / units[index - 1][1]:.3g}")
+        if abs(rounded) >= 1 or unit == units[-1][0]:
             return f"{rounded:g}{unit}"
-    raise AssertionError("unreachable: the last unit always answers")
+    raise ValueError("units must not be empty")
 
 
 @dataclass(frozen=True)

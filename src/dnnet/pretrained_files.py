@@ -12,7 +12,8 @@ import torch
 from torch import nn
 
 from dnnet.atomic_file import atomic_write
-from dnnet.errors import MissingFile, UserError
+from dnnet.errors import UserError
+from dnnet.json_file import read_json_object
 from dnnet.version import dnnet_version
 
 CONFIG_FILE = "config.json"
@@ -44,13 +45,9 @@ def write_pretrained(model: nn.Module, network: dict[str, Any], directory: str |
 def read_pretrained_record(directory: str | Path) -> dict[str, Any]:
     """config.json of a folder that `write_pretrained` wrote; a UserError naming the file otherwise."""
     path = Path(directory) / CONFIG_FILE
-    if not path.is_file():
-        raise MissingFile(f"{directory} holds no pretrained network ({CONFIG_FILE} not found)")
-    try:
-        record = json.loads(path.read_text())
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise UserError(f"{path} is not valid JSON ({error})") from error
-    if not isinstance(record, dict) or record.get("format") != FORMAT:
+    record = read_json_object(path, f"{directory} holds no pretrained network ({CONFIG_FILE} not found)",
+                              "a pretrained network's config")
+    if record.get("format") != FORMAT:
         raise UserError(f"{path} is not a pretrained network's config (expected format {FORMAT!r})")
     return record
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +9,8 @@ import torch
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from dnnet.errors import UserError
+from dnnet.evaluation import read_accuracy_grid
 from dnnet.reporting.run_caption import run_caption
 
 
@@ -51,18 +52,13 @@ def plot_accuracy_grid(accuracy: torch.Tensor, run_dir: Path, split: str, preset
 
 
 def _other_split_grids(run_dir: Path, split: str, shape: tuple[int, int]) -> list[torch.Tensor]:
-    """The run's accuracy grids of the other splits, as written by `write_accuracy_grid` (none when absent or unreadable)."""
+    """The run's accuracy grids of the other splits (none when absent or unreadable)."""
     grids = []
-    for other in ("val", "test"):
-        path = run_dir / f"accuracy_{other}.json"
-        if other == split or not path.is_file():
-            continue
+    for other in {"val", "test"} - {split}:
         try:
-            grid = torch.tensor(json.loads(path.read_text())["accuracy"], dtype=torch.float64)
-        except (ValueError, KeyError, TypeError):
-            continue  # a damaged file is the evaluation's to report; the figure just keeps its own scale
-        if tuple(grid.shape) == tuple(shape):
-            grids.append(grid)
+            grids.append(read_accuracy_grid(run_dir, other, tuple(shape)))
+        except UserError:
+            pass  # a damaged file is the evaluation's to report; the figure just keeps its own scale
     return grids
 
 

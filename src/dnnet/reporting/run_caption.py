@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
+
+from dnnet.errors import UserError
+from dnnet.train.run_directory import read_run_config
 
 
 def run_caption(run_dir: Path) -> str:
     """'cifar10-jpg, 40 epochs, NVIDIA H100 80GB HBM3' from the run's config.json; '' when it has none."""
     try:
-        record = json.loads((Path(run_dir) / "config.json").read_text())
+        record = read_run_config(run_dir)
         data, epochs = record["data"]["name"], record["train_config"]["epochs"]
-    except (OSError, ValueError, KeyError, TypeError):
+    except (UserError, KeyError, TypeError):
         return ""
     provenance = record.get("provenance", {})
     hardware = provenance.get("cuda_device") or f"CPU, {provenance.get('torch_threads', '?')} thread(s)"

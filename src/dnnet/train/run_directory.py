@@ -23,6 +23,7 @@ from torch import nn
 from dnnet.atomic_file import atomic_write
 from dnnet.config import NetConfig
 from dnnet.errors import MissingFile, UserError
+from dnnet.json_file import read_json_object
 from dnnet.models import DNNet
 from dnnet.train.train_config import TrainConfig
 
@@ -53,14 +54,7 @@ class RunRecord(dict):
 def read_run_config(run_dir: Path) -> RunRecord:
     """The config record of `run_dir` (see `write_run_config`); a clear error if it is not a run directory."""
     path = Path(run_dir) / CONFIG_FILE
-    if not path.is_file():
-        raise MissingFile(f"{run_dir} is not a run directory ({CONFIG_FILE} not found)")
-    try:
-        values = json.loads(path.read_text())
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise UserError(f"{path} is not valid JSON ({error})") from error
-    if not isinstance(values, dict):
-        raise UserError(f"{path} holds a JSON {type(values).__name__}, not a run's config record")
+    values = read_json_object(path, f"{run_dir} is not a run directory ({CONFIG_FILE} not found)", "a run's config record")
     return RunRecord(values, path)
 
 

@@ -21,10 +21,11 @@ def pct(value) -> str:
 def fig4_table(record: dict) -> list[str]:
     rows = record["rows"]
     methods = list(dict.fromkeys(r["method"] for r in rows))
-    lines = ["| method | width (fraction) | MACs | test accuracy |", "|---|---|---|---|"]
+    lines = ["| method | seed | width (fraction) | MACs | test accuracy |", "|---|---|---|---|---|"]
     for method in methods:
-        for r in sorted((r for r in rows if r["method"] == method), key=lambda r: r["width_fraction"]):
-            lines.append(f"| {method} | W{r['width']} ({r['width_fraction']:.3f}) | {r['macs'] / 1e6:.3f}M | {pct(r['test_accuracy'])} |")
+        for r in sorted((r for r in rows if r["method"] == method), key=lambda r: (r["width_fraction"], r.get("seed", 0))):
+            lines.append(f"| {method} | {r.get('seed', record['seed'])} | W{r['width']} ({r['width_fraction']:.3f}) | "
+                         f"{r['macs'] / 1e6:.3f}M | {pct(r['test_accuracy'])} |")
     return lines
 
 

@@ -163,6 +163,28 @@ def test_a_run_saved_before_new_settings_existed_is_still_the_protocols(tmp_path
         store.ensure(name)
 
 
+@pytest.mark.parametrize("name, reused", [("anytime_s0", True), ("plain_s0", True), ("sandwich_s0", True), ("dnnet_s0", False)])
+def test_a_run_saved_before_the_last_exits_factor_is_reused_where_that_factor_does_nothing(tmp_path, name, reused):
+    """last_exit_gradient acts on the narrower widths at the last exit: plain, depth-only and slimmable runs never read it."""
+    from dnnet.experiments import RunStore
+    from dnnet.train.run_directory import CONFIG_FILE, mark_finished
+
+    store = RunStore(tmp_path, get_protocol("cpu").with_overrides(epochs=1, data="digits"), show_progress=False)
+    config = store.config(name)
+    saved = config.to_dict()
+    del saved["last_exit_gradient"]  # read back as "auxiliary", the value before the setting existed
+    run_dir = store.run_dir(name)
+    run_dir.mkdir(parents=True)
+    net_config = create_model(config.preset, **({} if config.groups is None else {"groups": config.groups})).config
+    (run_dir / CONFIG_FILE).write_text(json.dumps({"train_config": saved, "net_config": net_config.to_dict()}))
+    mark_finished(run_dir, {})
+    if reused:
+        assert store.ensure(name) == run_dir
+    else:
+        with pytest.raises(ValueError, match="holds a run with other settings"):
+            store.ensure(name)
+
+
 def test_runs_that_fail_on_the_users_data_are_one_line(tmp_path):
     """A worker's UserError (here: data that does not exist) reaches the caller as one UserError, not a RuntimeError."""
     from dnnet.errors import UserError

@@ -42,6 +42,9 @@ def run(store: RunStore) -> dict:
             values = np.array([getattr(c, field) for c in grid], dtype=float).reshape(config.num_exits, config.groups)
             draw_grid_heatmap(fig, ax, values / divisor, f"{preset} ({config.groups} groups): {title}", label,
                               budget=budget / divisor if field == "macs" else None)
+    size = create_model(protocol.dnnet).config.image_size
+    fig.suptitle(f"Resources of every cell ({protocol.name} protocol): counted from the architectures, nothing trained; "
+                 f"{size}x{size} input", fontsize=12)
     fig.tight_layout()
     fig.savefig(experiment_dir(store.root) / "fig3.png", dpi=110)
     meta = {"protocol": protocol.name, "macs_budget": budget, "deepest_cell_within_budget": summary}

@@ -14,9 +14,11 @@ from matplotlib.figure import Figure
 
 from dnnet.accounting import CellResources
 from dnnet.config import cell_name
+from dnnet.experiments.figure_caption import experiment_caption
 from dnnet.experiments.protocols import macs_budget
 from dnnet.experiments.result_files import experiment_dir, write_result
 from dnnet.experiments.run_store import RunStore
+from dnnet.experiments.seed_spread import SpreadPoint, draw_spread
 from dnnet.selection import best_within, offered_cells
 
 NETWORKS = {"DNNet": "dnnet", "depth-only": "anytime"}
@@ -49,13 +51,15 @@ def run(store: RunStore) -> dict:
                 choices = [_best(grid, val, test, {**limits, **extra}) for grid, val, test in per_seed.values()]
                 accs = [c["test_accuracy"] for c in choices if c is not None]
                 entry[f"{label}_test_accuracy_mean"] = round(statistics.mean(accs), 6) if len(accs) == len(choices) else None
+                entry[f"{label}_test_accuracy_per_seed"] = [None if c is None else c["test_accuracy"] for c in choices]
                 entry[f"{label}_cells"] = ";".join("none" if c is None else c["cell"] for c in choices)
             sweep.append(entry)
-    meta = {"protocol": protocol.name, "seeds": list(protocol.seeds), "macs_budget": budget,
+    caption = experiment_caption([store.run_dir(name) for name in runs_needed(protocol)], list(protocol.seeds))
+    meta = {"protocol": protocol.name, "seeds": list(protocol.seeds), "caption": caption, "macs_budget": budget,
             "feature_map_limit": feature_map_limit, "accuracy": "test (cells chosen on validation)", "best": best,
             "gap_points_at_budget": _gap(best, protocol.seeds), "sweep": sweep,
             "training_seconds_of_runs": round(store.training_seconds(runs_needed(protocol)), 1)}
-    _plot(rows, best, sweep, budget, experiment_dir(store.root) / "fig5.png", protocol)
+    plot_fig5(rows, best, sweep, budget, experiment_dir(store.root) / "fig5.png", protocol, caption)
     write_result(store.root, "fig5", rows, meta)
     return meta
 
@@ -93,8 +97,9 @@ def _gap(best: dict, seeds) -> dict:
     return {"per_seed": [round(g, 2) for g in gaps], "mean": round(statistics.mean(gaps), 2) if gaps else None}
 
 
-def _plot(rows, best, sweep, budget, path, protocol) -> None:
-    fig = Figure(figsize=(17, 4.8))
+def plot_fig5(rows, best, sweep, budget, path, protocol, caption: str = "") -> None:
+    """The three panels from fig5.json (rows, best, sweep); `caption` (data, epochs, hardware, seeds) on top."""
+    fig = Figure(figsize=(17, 5.2))
     axes = fig.subplots(1, 3)
     seed = protocol.seeds[0]
     colors = {"DNNet": "tab:red", "depth-only": "tab:blue"}
@@ -112,11 +117,11 @@ def _plot(rows, best, sweep, budget, path, protocol) -> None:
     for ax, resources, title in [(axes[1], "macs", "best cell against the MAC budget"), (axes[2], "macs+feature_map", second)]:
         entries = [e for e in sweep if e["resources"] == resources]
         for label, color in colors.items():
-            points = [(e["macs_budget"] / 1e6, 100 * e[f"{label}_test_accuracy_mean"]) for e in entries
-                      if e[f"{label}_test_accuracy_mean"] is not None]
+            points = [_sweep_point(e, label) for e in entries if e[f"{label}_test_accuracy_mean"] is not None]
             note = "" if points else ": no cell fits any of these budgets"
-            ax.plot([p[0] for p in points], [p[1] for p in points], "o-", color=color,
-                    label=f"{label} (mean of {len(protocol.seeds)} seed(s)){note}")
+            if points and len(protocol.seeds) > 1 and f"{label}_test_accuracy_per_seed" not in entries[0]:
+                note = f" (mean of {len(protocol.seeds)} seeds)"  # a file from before the seeds' values were kept
+            draw_spread(ax, points, "o-", color, f"{label}{note}", x_scale=1e-6)
         ax.axvline(budget / 1e6, color="grey", ls="--", lw=1)
         ax.set_title(title, fontsize=10)
         ax.set_xlabel("MAC budget (millions)")
@@ -124,5 +129,13 @@ def _plot(rows, best, sweep, budget, path, protocol) -> None:
         ax.set_ylabel("test accuracy (%)")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7, loc="lower right")
+    if caption:
+        fig.suptitle(f"DNNet against the depth-only network under a MAC budget ({protocol.name} protocol)\n{caption}", fontsize=11)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
+
+
+def _sweep_point(entry: dict, label: str) -> SpreadPoint:
+    """A budget of the sweep as a point: the mean over seeds and, where the file has them, the seeds' range."""
+    per_seed = entry.get(f"{label}_test_accuracy_per_seed", [entry[f"{label}_test_accuracy_mean"]])
+    return SpreadPoint(entry["macs_budget"], entry[f"{label}_test_accuracy_mean"], min(per_seed), max(per_seed), len(per_seed))

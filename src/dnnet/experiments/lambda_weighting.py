@@ -6,6 +6,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from dnnet.accounting import grid_resources
+from dnnet.experiments.figure_caption import experiment_caption
 from dnnet.experiments.result_files import experiment_dir, write_result
 from dnnet.experiments.run_store import RunStore
 
@@ -35,14 +36,16 @@ def run(store: RunStore) -> dict:
             row[label] = round(float(np.mean(chosen)), 6)
         rows.append(row)
     names = [protocol.lambda_run(v) for v in protocol.lambda_variants]
-    meta = {"protocol": protocol.name, "seed": protocol.seeds[0], "accuracy": "test", "runs": names,
+    caption = experiment_caption([store.run_dir(name) for name in names], [protocol.seeds[0]])
+    meta = {"protocol": protocol.name, "seed": protocol.seeds[0], "accuracy": "test", "runs": names, "caption": caption,
             "training_seconds_of_runs": round(store.training_seconds(names), 1)}
-    _plot(rows, experiment_dir(store.root) / "lambda.png", protocol.name)
+    plot_lambda(rows, experiment_dir(store.root) / "lambda.png", protocol.name, caption)
     write_result(store.root, "lambda", rows, meta)
     return meta
 
 
-def _plot(rows, path, protocol) -> None:
+def plot_lambda(rows, path, protocol, caption: str = "") -> None:
+    """The bars from lambda.json's rows; `caption` (data, epochs, hardware, seed) under the title."""
     columns = ["smallest_cell", *GROUPS, "full_network", "mean_over_cells"]
     fig = Figure(figsize=(11, 4.5))
     ax = fig.subplots()
@@ -51,7 +54,9 @@ def _plot(rows, path, protocol) -> None:
         ax.bar(np.arange(len(columns)) + i * width, [100 * row[c] for c in columns], width, label=row["variant"])
     ax.set_xticks(np.arange(len(columns)) + width * (len(rows) - 1) / 2, [c.replace("_", " ") for c in columns], fontsize=8)
     ax.set_ylabel("test accuracy (%)")
-    ax.set_title(f"Loss weighting, self-distillation and the paper's recipe ({protocol} protocol)", fontsize=11)
+    variants = " and the paper's recipe" if any(row["variant"] == "paper" for row in rows) else ""
+    title = f"Loss weighting, self-distillation{variants} ({protocol} protocol)"
+    ax.set_title(title + (f"\n{caption}" if caption else ""), fontsize=11)
     ax.grid(alpha=0.3, axis="y")
     ax.legend(fontsize=8)
     fig.tight_layout()

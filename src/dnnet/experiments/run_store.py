@@ -14,6 +14,7 @@ from dnnet.evaluation import read_accuracy_grid
 from dnnet.experiments.protocols import Protocol
 from dnnet.models.dnnet import DNNet
 from dnnet.train import train
+from dnnet.train.objective import trains_the_same
 from dnnet.train.run_directory import CHECKPOINT_FILE, CONFIG_FILE, is_finished, load_trained_model, read_metrics, read_run_config
 from dnnet.train.train_config import TrainConfig
 
@@ -40,8 +41,10 @@ class RunStore:
         """The finished run `name`, training or resuming it first if needed."""
         config, run_dir = self.configs[name], self.run_dir(name)
         if (run_dir / CONFIG_FILE).is_file():
-            saved = TrainConfig.from_dict(read_run_config(run_dir)["train_config"])  # fields added since read as trained then
-            if saved != config:
+            record = read_run_config(run_dir)
+            saved = TrainConfig.from_dict(record["train_config"])  # fields added since read as trained then
+            net = record.get("net_config")
+            if not (saved == config if net is None else trains_the_same(saved, config, NetConfig.from_dict(net))):
                 raise UserError(f"{run_dir} holds a run with other settings than protocol {self.protocol.name!r} asks for; "
                                  f"move it away or choose another --out")
         if self.is_finished(name):

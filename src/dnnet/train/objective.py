@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import torch
@@ -94,6 +95,20 @@ def check_recipe(model_config: NetConfig, config: TrainConfig) -> None:
                         "trains the full width only")
     if config.drop_stem_exit and model_config.exit_blocks[0] != 0:
         raise UserError("drop_stem_exit needs an exit after the stem; this network has exits after its last block only")
+
+
+def uses_last_exit_gradient(model_config: NetConfig, config: TrainConfig) -> bool:
+    """Whether the run trains the narrower widths at the last exit, which `last_exit_gradient` acts on."""
+    weighting = resolve_weighting(model_config, config.weighting)
+    return config.objective == "joint" and model_config.causal and weighting not in ("final", "depth_only")
+
+
+def trains_the_same(saved: TrainConfig, wanted: TrainConfig, model_config: NetConfig) -> bool:
+    """Equal configs, or configs that differ only in a setting this network's training never reads: a plain or
+    depth-only run saved before `last_exit_gradient` existed is still the run the default asks for."""
+    if saved == wanted or uses_last_exit_gradient(model_config, wanted):
+        return saved == wanted
+    return dataclasses.replace(saved, last_exit_gradient=wanted.last_exit_gradient) == wanted
 
 
 def build_objective(model: DNNet, config: TrainConfig) -> tuple[TrainingForward, JointLoss]:

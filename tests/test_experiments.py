@@ -163,16 +163,23 @@ def test_a_run_saved_before_new_settings_existed_is_still_the_protocols(tmp_path
         store.ensure(name)
 
 
-@pytest.mark.parametrize("name, reused", [("anytime_s0", True), ("plain_s0", True), ("sandwich_s0", True), ("dnnet_s0", False)])
-def test_a_run_saved_before_the_last_exits_factor_is_reused_where_that_factor_does_nothing(tmp_path, name, reused):
-    """last_exit_gradient acts on the narrower widths at the last exit: plain, depth-only and slimmable runs never read it."""
+@pytest.mark.parametrize("name, missing, changed, reused", [
+    ("anytime_s0", ["last_exit_gradient"], {}, True),  # missing: read back as "auxiliary", as before the setting existed
+    ("plain_s0", ["last_exit_gradient"], {"auxiliary_gradient": 0.01, "data_dir": None}, True),
+    ("sandwich_s0", ["last_exit_gradient"], {"auxiliary_gradient": 0.01}, True),
+    ("dnnet_s0", ["last_exit_gradient"], {}, False),
+    ("anytime_s0", [], {"auxiliary_gradient": 0.01}, False),  # its 10 exits' factor: read
+    ("plain_s0", [], {"epochs": 2}, False)])
+def test_a_run_saved_with_other_values_of_settings_it_never_reads_is_reused(tmp_path, name, missing, changed, reused):
+    """last_exit_gradient acts on the narrower widths at the last exit, auxiliary_gradient on the cells besides the full
+    network, data_dir on named data sets: a run that never reads them is the protocol's whatever they were."""
     from dnnet.experiments import RunStore
     from dnnet.train.run_directory import CONFIG_FILE, mark_finished
 
-    store = RunStore(tmp_path, get_protocol("cpu").with_overrides(epochs=1, data="digits"), show_progress=False)
+    protocol = get_protocol("cpu").with_overrides(epochs=1, data="../shared/data/cifar10-jpg.tar.gz")
+    store = RunStore(tmp_path, protocol, show_progress=False)
     config = store.config(name)
-    saved = config.to_dict()
-    del saved["last_exit_gradient"]  # read back as "auxiliary", the value before the setting existed
+    saved = {key: value for key, value in config.to_dict().items() if key not in missing} | changed
     run_dir = store.run_dir(name)
     run_dir.mkdir(parents=True)
     net_config = create_model(config.preset, **({} if config.groups is None else {"groups": config.groups})).config

@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from dnnet.config import NetConfig
+from dnnet.data import NAMED
 from dnnet.errors import UserError
 from dnnet.loss import JointLoss, cell_weights
 from dnnet.loss.exit_schedule import exit_ramp
@@ -104,11 +105,21 @@ def uses_last_exit_gradient(model_config: NetConfig, config: TrainConfig) -> boo
 
 
 def trains_the_same(saved: TrainConfig, wanted: TrainConfig, model_config: NetConfig) -> bool:
-    """Equal configs, or configs that differ only in a setting this network's training never reads: a plain or
-    depth-only run saved before `last_exit_gradient` existed is still the run the default asks for."""
-    if saved == wanted or uses_last_exit_gradient(model_config, wanted):
-        return saved == wanted
-    return dataclasses.replace(saved, last_exit_gradient=wanted.last_exit_gradient) == wanted
+    """Equal configs once the settings this network's training never reads are set aside: a plain, depth-only or
+    slimmable run saved before a recipe setting existed, or with another default, is still the run asked for."""
+    return _as_trained(saved, model_config) == _as_trained(wanted, model_config)
+
+
+def _as_trained(config: TrainConfig, model_config: NetConfig) -> TrainConfig:
+    """`config` with the settings its run never reads set to their defaults."""
+    unread = {}
+    if not uses_last_exit_gradient(model_config, config):
+        unread["last_exit_gradient"] = TrainConfig.last_exit_gradient
+    if config.objective == "sandwich" or int((trained_weights(model_config, config) > 0).sum()) < 2:
+        unread["auxiliary_gradient"] = TrainConfig.auxiliary_gradient  # one trained cell: nothing to scale
+    if config.data not in NAMED:
+        unread["data_dir"] = TrainConfig.data_dir  # where named data sets live: unread for a path
+    return dataclasses.replace(config, **unread)
 
 
 def build_objective(model: DNNet, config: TrainConfig) -> tuple[TrainingForward, JointLoss]:

@@ -169,6 +169,7 @@ def test_a_run_saved_before_new_settings_existed_is_still_the_protocols(tmp_path
     ("sandwich_s0", ["last_exit_gradient"], {"auxiliary_gradient": 0.01}, True),
     ("dnnet_s0", ["last_exit_gradient"], {}, False),
     ("anytime_s0", [], {"auxiliary_gradient": 0.01}, False),  # its 10 exits' factor: read
+    ("anytime_s0", [], {"auxiliary_gradient": 1 / 9}, True),  # the value the default's rule gives its 10 exits
     ("plain_s0", [], {"epochs": 2}, False)])
 def test_a_run_saved_with_other_values_of_settings_it_never_reads_is_reused(tmp_path, name, missing, changed, reused):
     """last_exit_gradient acts on the narrower widths at the last exit, auxiliary_gradient on the cells besides the full

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 from torch import nn
@@ -111,15 +112,19 @@ def trains_the_same(saved: TrainConfig, wanted: TrainConfig, model_config: NetCo
 
 
 def _as_trained(config: TrainConfig, model_config: NetConfig) -> TrainConfig:
-    """`config` with the settings its run never reads set to their defaults."""
-    unread = {}
+    """`config` with the settings its run never reads set to their defaults, and the others as the run resolves them."""
+    settings = {}
     if not uses_last_exit_gradient(model_config, config):
-        unread["last_exit_gradient"] = TrainConfig.last_exit_gradient
-    if config.objective == "sandwich" or int((trained_weights(model_config, config) > 0).sum()) < 2:
-        unread["auxiliary_gradient"] = TrainConfig.auxiliary_gradient  # one trained cell: nothing to scale
+        settings["last_exit_gradient"] = TrainConfig.last_exit_gradient
+    weights = None if config.objective == "sandwich" else trained_weights(model_config, config)
+    if weights is None or int((weights > 0).sum()) < 2:
+        settings["auxiliary_gradient"] = TrainConfig.auxiliary_gradient  # one trained cell: nothing to scale
+    else:
+        settings["auxiliary_gradient"] = auxiliary_gradient_factor(weights, config.auxiliary_gradient)  # the rule's value
     if config.data not in NAMED:
-        unread["data_dir"] = TrainConfig.data_dir  # where named data sets live: unread for a path
-    return dataclasses.replace(config, **unread)
+        settings["data_dir"] = TrainConfig.data_dir  # where named data sets live: unread for a path
+        settings["data"] = str(Path(config.data).resolve())
+    return dataclasses.replace(config, **settings)
 
 
 def build_objective(model: DNNet, config: TrainConfig) -> tuple[TrainingForward, JointLoss]:

@@ -3,6 +3,8 @@ for its validation and test heatmaps, and text that stays readable on every cell
 
 import json
 import re
+import shutil
+import subprocess
 
 import pytest
 import torch
@@ -73,3 +75,29 @@ def test_a_figure_of_a_run_says_its_data_epochs_and_hardware(deployed_run, tmp_p
 
     assert run_caption(deployed_run) == f"digits, 1 epoch, CPU, {torch.get_num_threads()} thread(s)"
     assert run_caption(tmp_path) == ""  # no config.json: no caption, no error
+
+
+IMAGE_CHECK = """<script>window.addEventListener("load", () => {
+  const broken = [...document.images].filter(image => !image.complete || image.naturalWidth === 0);
+  document.body.setAttribute("data-images-loaded", `${document.images.length - broken.length}/${document.images.length}`);
+});</script>"""
+
+
+def headless_browser() -> str | None:
+    return next(filter(None, map(shutil.which, ("chromium", "chromium-browser", "google-chrome", "chrome"))), None)
+
+
+@pytest.mark.skipif(headless_browser() is None, reason="no Chromium or Chrome installed")
+def test_the_report_renders_in_a_real_browser_away_from_its_run_with_every_image(deployed_run, tmp_path):
+    """Copied alone to another folder, the page loads every figure in a headless browser and renders to a PNG."""
+    page = tmp_path / "elsewhere" / "report.html"
+    page.parent.mkdir()
+    page.write_text((deployed_run / "report.html").read_text().replace("</body>", IMAGE_CHECK + "</body>"))
+    browser = [headless_browser(), "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=10000"]
+    dom = subprocess.run([*browser, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120).stdout
+    images = len(re.findall(r"<img ", (deployed_run / "report.html").read_text()))
+    assert images >= 6 and f'data-images-loaded="{images}/{images}"' in dom
+    screenshot = tmp_path / "report.png"
+    subprocess.run([*browser, "--window-size=1200,3000", f"--screenshot={screenshot}", page.as_uri()], capture_output=True,
+                   timeout=120, check=True)
+    assert screenshot.read_bytes()[:4] == b"\x89PNG" and screenshot.stat().st_size > 50_000  # a page, not a blank

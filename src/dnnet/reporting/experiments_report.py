@@ -62,6 +62,8 @@ def _table(rows: list[dict]) -> str:
 
 
 def _cell(value) -> str:
+    if isinstance(value, list):  # one value per seed
+        return " / ".join(_cell(v) or "-" for v in value)
     if isinstance(value, float) and 0 <= value <= 1:
         return f"{100 * value:.2f}%"
     return "" if value is None else str(value)

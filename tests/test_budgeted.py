@@ -155,13 +155,77 @@ def test_serving_one_by_one_walks_the_planned_steps(two_runs):
         served = row["served_batch_1"]
         assert served["images"] == 40 and served["same_stop_share"] >= 0.95  # float32 runner against the float64 plan
         assert served["mean_macs"] == pytest.approx(served["planned_mean_macs"], rel=0.05)
+        assert "served_batches" not in row
 
 
-@pytest.mark.parametrize("flags,message", [(["--serve", "-1"], "--serve must be at least 0"),
+def test_serving_in_batches_computes_the_planned_stops(two_runs):
+    import json
+
+    from dnnet.cli.main import main
+
+    dnnet_run = two_runs[0]
+    argv = ["budgeted", str(dnnet_run), "--budgets", "3", "--serve", "40", "--serve-batch", "16", "--out", str(dnnet_run / "b")]
+    assert main(argv) == 0
+    rows = [r for r in json.loads((dnnet_run / "b" / "budgeted.json").read_text())["curves"]["DNNet"] if r["method"] == "greedy"]
+    for row in rows:
+        one, batched = row["served_batch_1"], row["served_batches"]
+        assert batched["batch_size"] == 16 and batched["same_stop_share"] >= 0.95
+        assert batched["mean_macs"] == pytest.approx(batched["planned_mean_macs"], rel=0.05)
+        assert batched["accuracy"] == pytest.approx(one["accuracy"], abs=0.05)  # the same images, the same stops but rounding
+
+
+@pytest.mark.parametrize("flags,message", [(["--serve", "-1"], "--serve and --serve-batch must be at least 0"),
                                            (["--serve", "5", "--threads", "0"], "--threads between 1"),
-                                           (["--budgets", "1"], "--budgets must be at least 2")])
+                                           (["--budgets", "1"], "--budgets must be at least 2"),
+                                           (["--serve-batch", "8"], "give --serve too")])
 def test_the_command_names_a_bad_flag(two_runs, capsys, flags, message):
     from dnnet.cli.main import main
 
     assert main(["budgeted", str(two_runs[0]), *flags]) == 2
     assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("preset, batch, unfold_max_batch", [("dnnet_resnet8_g4", 6, 8), ("dnnet_resnet8_g4", 20, 8),
+                                                            ("dnnet_resnet20_g8", 12, 16), ("resnet20_anytime", 10, 0)])
+def test_each_image_leaves_the_batch_at_its_own_step_with_the_planned_logits(preset, batch, unfold_max_batch):
+    """classify_each against the plan on `path_logits`: the same stop for every image, its logits at that stop, and
+    each step computing only the images still walking (in both kinds of step: unfolded products and convolutions)."""
+    from conftest import randomize_batchnorm
+
+    from dnnet.anytime import AnytimeRunner, path_logits
+
+    torch.manual_seed(1)
+    model = randomize_batchnorm(create_model(preset, image_size=8)).eval()
+    path = default_path(model.config, torch.rand(model.config.grid_shape))
+    x = torch.randn(batch, 3, 8, 8)
+    planned = path_logits(model, x, path)  # (N, steps, classes)
+    confidence = planned.softmax(-1).amax(-1)
+    # thresholds half-way between two images' confidences, so that no image sits on one; the last accepts everything
+    ordered = confidence.sort(0).values
+    middle = (ordered[batch // 2] + ordered[batch // 2 + 1]) / 2
+    thresholds = torch.cat([middle[:-1] + 0.02 * torch.arange(len(path) - 1), torch.zeros(1)])
+    stops = stopping_steps(confidence, thresholds)
+    answer = AnytimeRunner(model, path, unfold_max_batch=unfold_max_batch).classify_each(x, thresholds.tolist())
+    assert answer.stop_steps.tolist() == stops.tolist()
+    assert 0 < int((stops < len(path) - 1).sum()) < batch  # some leave early and some walk on
+    torch.testing.assert_close(answer.logits, planned[torch.arange(batch), stops], rtol=1e-4, atol=1e-4)
+    walked = len(answer.batch_sizes)
+    assert answer.batch_sizes == [int((stops >= step).sum()) for step in range(walked)]
+    costs = stop_costs(model.config, path).double()
+    spent = sum(size * (costs[s] - (costs[s - 1] if s else 0)) for s, size in enumerate(answer.batch_sizes))
+    assert spent.item() == pytest.approx(costs[stops].sum().item())  # the MACs it computed are the planned stops' costs
+
+
+def test_each_image_classification_checks_its_thresholds_and_keeps_its_buffers():
+    from dnnet.anytime import AnytimeRunner
+
+    model = create_model("dnnet_resnet8_g4", image_size=8)
+    path = [(1, 1), (1, 2), (2, 2)]
+    runner = AnytimeRunner(model, path)
+    with pytest.raises(UserError, match="2 confidence thresholds for a path of 3 cells"):
+        runner.classify_each(torch.randn(4, 3, 8, 8), [0.5, 0.5])
+    x = torch.randn(4, 3, 8, 8)
+    first = runner.classify_each(x, [0.0, NEVER, NEVER])  # everybody leaves at once
+    assert first.stop_steps.tolist() == [0, 0, 0, 0] and first.batch_sizes == [4]
+    again = runner.classify_each(x, [NEVER, NEVER, 0.0])
+    assert again.stop_steps.tolist() == [2, 2, 2, 2] and again.batch_sizes == [4, 4, 4]

@@ -62,6 +62,20 @@ class FoldedNetwork:
             source = space.outputs[-1]
         return space
 
+    def keep_images(self, space: Workspace, keep: torch.Tensor) -> Workspace:
+        """A workspace for the images `keep` (indices into the batch) holding what `space` computed for them, so that
+        the images still walking continue without those that stopped: every activation and unfolded input is copied."""
+        kept = torch.empty(len(keep), space.image.shape[0], *(size - 2 * self.border for size in space.image.shape[2:]),
+                           dtype=space.image.dtype, device=space.image.device)
+        smaller = self.workspace(kept, unfold=space.unfolded[0][0] is not None)
+        for new, old in zip([smaller.image, *smaller.outputs, *smaller.middles[1:]], [space.image, *space.outputs, *space.middles[1:]]):
+            new.copy_(old[:, keep])
+        for new_layer, old_layer in zip(smaller.unfolded, space.unfolded):
+            for new, old in zip(new_layer, old_layer):
+                if new is not None:
+                    new.shaped.copy_(old.shaped[:, :, :, keep])  # (channels, k, k, N, H, W)
+        return smaller
+
     def fits(self, space: Workspace, x: torch.Tensor, unfold: bool) -> bool:
         """Whether `space` was made for batches shaped like `x`, with the same kernel."""
         padded = (x.shape[1], x.shape[0], *(size + 2 * self.border for size in x.shape[2:]))

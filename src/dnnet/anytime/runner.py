@@ -69,6 +69,16 @@ class AnytimeAnswer:
     stopped_by: str  # "path end", "deadline" or "confidence"
 
 
+@dataclass
+class EachImageAnswer:
+    """What a walk that lets each image stop on its own delivered (budgeted batch classification)."""
+
+    logits: torch.Tensor  # each image's prediction at the step it stopped, (N, classes)
+    stop_steps: torch.Tensor  # (N,) the index on the path of the step each image stopped at
+    seconds: float  # the whole batch's time
+    batch_sizes: list[int]  # how many images each step computed: the walk's cost is sum(batch_sizes[s] * step s's MACs)
+
+
 class AnytimeRunner:
     """Walks `path` for a batch of images; `model` is put in eval mode and read once (batch norm folded).
 
@@ -154,3 +164,33 @@ class AnytimeRunner:
         walk.close()  # gives the buffers back to the runner
         self.step_times.record(x.shape[0], seconds)
         return AnytimeAnswer(latest[1], latest[0], cells, seconds, stopped_by)
+
+    def classify_each(self, x: torch.Tensor, thresholds: Sequence[float]) -> EachImageAnswer:
+        """Walks the path with the whole batch, each image leaving at the first step whose top softmax probability
+        reaches that step's threshold (the last step answers for the rest): after a step where some left, the others
+        continue in a workspace of their own, so later steps compute only the images still walking."""
+        if len(thresholds) != len(self.path):
+            raise UserError(f"{len(thresholds)} confidence thresholds for a path of {len(self.path)} cells")
+        self.model.check_input(x)
+        started = time.perf_counter()
+        walk = self._take_walk(x)
+        interior(walk.space.image, self.folded.border).copy_(x.detach().transpose(0, 1))
+        space, steps = walk.space, walk.steps
+        walking = torch.arange(x.shape[0])
+        logits = x.new_empty(x.shape[0], self.classifiers[self.path[0]][0].shape[1])
+        stop_steps = torch.full((x.shape[0],), len(self.path) - 1)
+        batch_sizes = []
+        for index in range(len(self.path)):
+            step_logits = steps[index].run()
+            batch_sizes.append(len(walking))
+            leaving = step_logits.softmax(-1).amax(-1) >= thresholds[index]
+            if index == len(self.path) - 1 or bool(leaving.all()):
+                logits[walking], stop_steps[walking] = step_logits, index
+                break
+            if bool(leaving.any()):
+                logits[walking[leaving]], stop_steps[walking[leaving]] = step_logits[leaving], index
+                staying = (~leaving).nonzero().flatten()
+                space = self.folded.keep_images(space, staying)
+                steps, walking = self._prepare(space), walking[staying]
+        self._kept = walk  # the full batch's buffers, for the next batch of this shape
+        return EachImageAnswer(logits, stop_steps, time.perf_counter() - started, batch_sizes)

@@ -15,7 +15,7 @@ import torch
 from dnnet.amounts import format_count
 from dnnet.anytime import AnytimeRunner, default_path, path_logits
 from dnnet.anytime.budgeted import PathPredictions, budget_sweep, stop_costs
-from dnnet.anytime.budgeted_serving import serve_budgeted
+from dnnet.anytime.budgeted_serving import serve_budgeted, serve_budgeted_batches
 from dnnet.cli.argument_types import count_argument
 from dnnet.cli.json_output import add_json_flag, print_result
 from dnnet.config import cell_name
@@ -38,6 +38,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--serve", type=int, default=0, metavar="N",
                         help="also serve N test images one at a time through the anytime runner with each budget's greedy "
                              "thresholds, and record the MACs and time they took against the plan (default 0: plan only)")
+    parser.add_argument("--serve-batch", type=int, default=0, metavar="B",
+                        help="serve the same images in batches of B as well, each image leaving its batch at its own stop "
+                             "(default 0: one at a time only)")
     parser.add_argument("--threads", type=int, default=1, help="torch threads while serving")
     parser.add_argument("--out", type=Path, default=None, help="folder for budgeted.json and budgeted.png (default RUN/budgeted)")
     parser.add_argument("--data-dir", default=None, help="where the runs' named data set lives, if moved")
@@ -48,8 +51,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.budgets < 2:
         raise UserError(f"--budgets must be at least 2, got {args.budgets}")
-    if args.serve < 0 or not 1 <= args.threads <= (os.cpu_count() or 1):
-        raise UserError(f"--serve must be at least 0 and --threads between 1 and this machine's {os.cpu_count()} cores")
+    if args.serve < 0 or args.serve_batch < 0 or not 1 <= args.threads <= (os.cpu_count() or 1):
+        raise UserError(f"--serve and --serve-batch must be at least 0 and --threads between 1 and this machine's "
+                        f"{os.cpu_count()} cores")
+    if args.serve_batch and not args.serve:
+        raise UserError("--serve-batch serves the images --serve N chooses: give --serve too")
     runs = {"DNNet": args.run_dir} | ({"baseline": args.baseline} if args.baseline else {})
     loaded = {label: load_trained_model(path) for label, path in runs.items()}
     first_record = loaded["DNNet"][1]
@@ -89,7 +95,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def serve_rows(model, path, rows: list[dict], test_split, test: PathPredictions, costs: torch.Tensor, stats, args) -> None:
-    """Adds to each greedy row what serving `args.serve` test images with its thresholds took (batch 1)."""
+    """Adds to each greedy row what serving `args.serve` test images with its thresholds took: one at a time, and in
+    batches of `args.serve_batch` if given."""
     chosen = request_images(min(args.serve, len(test_split)), len(test_split), 0)  # test sets may be sorted by class
     images, labels = normalize(test_split.images[chosen], *stats), test_split.labels[chosen]
     runner = AnytimeRunner(model, path)
@@ -101,6 +108,10 @@ def serve_rows(model, path, rows: list[dict], test_split, test: PathPredictions,
                 thresholds = torch.tensor(row["thresholds"], dtype=torch.float64)  # as planned, not rounded to float32
                 served = serve_budgeted(runner, images, labels, thresholds, costs, test.confidence[chosen])
                 row["served_batch_1"] = {"images": len(chosen), "threads": args.threads, **dataclasses.asdict(served)}
+                if args.serve_batch:
+                    batches = serve_budgeted_batches(runner, images, labels, thresholds, costs, test.confidence[chosen],
+                                                     args.serve_batch)
+                    row["served_batches"] = {"images": len(chosen), "threads": args.threads, **dataclasses.asdict(batches)}
     finally:
         torch.set_num_threads(previous_threads)
 
@@ -115,9 +126,15 @@ def print_curves(curves: dict[str, list[dict]], out: Path) -> None:
     for label, rows in curves.items():
         for row in rows:
             if row["method"] == "greedy":
-                served = row.get("served_batch_1")
                 print(f"{label}: average budget {format_count(row['budget_macs'])} MACs -> test accuracy "
                       f"{100 * row['test_accuracy']:.2f}% at {format_count(row['test_mean_macs'])} MACs on average"
-                      + ("" if served is None else f"; served one by one: {format_count(served['mean_macs'])} MACs "
-                         f"(planned {format_count(served['planned_mean_macs'])}), {served['mean_ms']:.3f} ms on average"))
+                      + served_text(row.get("served_batch_1"), "one by one", "mean_ms")
+                      + served_text(row.get("served_batches"), "in batches", "ms_per_image"))
     print(f"wrote {out}/budgeted.json and budgeted.png")
+
+
+def served_text(served: dict | None, how: str, time_key: str) -> str:
+    if served is None:
+        return ""
+    return (f"; served {how}: {format_count(served['mean_macs'])} MACs (planned {format_count(served['planned_mean_macs'])}), "
+            f"{served[time_key]:.3f} ms per image")

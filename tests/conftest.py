@@ -31,3 +31,12 @@ def randomize_batchnorm(model: torch.nn.Module) -> torch.nn.Module:
                 module.running_mean.uniform_(-0.2, 0.2)
                 module.running_var.uniform_(0.5, 2.0)
     return model
+
+
+def train_tiny_run(run_dir: Path, digits) -> Path:
+    """dnnet_resnet8_g4 trained one epoch on the digits into `run_dir`: the smallest real run a command can read."""
+    from dnnet.train import TrainConfig, train
+
+    train(TrainConfig(preset="dnnet_resnet8_g4", epochs=1, batch_size=256, channels_last=False), run_dir, show_progress=False,
+          data=digits)
+    return run_dir

@@ -29,6 +29,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quantize", choices=["int8"], default=None,
                         help="int8: post-training static quantization of the ONNX cell, calibrated on the run's training "
                              "images; prints its test accuracy and latency beside the float cell's")
+    parser.add_argument("--tiles", type=int, default=1,
+                        help="ONNX of a DNNet cell: each convolution in this many output-group tiles that skip the causal "
+                             "zero blocks (fewer MACs, more operations; docs/benchmarks.md measures it; default 1: dense)")
     parser.add_argument("--calibration-images", type=int, default=256, help="training images that calibrate --quantize")
     parser.add_argument("--data-dir", default=None, help="with --quantize: where the run's named data set lives, if moved")
     parser.add_argument("--cache-dir", type=Path, default=None, help="decoded-image cache (default ~/.cache/dnnet)")
@@ -50,6 +53,10 @@ def run(args: argparse.Namespace) -> int:
     check_out(args.run_dir, args.out, args.format)
     if args.calibration_images < 1:  # checked before a data set is loaded
         raise UserError(f"--calibration-images must be at least 1, got {args.calibration_images}")
+    if args.tiles < 1:
+        raise UserError(f"--tiles must be at least 1, got {args.tiles}")
+    if args.quantize and args.tiles != 1:
+        raise UserError("--tiles and --quantize int8 do not combine yet: quantize the dense cell")
     if args.quantize and args.format != "onnx":
         raise UserError(f"--quantize int8 makes an ONNX cell; drop it or use --format onnx (got {args.format})")
     model, record = load_trained_model(args.run_dir)
@@ -59,7 +66,8 @@ def run(args: argparse.Namespace) -> int:
     metadata = cell_metadata(args.run_dir, record, model.config, depth, width)
     if args.quantize:
         return export_int8(args, record, subnet, metadata, cell_name(depth, width))
-    facts = export_subnet(subnet, args.out, args.format, tuple(record["data"]["image_shape"]), metadata)
+    facts = export_subnet(subnet, args.out, args.format, tuple(record["data"]["image_shape"]), metadata, tiles=args.tiles)
+
     def for_people() -> None:
         print(f"wrote {facts['path']} ({cell_name(depth, width)}); load it with {facts['load_with']}")
         if "max_abs_diff_vs_torch" in facts:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import torch
 
+from dnnet.deploy.tiled_convolutions import tile_convolutions
 from dnnet.errors import UserError
 from dnnet.slicing import SubNet, fold_batchnorm
 
@@ -18,17 +19,21 @@ FORMATS = ("onnx", "pt2", "safetensors")
 
 
 def export_subnet(subnet: SubNet, path: Path, fmt: str, image_shape: tuple[int, int, int],
-                  metadata: dict[str, str] | None = None) -> dict:
+                  metadata: dict[str, str] | None = None, tiles: int = 1) -> dict:
     """Writes `subnet` (eval mode) to `path`; returns facts about the file (for ONNX, the check).
 
     `metadata` (strings: the preprocessing, the cell, its resources and accuracy) travels inside the file: ONNX
     `metadata_props`, safetensors metadata, or `dnnet.json` among a torch.export archive's extra files.
+    `tiles` > 1 (ONNX, a causal cell): each convolution in that many output-group tiles that skip its zero blocks
+    (`dnnet.deploy.tiled_convolutions`).
     """
     if fmt not in FORMATS:
         raise UserError(f"format must be one of {FORMATS}, got {fmt!r}")
+    if tiles != 1 and fmt != "onnx":
+        raise UserError(f"tiled convolutions are an ONNX export's option; got format {fmt!r}")
     subnet = subnet.eval()
     metadata = {"dnnet_arch": json.dumps({"config": subnet.config.to_dict(), "depth": subnet.depth, "width": subnet.width}),
-                **(metadata or {})}
+                **(metadata or {}), **({"tiles": str(tiles)} if tiles != 1 else {})}
     example = torch.randn(2, *image_shape)
     path.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "safetensors":
@@ -41,7 +46,7 @@ def export_subnet(subnet: SubNet, path: Path, fmt: str, image_shape: tuple[int, 
     missing = [name for name in ("onnx", "onnxruntime") if importlib.util.find_spec(name) is None]
     if missing:  # checked before anything is written: the export needs both (to write, check and verify the file)
         raise UserError(f"an ONNX export needs {' and '.join(missing)}: pip install 'doubly-nested-networks[export]'")
-    write_onnx(subnet, path, example)
+    write_onnx(subnet, path, example, tiles=tiles)
     finish_onnx(path, metadata)
     return {"path": str(path), "load_with": "onnxruntime.InferenceSession(path); metadata in metadata_props",
             "max_abs_diff_vs_torch": check_onnx(path, subnet, image_shape)}
@@ -63,13 +68,15 @@ def finish_onnx(path: Path, metadata: dict[str, str]) -> None:
     Path(f"{path}.data").unlink(missing_ok=True)
 
 
-def write_onnx(subnet: SubNet, path: Path, example: torch.Tensor, dynamo: bool = True) -> None:
-    """ONNX file of `subnet` with batch norm folded and a dynamic batch axis.
+def write_onnx(subnet: SubNet, path: Path, example: torch.Tensor, dynamo: bool = True, tiles: int = 1) -> None:
+    """ONNX file of `subnet` with batch norm folded and a dynamic batch axis (and its convolutions in `tiles` tiles).
 
     `dynamo=False` selects the older TorchScript exporter: about 25x faster on these small graphs,
     which matters when every cell of a grid is exported for timing; it falls back to the default.
     """
     folded = fold_batchnorm(subnet.eval())  # fewer nodes; the same function in eval mode
+    if tiles != 1:
+        folded = tile_convolutions(folded, tiles)
     with _quiet_exporter():
         if not dynamo:
             try:

@@ -63,3 +63,12 @@ def test_committed_figures_are_redrawn_from_their_files(tmp_path):
     subprocess.run([*script, "--caption", "cifar10-jpg, 7 epochs, CPU"], check=True, capture_output=True)
     for name in ("fig4", "fig5", "lambda"):
         assert (folder / f"{name}.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_a_comparison_of_runs_names_their_training_once_when_it_is_the_same(tmp_path):
+    from dnnet.reporting.run_caption import runs_caption
+
+    same = {"DNNet": _run(tmp_path, "a", "cifar10-jpg", 7, None), "depth-only": _run(tmp_path, "b", "cifar10-jpg", 7, None)}
+    assert runs_caption(same) == "cifar10-jpg, 7 epochs, CPU, 1 thread(s)"
+    other = {**same, "depth-only": _run(tmp_path, "c", "cifar10-jpg", 30, "NVIDIA H200")}
+    assert runs_caption(other) == "DNNet: cifar10-jpg, 7 epochs, CPU, 1 thread(s); depth-only: cifar10-jpg, 30 epochs, NVIDIA H200"

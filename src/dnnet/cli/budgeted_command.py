@@ -25,6 +25,7 @@ from dnnet.errors import UserError
 from dnnet.evaluation import read_accuracy_grid
 from dnnet.provenance import provenance
 from dnnet.reporting.budgeted_figure import plot_budgeted
+from dnnet.reporting.run_caption import runs_caption
 from dnnet.train.run_data import check_same_data, load_run_data
 from dnnet.train.run_directory import load_trained_model, train_config_of
 
@@ -88,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
     (out / "budgeted.json").write_text(json.dumps(result, indent=2) + "\n")
     names = {label: f"{label}: {record['train_config']['preset']}" for label, (_, record) in loaded.items()}
     plot_budgeted({names[label]: rows for label, rows in curves.items()}, out / "budgeted.png",
-                  f"budgeted batch classification: {first_record['data']['name']}, test split")
+                  f"budgeted batch classification, test split\n{runs_caption(runs)}")
     print_result(args, {**result, "wrote": [str(out / "budgeted.json"), str(out / "budgeted.png")]},
                  lambda: print_curves(curves, out))
     return 0

@@ -16,6 +16,7 @@ from dnnet.deploy.simulate import read_trace, serve, summarize
 from dnnet.errors import UserError
 from dnnet.evaluation import per_image_correct, read_accuracy_grid
 from dnnet.provenance import provenance
+from dnnet.reporting.run_caption import runs_caption
 from dnnet.reporting.simulation_figure import plot_simulation
 from dnnet.selection import offered_cells
 from dnnet.train.run_data import check_same_data, load_run_data
@@ -60,7 +61,8 @@ def run(args: argparse.Namespace) -> int:
                          for label, served in served_by.items()},
               "provenance": provenance()}
     (out / f"{stem}.json").write_text(json.dumps(record, indent=2) + "\n")
-    plot_simulation(requests, served_by, out / f"{stem}.png", f"trace {stem}: {len(requests)} requests")
+    plot_simulation(requests, served_by, out / f"{stem}.png", f"trace {stem}: {len(requests)} requests\n{runs_caption(runs)}")
+
     def for_people() -> None:
         for label, numbers in summary.items():
             print(f"{label}: accuracy delivered {100 * numbers['accuracy_delivered']:.2f}% over {numbers['requests']} requests "

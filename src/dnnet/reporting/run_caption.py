@@ -18,3 +18,11 @@ def run_caption(run_dir: Path) -> str:
     provenance = record.get("provenance", {})
     hardware = provenance.get("cuda_device") or f"CPU, {provenance.get('torch_threads', '?')} thread(s)"
     return f"{data}, {epochs} epoch{'' if epochs == 1 else 's'}, {hardware}"
+
+
+def runs_caption(runs: dict[str, Path]) -> str:
+    """One caption for a figure comparing runs: theirs when they agree, else each with its label."""
+    captions = {label: run_caption(path) for label, path in runs.items()}
+    if len(set(captions.values())) == 1:
+        return next(iter(captions.values()))
+    return "; ".join(f"{label}: {caption or 'unknown training'}" for label, caption in captions.items())

@@ -30,6 +30,7 @@ from dnnet.anytime import UNFOLD_MAX_BATCH, AnytimeRunner, default_path, path_co
 from dnnet.config import cell_name
 from dnnet.evaluation import read_accuracy_grid
 from dnnet.provenance import provenance
+from dnnet.reporting.run_caption import runs_caption
 from dnnet.slicing import fold_batchnorm, slice_subnet
 from dnnet.train.run_directory import load_trained_model
 
@@ -118,14 +119,15 @@ def accuracy_vs_time(run_dir: Path, repeats: int) -> dict:
             "walk": walk_vs_once(model, path, repeats), "batches": batch_sweep(model, path, [1, 2, 4, 8, 16, 32], max(5, repeats // 3))}
 
 
-def plot(curves: dict, path: Path) -> None:
-    fig = Figure(figsize=(7.5, 4.5))
+def plot(curves: dict, path: Path, caption: str) -> None:
+    """Accuracy of the latest answer against time; `caption`: what the runs were trained on."""
+    fig = Figure(figsize=(7.5, 4.7))
     ax = fig.subplots()
     for label, curve in curves.items():
         ax.step(curve["ms"], [100 * a for a in curve["test_accuracy"]], where="post", marker=".", label=label)
     ax.set_xlabel("time since the request (ms, batch 1, 1 thread)")
     ax.set_ylabel("test accuracy of the latest answer (%)")
-    ax.set_title("Anytime inference: accuracy reached against time spent", fontsize=10)
+    ax.set_title(f"Anytime inference: accuracy reached against time spent\n{caption}", fontsize=10)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
@@ -138,21 +140,30 @@ def main() -> None:
     parser.add_argument("--anytime-run", type=Path, default=None)
     parser.add_argument("--repeats", type=int, default=21)
     parser.add_argument("--out", type=Path, default=Path("docs/benchmarks_anytime.json"))
+    parser.add_argument("--redraw", metavar="CAPTION", default=None,
+                        help="only redraw the figure from --out's file, captioned with what its runs were trained on")
     args = parser.parse_args()
+    if args.redraw is not None:
+        results = json.loads(args.out.read_text())["results"]
+        curves = {f"{label} ({Path(results[label]['run']).name})": results[label] for label in ("DNNet", "depth-only")
+                  if label in results}
+        plot(curves, args.out.with_suffix(".png"), args.redraw)
+        return
     torch.set_num_threads(1)
     torch.manual_seed(0)
     paper = create_model("dnnet_resnet32_g22").eval()
     results = {f"dnnet_resnet32_g22, {shape}": walk_vs_once(paper, path, args.repeats)
                for shape, path in path_shapes(16, 22).items()}
-    curves = {}
+    curves, trained = {}, {}
     for label, run in [("DNNet", args.dnnet_run), ("depth-only", args.anytime_run)]:
         if run is not None:
             results[label] = curves[f"{label} ({run.name})"] = accuracy_vs_time(run, args.repeats)
+            trained[label] = run
     record = {"benchmark": "anytime", "threads": 1, "batch": 1, "repeats": args.repeats, "results": results,
               "provenance": provenance()}  # before any output file changes the checkout
     args.out.write_text(json.dumps(record, indent=2) + "\n")
     if curves:
-        plot(curves, args.out.with_suffix(".png"))
+        plot(curves, args.out.with_suffix(".png"), f"trained on {runs_caption(trained)}")
     for name, result in results.items():
         walk = result.get("walk", result)
         print(f"{name}: {walk['path_length']} steps; MACs walk/once {walk['macs_ratio_walk_over_once']}, time walk/once "

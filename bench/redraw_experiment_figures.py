@@ -1,6 +1,6 @@
 """Redraws the committed experiment figures (fig4, fig5, lambda) from their JSON files (no runs, no data needed), so
 that figures in docs/ follow the current drawing code: a caption with data set, epochs, hardware and seeds, and the
-seeds' range where a file has more than one seed.
+seeds' range where a file has more than one seed. fig3 (resources, nothing trained) is drawn again from its protocol.
 
     python bench/redraw_experiment_figures.py docs/experiments_paper_h200_e6 --caption "cifar10-jpg, 6 epochs, NVIDIA H200"
     python bench/redraw_experiment_figures.py docs/experiments_cpu_paper_recipe --caption "cifar10-jpg, 7 epochs, CPU, 2 cores" \
@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
+import tempfile
 from pathlib import Path
 
-from dnnet.experiments import get_protocol
+from dnnet.experiments import RunStore, fig3, get_protocol
 from dnnet.experiments.fig4 import plot_fig4
 from dnnet.experiments.fig5 import plot_fig5
 from dnnet.experiments.lambda_weighting import plot_lambda
@@ -46,14 +48,18 @@ def main() -> None:
     parser.add_argument("--more-seeds", type=Path, nargs="*", default=[],
                         help="folders whose fig4.json is the same suite with another seed: fig4 draws their spread")
     args = parser.parse_args()
-    for name in ("fig4", "fig5", "lambda"):
+    for name in ("fig3", "fig4", "fig5", "lambda"):
         path = args.folder / f"{name}.json"
         if not path.is_file():
             continue
         record = json.loads(path.read_text())
         protocol = get_protocol(record["protocol"])
         figure = args.folder / f"{name}.png"
-        if name == "fig4":
+        if name == "fig3":
+            with tempfile.TemporaryDirectory() as scratch:  # counted from the architectures: nothing to read
+                fig3.run(RunStore(Path(scratch), protocol))
+                shutil.copy(Path(scratch) / "experiments" / "fig3.png", figure)
+        elif name == "fig4":
             rows = [row for source in [record, *map(read_fig4, args.more_seeds)] for row in with_seed(source)]
             seeds = sorted({row["seed"] for row in rows})
             plot_fig4(rows, figure, protocol.name, caption_of(record, args.caption, seeds))

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from dnnet.models.shipped_weights import SHIPPED
+
 ROOT = Path(__file__).resolve().parents[1]
 # the distributions behind the third-party modules dnnet imports
 DISTRIBUTION_OF = {"torch": "torch", "numpy": "numpy", "PIL": "pillow", "matplotlib": "matplotlib", "tqdm": "tqdm",
@@ -43,7 +45,9 @@ def wheel(tmp_path_factory):
 def test_the_wheel_carries_its_data_files(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     for needed in ("dnnet/py.typed", "dnnet/data/digits_8x8.npz", "dnnet/deploy/traces/contention.csv",
-                   "dnnet/deploy/traces/memory_squeeze.csv", "dnnet/deploy/traces/random_walk.csv"):
+                   "dnnet/deploy/traces/memory_squeeze.csv", "dnnet/deploy/traces/random_walk.csv",
+                   *(f"dnnet/models/weights/{entry['folder']}/{name}" for entry in SHIPPED.values()
+                     for name in ("config.json", "model.safetensors"))):
         assert needed in names
     assert not [n for n in names if n.startswith(("tests/", "bench/", "docs/"))]
 
@@ -98,7 +102,7 @@ def test_a_user_trains_shares_loads_evaluates_exports_and_mails_the_report_from_
     done = subprocess.run([sys.executable, "session.py", str(site)], cwd=user, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])
-    assert result["groups"] == 4
+    assert result["groups"] == 4 and result["shipped_groups"] == 8
     assert "4x4" in result["eval"]
     metadata = result["metadata"]
     assert metadata["dnnet_cell"] == "4x2" and {"mean", "std", "classes", "image_shape"} <= set(metadata["preprocessing"])

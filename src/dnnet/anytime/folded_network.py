@@ -62,18 +62,19 @@ class FoldedNetwork:
             source = space.outputs[-1]
         return space
 
-    def keep_images(self, space: Workspace, keep: torch.Tensor) -> Workspace:
-        """A workspace for the images `keep` (indices into the batch) holding what `space` computed for them, so that
-        the images still walking continue without those that stopped: every activation and unfolded input is copied."""
+    def keep_images(self, space: Workspace, keep: torch.Tensor, layers: int, unfold: bool) -> Workspace:
+        """A workspace for the images `keep` (indices into the batch) holding what `space` computed for them in its first
+        `layers` layers (0 = the stem; the later ones are not computed yet), so that the images still walking continue
+        without those that stopped; `unfold`: the new workspace keeps unfolded inputs (filled here for those layers)."""
         kept = torch.empty(len(keep), space.image.shape[0], *(size - 2 * self.border for size in space.image.shape[2:]),
                            dtype=space.image.dtype, device=space.image.device)
-        smaller = self.workspace(kept, unfold=space.unfolded[0][0] is not None)
-        for new, old in zip([smaller.image, *smaller.outputs, *smaller.middles[1:]], [space.image, *space.outputs, *space.middles[1:]]):
-            new.copy_(old[:, keep])
-        for new_layer, old_layer in zip(smaller.unfolded, space.unfolded):
-            for new, old in zip(new_layer, old_layer):
-                if new is not None:
-                    new.shaped.copy_(old.shaped[:, :, :, keep])  # (channels, k, k, N, H, W)
+        smaller = self.workspace(kept, unfold)
+        copied = [(smaller.image, space.image), *zip(smaller.outputs[:layers], space.outputs[:layers]),
+                  *zip(smaller.middles[1:layers], space.middles[1:layers])]
+        for new, old in copied:
+            torch.index_select(old, 1, keep, out=new)
+        for unfolded in (u for layer in smaller.unfolded[:layers] for u in layer if u is not None):
+            unfolded.shaped.copy_(unfolded.patches)  # every input row: a later step refills only the groups it adds
         return smaller
 
     def fits(self, space: Workspace, x: torch.Tensor, unfold: bool) -> bool:

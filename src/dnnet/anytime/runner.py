@@ -124,11 +124,11 @@ class AnytimeRunner:
             walk = PreparedWalk(space, self._prepare(space))
         return walk
 
-    def _prepare(self, space: Workspace) -> list[CellStep]:
-        """Per cell of the path: its layers' steps over `space`, and its exit's features and classifier."""
+    def _prepare(self, space: Workspace, first: int = 0) -> list[CellStep]:
+        """Per cell of the path from index `first` on: its layers' steps over `space`, and its exit's features and classifier."""
         exit_blocks, border = self.model.config.exit_blocks, self.folded.border
         steps = []
-        for cell, ranges in zip(self.path, layer_ranges(self.path, exit_blocks)):
+        for cell, ranges in list(zip(self.path, layer_ranges(self.path, exit_blocks)))[first:]:
             classifier, bias = self.classifiers[cell]
             features = space.outputs[exit_blocks[cell.depth - 1]]
             pixels = (features.shape[2] - 2 * border) * (features.shape[3] - 2 * border)
@@ -168,20 +168,21 @@ class AnytimeRunner:
     def classify_each(self, x: torch.Tensor, thresholds: Sequence[float]) -> EachImageAnswer:
         """Walks the path with the whole batch, each image leaving at the first step whose top softmax probability
         reaches that step's threshold (the last step answers for the rest): after a step where some left, the others
-        continue in a workspace of their own, so later steps compute only the images still walking."""
+        continue in a workspace of their own (with unfolded products once they are few enough), so later steps compute
+        only the images still walking."""
         if len(thresholds) != len(self.path):
             raise UserError(f"{len(thresholds)} confidence thresholds for a path of {len(self.path)} cells")
         self.model.check_input(x)
         started = time.perf_counter()
         walk = self._take_walk(x)
         interior(walk.space.image, self.folded.border).copy_(x.detach().transpose(0, 1))
-        space, steps = walk.space, walk.steps
+        space, steps, first = walk.space, walk.steps, 0  # steps[i - first] is step i of the path
         walking = torch.arange(x.shape[0])
         logits = x.new_empty(x.shape[0], self.classifiers[self.path[0]][0].shape[1])
         stop_steps = torch.full((x.shape[0],), len(self.path) - 1)
         batch_sizes = []
         for index in range(len(self.path)):
-            step_logits = steps[index].run()
+            step_logits = steps[index - first].run()
             batch_sizes.append(len(walking))
             leaving = step_logits.softmax(-1).amax(-1) >= thresholds[index]
             if index == len(self.path) - 1 or bool(leaving.all()):
@@ -190,7 +191,8 @@ class AnytimeRunner:
             if bool(leaving.any()):
                 logits[walking[leaving]], stop_steps[walking[leaving]] = step_logits[leaving], index
                 staying = (~leaving).nonzero().flatten()
-                space = self.folded.keep_images(space, staying)
-                steps, walking = self._prepare(space), walking[staying]
+                layers = 1 + self.model.config.exit_blocks[max(cell.depth for cell in self.path[: index + 1]) - 1]
+                space = self.folded.keep_images(space, staying, layers, unfold=len(staying) <= self.unfold_max_batch)
+                steps, first, walking = self._prepare(space, index + 1), index + 1, walking[staying]
         self._kept = walk  # the full batch's buffers, for the next batch of this shape
         return EachImageAnswer(logits, stop_steps, time.perf_counter() - started, batch_sizes)

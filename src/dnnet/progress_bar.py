@@ -1,5 +1,5 @@
-"""A progress bar on stderr for the long steps outside training (evaluating every cell, timing 352 cells, a download),
-shown only on a terminal: in a log file or a pipe the step stays quiet, as before."""
+"""A progress bar on stderr for the long steps outside training (evaluating every cell, timing 352 cells, a download,
+exporting a bundle's cells), shown only on a terminal: in a log file or a pipe the step stays quiet, as before."""
 
 from __future__ import annotations
 

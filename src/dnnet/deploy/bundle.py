@@ -20,6 +20,7 @@ from dnnet.deploy.int8_cells import onnx_accuracy, quantize_int8
 from dnnet.deploy.latency import INT8, latency_path
 from dnnet.deploy.run_metadata import cell_metadata, preprocessing_of
 from dnnet.evaluation import read_accuracy_grid
+from dnnet.progress_bar import progress
 from dnnet.provenance import provenance
 from dnnet.selection import offered_cells, pareto_front
 from dnnet.slicing import slice_subnet
@@ -58,7 +59,8 @@ def write_bundle(run_dir: Path, out: Path, fields: tuple[str, ...] = ("macs", "p
     image_shape = tuple(record["data"]["image_shape"])
     out.mkdir(parents=True, exist_ok=True)
     cells = []
-    for resources in pareto_front(val, offered_cells(model.config), fields):
+    front = pareto_front(val, offered_cells(model.config), fields)
+    for resources in progress(front, "exporting the Pareto cells", total=len(front), unit="cell"):
         name = cell_name(resources.depth, resources.width)
         file = f"{name}.onnx" if int8 is None else f"{name}_int8.onnx"
         accuracy = {"val_accuracy": float(val[resources.depth - 1, resources.width - 1])}

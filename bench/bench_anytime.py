@@ -127,7 +127,7 @@ def plot(curves: dict, path: Path, caption: str) -> None:
         ax.step(curve["ms"], [100 * a for a in curve["test_accuracy"]], where="post", marker=".", label=label)
     ax.set_xlabel("time since the request (ms, batch 1, 1 thread)")
     ax.set_ylabel("test accuracy of the latest answer (%)")
-    ax.set_title(f"Anytime inference: accuracy reached against time spent\n{caption}", fontsize=10)
+    ax.set_title(f"Anytime inference: accuracy reached against time spent\n{caption}".strip(), fontsize=10)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
@@ -163,7 +163,7 @@ def main() -> None:
               "provenance": provenance()}  # before any output file changes the checkout
     args.out.write_text(json.dumps(record, indent=2) + "\n")
     if curves:
-        plot(curves, args.out.with_suffix(".png"), f"trained on {runs_caption(trained)}")
+        plot(curves, args.out.with_suffix(".png"), f"trained on {runs_caption(trained)}" if runs_caption(trained) else "")
     for name, result in results.items():
         walk = result.get("walk", result)
         print(f"{name}: {walk['path_length']} steps; MACs walk/once {walk['macs_ratio_walk_over_once']}, time walk/once "

@@ -25,11 +25,11 @@ from dnnet.experiments.lambda_weighting import plot_lambda
 
 
 def caption_of(record: dict, given: str | None, seeds: list[int]) -> str:
-    if record.get("caption"):
-        return record["caption"]
-    if not given:
+    """The file's own caption or the given one, with the seeds the figure draws (a file's own names its seeds last)."""
+    own = record.get("caption", "").rsplit("; seed", 1)[0]
+    if not (own or given):
         raise SystemExit(f"{record['experiment']}.json has no caption of its own: give --caption")
-    return f"{given}; seed{'s' if len(seeds) > 1 else ''} {', '.join(str(s) for s in seeds)}"
+    return f"{own or given}; seed{'s' if len(seeds) > 1 else ''} {', '.join(str(s) for s in seeds)}"
 
 
 def read_fig4(folder: Path) -> dict:

@@ -54,7 +54,7 @@ def main() -> None:
         for cell in args.cells:
             depth, width = parse_cell(cell)
             subnet = slice_subnet(model, depth, width)
-            tile_counts = sorted({min(t, width) for t in args.tiles})
+            tile_counts = sorted({1, *(min(t, width) for t in args.tiles)})  # the dense cell first: the ratios' base
             paths, macs = [], []
             for tiles in tile_counts:
                 path = Path(scratch) / f"{cell}_{tiles}.onnx"

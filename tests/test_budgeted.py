@@ -227,5 +227,40 @@ def test_each_image_classification_checks_its_thresholds_and_keeps_its_buffers()
     x = torch.randn(4, 3, 8, 8)
     first = runner.classify_each(x, [0.0, NEVER, NEVER])  # everybody leaves at once
     assert first.stop_steps.tolist() == [0, 0, 0, 0] and first.batch_sizes == [4]
+    kept = runner._kept
     again = runner.classify_each(x, [NEVER, NEVER, 0.0])
     assert again.stop_steps.tolist() == [2, 2, 2, 2] and again.batch_sizes == [4, 4, 4]
+    assert runner._kept is kept  # the batch's buffers and steps, reused by the next batch of its shape
+
+
+def test_confidence_is_compared_in_double_precision_as_thresholds_are_chosen():
+    from dnnet.anytime.stopping import top_confidence
+
+    logits = torch.tensor([[20.0, 0.0, 0.0]])  # top probability 1 - 4.1e-9: 1.0 in float32
+    assert top_confidence(logits).dtype == torch.float64
+    assert not bool(top_confidence(logits)[0] >= 1 - 1e-9) and bool(logits.softmax(-1).amax(-1)[0] >= 1 - 1e-9)
+
+
+def test_the_images_left_walking_continue_with_unfolded_products_once_few(monkeypatch):
+    """A batch of 20 convolves; once 14 leave at the first step, the 6 left walk on with unfolded products."""
+    from conftest import randomize_batchnorm
+
+    from dnnet.anytime import AnytimeRunner, path_logits
+    from dnnet.anytime.folded_network import FoldedNetwork
+
+    torch.manual_seed(2)
+    model = randomize_batchnorm(create_model("dnnet_resnet8_g4", image_size=8)).eval()
+    path = [(1, 1), (2, 1), (2, 2), (3, 2), (4, 2)]
+    x = torch.randn(20, 3, 8, 8)
+    confidence = path_logits(model, x, path).softmax(-1).amax(-1)
+    first = confidence[:, 0].sort().values
+    thresholds = [((first[5] + first[6]) / 2).item(), NEVER, NEVER, NEVER, 0.0]  # the 14 most confident leave at once
+    switches = []
+    keep_images = FoldedNetwork.keep_images
+    monkeypatch.setattr(FoldedNetwork, "keep_images", lambda self, *args, unfold: switches.append(unfold) or
+                        keep_images(self, *args, unfold=unfold))
+    answer = AnytimeRunner(model, path, unfold_max_batch=8).classify_each(x, thresholds)
+    assert switches == [True] and answer.batch_sizes == [20, 6, 6, 6, 6]
+    assert answer.stop_steps.tolist() == stopping_steps(confidence, torch.tensor(thresholds, dtype=torch.float64)).tolist()
+    torch.testing.assert_close(answer.logits, path_logits(model, x, path)[torch.arange(20), answer.stop_steps], rtol=1e-4,
+                               atol=1e-4)

@@ -57,12 +57,28 @@ def test_committed_figures_are_redrawn_from_their_files(tmp_path):
     folder = tmp_path / "docs_folder"
     shutil.copytree(ROOT / "docs" / "experiments_cpu_paper_recipe", folder,
                     ignore=lambda _, names: [n for n in names if not n.endswith(".json")])
+    for path in folder.glob("*.json"):  # files from before the caption existed
+        path.write_text(json.dumps({k: v for k, v in json.loads(path.read_text()).items() if k != "caption"}))
+    second_seed = tmp_path / "seed_1"
+    second_seed.mkdir()
+    record = json.loads((folder / "fig4.json").read_text())
+    (second_seed / "fig4.json").write_text(json.dumps(record | {"seed": 1}))
     script = [sys.executable, str(ROOT / "bench" / "redraw_experiment_figures.py"), str(folder)]
     refused = subprocess.run(script, capture_output=True, text=True)
     assert refused.returncode != 0 and "give --caption" in refused.stderr
-    subprocess.run([*script, "--caption", "cifar10-jpg, 7 epochs, CPU"], check=True, capture_output=True)
-    for name in ("fig4", "fig5", "lambda"):
+    subprocess.run([*script, "--caption", "cifar10-jpg, 7 epochs, CPU", "--more-seeds", str(second_seed)], check=True,
+                   capture_output=True)
+    for name in ("fig3", "fig4", "fig5", "lambda"):
         assert (folder / f"{name}.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_a_files_own_caption_names_the_seeds_the_figure_draws():
+    sys.path.insert(0, str(ROOT / "bench"))
+    from redraw_experiment_figures import caption_of
+
+    record = {"experiment": "fig4", "caption": "cifar10-jpg, 7 epochs, CPU, 1 thread(s); seed 0"}
+    assert caption_of(record, None, [0, 1]) == "cifar10-jpg, 7 epochs, CPU, 1 thread(s); seeds 0, 1"
+    assert caption_of({"experiment": "fig4"}, "digits, 1 epoch", [0]) == "digits, 1 epoch; seed 0"
 
 
 def test_a_comparison_of_runs_names_their_training_once_when_it_is_the_same(tmp_path):

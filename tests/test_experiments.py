@@ -9,6 +9,7 @@ from dnnet.accounting import cell_resources, grid_resources
 from dnnet.cli.main import main
 from dnnet.experiments import get_protocol, macs_budget
 from dnnet.models import create_model
+from dnnet.train import TrainConfig
 from dnnet.train.train_config import PAPER_RECIPE
 
 
@@ -191,6 +192,39 @@ def test_a_run_saved_with_other_values_of_settings_it_never_reads_is_reused(tmp_
     else:
         with pytest.raises(ValueError, match="holds a run with other settings"):
             store.ensure(name)
+
+
+@pytest.mark.parametrize("preset, saved, wanted, same", [
+    ("dnnet_resnet20_g8", {"last_exit_gradient": 2 / 7}, {}, True),  # the rule's value given by hand
+    ("dnnet_resnet20_g8", {"last_exit_gradient": "auxiliary"}, {"last_exit_gradient": 1 / 79}, True),
+    ("dnnet_resnet20_g8", {"last_exit_gradient": 0.3}, {}, False),
+    ("dnnet_resnet20_g8", {"auxiliary_gradient": 1 / 79}, {}, True),
+    ("resnet20", {"weighting": "uniform", "last_exit_gradient": "auxiliary"}, {"weighting": "uniform"}, False),  # dense, every width
+    ("resnet20", {"last_exit_gradient": "auxiliary", "auxiliary_gradient": 0.5}, {}, True),  # its full width only
+])
+def test_configs_are_compared_as_their_runs_train(preset, saved, wanted, same):
+    from dnnet.train.objective import trains_the_same
+
+    model_config = create_model(preset).config
+    assert trains_the_same(TrainConfig(preset=preset, **saved), TrainConfig(preset=preset, **wanted), model_config) is same
+
+
+def test_a_run_trained_from_another_folder_with_a_relative_path_is_found(tmp_path, monkeypatch):
+    from dnnet.experiments import RunStore
+    from dnnet.train.run_directory import CONFIG_FILE, mark_finished
+
+    archive = tmp_path / "data" / "images.tar.gz"
+    store = RunStore(tmp_path / "root", get_protocol("cpu").with_overrides(epochs=1, data=str(archive)), show_progress=False)
+    config = store.config("plain_s0")
+    saved = config.to_dict() | {"data": "../data/images.tar.gz"}  # as typed in tmp_path/somewhere, the folder it trained in
+    run_dir = store.run_dir("plain_s0")
+    run_dir.mkdir(parents=True)
+    net_config = create_model(config.preset, groups=config.groups).config
+    record = {"train_config": saved, "net_config": net_config.to_dict(), "data": {"source": str(archive)}}
+    (run_dir / CONFIG_FILE).write_text(json.dumps(record))
+    mark_finished(run_dir, {})
+    monkeypatch.chdir(tmp_path / "root")  # here the relative path would point elsewhere
+    assert store.ensure("plain_s0").resolve() == run_dir.resolve()
 
 
 def test_runs_that_fail_on_the_users_data_are_one_line(tmp_path):

@@ -19,7 +19,7 @@ from dnnet.anytime.folded_blocks import BlockStep, StemStep
 from dnnet.anytime.folded_network import Workspace, fold_network
 from dnnet.anytime.kernels import interior
 from dnnet.anytime.path import check_path, layer_ranges
-from dnnet.anytime.stopping import StepTimes, all_confident
+from dnnet.anytime.stopping import StepTimes, all_confident, top_confidence
 from dnnet.config import Cell
 from dnnet.errors import UserError
 from dnnet.models.dnnet import DNNet
@@ -94,6 +94,7 @@ class AnytimeRunner:
         self.unfold_max_batch = unfold_max_batch  # up to this batch size, products over kept unfolded inputs
         self._kept: PreparedWalk | None = None  # kept between walks of batches of one shape
         self.step_times = StepTimes()  # learned from every `run`, for stopping before a step would pass the deadline
+        self.layer_ranges = layer_ranges(self.path, model.config.exit_blocks)  # per step, the layer groups it computes
         # each visited cell's classifier as one (channels, classes) matrix: a step's logits are one pooled product
         self.classifiers: dict[Cell, tuple[torch.Tensor, torch.Tensor]] = {}
         for depth, width in self.path:
@@ -124,17 +125,18 @@ class AnytimeRunner:
             walk = PreparedWalk(space, self._prepare(space))
         return walk
 
-    def _prepare(self, space: Workspace, first: int = 0) -> list[CellStep]:
-        """Per cell of the path from index `first` on: its layers' steps over `space`, and its exit's features and classifier."""
-        exit_blocks, border = self.model.config.exit_blocks, self.folded.border
-        steps = []
-        for cell, ranges in list(zip(self.path, layer_ranges(self.path, exit_blocks)))[first:]:
-            classifier, bias = self.classifiers[cell]
-            features = space.outputs[exit_blocks[cell.depth - 1]]
-            pixels = (features.shape[2] - 2 * border) * (features.shape[3] - 2 * border)
-            steps.append(CellStep(cell, [self.folded.step(space, *layer_range) for layer_range in ranges],
-                                  features[: classifier.shape[0]].flatten(2), 1 / pixels, classifier, bias))
-        return steps
+    def _prepare(self, space: Workspace) -> list[CellStep]:
+        """Per cell of the path: its layers' steps over `space`, and its exit's features and classifier."""
+        return [self._prepare_step(space, index) for index in range(len(self.path))]
+
+    def _prepare_step(self, space: Workspace, index: int) -> CellStep:
+        """Step `index` of the path over `space`: its layers' steps, and its exit's features and classifier."""
+        cell, exit_blocks, border = self.path[index], self.model.config.exit_blocks, self.folded.border
+        classifier, bias = self.classifiers[cell]
+        features = space.outputs[exit_blocks[cell.depth - 1]]
+        pixels = (features.shape[2] - 2 * border) * (features.shape[3] - 2 * border)
+        return CellStep(cell, [self.folded.step(space, *layer_range) for layer_range in self.layer_ranges[index]],
+                        features[: classifier.shape[0]].flatten(2), 1 / pixels, classifier, bias)
 
     def run(self, x: torch.Tensor, deadline_s: float | None = None,
             confidence: float | Sequence[float] | None = None) -> AnytimeAnswer:
@@ -176,15 +178,16 @@ class AnytimeRunner:
         started = time.perf_counter()
         walk = self._take_walk(x)
         interior(walk.space.image, self.folded.border).copy_(x.detach().transpose(0, 1))
-        space, steps, first = walk.space, walk.steps, 0  # steps[i - first] is step i of the path
-        walking = torch.arange(x.shape[0])
+        space, prepared = walk.space, walk.steps  # after images leave: the steps over their buffers, made as needed
+        walking = torch.arange(x.shape[0], device=x.device)
         logits = x.new_empty(x.shape[0], self.classifiers[self.path[0]][0].shape[1])
-        stop_steps = torch.full((x.shape[0],), len(self.path) - 1)
+        stop_steps = torch.full((x.shape[0],), len(self.path) - 1, device=x.device)
         batch_sizes = []
         for index in range(len(self.path)):
-            step_logits = steps[index - first].run()
+            step = self._prepare_step(space, index) if prepared is None else prepared[index]
+            step_logits = step.run()
             batch_sizes.append(len(walking))
-            leaving = step_logits.softmax(-1).amax(-1) >= thresholds[index]
+            leaving = top_confidence(step_logits) >= thresholds[index]
             if index == len(self.path) - 1 or bool(leaving.all()):
                 logits[walking], stop_steps[walking] = step_logits, index
                 break
@@ -193,6 +196,6 @@ class AnytimeRunner:
                 staying = (~leaving).nonzero().flatten()
                 layers = 1 + self.model.config.exit_blocks[max(cell.depth for cell in self.path[: index + 1]) - 1]
                 space = self.folded.keep_images(space, staying, layers, unfold=len(staying) <= self.unfold_max_batch)
-                steps, first, walking = self._prepare(space, index + 1), index + 1, walking[staying]
+                prepared, walking = None, walking[staying]
         self._kept = walk  # the full batch's buffers, for the next batch of this shape
-        return EachImageAnswer(logits, stop_steps, time.perf_counter() - started, batch_sizes)
+        return EachImageAnswer(logits, stop_steps.cpu(), time.perf_counter() - started, batch_sizes)

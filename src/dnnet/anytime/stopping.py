@@ -16,10 +16,16 @@ import torch
 _PYTHON_CHECK_MAX_LOGITS = 256
 
 
+def top_confidence(logits: torch.Tensor) -> torch.Tensor:
+    """(N,) each row's top softmax probability, in float64 as thresholds are chosen: near 1, float32 rounds
+    0.999999996 up to 1.0 and would let an image stop that the plan keeps walking."""
+    return logits.double().softmax(-1).amax(-1)
+
+
 def all_confident(logits: torch.Tensor, threshold: float) -> bool:
     """Whether every row's top softmax probability reaches `threshold`."""
     if logits.numel() > _PYTHON_CHECK_MAX_LOGITS:
-        return bool((logits.softmax(-1).amax(-1) >= threshold).all())
+        return bool((top_confidence(logits) >= threshold).all())
     for row in logits.tolist():
         top = max(row)
         if 1.0 / sum(math.exp(value - top) for value in row) < threshold:  # the top probability

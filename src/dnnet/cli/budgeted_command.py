@@ -89,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
     (out / "budgeted.json").write_text(json.dumps(result, indent=2) + "\n")
     names = {label: f"{label}: {record['train_config']['preset']}" for label, (_, record) in loaded.items()}
     plot_budgeted({names[label]: rows for label, rows in curves.items()}, out / "budgeted.png",
-                  f"budgeted batch classification, test split\n{runs_caption(runs)}")
+                  f"budgeted batch classification, test split\n{runs_caption(runs)}".strip())
     print_result(args, {**result, "wrote": [str(out / "budgeted.json"), str(out / "budgeted.png")]},
                  lambda: print_curves(curves, out))
     return 0

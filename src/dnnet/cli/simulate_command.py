@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
                          for label, served in served_by.items()},
               "provenance": provenance()}
     (out / f"{stem}.json").write_text(json.dumps(record, indent=2) + "\n")
-    plot_simulation(requests, served_by, out / f"{stem}.png", f"trace {stem}: {len(requests)} requests\n{runs_caption(runs)}")
+    plot_simulation(requests, served_by, out / f"{stem}.png", f"trace {stem}: {len(requests)} requests\n{runs_caption(runs)}".strip())
 
     def for_people() -> None:
         for label, numbers in summary.items():

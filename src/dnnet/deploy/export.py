@@ -33,7 +33,7 @@ def export_subnet(subnet: SubNet, path: Path, fmt: str, image_shape: tuple[int, 
         raise UserError(f"tiled convolutions are an ONNX export's option; got format {fmt!r}")
     subnet = subnet.eval()
     metadata = {"dnnet_arch": json.dumps({"config": subnet.config.to_dict(), "depth": subnet.depth, "width": subnet.width}),
-                **(metadata or {}), **({"tiles": str(tiles)} if tiles != 1 else {})}
+                **(metadata or {}), **({"tiles": str(min(tiles, subnet.width))} if tiles != 1 else {})}
     example = torch.randn(2, *image_shape)
     path.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "safetensors":

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from pathlib import Path
 
 import torch
 
 from dnnet.config import NetConfig
-from dnnet.data import DataSplits, load_data
+from dnnet.data import NAMED, DataSplits, load_data
 from dnnet.errors import UserError
 from dnnet.evaluation import read_accuracy_grid
 from dnnet.experiments.protocols import Protocol
@@ -43,6 +44,9 @@ class RunStore:
         if (run_dir / CONFIG_FILE).is_file():
             record = read_run_config(run_dir)
             saved = TrainConfig.from_dict(record["train_config"])  # fields added since read as trained then
+            source = record.get("data", {}).get("source")
+            if source and saved.data not in NAMED:  # a relative path means the folder it was trained from
+                saved = dataclasses.replace(saved, data=source)
             net = record.get("net_config")
             if not (saved == config if net is None else trains_the_same(saved, config, NetConfig.from_dict(net))):
                 raise UserError(f"{run_dir} holds a run with other settings than protocol {self.protocol.name!r} asks for; "

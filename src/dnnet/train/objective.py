@@ -99,32 +99,26 @@ def check_recipe(model_config: NetConfig, config: TrainConfig) -> None:
         raise UserError("drop_stem_exit needs an exit after the stem; this network has exits after its last block only")
 
 
-def uses_last_exit_gradient(model_config: NetConfig, config: TrainConfig) -> bool:
-    """Whether the run trains the narrower widths at the last exit, which `last_exit_gradient` acts on."""
-    weighting = resolve_weighting(model_config, config.weighting)
-    return config.objective == "joint" and model_config.causal and weighting not in ("final", "depth_only")
-
-
 def trains_the_same(saved: TrainConfig, wanted: TrainConfig, model_config: NetConfig) -> bool:
-    """Equal configs once the settings this network's training never reads are set aside: a plain, depth-only or
-    slimmable run saved before a recipe setting existed, or with another default, is still the run asked for."""
+    """Equal configs once each is read as its run trains: the gradient factors as resolved (a rule's value and the
+    same number given by hand are one training; a factor for cells a run does not train is no setting at all), a data
+    path resolved, data_dir only for a named data set. A run saved before a recipe setting existed, or with another
+    default, is still the run asked for when it trained the same way."""
     return _as_trained(saved, model_config) == _as_trained(wanted, model_config)
 
 
-def _as_trained(config: TrainConfig, model_config: NetConfig) -> TrainConfig:
-    """`config` with the settings its run never reads set to their defaults, and the others as the run resolves them."""
-    settings = {}
-    if not uses_last_exit_gradient(model_config, config):
-        settings["last_exit_gradient"] = TrainConfig.last_exit_gradient
-    weights = None if config.objective == "sandwich" else trained_weights(model_config, config)
-    if weights is None or int((weights > 0).sum()) < 2:
-        settings["auxiliary_gradient"] = TrainConfig.auxiliary_gradient  # one trained cell: nothing to scale
-    else:
-        settings["auxiliary_gradient"] = auxiliary_gradient_factor(weights, config.auxiliary_gradient)  # the rule's value
+def _as_trained(config: TrainConfig, model_config: NetConfig) -> tuple[TrainConfig, list[list[float]] | None]:
+    """`config` with the gradient factors replaced by the table `build_objective` trains with, and its data resolved."""
+    table = None
+    if config.objective != "sandwich":
+        weights = trained_weights(model_config, config)
+        table = auxiliary_gradient_table(tuple(weights.shape), auxiliary_gradient_factor(weights, config.auxiliary_gradient),
+                                         last_exit_gradient_factor(weights, config.last_exit_gradient))
+    settings = {"auxiliary_gradient": TrainConfig.auxiliary_gradient, "last_exit_gradient": TrainConfig.last_exit_gradient}
     if config.data not in NAMED:
         settings["data_dir"] = TrainConfig.data_dir  # where named data sets live: unread for a path
         settings["data"] = str(Path(config.data).resolve())
-    return dataclasses.replace(config, **settings)
+    return dataclasses.replace(config, **settings), table
 
 
 def build_objective(model: DNNet, config: TrainConfig) -> tuple[TrainingForward, JointLoss]:

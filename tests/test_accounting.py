@@ -104,14 +104,18 @@ def test_known_values_of_the_plain_resnet32():
     assert plain.largest_feature_map_values == 16 * 32 * 32
 
 
-@pytest.mark.parametrize("cell_heads", [False, True])
-def test_model_params_counts_every_exit_once(cell_heads):
-    model = create_model("dnnet_resnet8_g4", shortcut="project", cell_heads=cell_heads)
+@pytest.mark.parametrize("cell_heads,width_conditioning", [(False, False), (True, False), (True, True)])
+def test_model_params_counts_every_exit_once(cell_heads, width_conditioning):
+    model = create_model("dnnet_resnet8_g4", shortcut="project", cell_heads=cell_heads, width_conditioning=width_conditioning)
     stored = sum(p.numel() for p in model.parameters())
     masked_zeros = sum(int((1 - m.mask).sum()) * m.kernel_size**2 for m in model.modules() if hasattr(m, "mask"))
     unused_head_weights = sum(int((1 - m.used).sum()) * m.num_classes * m.group_channels
                               for m in model.modules() if getattr(m, "per_width", False))
-    assert model_params(model.config) == stored - masked_zeros - unused_head_weights
+    # width w's scale and shift read its w groups: the rest of each row is never used
+    unused_conditioning = sum(2 * (m.num_features // m.groups) * sum(m.groups - w for w in range(1, m.groups + 1))
+                              for m in model.modules() if getattr(m, "width_conditioned", False))
+    assert (unused_conditioning > 0) == width_conditioning
+    assert model_params(model.config) == stored - masked_zeros - unused_head_weights - unused_conditioning
 
 
 def test_grid_is_depth_major_and_complete():

@@ -65,6 +65,9 @@ class NetConfig:
     cell_heads: bool = False  # every width its own classifier at each exit, instead of the paper's per-group classifiers
     # summed over widths (those tie the full network's classifier to every narrower cell's); a cell's resources are the same
     exits: str = "all"  # "all": after the stem and every block; "last": after the final block only
+    # every batch norm with a scale, shift and running statistics per width (adaptive conditioning, the paper's future
+    # work): the widths are then no longer nested in one pass, so training runs each width and the runner cannot widen
+    width_conditioning: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "group_channels", tuple(int(c) for c in self.group_channels))
@@ -81,6 +84,8 @@ class NetConfig:
                             f"use shortcut='project'")
         _check_choice("head_reduction", self.head_reduction, HEAD_REDUCTIONS)
         _check_choice("exits", self.exits, EXIT_PLACEMENTS)
+        if self.width_conditioning and not self.causal:
+            raise UserError("width_conditioning needs a channel-causal network: a dense network offers its full width only")
 
     @classmethod
     def from_channels(cls, stage_channels: tuple[int, int, int], groups: int, **kwargs: Any) -> NetConfig:
@@ -110,6 +115,12 @@ class NetConfig:
     def grid_shape(self) -> tuple[int, int]:
         """(exits, widths): the shape of every per-cell table (accuracy, latency)."""
         return (self.num_exits, self.groups)
+
+    @property
+    def nested_widths(self) -> bool:
+        """Whether the first w groups of one full-width pass are the width-w sub-network (channel causality, no width
+        conditioning): then one pass computes every cell, and a computed cell can be widened."""
+        return self.causal and not self.width_conditioning
 
     @property
     def stage_channels(self) -> tuple[int, int, int]:

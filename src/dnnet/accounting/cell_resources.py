@@ -72,4 +72,13 @@ def model_params(config: NetConfig) -> int:
     heads = sum(linear_params(exit_channels(config, depth, width), config.num_classes)
                 for depth in range(1, config.num_exits + 1) for width in widths)
     last_head = linear_params(exit_channels(config, config.num_exits, config.groups), config.num_classes)
-    return trunk_and_last_head + heads - last_head
+    return trunk_and_last_head + heads - last_head + conditioning_params(config)
+
+
+def conditioning_params(config: NetConfig) -> int:
+    """The per-width scales and shifts of a width-conditioned network (0 without): width w conditions the channels of its
+    w groups after every convolution. A sliced cell folds its own into its batch norm, so no cell's count changes."""
+    if not config.width_conditioning:
+        return 0
+    channels_per_group = sum(conv.out_channels for conv in cell_convs(config, config.num_exits, 1))
+    return channels_per_group * config.groups * (config.groups + 1)  # 2 per channel, sum over w of w groups

@@ -96,14 +96,15 @@ class FoldedNetwork:
                                            space.unfolded[layer], old, new, self.border)
 
 
-def fold_network(model: DNNet) -> FoldedNetwork:
-    """The stem and every block of a network, from its full slice with batch norm folded.
+def fold_network(model: DNNet, width: int | None = None) -> FoldedNetwork:
+    """The stem and every block of a network, from its slice at `width` groups (default: all) with batch norm folded.
 
     Computing groups old+1..new from input groups 1..new is exact for channel-causal convolutions;
-    for a dense network only old = 0 is (all groups of a layer at once, as a depth-only path does).
+    for a dense network only old = 0 is (all groups of a layer at once, as a depth-only path does). A width-conditioned
+    network is folded at the one width its path keeps: each width has its own batch norm.
     """
     config = model.config
-    full = fold_batchnorm(slice_subnet(model.eval(), config.num_exits, config.groups))
+    full = fold_batchnorm(slice_subnet(model.eval(), config.num_exits, config.groups if width is None else width))
     stem = GroupConv.from_conv(full.stem, config.in_channels, config.group_channels[0], shared_input=True)
     blocks = []
     for plan, block in zip(config.blocks(), full.blocks):

@@ -20,7 +20,6 @@ from dnnet.accounting.layer_specs import exit_channels
 from dnnet.config import Cell, NetConfig, cell_name
 from dnnet.errors import UserError
 from dnnet.models.dnnet import DNNet
-from dnnet.selection import offered_cells
 
 
 def check_path(config: NetConfig, path: Sequence[tuple[int, int]]) -> list[Cell]:
@@ -38,6 +37,9 @@ def check_path(config: NetConfig, path: Sequence[tuple[int, int]]) -> list[Cell]
                              "move wider at the same depth or deeper at the same width")
         if wider and not config.causal:
             raise UserError("a dense (depth-only) network cannot be widened incrementally; use a path of depths at full width")
+        if wider and not config.nested_widths:
+            raise UserError("a width-conditioned network changes every layer when it widens, so a computed cell cannot be "
+                            "widened; use a path of depths at one width")
     return cells
 
 
@@ -69,9 +71,9 @@ def layer_ranges(path: Sequence[Cell], exit_blocks: Sequence[int]) -> list[list[
 
 def default_path(config: NetConfig, accuracy: torch.Tensor) -> list[Cell]:
     """From 1x1 to the full network, each step the neighbour (one wider or one deeper) with the best
-    accuracy gained per MAC spent. A depth-only (dense) network can only deepen, at full width."""
-    if not config.causal:
-        return [Cell(c.depth, c.width) for c in offered_cells(config)]
+    accuracy gained per MAC spent. A depth-only (dense) or width-conditioned network can only deepen, at full width."""
+    if not config.nested_widths:
+        return [Cell(depth, config.groups) for depth in range(1, config.num_exits + 1)]
     macs = {(d, w): cell_resources(config, d, w).macs for d in range(1, config.num_exits + 1)
             for w in range(1, config.groups + 1)}
     cell, path = Cell(1, 1), [Cell(1, 1)]
@@ -109,15 +111,16 @@ def path_cost(config: NetConfig, path: Sequence[tuple[int, int]]) -> PathCost:
 @torch.no_grad()
 def path_logits(model: DNNet, x: torch.Tensor, path: Sequence[tuple[int, int]], batch_size: int = 500) -> torch.Tensor:
     """(N, steps, classes): the logits of every cell of the path (for choosing a threshold), `batch_size`
-    images at a time: one `forward_all`, or for a dense network one pass of its exits at the path's width."""
+    images at a time: one `forward_all`, or for a dense or width-conditioned network one pass of its exits at the path's
+    width."""
     model.eval()
     rows = []
     for start in range(0, len(x), batch_size):
         images = x[start : start + batch_size]
-        if model.config.causal:
+        if model.config.nested_widths:
             every_cell = model.forward_all(images)
             rows.append(torch.stack([every_cell[:, d - 1, w - 1] for d, w in path], dim=1))
-        else:  # a dense path keeps one width
+        else:  # such a path keeps one width
             exits = model.forward_exits(images, path[0][1])
             rows.append(exits[:, [d - 1 for d, _ in path]])
     return torch.cat(rows)

@@ -90,7 +90,8 @@ class AnytimeRunner:
     def __init__(self, model: DNNet, path: Sequence[tuple[int, int]], unfold_max_batch: int = UNFOLD_MAX_BATCH) -> None:
         self.model = model.eval()
         self.path = check_path(model.config, path)
-        self.folded = fold_network(model)  # a dense network too: check_path let its path only deepen
+        # a dense network too: check_path let its path only deepen; a width-conditioned one at its path's width
+        self.folded = fold_network(model, None if model.config.nested_widths else self.path[0].width)
         self.unfold_max_batch = unfold_max_batch  # up to this batch size, products over kept unfolded inputs
         self._kept: PreparedWalk | None = None  # kept between walks of batches of one shape
         self.step_times = StepTimes()  # learned from every `run`, for stopping before a step would pass the deadline

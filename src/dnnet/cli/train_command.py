@@ -37,6 +37,8 @@ FLAG_HELP = {  # what each setting does, beside its default
     "channels_last": "memory format of activations (unset: on GPUs only); ",
     "eval_batch_size": "batch of the evaluations after each epoch and at the end; ",
     "cell_heads": "a network trained at every width gets a classifier per cell, not per-group ones summed over widths; ",
+    "width_conditioning": "every batch norm gets a scale, shift and statistics per width (adaptive conditioning): each "
+                          "width trains in its own pass, and the anytime runner cannot widen a cell; ",
     "loss_scale": "eq2: the paper's Eq. 2; depths: summed over exits; cells: every cell's loss summed; ",
     "weighting": "uniform, macs, final, depth_only, half_final or auto; ",
     "gradient_equilibrium": "each exit's feature gets the mean of the later exits' gradients; ",

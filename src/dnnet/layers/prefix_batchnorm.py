@@ -6,6 +6,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from dnnet.errors import UserError
+
 
 class PrefixBatchNorm2d(nn.BatchNorm2d):
     """`nn.BatchNorm2d` over the first `x.shape[1]` channels, for width-sliced inputs.
@@ -13,6 +15,8 @@ class PrefixBatchNorm2d(nn.BatchNorm2d):
     Batch norm is causal as it is: every statistic and affine parameter is per channel, so
     channel j of the output depends on channel j of the input alone, never on later groups.
     """
+
+    width_conditioned = False  # True: affine and statistics per width (`WidthConditionedBatchNorm2d`)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         channels = x.shape[1]
@@ -22,27 +26,24 @@ class PrefixBatchNorm2d(nn.BatchNorm2d):
             self.num_batches_tracked.add_(1)
         return self._normalize(x)
 
+    def cell_statistics(self, channels: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Running mean, running variance, weight and bias of the first `channels` channels: what a sliced cell's
+        `nn.BatchNorm2d` holds (views: batch statistics update the running values in place)."""
+        values = (self.running_mean, self.running_var, self.weight, self.bias)
+        return tuple(first_channels(value, channels) for value in values)
+
     def _normalize(self, x: torch.Tensor) -> torch.Tensor:
         use_batch_stats = self.training or self.running_mean is None
-        # slices of the running buffers are views, so batch statistics update the first channels in place
-        return F.batch_norm(
-            x,
-            first_channels(self.running_mean, x),
-            first_channels(self.running_var, x),
-            first_channels(self.weight, x),
-            first_channels(self.bias, x),
-            use_batch_stats,
-            self.momentum,
-            self.eps,
-        )
+        mean, var, weight, bias = self.cell_statistics(x.shape[1])
+        return F.batch_norm(x, mean, var, weight, bias, use_batch_stats, self.momentum, self.eps)
 
 
-def first_channels(values: torch.Tensor | None, x: torch.Tensor) -> torch.Tensor | None:
-    """The per-channel `values` of `x`'s channels: a slice only below the full width (the backward of a slice
+def first_channels(values: torch.Tensor | None, channels: int) -> torch.Tensor | None:
+    """The first `channels` of per-channel `values`: a slice only below the full width (the backward of a slice
     writes a zero-filled gradient of the full size first)."""
-    if values is None or len(values) == x.shape[1]:
+    if values is None or len(values) == channels:
         return values
-    return values[: x.shape[1]]
+    return values[:channels]
 
 
 class SyncedPrefixBatchNorm2d(PrefixBatchNorm2d):
@@ -81,6 +82,10 @@ def to_local_batchnorm(module: nn.Module) -> nn.Module:
 
 
 def _convert(module: nn.Module, kind: type[PrefixBatchNorm2d]) -> nn.Module:
+    if isinstance(module, PrefixBatchNorm2d) and module.width_conditioned:
+        if kind is SyncedPrefixBatchNorm2d:  # its statistics are per width: synchronising them is not built
+            raise UserError("a width-conditioned network trains in one process; several processes are not supported")
+        return module  # already local
     if isinstance(module, PrefixBatchNorm2d):
         return module if type(module) is kind else _same_state_as(module, kind)
     for name, child in module.named_children():

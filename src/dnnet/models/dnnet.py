@@ -12,6 +12,7 @@ from dnnet.config import NetConfig
 from dnnet.errors import UserError
 from dnnet.layers import CausalBasicBlock, ChannelCausalConv2d, GroupExitHead, PrefixBatchNorm2d
 from dnnet.layers.gradient_scale import scale_gradient
+from dnnet.layers.width_conditioned_batchnorm import condition_widths
 from dnnet.pretrained_files import check_kind, load_weights_into, read_pretrained_record, write_pretrained
 
 
@@ -34,6 +35,8 @@ class DNNet(nn.Module):
             GroupExitHead(config.exit_group_channels(depth), g, config.num_classes, config.head_reduction, config.cell_heads)
             for depth in range(1, config.num_exits + 1)
         )
+        if config.width_conditioning:
+            condition_widths(self, g)
 
     def exit_features(self, x: torch.Tensor, depth: int, width: int,
                       head_gradient_shares: Sequence[float] | None = None) -> Iterator[torch.Tensor]:
@@ -111,11 +114,11 @@ class DNNet(nn.Module):
 
         Channel causality makes the first w groups of the full pass the width-w sub-network,
         so one full pass gives every cell. A dense (causal=False) network is not nested that way:
-        each width is then its own pass (brute-force slicing), G passes in all.
+        each width is then its own pass (brute-force slicing), G passes in all; so is a width-conditioned one.
         `head_gradient_shares`: see `exit_features`. `feature_gradient[d-1][c-1]` (training recipes): the factor by
         which cell (d, c)'s gradient reaches the shared features (its head's weights get it whole).
         """
-        if not self.config.causal:
+        if not self.config.nested_widths:
             widths = range(1, self.config.groups + 1)
             columns = [None if feature_gradient is None else [row[w - 1] for row in feature_gradient] for w in widths]
             return torch.stack([self.forward_exits(x, w, head_gradient_shares, column) for w, column in zip(widths, columns)], dim=2)

@@ -32,7 +32,7 @@ def list_models(pattern: str = "*") -> list[str]:
 
 
 # what a preset fixes; the data decides the rest (classes, image shape) and the training whether cells have own heads
-DATA_AND_TRAINING_FIELDS = ("num_classes", "in_channels", "image_size", "cell_heads")
+DATA_AND_TRAINING_FIELDS = ("num_classes", "in_channels", "image_size", "cell_heads", "width_conditioning")
 
 
 def create_model(name: str, pretrained: bool | str | Path = False, **kwargs: Any) -> nn.Module:

@@ -41,11 +41,11 @@ def _copy_conv(fixed: nn.Conv2d, sliceable: ChannelCausalConv2d, width: int) -> 
 
 
 def _copy_batchnorm(fixed: nn.BatchNorm2d, sliceable: PrefixBatchNorm2d) -> None:
-    channels = fixed.num_features
-    fixed.weight.copy_(sliceable.weight[:channels])
-    fixed.bias.copy_(sliceable.bias[:channels])
-    fixed.running_mean.copy_(sliceable.running_mean[:channels])
-    fixed.running_var.copy_(sliceable.running_var[:channels])
+    mean, var, weight, bias = sliceable.cell_statistics(fixed.num_features)  # a conditioned layer's: the cell's width's
+    fixed.weight.copy_(weight)
+    fixed.bias.copy_(bias)
+    fixed.running_mean.copy_(mean)
+    fixed.running_var.copy_(var)
     fixed.num_batches_tracked.copy_(sliceable.num_batches_tracked)
     fixed.eps, fixed.momentum = sliceable.eps, sliceable.momentum
 

@@ -13,6 +13,7 @@ from torch import nn
 from dnnet.config import NetConfig
 from dnnet.data import DataSplits, channel_stats, load_data
 from dnnet.data.fingerprint import data_fingerprint
+from dnnet.errors import UserError
 from dnnet.layers.prefix_batchnorm import to_synced_batchnorm
 from dnnet.models import create_model
 from dnnet.models.dnnet import DNNet
@@ -108,8 +109,13 @@ def setup_model(config: TrainConfig, data: DataSplits, device: torch.device) -> 
     channels, size, _ = data.image_shape
     settings = {"num_classes": len(data.classes), "in_channels": channels, "image_size": size}
     settings.update({} if config.groups is None else {"groups": config.groups})
-    if config.cell_heads and trains_every_width(create_model(config.preset, **settings).config, config):
+    every_width = trains_every_width(create_model(config.preset, **settings).config, config)
+    if config.cell_heads and every_width:
         settings["cell_heads"] = True
+    if config.width_conditioning and not every_width:
+        raise UserError(f"width_conditioning conditions a channel-causal network trained at every width; {config.preset!r} "
+                        f"with objective {config.objective!r} trains its full width only")
+    settings.update({"width_conditioning": True} if config.width_conditioning else {})
     torch.manual_seed(config.seed)  # after the probe above: the init never depends on a setting it does not use
     model = create_model(config.preset, **settings)
     model = model.to(device)

@@ -33,6 +33,8 @@ class TrainConfig:
     preset: str = "dnnet_resnet8_g4"  # a name from dnnet.list_models()
     groups: int | None = None  # None: the preset's; fewer: the same network with fewer channels per layer
     cell_heads: bool = True  # a network trained at every width gets a classifier per cell (NetConfig.cell_heads)
+    width_conditioning: bool = False  # every batch norm gets a scale, shift and statistics per width (adaptive
+    # conditioning, NetConfig.width_conditioning): each width is then its own pass, in training and in the runner
     objective: str = "joint"  # "joint": Eq. 2 over the cells; "sandwich": slimmable training (largest, smallest and
     # 2 random widths per step, the others distilled from the largest in place), batch norm recalibrated per width
     data: str = "digits"  # a named data set (cifar10, cifar100, svhn, digits) or a folder / archive path

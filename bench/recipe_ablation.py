@@ -46,6 +46,7 @@ ARMS = {  # name -> (preset, settings over the protocol's base)
     "last_exit_01": (PROTOCOL.dnnet, {**DEFAULT_RECIPE, "last_exit_gradient": 0.1}),
     "last_exit_03": (PROTOCOL.dnnet, {**DEFAULT_RECIPE, "last_exit_gradient": 0.3}),
     "last_exit_1": (PROTOCOL.dnnet, {**DEFAULT_RECIPE, "last_exit_gradient": 1.0}),
+    "conditioned": (PROTOCOL.dnnet, {**DEFAULT_RECIPE, "width_conditioning": True}),  # a scale, shift, statistics per width
     "anytime_aux01": (PROTOCOL.anytime, {"groups": PROTOCOL.plain_groups, "auxiliary_gradient": 0.01}),
     "ge_cells": (PROTOCOL.dnnet, GE_SUM),
     "ge_cells_ws2": (PROTOCOL.dnnet, {**GE_SUM, "width_samples": 2}),

@@ -22,9 +22,11 @@ profile: install
 	$(BIN)/dnnet profile --preset dnnet_resnet32_g22 --out runs/profile/dnnet_resnet32_g22 --cells 14x12
 	$(BIN)/dnnet profile --preset resnet32_anytime --out runs/profile/resnet32_anytime
 
+# two workers, each test file on one (its module fixtures built once), one thread each: the suite's tests are
+# mostly small, single-threaded steps, so two processes use two cores better than one process with two threads
 test: install
 	$(BIN)/ruff check src tests bench examples
-	$(BIN)/python -m pytest -q
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 bench: install
 	$(BIN)/python bench/bench_core.py --device cpu --train-batch 64 --eval-batch 32 --repeats 7 --out docs/benchmarks_cpu.json

@@ -18,11 +18,9 @@ def completions(line, tmp_path):
     return sorted(answer.read_text().split("\v"))
 
 
-@pytest.mark.parametrize("line,expected", [
-    ("dnnet tr", ["train"]),
+@pytest.mark.parametrize("line,expected", [  # each asks a new process (seconds): a command, a flag, a choice
     ("dnnet s", ["select", "simulate"]),
     ("dnnet train --auxiliary-g", ["--auxiliary-gradient"]),
-    ("dnnet export run --form", ["--format"]),
     ("dnnet export run --format o", ["onnx"]),
 ])
 def test_commands_flags_and_choices_complete(line, expected, tmp_path):

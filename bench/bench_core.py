@@ -123,10 +123,15 @@ def main() -> None:
         "repeats": args.repeats,
         "training_step": bench_training(args.train_batch, args.repeats, device),
         "evaluation": bench_evaluation(args.eval_batch, max(3, args.repeats // 2), device),
-        "provenance": provenance(),
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    write_result(result, args.out)
+
+
+def write_result(result: dict, out: Path) -> None:
+    """`result` with this machine's provenance, as JSON into `out` and on stdout."""
+    result = {**result, "provenance": provenance()}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
 
 

@@ -2,11 +2,13 @@ import json
 
 import pytest
 import torch
+import torch.nn.functional as F
 from conftest import randomize_batchnorm
 
 from dnnet import create_model
 from dnnet.anytime.path import check_path, default_path
 from dnnet.anytime.runner import AnytimeRunner
+from dnnet.cli.main import main
 from dnnet.errors import UserError
 from dnnet.evaluation.recalibration import recalibrated
 from dnnet.layers.prefix_batchnorm import to_local_batchnorm, to_synced_batchnorm
@@ -14,6 +16,7 @@ from dnnet.layers.width_conditioned_batchnorm import WidthConditionedBatchNorm2d
 from dnnet.models.dnnet import DNNet
 from dnnet.slicing import fold_batchnorm, slice_subnet
 from dnnet.train import TrainConfig, train
+from dnnet.train.objective import build_objective
 
 DEPTHS, WIDTHS = 4, 4  # dnnet_resnet8_g4
 
@@ -66,6 +69,17 @@ def test_at_initialisation_it_computes_what_the_unconditioned_network_does():
     torch.testing.assert_close(conditioned.eval().forward_all(x), plain.eval().forward_all(x), rtol=0, atol=1e-5)
 
 
+@pytest.mark.parametrize("width", [1, 3, WIDTHS])
+def test_a_width_is_normalised_with_its_own_statistics_scale_and_shift(width):
+    norm = conditioned_model().blocks[0].bn1  # 4 groups of 1 channel
+    x = torch.randn(5, width, 3, 3)
+    mean, var = norm.width_running_mean[width - 1, :width], norm.width_running_var[width - 1, :width]
+    scale = norm.weight[:width] * (1 + norm.width_scale[width - 1, :width])
+    shift = norm.bias[:width] + norm.width_shift[width - 1, :width]
+    by_hand = (x - mean[:, None, None]) / torch.sqrt(var[:, None, None] + norm.eps) * scale[:, None, None] + shift[:, None, None]
+    torch.testing.assert_close(norm(x), by_hand, rtol=0, atol=1e-6)
+
+
 def test_a_width_no_longer_shares_the_full_passes_features():
     model = conditioned_model()
     x = torch.randn(3, 3, 8, 8)
@@ -74,15 +88,19 @@ def test_a_width_no_longer_shares_the_full_passes_features():
     assert not torch.allclose(narrow, full[:, : narrow.shape[1]], atol=1e-3)
 
 
-def test_each_width_updates_its_own_running_statistics_and_nothing_else():
+@pytest.mark.parametrize("width", [2, WIDTHS])
+def test_each_width_updates_its_own_running_statistics_and_nothing_else(width):
     model = create_model("dnnet_resnet8_g4", image_size=8, width_conditioning=True).train()
     norm = model.stem_bn
     shared_mean = norm.running_mean.clone()
-    model(torch.randn(8, 3, 8, 8) + 1.0, DEPTHS, 2)
+    images = torch.randn(8, 3, 8, 8) + 1.0
+    model(images, DEPTHS, width)
     moved = (norm.width_running_mean != 0).any(dim=1).tolist()
-    assert moved == [False, True, False, False]
+    assert moved == [w == width for w in range(1, WIDTHS + 1)]
     assert torch.equal(norm.running_mean, shared_mean)
-    assert (norm.width_running_mean[1, 2 * 1 :] == 0).all()  # width 2 of the stem: its 2 groups of 1 channel only
+    assert (norm.width_running_mean[width - 1, width:] == 0).all()  # the stem's groups have 1 channel
+    stem = model.stem(images, width)  # the momentum's share of the batch mean, per channel
+    torch.testing.assert_close(norm.width_running_mean[width - 1, :width], 0.1 * stem.mean(dim=(0, 2, 3)))
 
 
 def test_a_widths_loss_trains_that_widths_conditioning_only():
@@ -92,6 +110,28 @@ def test_a_widths_loss_trains_that_widths_conditioning_only():
         used = (norm.width_scale.grad != 0).any(dim=1).tolist()
         assert used == [False, False, True, False]
         assert (norm.width_shift.grad[[0, 1, 3]] == 0).all()
+
+
+def test_the_recipes_damping_is_undone_for_the_conditioning_of_a_width_at_the_last_exit():
+    """The default recipe passes a narrower width's gradient into the shared layers damped; that width's own scales
+    and shifts get its cell at the last exit whole, as its classifier does."""
+    model = create_model("dnnet_resnet8_g4", image_size=8, cell_heads=True, width_conditioning=True).double().train()
+    x, y = torch.randn(6, 3, 8, 8, dtype=torch.float64), torch.randint(0, 10, (6,))
+    width = 2
+
+    def gradient_of_width(forward):
+        model.zero_grad()
+        F.cross_entropy(forward(x)[:, -1, width - 1], y).backward()
+        return model.blocks[0].bn1.width_shift.grad[width - 1].clone(), model.blocks[0].conv1.weight.grad.clone()
+
+    damped_forward, _ = build_objective(model, TrainConfig(preset="dnnet_resnet8_g4", width_conditioning=True))
+    conditioning, trunk = gradient_of_width(damped_forward)
+    plain_forward, _ = build_objective(model, TrainConfig(preset="dnnet_resnet8_g4", width_conditioning=True,
+                                                          auxiliary_gradient=1.0, last_exit_gradient=1.0))
+    whole_conditioning, whole_trunk = gradient_of_width(plain_forward)
+    assert conditioning.abs().max() > 0
+    torch.testing.assert_close(conditioning, whole_conditioning, rtol=1e-9, atol=1e-12)
+    torch.testing.assert_close(trunk, whole_trunk * (2 / 3), rtol=1e-9, atol=1e-12)  # 2 / (widths - 1), as before
 
 
 @pytest.mark.parametrize("width", [2, WIDTHS])
@@ -125,18 +165,27 @@ def test_recalibration_keeps_the_conditioning(digits):
     assert (twin.stem_bn.width_running_mean[1, :2] != 0).all()
 
 
-def test_a_conditioned_run_trains_saves_and_reloads(tmp_path, digits):
-    config = TrainConfig(preset="dnnet_resnet8_g4", epochs=1, batch_size=256, width_conditioning=True)
+def test_a_conditioned_run_trains_every_widths_conditioning_and_is_evaluated_again(tmp_path, digits, capsys):
+    config = TrainConfig(preset="dnnet_resnet8_g4", epochs=1, batch_size=256, width_conditioning=True, channels_last=False)
     summary = train(config, tmp_path / "run", show_progress=False, data=digits)
     assert summary["test"].shape == (DEPTHS, WIDTHS)
     record = json.loads((tmp_path / "run" / "config.json").read_text())
     assert record["net_config"]["width_conditioning"] is True
     assert record["train_config"]["width_conditioning"] is True
+    weights = torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=False)["model"]
+    shift = weights["blocks.0.bn1.width_shift"]  # 1 channel per group: width w reads the first w
+    assert [bool((shift[w - 1, :w] != 0).all()) for w in range(1, WIDTHS + 1)] == [True] * WIDTHS  # every width learned
+    assert (shift.tril() == shift).all()  # and nothing beyond its groups
+    assert main(["eval", str(tmp_path / "run"), "--split", "test", "--json"]) == 0
+    evaluated = json.loads(capsys.readouterr().out)
+    printed = torch.tensor(evaluated["accuracy"], dtype=torch.float64)  # rounded; one image is 1/360
+    torch.testing.assert_close(printed, summary["test"].double(), rtol=0, atol=1e-6)
 
 
 @pytest.mark.parametrize("config,message", [
-    (TrainConfig(preset="resnet20", width_conditioning=True), "trains its full width only"),
-    (TrainConfig(preset="dnnet_resnet8_g4", objective="sandwich", width_conditioning=True), "trains its full width only"),
+    (TrainConfig(preset="resnet20", width_conditioning=True), "needs the joint objective"),
+    (TrainConfig(preset="dnnet_resnet8_g4", objective="sandwich", width_conditioning=True), "needs the joint objective"),
+    (TrainConfig(preset="dnnet_resnet8_g4", width_samples=1, width_conditioning=True), "every width would still be computed"),
 ])
 def test_conditioning_a_network_trained_at_its_full_width_only_is_refused(tmp_path, digits, config, message):
     with pytest.raises(UserError, match=message):

@@ -109,6 +109,8 @@ class NetConfig:
     def to_dict(self) -> dict[str, Any]:
         values = dataclasses.asdict(self)
         values["group_channels"] = list(self.group_channels)
+        if not self.width_conditioning:  # unset, as before the setting existed: older versions read the file too
+            del values["width_conditioning"]
         return values
 
     @property

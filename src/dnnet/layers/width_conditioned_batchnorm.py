@@ -25,10 +25,12 @@ class WidthConditionedBatchNorm2d(PrefixBatchNorm2d):
 
     width_conditioned = True
 
-    def __init__(self, num_features: int, groups: int, eps: float = 1e-5, momentum: float | None = 0.1) -> None:
+    def __init__(self, num_features: int, groups: int, eps: float = 1e-5, momentum: float = 0.1) -> None:
         super().__init__(num_features, eps, momentum)
         if num_features % groups:
             raise ValueError(f"{groups} groups do not divide {num_features} channels")
+        if momentum is None:  # a cumulative average would need a batch count per width
+            raise ValueError("a width-conditioned batch norm needs a momentum, not None")
         self.groups = groups
         self.width_scale = nn.Parameter(torch.zeros(groups, num_features))
         self.width_shift = nn.Parameter(torch.zeros(groups, num_features))
@@ -62,6 +64,17 @@ class WidthConditionedBatchNorm2d(PrefixBatchNorm2d):
     def extra_repr(self) -> str:
         return f"{super().extra_repr()}, groups={self.groups} (conditioned per width)"
 
+    def scale_width_gradients(self, multipliers: list[float]) -> None:
+        """From now on, the gradient of width w's scale and shift is multiplied by `multipliers[w-1]` (replacing any
+        multipliers set before); all 1: plain autograd."""
+        for handle in getattr(self, "_gradient_hooks", []):
+            handle.remove()
+        self._gradient_hooks = []
+        if all(m == 1.0 for m in multipliers):
+            return
+        column = torch.tensor(multipliers, dtype=self.width_scale.dtype, device=self.width_scale.device)[:, None]
+        self._gradient_hooks = [p.register_hook(lambda grad: grad * column.to(grad)) for p in (self.width_scale, self.width_shift)]
+
 
 def condition_widths(module: nn.Module, groups: int) -> nn.Module:
     """`module` with every `PrefixBatchNorm2d` replaced by a `WidthConditionedBatchNorm2d` of `groups` widths that keeps
@@ -78,3 +91,14 @@ def condition_widths(module: nn.Module, groups: int) -> nn.Module:
         else:
             condition_widths(child, groups)
     return module
+
+
+def restore_conditioning_gradients(model: nn.Module, last_exit_factors: list[float]) -> None:
+    """Undoes, for the per-width scales and shifts, the factor by which a recipe damps the gradient each cell passes
+    into the shared layers (`auxiliary_gradient`, `last_exit_gradient`): width w's conditioning belongs to width w's
+    cells alone, as their classifiers do, so it learns at the rate of its cell at the last exit (`last_exit_factors[w-1]`
+    undone; the exits before it still reach it damped). A factor of 0 passes nothing to undo."""
+    multipliers = [1.0 if factor == 0 else 1.0 / factor for factor in last_exit_factors]
+    for module in model.modules():
+        if isinstance(module, WidthConditionedBatchNorm2d):
+            module.scale_width_gradients(multipliers)

@@ -20,7 +20,8 @@ class DNNet(nn.Module):
     """Stem conv, 3 stages of residual blocks, and a group-wise classifier at every exit.
 
     The sub-network is always an argument: `forward(x, depth, width)` runs one cell,
-    `forward_all(x)` returns every cell's logits from one pass of the full network.
+    `forward_all(x)` returns every cell's logits from one pass of the full network (one pass per width when the
+    widths are not nested: a dense or width-conditioned network).
     """
 
     def __init__(self, config: NetConfig) -> None:

@@ -12,6 +12,7 @@ from torch import nn
 from dnnet.config import NetConfig
 from dnnet.data import NAMED
 from dnnet.errors import UserError
+from dnnet.layers.width_conditioned_batchnorm import restore_conditioning_gradients
 from dnnet.loss import JointLoss, cell_weights
 from dnnet.loss.exit_schedule import exit_ramp
 from dnnet.loss.gradient_equilibrium import equilibrium_shares
@@ -89,6 +90,8 @@ def check_recipe(model_config: NetConfig, config: TrainConfig) -> None:
     weighting = resolve_weighting(model_config, config.weighting)
     if config.width_samples and (weighting in ("final", "depth_only") or not model_config.causal):
         raise UserError(f"width_samples needs a network trained at every width; weighting {weighting!r} trains the full width only")
+    if config.width_samples and model_config.width_conditioning:  # it would still run (and pay for) every width's pass
+        raise UserError("width_samples with width_conditioning is not supported: every width would still be computed")
     if config.width_samples and config.width_samples >= model_config.groups - 2:
         raise UserError(f"width_samples={config.width_samples} would sample every width of {model_config.groups} groups; "
                         f"use at most {model_config.groups - 3}, or 0 to train every width")
@@ -131,6 +134,8 @@ def build_objective(model: DNNet, config: TrainConfig) -> tuple[TrainingForward,
     loss = JointLoss(weights, config.distill_weight, config.distill_temperature, config.loss_scale)
     factors = auxiliary_gradient_table(tuple(weights.shape), auxiliary_gradient_factor(weights, config.auxiliary_gradient),
                                        last_exit_gradient_factor(weights, config.last_exit_gradient))
+    if model.config.width_conditioning:  # each width's own parameters, like its classifiers, learn at their cells' rate
+        restore_conditioning_gradients(model, [1.0] * model.config.groups if factors is None else factors[-1])
     return TrainingForward(model, full_width_only=weights.shape[1] == 1, head_gradient_shares=shares,
                            feature_gradient=factors), loss
 

@@ -116,7 +116,8 @@ def log_epoch(run: TrainingSetup, config: TrainConfig, run_dir: Path, show_progr
     """Appends the finished epoch's row to the metrics, with the validation accuracy of the running statistics."""
     model, position, device = run.model, run.position, run.device
     # with running statistics as trained (a sandwich run is recalibrated per width only at the end: cheaper).
-    # A dense network's widths are not nested: each would cost a pass, so only the full width is followed here
+    # A dense network's widths are not nested: each would cost a pass, so only the full width is followed here (a
+    # width-conditioned network trains every width: each of its widths is validated, one pass each)
     full_width = None if model.config.causal else model.config.groups
     val = grid_accuracy(model, run.data.val, *run.stats, batch_size=config.eval_batch_size, device=device,
                         channels_last=config.uses_channels_last(device), width=full_width, show_progress=show_progress)

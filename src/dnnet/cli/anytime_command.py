@@ -73,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
     out.write_text(json.dumps(result, indent=2) + "\n")
 
     def for_people() -> None:
-        print(f"path of {len(path)} cells, 1x1 -> {result['path'][-1]}; early stop at confidence {stop.threshold} "
+        print(f"path of {len(path)} cells, {result['path'][0]} -> {result['path'][-1]}; early stop at confidence {stop.threshold} "
               f"(validation: {100 * stop.accuracy:.2f}% in {stop.mean_steps:.1f} steps against {100 * stop.full_path_accuracy:.2f}%)")
         for name, summary in served.items():
             print(f"{name}: test accuracy {100 * summary['accuracy']:.2f}% over {summary['requests']} images, "

@@ -18,7 +18,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_core import interleaved_medians, train_step, write_result  # noqa: E402  (a sibling script, not a package)
 
-from dnnet import create_model  # noqa: E402
+from dnnet import cell_resources, create_model  # noqa: E402
 from dnnet.train import TrainConfig  # noqa: E402
 from dnnet.train.objective import build_objective  # noqa: E402
 
@@ -34,6 +34,13 @@ def variants(batch: int) -> tuple[dict, dict]:
         steps[name] = train_step(model, lambda forward=forward, loss=loss: loss(forward(x), y))
         evaluations[name] = torch.no_grad()(lambda model=model: model.eval().forward_all(x))
     return steps, evaluations
+
+
+def pass_per_width_macs() -> float:
+    """The MACs of a pass per width against one full pass, as the masked convolutions execute them (last exit)."""
+    config = create_model("dnnet_resnet20_g8").config
+    per_width = [cell_resources(config, config.num_exits, w).dense_macs for w in range(1, config.groups + 1)]
+    return sum(per_width) / per_width[-1]
 
 
 def main() -> None:
@@ -53,6 +60,7 @@ def main() -> None:
         "training_step_conditioned_vs_nested": step_seconds["conditioned"] / step_seconds["nested"],
         "every_cell_evaluation_seconds": eval_seconds,
         "every_cell_evaluation_conditioned_vs_nested": eval_seconds["conditioned"] / eval_seconds["nested"],
+        "convolution_macs_conditioned_vs_nested": pass_per_width_macs(),
     }
     write_result(result, args.out)
 

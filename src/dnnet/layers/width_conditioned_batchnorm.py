@@ -14,7 +14,6 @@ A sliced cell folds its width's affine and statistics into a plain `nn.BatchNorm
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from dnnet.layers.prefix_batchnorm import PrefixBatchNorm2d
@@ -45,15 +44,11 @@ class WidthConditionedBatchNorm2d(PrefixBatchNorm2d):
         return channels // group_channels
 
     def cell_statistics(self, channels: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Width w's row (views: the base class's batch norm updates that width's running values in place)."""
         row = self.width_of(channels) - 1
         weight = self.weight[:channels] * (1.0 + self.width_scale[row, :channels])
         bias = self.bias[:channels] + self.width_shift[row, :channels]
         return self.width_running_mean[row, :channels], self.width_running_var[row, :channels], weight, bias
-
-    def _normalize(self, x: torch.Tensor) -> torch.Tensor:
-        mean, var, weight, bias = self.cell_statistics(x.shape[1])
-        # views of one row: batch statistics update that width's running values in place
-        return F.batch_norm(x, mean, var, weight, bias, self.training, self.momentum, self.eps)
 
     def reset_running_stats(self) -> None:
         super().reset_running_stats()

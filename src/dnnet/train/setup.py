@@ -115,7 +115,8 @@ def setup_model(config: TrainConfig, data: DataSplits, device: torch.device) -> 
     if config.width_conditioning and not every_width:
         raise UserError(f"width_conditioning needs the joint objective over every width of a channel-causal network; "
                         f"{config.preset!r} with objective {config.objective!r} does not train that way")
-    settings.update({"width_conditioning": True} if config.width_conditioning else {})
+    if config.width_conditioning:
+        settings["width_conditioning"] = True
     torch.manual_seed(config.seed)  # after the probe above: the init never depends on a setting it does not use
     model = create_model(config.preset, **settings)
     model = model.to(device)

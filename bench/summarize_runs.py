@@ -26,7 +26,9 @@ def summarize(run_dir: Path, macs_budget: float) -> dict:
     summary = {
         "run": run_dir.name,
         "preset": train_config["preset"],
-        "recipe": {k: train_config.get(k) for k in ("cell_heads", "loss_scale", "auxiliary_gradient", "weighting", "seed")},
+        "recipe": {k: train_config.get(k) for k in ("objective", "cell_heads", "loss_scale", "auxiliary_gradient",
+                                                    "last_exit_gradient", "width_conditioning", "weighting", "seed")}
+        | {k: record.get(k) for k in ("auxiliary_gradient_resolved", "last_exit_gradient_resolved") if k in record},
         "epochs": record["train_config"]["epochs"],
         "batch_size": record["train_config"]["batch_size"],
         "device": record["provenance"].get("cuda_device") or record["provenance"]["machine"],

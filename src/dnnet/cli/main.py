@@ -58,9 +58,8 @@ def command_module(name: str) -> ModuleType:
     return importlib.import_module(f"dnnet.cli.{name}_command")
 
 
-def build_parser(command: str | None = None, every_command: bool = False) -> argparse.ArgumentParser:
-    """The `dnnet` parser, with the arguments of `command` only (the others are listed by name and help), or of every
-    command (`every_command`: for shell completion, which needs them all and may take the time to import them)."""
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The `dnnet` parser, with the arguments of `command` only (the others are listed by name and help)."""
     parser = JsonErrorParser(prog="dnnet", description="Doubly nested networks: one trained CNN cut along its depth and "
                              "width into every sub-network a budget allows. Train, evaluate, profile, select, export, "
                              "bundle and serve them; reproduce the paper's experiments.",
@@ -70,7 +69,7 @@ def build_parser(command: str | None = None, every_command: bool = False) -> arg
     for name, summary in COMMANDS.items():
         subparser = subparsers.add_parser(name, help=summary, description=summary, epilog=f"example: {EXAMPLES[name]}",
                                           formatter_class=argparse.RawDescriptionHelpFormatter)  # the example unwrapped
-        if name == command or every_command:
+        if name == command:
             command_module(name).add_arguments(subparser)
     return parser
 
@@ -109,7 +108,20 @@ def complete_command_line() -> None:
         import argcomplete
     except ImportError:
         return
-    argcomplete.autocomplete(build_parser(every_command=True))
+    argcomplete.autocomplete(build_parser(completed_command(os.environ.get("COMP_LINE", ""),
+                                                            os.environ.get("COMP_POINT"))))
+
+
+def completed_command(line: str, point: str | None) -> str | None:
+    """The subcommand named before the word being completed, if any: only its module is imported (each imports
+    torch, seconds per TAB press), none while the command word itself is completed."""
+    before_cursor = line[: int(point)] if point and point.isdigit() else line
+    words = before_cursor.split()
+    if before_cursor[-1:].isspace():
+        words.append("")  # the cursor starts a new word
+    finished = words[1:-1]  # past the program's name, before the word under the cursor
+    command = next((word for word in finished if not word.startswith("-")), None)
+    return command if command in COMMANDS else None
 
 
 def _failed(args: argparse.Namespace, line: str, exit_code: int) -> int:

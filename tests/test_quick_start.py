@@ -25,6 +25,10 @@ def test_the_package_imports_torch_on_first_use_of_a_name():
     assert "torch" in modules_after("from dnnet import DNNet")
 
 
+def test_the_exported_names_are_the_lazily_imported_ones():
+    assert sorted(dnnet.__all__) == sorted(dnnet._EXPORTS)
+
+
 @pytest.mark.parametrize("name", dnnet.__all__)
 def test_every_exported_name_resolves_to_its_module_object(name):
     assert getattr(dnnet, name).__name__ == name

@@ -10,6 +10,7 @@ from dnnet.anytime.kernels import GroupConv
 from dnnet.anytime.path import check_path, default_path, head_macs, layer_ranges, path_cost, path_logits
 from dnnet.anytime.runner import UNFOLD_MAX_BATCH, AnytimeRunner
 from dnnet.anytime.stopping import StepTimes, all_confident, choose_threshold, stop_step
+from dnnet.errors import UserError
 
 
 def _model(preset="dnnet_resnet20_g8", **kwargs):
@@ -17,21 +18,22 @@ def _model(preset="dnnet_resnet20_g8", **kwargs):
 
 
 PATHS = {
-    "dnnet_resnet20_g8": [(1, 1), (1, 2), (3, 2), (3, 7), (10, 7), (10, 8)],
-    "dnnet_resnet8_g4": [(2, 1), (2, 4), (4, 4)],
+    "dnnet_resnet20_g8": [(1, 1), (1, 2), (1, 3), (3, 3), (3, 5), (3, 7), (10, 7), (10, 8)],  # runs of widening steps
+    "dnnet_resnet8_g4": [(2, 1), (2, 2), (2, 4), (4, 4)],
 }
 
 
+@pytest.mark.parametrize("compute_ahead", ["none", "widening", "all"])
 @pytest.mark.parametrize("batch", [1, UNFOLD_MAX_BATCH + 1])  # products over unfolded inputs, then library convolutions
 @pytest.mark.parametrize("preset, shortcut, reduction, cell_heads", [
     ("dnnet_resnet20_g8", "pad", "sum", False), ("dnnet_resnet8_g4", "project", "sum", False),
     ("dnnet_resnet8_g4", "pad", "mean", False), ("dnnet_resnet20_g8", "pad", "sum", True)])
-def test_every_step_equals_that_cell_computed_from_scratch(preset, shortcut, reduction, cell_heads, batch):
+def test_every_step_equals_that_cell_computed_from_scratch(preset, shortcut, reduction, cell_heads, batch, compute_ahead):
     model = _model(preset, shortcut=shortcut, head_reduction=reduction, cell_heads=cell_heads)
     x = torch.randn(batch, 3, 32, 32)
     with torch.no_grad():
         every_cell = model.forward_all(x)
-    steps = list(AnytimeRunner(model, PATHS[preset]).steps(x))
+    steps = list(AnytimeRunner(model, PATHS[preset], compute_ahead=compute_ahead).steps(x))
     assert [cell for cell, _ in steps] == PATHS[preset]
     for (depth, width), logits in steps:
         torch.testing.assert_close(logits, every_cell[:, depth - 1, width - 1], rtol=1e-5, atol=1e-5)
@@ -174,6 +176,16 @@ def test_each_cell_computes_only_its_new_group_ranges():
         [(1, 0, 2), (2, 0, 2)],  # blocks 1 and 2 at width 2
         [(0, 2, 4), (1, 2, 4), (2, 2, 4)],  # groups 3 and 4 of everything so far
     ]
+
+
+def test_computing_ahead_moves_group_ranges_to_earlier_steps():
+    path, exit_blocks = [(1, 1), (1, 2), (1, 3), (2, 3), (2, 4)], (0, 1, 2)
+    assert layer_ranges(path, exit_blocks, "none") == [[(0, 0, 1)], [(0, 1, 2)], [(0, 2, 3)], [(1, 0, 3)], [(0, 3, 4), (1, 3, 4)]]
+    # the run of widening steps at depth 1 in its first step; the one at depth 2 is a single step
+    assert layer_ranges(path, exit_blocks, "widening") == [[(0, 0, 1)], [(0, 1, 3)], [], [(1, 0, 3)], [(0, 3, 4), (1, 3, 4)]]
+    assert layer_ranges(path, exit_blocks, "all") == [[(0, 0, 4)], [], [], [(1, 0, 4)], []]
+    with pytest.raises(UserError, match="compute ahead must be one of"):
+        layer_ranges(path, exit_blocks, "some")
 
 
 @pytest.mark.parametrize("stride", [1, 2])

@@ -264,3 +264,21 @@ def test_the_images_left_walking_continue_with_unfolded_products_once_few(monkey
     assert answer.stop_steps.tolist() == stopping_steps(confidence, torch.tensor(thresholds, dtype=torch.float64)).tolist()
     torch.testing.assert_close(answer.logits, path_logits(model, x, path)[torch.arange(20), answer.stop_steps], rtol=1e-4,
                                atol=1e-4)
+
+
+def test_each_image_classification_computes_nothing_ahead_and_a_walk_after_it_keeps_the_buffers():
+    from dnnet.anytime import AnytimeRunner
+
+    model = create_model("dnnet_resnet8_g4", image_size=8).eval()
+    path = [(1, 1), (1, 2), (1, 4), (2, 4)]
+    runner = AnytimeRunner(model, path, compute_ahead="all")
+    x = torch.randn(4, 3, 8, 8)
+    runner.classify_each(x, [NEVER, NEVER, NEVER, 0.0])
+    space = runner._kept.space
+    assert runner._kept.ahead == "none" and [len(step.layer_steps) for step in runner._kept.steps] == [1, 1, 1, 1]
+    with torch.no_grad():
+        every_cell = model.forward_all(x)
+    for (depth, width), logits in runner.steps(x):
+        torch.testing.assert_close(logits, every_cell[:, depth - 1, width - 1], rtol=1e-5, atol=1e-5)
+    assert runner._kept.ahead == "all" and [len(step.layer_steps) for step in runner._kept.steps] == [1, 0, 0, 1]
+    assert runner._kept.space is space  # the same buffers, other steps over them

@@ -43,6 +43,12 @@ def check_path(config: NetConfig, path: Sequence[tuple[int, int]]) -> list[Cell]
     return cells
 
 
+# How far ahead of its cell a step of a walk may compute (`layer_ranges`). Computing several groups of a layer in one
+# call costs little more time than computing one (per-call overhead at batch 1, narrow products that use the processor
+# poorly at large batches), so ahead of time can mean sooner.
+COMPUTE_AHEAD = ("none", "widening", "all")
+
+
 class LayerRange(NamedTuple):
     """Output groups old+1..new of one layer (0 = the stem, i > 0 = block i)."""
 
@@ -51,20 +57,35 @@ class LayerRange(NamedTuple):
     new: int
 
 
-def layer_ranges(path: Sequence[Cell], exit_blocks: Sequence[int]) -> list[list[LayerRange]]:
-    """For each cell of the path, the group ranges it computes, in order.
+def layer_ranges(path: Sequence[Cell], exit_blocks: Sequence[int], ahead: str = "none") -> list[list[LayerRange]]:
+    """For each cell of the path, the group ranges it computes, in order (layer by layer: a layer's groups need the
+    same groups of the layer before).
 
-    Widening first extends every layer computed so far by groups old+1..new; deepening then runs the
-    new layers up to the cell's exit at the current width (old = 0).
+    A step computes every layer up to the cell's exit that has fewer groups than the cell's width: widening
+    extends the layers computed so far, deepening runs the new ones (old = 0). `ahead`: "widening" - the first step
+    of a run of widening steps at one depth computes the groups of the whole run, "all" - a layer, once computed,
+    has every group any later cell needs; later steps that need nothing new compute only their exit (the same
+    logits: the first groups of a channel-causal layer do not depend on the others).
     """
-    width, blocks_done, plan = 0, 0, []
-    for depth, new_width in path:
-        last_block, ranges = exit_blocks[depth - 1], []
-        if new_width > width:  # the first cell: the stem too
-            ranges += [LayerRange(layer, width, new_width) for layer in range(blocks_done + 1)]
-            width = new_width
-        ranges += [LayerRange(layer, 0, width) for layer in range(blocks_done + 1, last_block + 1)]
-        blocks_done = max(blocks_done, last_block)
+    if ahead not in COMPUTE_AHEAD:
+        raise UserError(f"compute ahead must be one of {', '.join(COMPUTE_AHEAD)}, got {ahead!r}")
+    last_blocks = [exit_blocks[depth - 1] for depth, _ in path]
+    widest: dict[int, int] = {}  # per layer, the widest any cell of the path needs
+    for (_, width), last_block in zip(path, last_blocks):
+        for layer in range(last_block + 1):
+            widest[layer] = max(widest.get(layer, 0), width)
+    done = dict.fromkeys(widest, 0)
+    plan = []
+    for index, ((depth, width), last_block) in enumerate(zip(path, last_blocks)):
+        run_end = width
+        if ahead == "widening" and index > 0 and path[index - 1][0] == depth:
+            run_end = max(w for d, w in path[index:] if d == depth)
+        ranges = []
+        for layer in range(last_block + 1):
+            if done[layer] < width:
+                new = widest[layer] if ahead == "all" else run_end
+                ranges.append(LayerRange(layer, done[layer], new))
+                done[layer] = new
         plan.append(ranges)
     return plan
 

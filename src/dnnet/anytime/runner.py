@@ -55,6 +55,7 @@ class PreparedWalk:
     """A workspace and the path's steps prepared over it, kept together for the next batch of its shape."""
 
     space: Workspace
+    ahead: str  # the schedule its steps follow (path.layer_ranges)
     steps: list[CellStep]
 
 
@@ -85,9 +86,14 @@ class AnytimeRunner:
     Up to `unfold_max_batch` images, convolutions are products over unfolded inputs kept between steps
     (fewer operations per step at small batches); larger batches call the library's convolutions.
     The buffers of the last batch shape are kept for the next walk; walks at the same time get their own.
+    `compute_ahead`: "widening" - a run of widening steps at one depth is computed in its first step (the run's
+    answers arrive together, sooner than one by one), "none" - each step computes only its own cell, "all" - each
+    layer is computed once, as wide as the path ever needs it. `classify_each` always walks one cell at a time: the
+    images that leave would not use what was computed ahead.
     """
 
-    def __init__(self, model: DNNet, path: Sequence[tuple[int, int]], unfold_max_batch: int = UNFOLD_MAX_BATCH) -> None:
+    def __init__(self, model: DNNet, path: Sequence[tuple[int, int]], unfold_max_batch: int = UNFOLD_MAX_BATCH,
+                 compute_ahead: str = "widening") -> None:  # the default: docs/benchmarks.md, "Computing ahead"
         self.model = model.eval()
         self.path = check_path(model.config, path)
         # a dense network too: check_path let its path only deepen; a width-conditioned one at its path's width
@@ -95,7 +101,9 @@ class AnytimeRunner:
         self.unfold_max_batch = unfold_max_batch  # up to this batch size, products over kept unfolded inputs
         self._kept: PreparedWalk | None = None  # kept between walks of batches of one shape
         self.step_times = StepTimes()  # learned from every `run`, for stopping before a step would pass the deadline
-        self.layer_ranges = layer_ranges(self.path, model.config.exit_blocks)  # per step, the layer groups it computes
+        self.compute_ahead = compute_ahead
+        # per schedule and step, the layer groups it computes
+        self.layer_ranges = {ahead: layer_ranges(self.path, model.config.exit_blocks, ahead) for ahead in {compute_ahead, "none"}}
         # each visited cell's classifier as one (channels, classes) matrix: a step's logits are one pooled product
         self.classifiers: dict[Cell, tuple[torch.Tensor, torch.Tensor]] = {}
         for depth, width in self.path:
@@ -109,7 +117,7 @@ class AnytimeRunner:
         is entered: on a generator it would be entered and left again at every step.
         """
         self.model.check_input(x)
-        walk = self._take_walk(x)
+        walk = self._take_walk(x, self.compute_ahead)
         try:
             interior(walk.space.image, self.folded.border).copy_(x.detach().transpose(0, 1))
             for step in walk.steps:
@@ -117,26 +125,28 @@ class AnytimeRunner:
         finally:
             self._kept = walk
 
-    def _take_walk(self, x: torch.Tensor) -> PreparedWalk:
-        """The kept walk when its buffers fit `x`, else a new one; taken, so that a second walk at the same time gets its own."""
+    def _take_walk(self, x: torch.Tensor, ahead: str) -> PreparedWalk:
+        """The kept walk when its buffers fit `x` and its steps follow `ahead`, else a new one (over the kept buffers
+        where they fit); taken, so that a second walk at the same time gets its own."""
         walk, self._kept = self._kept, None
         unfold = x.shape[0] <= self.unfold_max_batch
         if walk is None or not self.folded.fits(walk.space, x, unfold):
+            walk = None
             space = self.folded.workspace(x, unfold)
-            walk = PreparedWalk(space, self._prepare(space))
+        else:
+            space = walk.space
+        if walk is None or walk.ahead != ahead:
+            walk = PreparedWalk(space, ahead, [self._prepare_step(space, index, ahead) for index in range(len(self.path))])
         return walk
 
-    def _prepare(self, space: Workspace) -> list[CellStep]:
-        """Per cell of the path: its layers' steps over `space`, and its exit's features and classifier."""
-        return [self._prepare_step(space, index) for index in range(len(self.path))]
-
-    def _prepare_step(self, space: Workspace, index: int) -> CellStep:
-        """Step `index` of the path over `space`: its layers' steps, and its exit's features and classifier."""
+    def _prepare_step(self, space: Workspace, index: int, ahead: str) -> CellStep:
+        """Step `index` of the path over `space` as schedule `ahead` plans it: its layers' steps, and its exit's
+        features and classifier."""
         cell, exit_blocks, border = self.path[index], self.model.config.exit_blocks, self.folded.border
         classifier, bias = self.classifiers[cell]
         features = space.outputs[exit_blocks[cell.depth - 1]]
         pixels = (features.shape[2] - 2 * border) * (features.shape[3] - 2 * border)
-        return CellStep(cell, [self.folded.step(space, *layer_range) for layer_range in self.layer_ranges[index]],
+        return CellStep(cell, [self.folded.step(space, *layer_range) for layer_range in self.layer_ranges[ahead][index]],
                         features[: classifier.shape[0]].flatten(2), 1 / pixels, classifier, bias)
 
     def run(self, x: torch.Tensor, deadline_s: float | None = None,
@@ -177,7 +187,7 @@ class AnytimeRunner:
             raise UserError(f"{len(thresholds)} confidence thresholds for a path of {len(self.path)} cells")
         self.model.check_input(x)
         started = time.perf_counter()
-        walk = self._take_walk(x)
+        walk = self._take_walk(x, "none")
         interior(walk.space.image, self.folded.border).copy_(x.detach().transpose(0, 1))
         space, prepared = walk.space, walk.steps  # after images leave: the steps over their buffers, made as needed
         walking = torch.arange(x.shape[0], device=x.device)
@@ -185,7 +195,7 @@ class AnytimeRunner:
         stop_steps = torch.full((x.shape[0],), len(self.path) - 1, device=x.device)
         batch_sizes = []
         for index in range(len(self.path)):
-            step = self._prepare_step(space, index) if prepared is None else prepared[index]
+            step = self._prepare_step(space, index, "none") if prepared is None else prepared[index]
             step_logits = step.run()
             batch_sizes.append(len(walking))
             leaving = top_confidence(step_logits) >= thresholds[index]

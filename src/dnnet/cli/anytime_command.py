@@ -10,7 +10,7 @@ from pathlib import Path
 
 import torch
 
-from dnnet.anytime import AnytimeRunner, choose_threshold, default_path, path_logits, serve_one_by_one
+from dnnet.anytime import COMPUTE_AHEAD, AnytimeRunner, choose_threshold, default_path, path_logits, serve_one_by_one
 from dnnet.cli.json_output import add_json_flag, print_result
 from dnnet.config import cell_name
 from dnnet.data.augment import normalize
@@ -30,6 +30,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tolerance", type=float, default=0.005,
                         help="validation accuracy the early stop may lose against walking the whole path (0.005 = half a point)")
     parser.add_argument("--threads", type=int, default=1, help="torch threads while serving")
+    parser.add_argument("--compute-ahead", choices=COMPUTE_AHEAD, default="widening",
+                        help="widening: a run of widening steps computed in its first step (default); none: each step only "
+                             "its own cell; all: each layer once, as wide as the path needs it (docs/benchmarks.md)")
     parser.add_argument("--data-dir", default=None, help="where the run's named data set lives, if moved")
     parser.add_argument("--cache-dir", type=Path, default=None, help="decoded-image cache (default ~/.cache/dnnet)")
     add_json_flag(parser)
@@ -52,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
     stop = choose_threshold(path_logits(model, normalize(data.val.images, *stats), path), data.val.labels, args.tolerance)
     chosen = request_images(min(args.images, len(data.test)), len(data.test), args.seed)  # test sets may be sorted by class
     images, labels = normalize(data.test.images[chosen], *stats), data.test.labels[chosen]
-    runner = AnytimeRunner(model, path)
+    runner = AnytimeRunner(model, path, compute_ahead=args.compute_ahead)
     settings = {"whole path": {}, f"early stop at confidence {stop.threshold}": {"confidence": stop.threshold}}
     if args.deadline_ms is not None:
         settings[f"early stop and a {args.deadline_ms} ms deadline"] = {"confidence": stop.threshold, "deadline_s": args.deadline_ms / 1e3}
@@ -67,6 +70,7 @@ def run(args: argparse.Namespace) -> int:
               "validation": {"accuracy_whole_path": stop.full_path_accuracy, "accuracy_early_stop": stop.accuracy,
                              "mean_steps_early_stop": stop.mean_steps},
               "settings": {"images": len(images), "image_seed": args.seed, "threads": args.threads, "tolerance": args.tolerance,
+                           "compute_ahead": args.compute_ahead,
                            "deadline_ms": args.deadline_ms},
               "served": served, "provenance": provenance()}
     out = Path(args.run_dir) / "anytime.json"

@@ -100,7 +100,7 @@ def serve_rows(model, path, rows: list[dict], test_split, test: PathPredictions,
     batches of `args.serve_batch` if given."""
     chosen = request_images(min(args.serve, len(test_split)), len(test_split), 0)  # test sets may be sorted by class
     images, labels = normalize(test_split.images[chosen], *stats), test_split.labels[chosen]
-    runner = AnytimeRunner(model, path)
+    runner = AnytimeRunner(model, path, compute_ahead="none")  # the plan pays each step's own MACs: nothing ahead
     previous_threads = torch.get_num_threads()
     torch.set_num_threads(args.threads)
     try:

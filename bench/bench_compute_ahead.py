@@ -6,7 +6,8 @@
 The trained network walks its default path (chosen on its validation grid), the paper's ResNet-32 with 22 groups
 (random weights: time does not depend on them) three shapes of path. Batch 1 and 32, 1 thread, cold: medians of
 interleaved single calls of every variant in turn. The answer times are medians over walks of the time from the
-start of a walk to each step's logits; the figure draws the trained network's test accuracy against them.
+start of a walk to each step's logits; the figure draws the trained network's test accuracy against them. For the
+trained network each schedule also walks with each of the runner's two kernels at batch 1 to 32 (where to switch).
 """
 
 from __future__ import annotations
@@ -41,6 +42,22 @@ def walk_times(model, path, batch: int, repeats: int) -> dict:
         ms = interleaved_medians({**variants, "folded_slice": lambda: deployed(x)}, repeats, warmup=2, device=torch.device("cpu"))
     return {"batch": batch, "ms": {name: round(1e3 * seconds, 3) for name, seconds in ms.items()},
             "over_folded_slice": {ahead: round(ms[f"walk_{ahead}"] / ms["folded_slice"], 3) for ahead in COMPUTE_AHEAD}}
+
+
+def kernel_sweep(model, path, batches: list[int], repeats: int) -> list[dict]:
+    """Per schedule and batch size, the walk with products over unfolded inputs against the library's convolutions."""
+    return [_kernel_times(model, path, ahead, batch, repeats) for ahead in COMPUTE_AHEAD for batch in batches]
+
+
+def _kernel_times(model, path, ahead: str, batch: int, repeats: int) -> dict:
+    x = torch.randn(batch, 3, model.config.image_size, model.config.image_size)
+    unfolded = AnytimeRunner(model, path, unfold_max_batch=batch, compute_ahead=ahead)
+    convolution = AnytimeRunner(model, path, unfold_max_batch=0, compute_ahead=ahead)
+    with torch.no_grad():
+        ms = interleaved_medians({"unfolded": lambda: list(unfolded.steps(x)), "convolution": lambda: list(convolution.steps(x))},
+                                 repeats, warmup=2, device=torch.device("cpu"))
+    return {"compute_ahead": ahead, "batch": batch, **{f"ms_{name}": round(1e3 * t, 3) for name, t in ms.items()},
+            "unfolded_over_convolution": round(ms["unfolded"] / ms["convolution"], 3)}
 
 
 def answer_times(model, path, batch: int, repeats: int) -> dict[str, list[float]]:
@@ -89,7 +106,8 @@ def main() -> None:
                "epochs": record["train_config"]["epochs"], "path": [cell_name(*cell) for cell in path],
                "test_accuracy": [round(100 * test[d - 1, w - 1].item(), 2) for d, w in path],
                "walks": [walk_times(model, path, batch, args.repeats) for batch in args.batches],
-               "answer_ms": {batch: answer_times(model, path, batch, args.repeats) for batch in args.batches}}
+               "answer_ms": {batch: answer_times(model, path, batch, args.repeats) for batch in args.batches},
+               "kernels": kernel_sweep(model, path, [1, 2, 4, 8, 16, 32], max(5, args.repeats // 2))}
     paper = create_model("dnnet_resnet32_g22").eval()
     shapes = {shape: [walk_times(paper, shape_path, batch, max(5, args.repeats // 3)) for batch in args.batches]
               for shape, shape_path in path_shapes(16, 22).items()}
@@ -99,6 +117,8 @@ def main() -> None:
     plot(trained, args.out.with_suffix(".png"), f"{args.dnnet_run.name} ({trained['preset']}, {trained['epochs']} epochs)")
     for batch_walk in trained["walks"]:
         print(f"trained, batch {batch_walk['batch']}: walk / folded slice {batch_walk['over_folded_slice']}")
+    for row in trained["kernels"]:
+        print(f"trained, {row['compute_ahead']}, batch {row['batch']}: unfolded / convolution {row['unfolded_over_convolution']}")
     for shape, walks in shapes.items():
         for batch_walk in walks:
             print(f"dnnet_resnet32_g22 {shape}, batch {batch_walk['batch']}: walk / folded slice {batch_walk['over_folded_slice']}")

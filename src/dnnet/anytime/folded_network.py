@@ -47,18 +47,26 @@ class FoldedNetwork:
     def workspace(self, x: torch.Tensor, unfold: bool) -> Workspace:
         """Empty buffers for a batch shaped like `x` (the borders zero); `unfold`: keep unfolded inputs, else convolve."""
         border = self.border
-        image = x.new_zeros(x.shape[1], x.shape[0], x.shape[2] + 2 * border, x.shape[3] + 2 * border)
+
+        def zeros(channels: int, height: int, width: int) -> torch.Tensor:
+            """A buffer seen as (channels, N, H, W). For the library's convolutions its memory is batch-first: the
+            first groups of every image are then one block each, which the convolution reads without transposing."""
+            if unfold:
+                return x.new_zeros(channels, x.shape[0], height, width)
+            return x.new_zeros(x.shape[0], channels, height, width).transpose(0, 1)
+
+        image = zeros(x.shape[1], x.shape[2] + 2 * border, x.shape[3] + 2 * border)
         space = Workspace(image, [], [None], [])
         source = image
         for layer in [self.stem, *self.blocks]:
             convs = [layer] if isinstance(layer, GroupConv) else layer.convs()
             sizes = (convs[0].output_size(size - 2 * border) + 2 * border for size in source.shape[2:])
-            shape = (convs[0].matrix.shape[0], x.shape[0], *sizes)
+            shape = (convs[0].matrix.shape[0], *sizes)
             if isinstance(layer, GroupBlock):
-                space.middles.append(x.new_zeros(shape))
+                space.middles.append(zeros(*shape))
             inputs = [source] + ([space.middles[-1], source] if isinstance(layer, GroupBlock) else [])
             space.unfolded.append([conv.unfolded_input(seen, border) if unfold else None for conv, seen in zip(convs, inputs)])
-            space.outputs.append(x.new_zeros(shape))
+            space.outputs.append(zeros(*shape))
             source = space.outputs[-1]
         return space
 

@@ -94,7 +94,7 @@ def _batch_times(model, deployed, path, batch: int, repeats: int) -> dict:
                                     repeats, warmup=2, device=torch.device("cpu"))
     return {"batch": batch, **{f"ms_{name}": round(1e3 * t, 3) for name, t in times.items()},
             "unfolded_over_convolution": round(times["walk_unfolded"] / times["walk_convolution"], 3),
-            "default_kernel": "unfolded" if batch <= UNFOLD_MAX_BATCH else "convolution"}
+            "default_kernel": "unfolded" if batch <= UNFOLD_MAX_BATCH["all"] else "convolution"}
 
 
 def step_times(model, path, repeats: int) -> list[float]:

@@ -6,7 +6,8 @@
 The trained network walks its default path (chosen on its validation grid), the paper's ResNet-32 with 22 groups
 (random weights: time does not depend on them) three shapes of path. Batch 1 and 32, 1 thread, cold: medians of
 interleaved single calls of every variant in turn. The answer times are medians over walks of the time from the
-start of a walk to each step's logits; the figure draws the trained network's test accuracy against them. For the
+start of a walk to each step's logits; the figure draws the trained network's test accuracy against them, and their
+mean accuracy at a deadline drawn uniformly from [0, T] (T: the slowest walk's end, and T/2, T/4) sums them up. For the
 trained network each schedule also walks with each of the runner's two kernels at batch 1 to 32 (where to switch).
 """
 
@@ -75,6 +76,25 @@ def answer_times(model, path, batch: int, repeats: int) -> dict[str, list[float]
     return {ahead: [round(statistics.median(column), 3) for column in zip(*rows)] for ahead, rows in samples.items()}
 
 
+def mean_accuracy_until(answer_ms: list[float], accuracy: list[float], horizon: float) -> float:
+    """The accuracy of the latest answer at a deadline drawn uniformly from [0, horizon] ms, averaged (0 before the
+    first answer): one number for how soon a walk gives how good an answer."""
+    ends = answer_ms[1:] + [horizon]
+    area = sum(max(0.0, min(end, horizon) - start) * acc for start, end, acc in zip(answer_ms, ends, accuracy))
+    return round(area / horizon, 2)
+
+
+def deadline_quality(trained: dict) -> dict:
+    """Per batch and schedule, `mean_accuracy_until` the slowest walk's end T, T/2 and T/4."""
+    quality = {}
+    for batch, times in trained["answer_ms"].items():
+        slowest = max(ms[-1] for ms in times.values())
+        quality[batch] = {f"T/{part}": {ahead: mean_accuracy_until(ms, trained["test_accuracy"], slowest / part)
+                                        for ahead, ms in times.items()} for part in (1, 2, 4)}
+        quality[batch]["T_ms"] = slowest
+    return quality
+
+
 def plot(curves: dict, path: Path, caption: str) -> None:
     """Test accuracy of the latest answer against time, one panel per batch size, one line per schedule."""
     fig = Figure(figsize=(11, 4.4))
@@ -108,6 +128,7 @@ def main() -> None:
                "walks": [walk_times(model, path, batch, args.repeats) for batch in args.batches],
                "answer_ms": {batch: answer_times(model, path, batch, args.repeats) for batch in args.batches},
                "kernels": kernel_sweep(model, path, [1, 2, 4, 8, 16, 32], max(5, args.repeats // 2))}
+    trained["mean_accuracy_at_a_uniform_deadline"] = deadline_quality(trained)
     paper = create_model("dnnet_resnet32_g22").eval()
     shapes = {shape: [walk_times(paper, shape_path, batch, max(5, args.repeats // 3)) for batch in args.batches]
               for shape, shape_path in path_shapes(16, 22).items()}
@@ -117,6 +138,8 @@ def main() -> None:
     plot(trained, args.out.with_suffix(".png"), f"{args.dnnet_run.name} ({trained['preset']}, {trained['epochs']} epochs)")
     for batch_walk in trained["walks"]:
         print(f"trained, batch {batch_walk['batch']}: walk / folded slice {batch_walk['over_folded_slice']}")
+    for batch, quality in trained["mean_accuracy_at_a_uniform_deadline"].items():
+        print(f"trained, batch {batch}: mean accuracy at a deadline uniform in [0, T], T = {quality['T_ms']} ms: {quality}")
     for row in trained["kernels"]:
         print(f"trained, {row['compute_ahead']}, batch {row['batch']}: unfolded / convolution {row['unfolded_over_convolution']}")
     for shape, walks in shapes.items():

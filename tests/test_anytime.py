@@ -24,7 +24,8 @@ PATHS = {
 
 
 @pytest.mark.parametrize("compute_ahead", ["none", "widening", "all"])
-@pytest.mark.parametrize("batch", [1, UNFOLD_MAX_BATCH + 1])  # products over unfolded inputs, then library convolutions
+# products over unfolded inputs, then library convolutions, for every schedule
+@pytest.mark.parametrize("batch", [1, max(UNFOLD_MAX_BATCH.values()) + 1])
 @pytest.mark.parametrize("preset, shortcut, reduction, cell_heads", [
     ("dnnet_resnet20_g8", "pad", "sum", False), ("dnnet_resnet8_g4", "project", "sum", False),
     ("dnnet_resnet8_g4", "pad", "mean", False), ("dnnet_resnet20_g8", "pad", "sum", True)])
@@ -59,7 +60,7 @@ def test_kept_buffers_serve_the_next_batch_and_walks_at_the_same_time_get_their_
             check(index, cell, logits)
 
 
-@pytest.mark.parametrize("batch", [2, UNFOLD_MAX_BATCH + 1])
+@pytest.mark.parametrize("batch", [2, max(UNFOLD_MAX_BATCH.values()) + 1])
 def test_a_depth_only_network_walks_its_depths(batch):
     model = _model("resnet32_anytime", width_multiplier=0.25)
     x = torch.randn(batch, 3, 32, 32)
@@ -176,6 +177,17 @@ def test_each_cell_computes_only_its_new_group_ranges():
         [(1, 0, 2), (2, 0, 2)],  # blocks 1 and 2 at width 2
         [(0, 2, 4), (1, 2, 4), (2, 2, 4)],  # groups 3 and 4 of everything so far
     ]
+
+
+@pytest.mark.parametrize("compute_ahead", ["none", "widening", "all"])
+def test_the_kernel_follows_the_batch_size_and_schedule_unless_given(compute_ahead):
+    model = _model("dnnet_resnet8_g4")
+    for batch in [UNFOLD_MAX_BATCH[compute_ahead], UNFOLD_MAX_BATCH[compute_ahead] + 1]:
+        x = torch.randn(batch, 3, 8, 8)
+        for given, unfolds in [(None, batch == UNFOLD_MAX_BATCH[compute_ahead]), (0, False), (batch, True)]:
+            runner = AnytimeRunner(model, PATHS["dnnet_resnet8_g4"], unfold_max_batch=given, compute_ahead=compute_ahead)
+            list(runner.steps(x))
+            assert (runner._kept.space.unfolded[0][0] is not None) == unfolds
 
 
 def test_computing_ahead_moves_group_ranges_to_earlier_steps():

@@ -271,7 +271,7 @@ def test_each_image_classification_computes_nothing_ahead_and_a_walk_after_it_ke
 
     model = create_model("dnnet_resnet8_g4", image_size=8).eval()
     path = [(1, 1), (1, 2), (1, 4), (2, 4)]
-    runner = AnytimeRunner(model, path, compute_ahead="all")
+    runner = AnytimeRunner(model, path, compute_ahead="all", unfold_max_batch=8)  # one kernel for both schedules
     x = torch.randn(4, 3, 8, 8)
     runner.classify_each(x, [NEVER, NEVER, NEVER, 0.0])
     space = runner._kept.space

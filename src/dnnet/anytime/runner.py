@@ -24,11 +24,11 @@ from dnnet.config import Cell
 from dnnet.errors import UserError
 from dnnet.models.dnnet import DNNet
 
-# Largest batch whose convolutions run as products over kept unfolded inputs; larger ones call the library's
-# convolution. Walking the trained ResNet-20s' paths on 2 CPU cores (docs/benchmarks_anytime.json, "batches"):
-# unfolding was faster up to batch 4 for both networks, at batch 8 faster for DNNet's path (0.89x the time)
-# and slower for the depth-only one (1.16x), slower for both from batch 16 on.
-UNFOLD_MAX_BATCH = 8
+# Per schedule (compute ahead), the largest batch whose convolutions run as products over kept unfolded inputs; larger
+# ones call the library's convolution. Walking the trained ResNet-20's default path on 2 CPU cores, unfolding took
+# (docs/benchmarks_compute_ahead.json, "kernels"): one cell at a time 0.73x the time at batch 8, 1.0x at 16; computing
+# a widening run at once 0.88x at batch 4, 1.26x at 8; every layer at once 0.75x at batch 2, 1.04x at 4.
+UNFOLD_MAX_BATCH = {"none": 8, "widening": 4, "all": 2}
 
 
 @dataclass(frozen=True)
@@ -83,22 +83,25 @@ class EachImageAnswer:
 class AnytimeRunner:
     """Walks `path` for a batch of images; `model` is put in eval mode and read once (batch norm folded).
 
-    Up to `unfold_max_batch` images, convolutions are products over unfolded inputs kept between steps
-    (fewer operations per step at small batches); larger batches call the library's convolutions.
+    Up to `unfold_max_batch` images (default: by schedule, `UNFOLD_MAX_BATCH`), convolutions are products over
+    unfolded inputs kept between steps (fewer operations per step at small batches); larger batches call the
+    library's convolutions.
     The buffers of the last batch shape are kept for the next walk; walks at the same time get their own.
-    `compute_ahead`: "widening" - a run of widening steps at one depth is computed in its first step (the run's
-    answers arrive together, sooner than one by one), "none" - each step computes only its own cell, "all" - each
-    layer is computed once, as wide as the path ever needs it. `classify_each` always walks one cell at a time: the
-    images that leave would not use what was computed ahead.
+    `compute_ahead` (`path.layer_ranges`): "all" - each layer is computed once, as wide as the path ever needs it,
+    and a narrower cell's answer is read from its first groups; "widening" - a run of widening steps at one depth is
+    computed in its first step; "none" - each step computes only its own cell (the soonest first answers, each step
+    paying exactly its cell's MACs). "all" is the default: on a CPU it gave the best answer soonest over most of a
+    walk (docs/benchmarks.md, "Computing ahead"). `classify_each` always walks one cell at a time: images that
+    leave would not use what was computed ahead.
     """
 
-    def __init__(self, model: DNNet, path: Sequence[tuple[int, int]], unfold_max_batch: int = UNFOLD_MAX_BATCH,
-                 compute_ahead: str = "widening") -> None:  # the default: docs/benchmarks.md, "Computing ahead"
+    def __init__(self, model: DNNet, path: Sequence[tuple[int, int]], unfold_max_batch: int | None = None,
+                 compute_ahead: str = "all") -> None:
         self.model = model.eval()
         self.path = check_path(model.config, path)
         # a dense network too: check_path let its path only deepen; a width-conditioned one at its path's width
         self.folded = fold_network(model, None if model.config.nested_widths else self.path[0].width)
-        self.unfold_max_batch = unfold_max_batch  # up to this batch size, products over kept unfolded inputs
+        self.unfold_max_batch = unfold_max_batch  # up to this batch size, products over kept unfolded inputs (None: by schedule)
         self._kept: PreparedWalk | None = None  # kept between walks of batches of one shape
         self.step_times = StepTimes()  # learned from every `run`, for stopping before a step would pass the deadline
         self.compute_ahead = compute_ahead
@@ -129,7 +132,7 @@ class AnytimeRunner:
         """The kept walk when its buffers fit `x` and its steps follow `ahead`, else a new one (over the kept buffers
         where they fit); taken, so that a second walk at the same time gets its own."""
         walk, self._kept = self._kept, None
-        unfold = x.shape[0] <= self.unfold_max_batch
+        unfold = x.shape[0] <= self._unfold_max_batch(ahead)
         if walk is None or not self.folded.fits(walk.space, x, unfold):
             walk = None
             space = self.folded.workspace(x, unfold)
@@ -138,6 +141,9 @@ class AnytimeRunner:
         if walk is None or walk.ahead != ahead:
             walk = PreparedWalk(space, ahead, [self._prepare_step(space, index, ahead) for index in range(len(self.path))])
         return walk
+
+    def _unfold_max_batch(self, ahead: str) -> int:
+        return UNFOLD_MAX_BATCH[ahead] if self.unfold_max_batch is None else self.unfold_max_batch
 
     def _prepare_step(self, space: Workspace, index: int, ahead: str) -> CellStep:
         """Step `index` of the path over `space` as schedule `ahead` plans it: its layers' steps, and its exit's
@@ -206,7 +212,7 @@ class AnytimeRunner:
                 logits[walking[leaving]], stop_steps[walking[leaving]] = step_logits[leaving], index
                 staying = (~leaving).nonzero().flatten()
                 layers = 1 + self.model.config.exit_blocks[max(cell.depth for cell in self.path[: index + 1]) - 1]
-                space = self.folded.keep_images(space, staying, layers, unfold=len(staying) <= self.unfold_max_batch)
+                space = self.folded.keep_images(space, staying, layers, unfold=len(staying) <= self._unfold_max_batch("none"))
                 prepared, walking = None, walking[staying]
         self._kept = walk  # the full batch's buffers, for the next batch of this shape
         return EachImageAnswer(logits, stop_steps.cpu(), time.perf_counter() - started, batch_sizes)

@@ -30,9 +30,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tolerance", type=float, default=0.005,
                         help="validation accuracy the early stop may lose against walking the whole path (0.005 = half a point)")
     parser.add_argument("--threads", type=int, default=1, help="torch threads while serving")
-    parser.add_argument("--compute-ahead", choices=COMPUTE_AHEAD, default="widening",
-                        help="widening: a run of widening steps computed in its first step (default); none: each step only "
-                             "its own cell; all: each layer once, as wide as the path needs it (docs/benchmarks.md)")
+    parser.add_argument("--compute-ahead", choices=COMPUTE_AHEAD, default="all",
+                        help="all: each layer once, as wide as the path needs it (default); widening: a run of widening "
+                             "steps in its first step; none: each step only its own cell (docs/benchmarks.md)")
     parser.add_argument("--data-dir", default=None, help="where the run's named data set lives, if moved")
     parser.add_argument("--cache-dir", type=Path, default=None, help="decoded-image cache (default ~/.cache/dnnet)")
     add_json_flag(parser)

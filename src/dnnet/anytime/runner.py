@@ -26,9 +26,9 @@ from dnnet.models.dnnet import DNNet
 
 # Per schedule (compute ahead), the largest batch whose convolutions run as products over kept unfolded inputs; larger
 # ones call the library's convolution. Walking the trained ResNet-20's default path on 2 CPU cores, unfolding took
-# (docs/benchmarks_compute_ahead.json, "kernels"): one cell at a time 0.66x the time at batch 8, 0.92x at 16 (1.0x in
-# an earlier sitting), 1.16x at 32; a widening run at once 0.95x at batch 4, 1.30x at 8; every layer at once 0.94x at
-# batch 4 (1.04x in an earlier sitting), 1.31x at 8.
+# (docs/benchmarks_compute_ahead.json, "kernels"): one cell at a time 0.66x the time at batch 8, 0.92x at 16, 1.16x
+# at 32 (kept at 8: 0.92x is a thin margin); a widening run at once 0.95x at batch
+# 4, 1.30x at 8; every layer at once 0.94x at batch 4, 1.31x at 8.
 UNFOLD_MAX_BATCH = {"none": 8, "widening": 4, "all": 4}
 
 

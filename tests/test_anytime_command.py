@@ -42,6 +42,16 @@ def test_anytime_command_serves_test_images_with_an_early_stop_chosen_on_validat
     assert whole["accuracy"] == (logits.argmax(-1) == test.labels[chosen]).sum().item() / 30
 
 
+def test_every_schedule_serves_the_same_answers(trained_run, capsys):
+    served = {}
+    for ahead in ["none", "all"]:
+        assert main(["anytime", str(trained_run), "--images", "20", "--compute-ahead", ahead]) == 0
+        record = json.loads((trained_run / "anytime.json").read_text())
+        assert record["settings"]["compute_ahead"] == ahead
+        served[ahead] = {name: (summary["accuracy"], summary["cells"]) for name, summary in record["served"].items()}
+    assert served["none"] == served["all"]
+
+
 # a trained run, so that only the setting's own check can refuse it (a missing run also exits 2)
 CORES = f"--images must be at least 1 and --threads between 1 and this machine's {os.cpu_count()} cores"
 

@@ -5,6 +5,9 @@ data needed (the runs' accuracy_test.json and config.json).
         "DNNet, widths at the last exit:widths:docs/cpu_e30/dnnet_lastexit_e30_s0,docs/cpu_e30/dnnet_lastexit_e30_s1" \\
         "trained alone:full:docs/cpu_e30/plain_g1_e30_s0,docs/cpu_e30/plain_g2_e30_s0,docs/cpu_e30/plain_e30_s0"
 
+Each later series' points also carry the first series read at their MACs on a line in log-MACs between its two
+nearest points (`first_series_here`, none outside its range) and the difference (`this_minus_first`).
+
 A series is LABEL:AXIS:RUNS. AXIS `widths` reads every width at the last exit, `exits` every exit at the full width,
 `full` only the full network (one point per run: networks trained alone at several sizes); RUNS is a comma-separated
 list of run folders, and runs of one network (`widths`, `exits`) are its seeds, averaged.
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import statistics
 from pathlib import Path
 
@@ -58,6 +62,16 @@ def series_points(axis: str, runs: list[Path]) -> list[dict]:
     return points
 
 
+def read_on_log_macs(points: list[dict], macs: float) -> float | None:
+    """The series `points` (sorted by MACs) at `macs`, on a straight line in log-MACs between its two nearest points;
+    None outside the MACs they span."""
+    for low, high in zip(points, points[1:]):
+        if low["macs"] <= macs <= high["macs"]:
+            share = math.log(macs / low["macs"]) / math.log(high["macs"] / low["macs"]) if high["macs"] > low["macs"] else 0.0
+            return round(low["test"] + share * (high["test"] - low["test"]), 2)
+    return points[0]["test"] if len(points) == 1 and points[0]["macs"] == macs else None
+
+
 def parse_series(spec: str) -> tuple[str, str, list[Path]]:
     label, axis, runs = spec.rsplit(":", 2)
     if axis not in AXES:
@@ -76,6 +90,12 @@ def main() -> None:
     figure, axes = plt.subplots(figsize=(7.5, 4.8))
     for label, axis, runs in map(parse_series, args.series):
         points = series_points(axis, runs)
+        if record["series"]:  # against the first series, at this series' MACs
+            first = sorted(record["series"][0]["points"], key=lambda p: p["macs"])
+            for point in points:
+                point["first_series_here"] = read_on_log_macs(first, point["macs"])
+                if point["first_series_here"] is not None:
+                    point["this_minus_first"] = round(point["test"] - point["first_series_here"], 2)
         record["series"].append({"label": label, "axis": axis, "points": points})
         seeds = "" if axis == "full" else f" ({len(runs)} seed{'s' * (len(runs) > 1)})"
         axes.plot([p["macs"] for p in points], [p["test"] for p in points], "o" if axis == "full" else ".-",

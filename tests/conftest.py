@@ -40,3 +40,16 @@ def train_tiny_run(run_dir: Path, digits) -> Path:
     train(TrainConfig(preset="dnnet_resnet8_g4", epochs=1, batch_size=256, channels_last=False), run_dir, show_progress=False,
           data=digits)
     return run_dir
+
+
+def bench_module(name: str):
+    """A script of bench/ imported as a module (with bench/ on the path for its sibling imports)."""
+    import importlib.util
+
+    bench = Path(__file__).resolve().parents[1] / "bench"
+    if str(bench) not in sys.path:
+        sys.path.append(str(bench))
+    spec = importlib.util.spec_from_file_location(name, bench / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

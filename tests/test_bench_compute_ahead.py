@@ -1,24 +1,12 @@
 """The compute-ahead benchmark's summary of how soon a walk gives how good an answer."""
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import pytest
-
-BENCH = Path(__file__).resolve().parents[1] / "bench"
+from conftest import bench_module
 
 
 @pytest.fixture(scope="module")
 def bench():
-    sys.path.insert(0, str(BENCH))  # the script imports its sibling modules
-    try:
-        spec = importlib.util.spec_from_file_location("bench_compute_ahead", BENCH / "bench_compute_ahead.py")
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        yield module
-    finally:
-        sys.path.remove(str(BENCH))
+    return bench_module("bench_compute_ahead")
 
 
 def test_mean_accuracy_at_a_uniform_deadline_weights_each_answer_by_how_long_it_is_the_latest(bench):

@@ -47,3 +47,21 @@ def test_normalize_gives_zero_mean_unit_std():
     x = normalize(images, mean, std)
     torch.testing.assert_close(x.mean((0, 2, 3)), torch.zeros(3), atol=1e-5, rtol=0)
     torch.testing.assert_close(x.std((0, 2, 3)), torch.ones(3), atol=1e-3, rtol=0)
+
+
+def test_the_augmentation_stream_resumes_on_its_device_kind_and_starts_afresh_on_another(capsys):
+    from dnnet.train.epoch_loop import EpochPosition, augmentation_stream
+    from dnnet.train.random_streams import random_stream
+
+    cpu = torch.device("cpu")
+    walked = random_stream(5, "augmentation", 2)
+    torch.rand(7, generator=walked)
+    position = EpochPosition(epoch=2, step=3, generator_state=walked.get_state())
+    resumed = augmentation_stream(5, position, cpu)
+    assert torch.equal(torch.rand(4, generator=resumed), torch.rand(4, generator=walked))  # where it stood
+    assert capsys.readouterr().err == ""
+    position.generator_device = "cuda"  # a checkpoint written on a GPU: its state means nothing here
+    fresh = augmentation_stream(5, position, cpu)
+    assert torch.equal(torch.rand(4, generator=fresh), torch.rand(4, generator=random_stream(5, "augmentation", 2)))
+    assert capsys.readouterr().err == ("dnnet: the checkpoint's augmentation stream was drawn on cuda; epoch 3 continues "
+                                       "on cpu from a fresh stream\n")

@@ -7,20 +7,22 @@ import torch.nn.functional as F
 
 
 def random_crop(images: torch.Tensor, padding: int, generator: torch.Generator) -> torch.Tensor:
-    """Zero-pads by `padding` and crops back at a random offset per image, (N, C, H, W) uint8."""
+    """Zero-pads by `padding` and crops back at a random offset per image, (N, C, H, W) uint8. The offsets are drawn
+    on the generator's device: a generator on the images' device draws them there, with no copy at every step."""
     batch, channels, height, width = images.shape
     padded = F.pad(images, (padding, padding, padding, padding))
-    dy = torch.randint(0, 2 * padding + 1, (batch,), generator=generator)
-    dx = torch.randint(0, 2 * padding + 1, (batch,), generator=generator)
-    rows = to_device_async(dy[:, None] + torch.arange(height), images.device)  # (N, H)
-    cols = to_device_async(dx[:, None] + torch.arange(width), images.device)  # (N, W)
+    on = generator.device
+    dy = torch.randint(0, 2 * padding + 1, (batch,), generator=generator, device=on)
+    dx = torch.randint(0, 2 * padding + 1, (batch,), generator=generator, device=on)
+    rows = to_device_async(dy[:, None] + torch.arange(height, device=on), images.device)  # (N, H)
+    cols = to_device_async(dx[:, None] + torch.arange(width, device=on), images.device)  # (N, W)
     picked_rows = padded.gather(2, rows[:, None, :, None].expand(batch, channels, height, padded.shape[3]))
     return picked_rows.gather(3, cols[:, None, None, :].expand(batch, channels, height, width))
 
 
 def random_flip(images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     """Mirrors a random half of the images left-right."""
-    flip = to_device_async(torch.rand(images.shape[0], generator=generator) < 0.5, images.device)
+    flip = to_device_async(torch.rand(images.shape[0], generator=generator, device=generator.device) < 0.5, images.device)
     return torch.where(flip[:, None, None, None], images.flip(3), images)
 
 
@@ -47,8 +49,8 @@ def normalize(images: torch.Tensor, mean: list[float] | torch.Tensor, std: list[
 
 
 def to_device_async(tensor: torch.Tensor, device: torch.device) -> torch.Tensor:
-    """`tensor` (on the CPU) on `device`; to a GPU through pinned memory, so that the copy does not make the
-    host wait for the GPU's queued work (a pageable copy does)."""
-    if device.type != "cuda":
+    """`tensor` on `device`; from the CPU to a GPU through pinned memory, so that the copy does not make the
+    host wait for the GPU's queued work (a pageable copy does). A tensor already there is returned as it is."""
+    if device.type != "cuda" or tensor.device.type != "cpu":
         return tensor.to(device)
     return tensor.pin_memory().to(device, non_blocking=True)

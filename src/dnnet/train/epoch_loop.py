@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ class EpochPosition:
     epoch: int  # 0-based epoch in progress
     step: int = 0  # batches done in this epoch
     generator_state: torch.Tensor | None = None  # augmentation RNG after `step` batches
+    generator_device: str = "cpu"  # the kind of device it draws on (its state means nothing to another kind)
     loss_sum: float = 0.0
     correct: int = 0  # of the full network on augmented training images
     seen: int = 0
@@ -33,6 +35,7 @@ class EpochPosition:
 
     def to_dict(self) -> dict:
         return {"epoch": self.epoch, "step": self.step, "generator_state": self.generator_state,
+                "generator_device": self.generator_device,
                 "loss_sum": self.loss_sum, "correct": self.correct, "seen": self.seen, "seconds": self.seconds}
 
 
@@ -103,9 +106,7 @@ def train_epoch(
     # (steps, batch) indices, copied to the device once per epoch
     batches = to_device_async(torch.stack(epoch_order(len(data.train), config.batch_size, config.seed, position.epoch)),
                               images_on_device.device)
-    generator = random_stream(config.seed, "augmentation", position.epoch)
-    if position.generator_state is not None:
-        generator.set_state(position.generator_state)
+    generator = augmentation_stream(config.seed, position, device)
     progress = EpochProgress(position.epoch + 1, config.epochs, len(batches), position.step, enabled=show_progress)
     tally = DeviceTally(position, device)
     started, seconds_before = time.perf_counter(), position.seconds
@@ -138,7 +139,7 @@ def train_epoch(
             optimizer.step()
             tally.add(step, loss, logits, labels)
             position.step = step + 1
-            position.generator_state = generator.get_state()
+            position.generator_state, position.generator_device = generator.get_state(), device.type
             position.seen += len(labels)
             if position.step % SYNC_EVERY_STEPS == 0 or position.step == len(batches):
                 read_tally()
@@ -147,6 +148,21 @@ def train_epoch(
     finally:
         progress.close()
     return True
+
+
+def augmentation_stream(seed: int, position: EpochPosition, device: torch.device) -> torch.Generator:
+    """The epoch's augmentation generator on the training device (its random numbers drawn there: no copy per step), at
+    `position`. A checkpoint written on another kind of device cannot continue its stream: the rest of that epoch then
+    draws from the epoch's fresh stream (said on stderr), and later epochs are as on this device from the start."""
+    generator = random_stream(seed, "augmentation", position.epoch, device)
+    if position.generator_state is None:
+        return generator
+    if position.generator_device != device.type:
+        print(f"dnnet: the checkpoint's augmentation stream was drawn on {position.generator_device}; epoch "
+              f"{position.epoch + 1} continues on {device.type} from a fresh stream", file=sys.stderr)
+        return generator
+    generator.set_state(position.generator_state)
+    return generator
 
 
 def set_learning_rate(optimizer: torch.optim.Optimizer, lr: float) -> None:

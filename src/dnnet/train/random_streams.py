@@ -8,9 +8,10 @@ import torch
 STREAM_OFFSETS = {"epoch_order": 0, "sandwich_widths": 7, "augmentation": 500_009, "width_samples": 700_001}
 
 
-def random_stream(seed: int, stream: str, index: int) -> torch.Generator:
-    """A fresh CPU generator for `stream` ("epoch_order", "augmentation": index = epoch; "sandwich_widths",
-    "width_samples": index = global step), a pure function of its arguments: nothing to save beyond the position."""
+def random_stream(seed: int, stream: str, index: int, device: torch.device | str = "cpu") -> torch.Generator:
+    """A fresh generator on `device` for `stream` ("epoch_order", "augmentation": index = epoch; "sandwich_widths",
+    "width_samples": index = global step), a pure function of its arguments: nothing to save beyond the position.
+    Another kind of device draws other numbers from the same seed (a GPU's generator is not the CPU's)."""
     if stream not in STREAM_OFFSETS:
         raise ValueError(f"stream must be one of {sorted(STREAM_OFFSETS)}, got {stream!r}")
-    return torch.Generator().manual_seed(seed * 1_000_003 + index + STREAM_OFFSETS[stream])
+    return torch.Generator(device=device).manual_seed(seed * 1_000_003 + index + STREAM_OFFSETS[stream])

@@ -3,11 +3,12 @@
     python bench/bench_gpu_train.py --out docs/bench_gpu_train.json                    # on a GPU: batch 512
     python bench/bench_gpu_train.py --tiny --images 256 --batch-size 64 --out /tmp/b.json   # the CPU test
 
-Cases: `dnnet_resnet32_g22` with the joint loss over all 352 cells (the default recipe), the same network trained on
-its final cell alone, and the plain ResNet-32. Each case and step kind trains two epochs over random uint8 images
-(the first compiles and warms up; the second is timed, its images/s from the epoch loop's own clock, which waits
-for the device at the epoch's end). Writes one JSON object with every case's images/s and compile time, as each
-finishes (a deadline cuts the list short, never a case in half).
+Kinds of step (`--kinds`): eager, compiled (`--compile`), and compiled with CUDA graphs (`--compile-mode
+cuda-graphs`, which torch records on a GPU only). Cases: `dnnet_resnet32_g22` with the joint loss over all 352 cells
+(the default recipe), the same network trained on its final cell alone, and the plain ResNet-32. Each case and step
+kind trains two epochs over random uint8 images (the first compiles and warms up; the second is timed, its images/s
+from the epoch loop's own clock, which waits for the device at the epoch's end). Writes one JSON object with every
+case's images/s and compile time, as each finishes (a deadline cuts the list short, never a case in half).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from dnnet.provenance import provenance
 from dnnet.train.epoch_loop import EpochPosition, train_epoch
 from dnnet.train.objective import StepPlanner, build_objective
 from dnnet.train.setup import setup_model
-from dnnet.train.train_config import TrainConfig
+from dnnet.train.train_config import COMPILE_MODES, TrainConfig
 from dnnet.train.training_step import build_training_step
 
 CASES = {  # name: (preset, settings)
@@ -34,6 +35,7 @@ CASES = {  # name: (preset, settings)
     "plain": ("resnet32", {}),
 }
 TINY = {"dnnet_resnet32_g22": "dnnet_resnet8_g4", "resnet32": "resnet20"}  # the CPU test's stand-ins
+KINDS = {"eager": {}, "compiled": {"compile": True}, "cuda-graphs": {"compile": True, "compile_mode": "cuda-graphs"}}
 
 
 def random_data(count: int, size: int, seed: int = 0) -> DataSplits:
@@ -45,13 +47,13 @@ def random_data(count: int, size: int, seed: int = 0) -> DataSplits:
     return DataSplits("random", split, split.subset(torch.arange(2)), split.subset(torch.arange(2)), flip=True)
 
 
-def measure(preset: str, settings: dict, compile: bool, args: argparse.Namespace, device: torch.device) -> dict:
+def measure(preset: str, settings: dict, kind: str, args: argparse.Namespace, device: torch.device) -> dict:
     """Trains two epochs of `args.images` random images; images/s of the second, seconds of the first (compiling)."""
-    config = TrainConfig(preset=preset, data="random", batch_size=args.batch_size, epochs=2, compile=compile, **settings)
+    config = TrainConfig(preset=preset, data="random", batch_size=args.batch_size, epochs=2, **KINDS[kind], **settings)
     data = random_data(args.images, 32)
     model = setup_model(config, data, device)
     forward, loss_fn = build_objective(model, config)
-    step = build_training_step(forward, loss_fn.to(device), device, config.amp, config.compile)
+    step = build_training_step(forward, loss_fn.to(device), device, config.amp, config.compile, COMPILE_MODES[config.compile_mode])
     planner = StepPlanner.for_run(config, model.config)
     optimizer = torch.optim.SGD(model.parameters(), lr=config.scaled_lr, momentum=0.9, nesterov=True, weight_decay=5e-4)
     images, labels = data.train.images.to(device), data.train.labels.to(device)
@@ -61,7 +63,7 @@ def measure(preset: str, settings: dict, compile: bool, args: argparse.Namespace
         position = EpochPosition(epoch=epoch)
         train_epoch(step, optimizer, data, images, labels, stats, config, position, plan=planner.plan, show_progress=False)
         seconds.append(position.seconds)
-    return {"preset": preset, "settings": settings, "compile": compile,
+    return {"preset": preset, "settings": settings, "compile": config.compile, "compile_mode": config.compile_mode,
             "compile_failed": getattr(step, "failed", None), "first_epoch_seconds": round(seconds[0], 2),
             "images_per_s": round(position.seen / seconds[1], 1), "steps": position.step}
 
@@ -71,7 +73,7 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=512)
     parser.add_argument("--images", type=int, default=512 * 40, help="images per epoch (40 steps of 512 by default)")
     parser.add_argument("--cases", default=",".join(CASES))
-    parser.add_argument("--kinds", default="eager,compiled")
+    parser.add_argument("--kinds", default="eager,compiled", help=f"a comma-separated list of {', '.join(KINDS)}")
     parser.add_argument("--deadline-s", type=float, default=float("inf"), help="start no case after this many seconds")
     parser.add_argument("--tiny", action="store_true", help="small stand-in networks (the CPU test)")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
@@ -91,13 +93,13 @@ def main() -> None:
                 break
             preset, settings = CASES[case]
             preset = TINY[preset] if args.tiny else preset
-            result = measure(preset, settings, kind == "compiled", args, device)
+            result = measure(preset, settings, kind, args, device)
             record["results"][f"{case}/{kind}"] = result
             args.out.parent.mkdir(parents=True, exist_ok=True)
             args.out.write_text(json.dumps(record, indent=2) + "\n")
             print(f"{case}/{kind}: {result['images_per_s']} images/s (first epoch {result['first_epoch_seconds']} s)", flush=True)
     ratios = {}
-    for kind in ("eager", "compiled"):
+    for kind in KINDS:
         r = {k.split("/")[0]: v["images_per_s"] for k, v in record["results"].items() if k.endswith("/" + kind)}
         if {"dnnet_joint", "dnnet_final_cell"} <= r.keys():
             ratios[f"{kind}: joint step / final-cell step"] = round(r["dnnet_final_cell"] / r["dnnet_joint"], 3)

@@ -91,3 +91,30 @@ def test_a_failing_compiler_falls_back_to_the_eager_step(tmp_path, digits, monke
 def test_compile_is_refused_with_the_sandwich_rule():
     with pytest.raises(UserError, match="compile applies to the joint objective"):
         TrainConfig(objective="sandwich", compile=True)
+
+
+def test_compile_mode_is_checked_and_needs_compile():
+    with pytest.raises(UserError, match="compile_mode must be one of"):
+        TrainConfig(**SETTINGS, compile=True, compile_mode="fast")
+    with pytest.raises(UserError, match="compile_mode 'cuda-graphs' applies to a compiled step: add compile"):
+        TrainConfig(**SETTINGS, compile_mode="cuda-graphs")
+
+
+@pytest.mark.parametrize("device, backend, expected", [
+    ("cuda", "inductor", {"mode": "reduce-overhead"}),
+    ("cpu", "inductor", {"mode": "default"}),  # CUDA graphs only record on a GPU
+    ("cuda", "aot_eager", {}),  # a mode is inductor's
+])
+def test_cuda_graphs_reach_torch_compile_only_on_a_gpu_with_inductor(monkeypatch, device, backend, expected):
+    seen = {}
+
+    def fake_compile(fn, **options):
+        seen.update(options)
+        return fn
+
+    monkeypatch.setattr(torch, "compile", fake_compile)
+    monkeypatch.setattr(training_step, "COMPILE_BACKEND", backend)
+    step = training_step.build_training_step(torch.nn.Identity(), torch.nn.Identity(), torch.device(device), amp=False,
+                                             compile=True, compile_mode="reduce-overhead")
+    assert {k: v for k, v in seen.items() if k == "mode"} == expected
+    assert step.cuda_graphs == (expected.get("mode") == "reduce-overhead")

@@ -56,6 +56,8 @@ FLAG_HELP = {  # what each setting does, beside its default
     "tensorboard": "each epoch's metrics also as TensorBoard scalars in OUT/tensorboard (pip extra 'tensorboard'); ",
     "compile": "the training step through torch.compile: fused kernels, for GPUs, where launching kernels bounds a step "
                "(the same losses to rounding; training goes on eagerly if compiling fails; a resume may change it); ",
+    "compile_mode": "with --compile: default, or cuda-graphs (the compiled step's kernels replayed as CUDA graphs, "
+                    "a GPU only); ",
 }
 
 

@@ -31,7 +31,7 @@ from dnnet.train.objective import (
 )
 from dnnet.train.run_data import check_same_data, data_source, load_run_data
 from dnnet.train.run_directory import CHECKPOINT_FILE, load_weights, read_run_config, truncate_metrics, write_run_config
-from dnnet.train.train_config import TrainConfig
+from dnnet.train.train_config import COMPILE_MODES, TrainConfig
 from dnnet.train.training_step import TrainingStep, build_training_step
 
 
@@ -83,7 +83,7 @@ def setup(config: TrainConfig, run_dir: Path, checkpoint: dict[str, Any] | None,
     if world.distributed:
         to_synced_batchnorm(model)  # batch statistics of the global batch, as one process would see
         forward = nn.parallel.DistributedDataParallel(forward, device_ids=[device.index] if device.type == "cuda" else None)
-    step = build_training_step(forward, loss_fn, device, config.amp, config.compile)
+    step = build_training_step(forward, loss_fn, device, config.amp, config.compile, COMPILE_MODES[config.compile_mode])
     optimizer = torch.optim.SGD(model.parameters(), lr=learning_rate(config, 0.0), momentum=config.momentum,
                                 nesterov=config.nesterov, weight_decay=config.weight_decay)
     position = EpochPosition(epoch=0)

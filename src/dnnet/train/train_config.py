@@ -25,7 +25,10 @@ RECIPES = {"default": {"cell_heads": True, "loss_scale": "cells", "auxiliary_gra
 BEFORE_THE_SETTING_EXISTED = {"cell_heads": False, "auxiliary_gradient": 1.0, "last_exit_gradient": "auxiliary"}
 SAME_AS_AUXILIARY = "auxiliary"  # last_exit_gradient: the narrower widths at the last exit pass the auxiliary factor too
 # how a step runs, not what it computes: a resumed run takes them from its caller, not from its checkpoint
-RUNTIME_SETTINGS = ("compile", "tensorboard")
+RUNTIME_SETTINGS = ("compile", "compile_mode", "tensorboard")
+# torch.compile's mode per `compile_mode`: "cuda-graphs" also records the compiled step's kernels as CUDA graphs and
+# replays them, one launch for the lot (a GPU only: elsewhere torch compiles as "default")
+COMPILE_MODES = {"default": "default", "cuda-graphs": "reduce-overhead"}
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,7 @@ class TrainConfig:
     tensorboard: bool = False  # each epoch's metrics also as TensorBoard scalars in RUN/tensorboard (the extra `tensorboard`)
     compile: bool = False  # the training step (forward pass and joint loss) through torch.compile: fewer, fused
     # kernels where launching them bounds the step (GPU); the same losses to rounding; falls back to eager if it fails
+    compile_mode: str = "default"  # with compile: "default", or "cuda-graphs" (COMPILE_MODES)
 
     def __post_init__(self) -> None:
         if self.epochs < 1:
@@ -112,6 +116,10 @@ class TrainConfig:
             raise UserError(f"warmup_epochs must be in 0..epochs ({self.epochs}), got {self.warmup_epochs}")
         if self.compile and self.objective == "sandwich":  # its widths change every step: one compilation per set
             raise UserError("compile applies to the joint objective; the sandwich rule's widths change at every step")
+        if self.compile_mode not in COMPILE_MODES:
+            raise UserError(f"compile_mode must be one of {tuple(COMPILE_MODES)}, got {self.compile_mode!r}")
+        if self.compile_mode != "default" and not self.compile:
+            raise UserError(f"compile_mode {self.compile_mode!r} applies to a compiled step: add compile")
         if self.schedule not in SCHEDULES:
             raise UserError(f"schedule must be one of {SCHEDULES}, got {self.schedule!r}")
 

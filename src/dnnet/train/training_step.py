@@ -47,10 +47,15 @@ class CompiledStep:
     backward graphs and runs them unfused, which tests check in seconds).
     """
 
-    def __init__(self, forward: nn.Module, loss_fn: nn.Module, bf16_autocast: bool, backend: str | Callable = "inductor") -> None:
+    def __init__(self, forward: nn.Module, loss_fn: nn.Module, bf16_autocast: bool, backend: str | Callable = "inductor",
+                 mode: str = "default") -> None:
         self.parameters = list(forward.parameters())
         self.eager = eager_step(forward, loss_fn, bf16_autocast)
-        self.compiled_loss = torch.compile(loss_function(forward, loss_fn, bf16_autocast), backend=backend, dynamic=False)
+        # a mode is inductor's: another backend traces as it always does
+        options = {"mode": mode} if backend == "inductor" else {}
+        self.compiled_loss = torch.compile(loss_function(forward, loss_fn, bf16_autocast), backend=backend, dynamic=False,
+                                           **options)
+        self.cuda_graphs = backend == "inductor" and mode == "reduce-overhead"
         self.failed: str | None = None  # why compiling failed, once it has
         self.compiled_once = False
 
@@ -72,14 +77,18 @@ class CompiledStep:
         return result
 
     def _compiled(self, images, labels, widths, coefficients):
+        if self.cuda_graphs:  # a new step: the graphs may reuse the last step's output memory (read by then)
+            torch.compiler.cudagraph_mark_step_begin()
         loss, logits = self.compiled_loss(images, labels, widths, coefficients)
         loss.backward()
         return loss, logits
 
 
-def build_training_step(forward: nn.Module, loss_fn: nn.Module, device: torch.device, amp: bool, compile: bool) -> TrainingStep:
-    """The step as the run's settings ask: bf16 autocast with `amp` on a GPU, compiled with `compile`."""
+def build_training_step(forward: nn.Module, loss_fn: nn.Module, device: torch.device, amp: bool, compile: bool,
+                        compile_mode: str = "default") -> TrainingStep:
+    """The step as the run's settings ask: bf16 autocast with `amp` on a GPU, compiled with `compile` in torch.compile's
+    `compile_mode` ("default", "reduce-overhead": CUDA graphs, which only a GPU records)."""
     bf16_autocast = amp and device.type == "cuda"
     if compile:
-        return CompiledStep(forward, loss_fn, bf16_autocast, COMPILE_BACKEND)
+        return CompiledStep(forward, loss_fn, bf16_autocast, COMPILE_BACKEND, compile_mode if device.type == "cuda" else "default")
     return eager_step(forward, loss_fn, bf16_autocast)

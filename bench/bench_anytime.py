@@ -61,7 +61,7 @@ def walk_vs_once(model, path, repeats: int) -> dict:
                                    repeats, warmup=1, device=torch.device("cpu"))
     warm = {name: seconds / calls for name, seconds in warm.items()}
     cost = path_cost(model.config, path)
-    return {"path_length": len(path), "path": [cell_name(d, w) for d, w in path],
+    return {"path_length": len(path), "path": [cell_name(d, w) for d, w in path], "compute_ahead": runner.compute_ahead,
             "warm": {**{f"ms_{name}": round(1e3 * seconds, 3) for name, seconds in warm.items()},
                      **{f"time_ratio_walk_over_{name}": round(warm["walk"] / warm[name], 3)
                         for name in ["once", "once_deployed", "one_step"]}},

@@ -187,7 +187,7 @@ def test_the_kernel_follows_the_batch_size_and_schedule_unless_given(compute_ahe
         for given, unfolds in [(None, batch == UNFOLD_MAX_BATCH[compute_ahead]), (0, False), (batch, True)]:
             runner = AnytimeRunner(model, PATHS["dnnet_resnet8_g4"], unfold_max_batch=given, compute_ahead=compute_ahead)
             list(runner.steps(x))
-            assert (runner._kept.space.unfolded[0][0] is not None) == unfolds
+            assert (runner._kept[compute_ahead].space.unfolded[0][0] is not None) == unfolds
 
 
 def test_computing_ahead_moves_group_ranges_to_earlier_steps():

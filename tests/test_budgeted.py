@@ -227,10 +227,10 @@ def test_each_image_classification_checks_its_thresholds_and_keeps_its_buffers()
     x = torch.randn(4, 3, 8, 8)
     first = runner.classify_each(x, [0.0, NEVER, NEVER])  # everybody leaves at once
     assert first.stop_steps.tolist() == [0, 0, 0, 0] and first.batch_sizes == [4]
-    kept = runner._kept
+    kept = runner._kept["none"]
     again = runner.classify_each(x, [NEVER, NEVER, 0.0])
     assert again.stop_steps.tolist() == [2, 2, 2, 2] and again.batch_sizes == [4, 4, 4]
-    assert runner._kept is kept  # the batch's buffers and steps, reused by the next batch of its shape
+    assert runner._kept["none"] is kept  # the batch's buffers and steps, reused by the next batch of its shape
 
 
 def test_confidence_is_compared_in_double_precision_as_thresholds_are_chosen():
@@ -266,19 +266,33 @@ def test_the_images_left_walking_continue_with_unfolded_products_once_few(monkey
                                atol=1e-4)
 
 
-def test_each_image_classification_computes_nothing_ahead_and_a_walk_after_it_keeps_the_buffers():
+def test_each_image_classification_computes_nothing_ahead_and_walks_keep_their_own_buffers():
     from dnnet.anytime import AnytimeRunner
 
     model = create_model("dnnet_resnet8_g4", image_size=8).eval()
     path = [(1, 1), (1, 2), (1, 4), (2, 4)]
-    runner = AnytimeRunner(model, path, compute_ahead="all", unfold_max_batch=8)  # one kernel for both schedules
-    x = torch.randn(4, 3, 8, 8)
-    runner.classify_each(x, [NEVER, NEVER, NEVER, 0.0])
-    space = runner._kept.space
-    assert runner._kept.ahead == "none" and [len(step.layer_steps) for step in runner._kept.steps] == [1, 1, 1, 1]
+    runner = AnytimeRunner(model, path)  # computes every layer ahead; at batch 6 without unfolding, classifying with it
+    x = torch.randn(6, 3, 8, 8)
     with torch.no_grad():
         every_cell = model.forward_all(x)
-    for (depth, width), logits in runner.steps(x):
-        torch.testing.assert_close(logits, every_cell[:, depth - 1, width - 1], rtol=1e-5, atol=1e-5)
-    assert runner._kept.ahead == "all" and [len(step.layer_steps) for step in runner._kept.steps] == [1, 0, 0, 1]
-    assert runner._kept.space is space  # the same buffers, other steps over them
+    for _ in range(2):  # walk and classify in turn: each keeps its own buffers and steps
+        answer = runner.classify_each(x, [NEVER, NEVER, NEVER, 0.0])
+        torch.testing.assert_close(answer.logits, every_cell[:, 1, 3], rtol=1e-5, atol=1e-5)
+        for (depth, width), logits in runner.steps(x):
+            torch.testing.assert_close(logits, every_cell[:, depth - 1, width - 1], rtol=1e-5, atol=1e-5)
+        kept = dict(runner._kept)
+        assert [len(step.layer_steps) for step in kept["none"].steps] == [1, 1, 1, 1]
+        assert [len(step.layer_steps) for step in kept["all"].steps] == [1, 0, 0, 1]
+        assert kept["none"].space.unfolded[0][0] is not None and kept["all"].space.unfolded[0][0] is None
+    assert runner._kept == kept  # the second round reused the first's
+
+
+def test_budgeted_serving_refuses_a_runner_that_computes_ahead():
+    from dnnet.anytime import AnytimeRunner
+    from dnnet.anytime.budgeted_serving import serve_budgeted
+
+    model = create_model("dnnet_resnet8_g4", image_size=8).eval()
+    path = [(1, 1), (2, 1)]
+    thresholds, costs = torch.tensor([0.5, 0.0]), torch.tensor([1.0, 2.0])
+    with pytest.raises(ValueError, match="computes nothing ahead"):
+        serve_budgeted(AnytimeRunner(model, path), torch.zeros(2, 3, 8, 8), torch.zeros(2), thresholds, costs, torch.ones(2, 2))

@@ -27,6 +27,9 @@ def serve_budgeted(runner: AnytimeRunner, images: torch.Tensor, labels: torch.Te
                    costs: torch.Tensor, planned_confidence: torch.Tensor) -> ServedBudget:
     """Serves `images` one at a time (batch 1) with `thresholds`; `planned_confidence` (N, steps): their top softmax
     probability at each step of the path, from `path_logits`, for the planned stops."""
+    if runner.compute_ahead != "none":  # an image that stops early would have paid for more than its plan counts
+        raise ValueError(f"budgeted serving needs a runner that computes nothing ahead (compute_ahead='none'), "
+                         f"got {runner.compute_ahead!r}")
     planned = stopping_steps(planned_confidence, thresholds)
     steps, milliseconds, hits = [], [], 0
     with torch.no_grad():

@@ -1,7 +1,7 @@
 """The stem and a residual block of a folded network, computed one range of channel groups at a time.
 
 The same wiring as `layers/causal_basic_block.py` - conv, relu, conv, plus the shortcut, relu - over
-the runner's channel-first buffers: each result is written straight into its rows of the next
+the runner's buffers (seen channel-first): each result is written straight into its rows of the next
 activation, and the padding shortcut adds input group i into the first channels of output group i
 in place instead of building the padded tensor.
 """

@@ -1,7 +1,9 @@
 """One folded causal convolution, computed one range of output channel groups at a time.
 
-Activations are channel-first, (channels, N, H, W), with a zero border for the padding: a group
-range is one contiguous block of rows, for any N. A step computes output groups old+1..new from
+Activations are seen channel-first, (channels, N, H, W), with a zero border for the padding, so that a
+group range is one slice of rows. In memory they are channel-first for unfolded products (a group range is
+then one contiguous block, for any N) and batch-first for the library's convolution (which then reads its
+input without a transposing copy; folded_network.py). A step computes output groups old+1..new from
 input groups 1..new (exact for a channel-causal convolution) in one of two ways:
 
 - `DirectConvStep`, the plain step: the library's convolution over the input's first groups.

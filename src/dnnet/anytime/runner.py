@@ -1,10 +1,10 @@
 """Anytime inference: refine the answer step by step along a path of cells, never recomputing.
 
-Every activation lives in a buffer of the full width; a step computes only what is new: the new
-groups' channels of every layer up to the current exit (widening) or the new layers at the current
-width, starting from the cached activation of the last exit (deepening). The runner always holds
-the latest prediction, stops at a deadline, and can stop early when every image's prediction is
-confident enough.
+Every activation lives in a buffer of the full width; a step computes only what no step before it
+computed: new groups' channels of the layers up to the current exit (widening) or new layers (deepening),
+starting from the cached activation of the last exit - only its own cell's, or ahead of it, as far as
+its schedule says (`compute_ahead`). The runner always holds the latest prediction, stops at a
+deadline, and can stop early when every image's prediction is confident enough.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import torch
 from dnnet.anytime.folded_blocks import BlockStep, StemStep
 from dnnet.anytime.folded_network import Workspace, fold_network
 from dnnet.anytime.kernels import interior
-from dnnet.anytime.path import check_path, layer_ranges
+from dnnet.anytime.path import COMPUTE_AHEAD, check_path, layer_ranges
 from dnnet.anytime.stopping import StepTimes, all_confident, top_confidence
 from dnnet.config import Cell
 from dnnet.errors import UserError
@@ -28,7 +28,7 @@ from dnnet.models.dnnet import DNNet
 # ones call the library's convolution. Walking the trained ResNet-20's default path on 2 CPU cores, unfolding took
 # (docs/benchmarks_compute_ahead.json, "kernels"): one cell at a time 0.66x the time at batch 8, 0.92x at 16, 1.16x
 # at 32 (kept at 8: 0.92x is a thin margin); a widening run at once 0.95x at batch
-# 4, 1.30x at 8; every layer at once 0.94x at batch 4, 1.31x at 8.
+# 4, 1.30x at 8; every layer at once 0.94x at batch 4 (a thin margin too), 1.31x at 8.
 UNFOLD_MAX_BATCH = {"none": 8, "widening": 4, "all": 4}
 
 
@@ -90,8 +90,8 @@ class AnytimeRunner:
     The buffers of the last batch shape are kept for the next walk; walks at the same time get their own.
     `compute_ahead` (`path.layer_ranges`): "all" - each layer is computed once, as wide as the path ever needs it,
     and a narrower cell's answer is read from its first groups; "widening" - a run of widening steps at one depth is
-    computed in its first step; "none" - each step computes only its own cell (the soonest first answers, each step
-    paying exactly its cell's MACs). "all" is the default: on a CPU it gave the best answer soonest over most of a
+    computed in its first step; "none" - each step computes only what its own cell adds (the soonest first answers,
+    each step paying exactly the MACs its cell adds). "all" is the default: on a CPU it gave the best answer soonest over most of a
     walk (docs/benchmarks.md, "Computing ahead"). `classify_each` always walks one cell at a time: images that
     leave would not use what was computed ahead.
     """
@@ -103,11 +103,13 @@ class AnytimeRunner:
         # a dense network too: check_path let its path only deepen; a width-conditioned one at its path's width
         self.folded = fold_network(model, None if model.config.nested_widths else self.path[0].width)
         self.unfold_max_batch = unfold_max_batch  # up to this batch size, products over kept unfolded inputs (None: by schedule)
-        self._kept: PreparedWalk | None = None  # kept between walks of batches of one shape
+        self._kept: dict[str, PreparedWalk] = {}  # per schedule, kept between walks of batches of one shape
         self.step_times = StepTimes()  # learned from every `run`, for stopping before a step would pass the deadline
         self.compute_ahead = compute_ahead
-        # per schedule and step, the layer groups it computes
-        self.layer_ranges = {ahead: layer_ranges(self.path, model.config.exit_blocks, ahead) for ahead in {compute_ahead, "none"}}
+        # per schedule and step, the layer groups it computes (every schedule: `compute_ahead` may be changed later)
+        self.layer_ranges = {ahead: layer_ranges(self.path, model.config.exit_blocks, ahead) for ahead in COMPUTE_AHEAD}
+        if compute_ahead not in COMPUTE_AHEAD:
+            raise UserError(f"compute_ahead must be one of {', '.join(COMPUTE_AHEAD)}, got {compute_ahead!r}")
         # each visited cell's classifier as one (channels, classes) matrix: a step's logits are one pooled product
         self.classifiers: dict[Cell, tuple[torch.Tensor, torch.Tensor]] = {}
         for depth, width in self.path:
@@ -127,19 +129,15 @@ class AnytimeRunner:
             for step in walk.steps:
                 yield step.cell, step.run()
         finally:
-            self._kept = walk
+            self._kept[walk.ahead] = walk
 
     def _take_walk(self, x: torch.Tensor, ahead: str) -> PreparedWalk:
-        """The kept walk when its buffers fit `x` and its steps follow `ahead`, else a new one (over the kept buffers
-        where they fit); taken, so that a second walk at the same time gets its own."""
-        walk, self._kept = self._kept, None
+        """The walk kept for schedule `ahead` when its buffers fit `x`, else a new one; taken, so that a second walk at
+        the same time gets its own. Each schedule keeps its own, so that one runner may walk and classify in turn."""
+        walk = self._kept.pop(ahead, None)
         unfold = x.shape[0] <= self._unfold_max_batch(ahead)
         if walk is None or not self.folded.fits(walk.space, x, unfold):
-            walk = None
             space = self.folded.workspace(x, unfold)
-        else:
-            space = walk.space
-        if walk is None or walk.ahead != ahead:
             walk = PreparedWalk(space, ahead, [self._prepare_step(space, index, ahead) for index in range(len(self.path))])
         return walk
 
@@ -215,5 +213,5 @@ class AnytimeRunner:
                 layers = 1 + self.model.config.exit_blocks[max(cell.depth for cell in self.path[: index + 1]) - 1]
                 space = self.folded.keep_images(space, staying, layers, unfold=len(staying) <= self._unfold_max_batch("none"))
                 prepared, walking = None, walking[staying]
-        self._kept = walk  # the full batch's buffers, for the next batch of this shape
+        self._kept["none"] = walk  # the full batch's buffers, for the next batch of this shape
         return EachImageAnswer(logits, stop_steps.cpu(), time.perf_counter() - started, batch_sizes)

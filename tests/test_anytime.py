@@ -169,6 +169,20 @@ def test_deadline_stops_before_a_step_expected_to_pass_it():
     assert runner.run(x).stopped_by == "path end"
 
 
+def test_step_times_are_learned_per_schedule():
+    model = _model("dnnet_resnet8_g4")
+    runner = AnytimeRunner(model, PATHS["dnnet_resnet8_g4"])
+    x = torch.randn(1, 3, 8, 8)
+    runner.run(x)
+    learned = runner.step_times
+    assert len(learned.expected[1]) == len(PATHS["dnnet_resnet8_g4"])
+    runner.compute_ahead = "none"  # other steps: nothing learned for them yet
+    assert runner.step_times.expected == {}
+    runner.run(x)
+    runner.compute_ahead = "all"
+    assert runner.step_times is learned
+
+
 def test_each_cell_computes_only_its_new_group_ranges():
     path = [(1, 1), (1, 2), (3, 2), (3, 4)]
     assert layer_ranges(path, exit_blocks=(0, 1, 2, 3)) == [

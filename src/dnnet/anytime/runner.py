@@ -104,7 +104,8 @@ class AnytimeRunner:
         self.folded = fold_network(model, None if model.config.nested_widths else self.path[0].width)
         self.unfold_max_batch = unfold_max_batch  # up to this batch size, products over kept unfolded inputs (None: by schedule)
         self._kept: dict[str, PreparedWalk] = {}  # per schedule, kept between walks of batches of one shape
-        self.step_times = StepTimes()  # learned from every `run`, for stopping before a step would pass the deadline
+        # learned from every `run`, for stopping before a step would pass the deadline: per schedule, whose steps differ
+        self._step_times = {ahead: StepTimes() for ahead in COMPUTE_AHEAD}
         self.compute_ahead = compute_ahead
         # per schedule and step, the layer groups it computes (every schedule: `compute_ahead` may be changed later)
         self.layer_ranges = {ahead: layer_ranges(self.path, model.config.exit_blocks, ahead) for ahead in COMPUTE_AHEAD}
@@ -115,6 +116,11 @@ class AnytimeRunner:
         for depth, width in self.path:
             weight, bias = model.heads[depth - 1].merged_linear(width)
             self.classifiers[Cell(depth, width)] = (weight.detach().T.contiguous(), bias.detach())
+
+    @property
+    def step_times(self) -> StepTimes:
+        """What earlier walks with the current schedule took per step."""
+        return self._step_times[self.compute_ahead]
 
     def steps(self, x: torch.Tensor) -> Iterator[tuple[Cell, torch.Tensor]]:
         """Yields (cell, logits) along the path; stop iterating at any moment to stop computing.

@@ -169,6 +169,11 @@ def test_deadline_stops_before_a_step_expected_to_pass_it():
     assert runner.run(x).stopped_by == "path end"
 
 
+def test_a_runner_refuses_an_unknown_schedule():
+    with pytest.raises(UserError, match="compute ahead must be one of none, widening, all, got 'some'"):
+        AnytimeRunner(_model("dnnet_resnet8_g4"), PATHS["dnnet_resnet8_g4"], compute_ahead="some")
+
+
 def test_step_times_are_learned_per_schedule():
     model = _model("dnnet_resnet8_g4")
     runner = AnytimeRunner(model, PATHS["dnnet_resnet8_g4"])

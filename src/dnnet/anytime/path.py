@@ -49,6 +49,13 @@ def check_path(config: NetConfig, path: Sequence[tuple[int, int]]) -> list[Cell]
 COMPUTE_AHEAD = ("none", "widening", "all")
 
 
+def check_compute_ahead(ahead: str) -> str:
+    """`ahead` if it names a schedule of `COMPUTE_AHEAD`; UserError otherwise."""
+    if ahead not in COMPUTE_AHEAD:
+        raise UserError(f"compute ahead must be one of {', '.join(COMPUTE_AHEAD)}, got {ahead!r}")
+    return ahead
+
+
 class LayerRange(NamedTuple):
     """Output groups old+1..new of one layer (0 = the stem, i > 0 = block i)."""
 
@@ -67,8 +74,7 @@ def layer_ranges(path: Sequence[Cell], exit_blocks: Sequence[int], ahead: str = 
     has every group any later cell needs; later steps that need nothing new compute only their exit (the same
     logits: the first groups of a channel-causal layer do not depend on the others).
     """
-    if ahead not in COMPUTE_AHEAD:
-        raise UserError(f"compute ahead must be one of {', '.join(COMPUTE_AHEAD)}, got {ahead!r}")
+    check_compute_ahead(ahead)
     last_blocks = [exit_blocks[depth - 1] for depth, _ in path]
     widest: dict[int, int] = {}  # per layer, the widest any cell of the path needs
     for (_, width), last_block in zip(path, last_blocks):

@@ -18,7 +18,7 @@ import torch
 from dnnet.anytime.folded_blocks import BlockStep, StemStep
 from dnnet.anytime.folded_network import Workspace, fold_network
 from dnnet.anytime.kernels import interior
-from dnnet.anytime.path import COMPUTE_AHEAD, check_path, layer_ranges
+from dnnet.anytime.path import COMPUTE_AHEAD, check_compute_ahead, check_path, layer_ranges
 from dnnet.anytime.stopping import StepTimes, all_confident, top_confidence
 from dnnet.config import Cell
 from dnnet.errors import UserError
@@ -106,11 +106,9 @@ class AnytimeRunner:
         self._kept: dict[str, PreparedWalk] = {}  # per schedule, kept between walks of batches of one shape
         # learned from every `run`, for stopping before a step would pass the deadline: per schedule, whose steps differ
         self._step_times = {ahead: StepTimes() for ahead in COMPUTE_AHEAD}
-        self.compute_ahead = compute_ahead
+        self.compute_ahead = check_compute_ahead(compute_ahead)
         # per schedule and step, the layer groups it computes (every schedule: `compute_ahead` may be changed later)
         self.layer_ranges = {ahead: layer_ranges(self.path, model.config.exit_blocks, ahead) for ahead in COMPUTE_AHEAD}
-        if compute_ahead not in COMPUTE_AHEAD:
-            raise UserError(f"compute_ahead must be one of {', '.join(COMPUTE_AHEAD)}, got {compute_ahead!r}")
         # each visited cell's classifier as one (channels, classes) matrix: a step's logits are one pooled product
         self.classifiers: dict[Cell, tuple[torch.Tensor, torch.Tensor]] = {}
         for depth, width in self.path:

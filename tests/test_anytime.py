@@ -7,7 +7,8 @@ from torch import nn
 
 from dnnet import cell_resources, create_model
 from dnnet.anytime.kernels import GroupConv
-from dnnet.anytime.path import check_path, default_path, head_macs, layer_ranges, path_cost, path_logits
+from dnnet.anytime.path import check_path, head_macs, layer_ranges, path_cost, path_logits
+from dnnet.anytime.path_search import default_path
 from dnnet.anytime.runner import UNFOLD_MAX_BATCH, AnytimeRunner
 from dnnet.anytime.stopping import StepTimes, all_confident, choose_threshold, stop_step
 from dnnet.errors import UserError
@@ -110,17 +111,6 @@ def test_path_cost_counts_every_layer_once_and_every_head_visited():
     assert cost.incremental_macs == full + sum(head_macs(config, d, w) for d, w in path[:-1])
     assert cost.from_scratch_macs == sum(cell_resources(config, d, w).macs for d, w in path)
     assert head_macs(config, 10, 8) == 32 * 10
-
-
-def test_default_path_takes_the_best_gain_per_mac():
-    config = create_model("dnnet_resnet8_g4").config
-    accuracy = torch.zeros(4, 4, dtype=torch.float64)
-    accuracy[:, 1:] = 0.5  # widening pays; deepening alone does not
-    accuracy[3, 3] = 0.9
-    path = default_path(config, accuracy)
-    assert path[0] == (1, 1) and path[1] == (1, 2) and path[-1] == (4, 4)
-    assert all(b in [(a[0], a[1] + 1), (a[0] + 1, a[1])] for a, b in zip(path, path[1:]))
-    assert len(path) == 7
 
 
 def test_threshold_is_the_lowest_that_keeps_the_accuracy():

@@ -15,7 +15,8 @@ from dnnet.anytime.budgeted import (
     stop_costs,
     stopping_steps,
 )
-from dnnet.anytime.path import default_path, path_cost
+from dnnet.anytime.path import path_cost
+from dnnet.anytime.path_search import default_path
 from dnnet.errors import UserError
 
 

@@ -6,7 +6,8 @@ import torch.nn.functional as F
 from conftest import randomize_batchnorm
 
 from dnnet import create_model
-from dnnet.anytime.path import check_path, default_path
+from dnnet.anytime.path import check_path
+from dnnet.anytime.path_search import default_path
 from dnnet.anytime.runner import AnytimeRunner
 from dnnet.cli.main import main
 from dnnet.errors import UserError

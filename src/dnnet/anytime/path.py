@@ -1,9 +1,9 @@
 """Which path of cells an anytime runner walks, which layers each step computes, and what it costs.
 
 A path starts at a cell and moves, one step at a time, either wider at the same depth or deeper at
-the same width. Pure functions of the config and the accuracy and resource tables: checking a path,
-the greedy default path (best accuracy gained per MAC spent), the group ranges each step computes,
-the MACs of walking a path incrementally or from scratch, and the path's logits on a data set.
+the same width. Pure functions of the config and the resource tables: checking a path, the group ranges
+each step computes, the MACs of walking a path incrementally or from scratch, and the path's logits on a
+data set. Which path to walk is chosen in path_search (and named in path_choice).
 """
 
 from __future__ import annotations
@@ -94,23 +94,6 @@ def layer_ranges(path: Sequence[Cell], exit_blocks: Sequence[int], ahead: str = 
                 done[layer] = new
         plan.append(ranges)
     return plan
-
-
-def default_path(config: NetConfig, accuracy: torch.Tensor) -> list[Cell]:
-    """From 1x1 to the full network, each step the neighbour (one wider or one deeper) with the best
-    accuracy gained per MAC spent. A depth-only (dense) or width-conditioned network can only deepen, at full width."""
-    if not config.nested_widths:
-        return [Cell(depth, config.groups) for depth in range(1, config.num_exits + 1)]
-    macs = {(d, w): cell_resources(config, d, w).macs for d in range(1, config.num_exits + 1)
-            for w in range(1, config.groups + 1)}
-    cell, path = Cell(1, 1), [Cell(1, 1)]
-    while cell != (config.num_exits, config.groups):
-        d, w = cell
-        options = [c for c in [Cell(d, w + 1), Cell(d + 1, w)] if c in macs]
-        gain = {c: (accuracy[c[0] - 1, c[1] - 1] - accuracy[d - 1, w - 1]).item() / (macs[c] - macs[cell]) for c in options}
-        cell = max(options, key=lambda c: (gain[c], -macs[c]))
-        path.append(cell)
-    return path
 
 
 @dataclass(frozen=True)

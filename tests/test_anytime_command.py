@@ -52,6 +52,39 @@ def test_every_schedule_serves_the_same_answers(trained_run, capsys):
     assert served["none"] == served["all"]
 
 
+def test_the_default_path_is_the_best_by_area_and_another_can_be_named(trained_run, capsys):
+    from dnnet.anytime.path_area import path_area
+    from dnnet.anytime.path_search import area_path, greedy_path
+    from dnnet.config import cell_name
+    from dnnet.evaluation import read_accuracy_grid
+
+    config = load_trained_model(trained_run)[0].config
+    val, test = read_accuracy_grid(trained_run, "val"), read_accuracy_grid(trained_run, "test")
+    assert main(["anytime", str(trained_run), "--images", "5", "--json"]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["path"] == [cell_name(*c) for c in area_path(config, val)]
+    choice = record["path_choice"]
+    assert choice["rule"] == "area" and choice["cells"] == record["path"] and choice["objective"] == "area"
+    assert choice["area_val"] == path_area(config, val, area_path(config, val))
+    assert choice["area_test"] == path_area(config, test, area_path(config, val))
+    assert choice["front_area_val"] >= choice["area_val"]
+    assert main(["anytime", str(trained_run), "--images", "5", "--path", "greedy", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["path"] == [cell_name(*c) for c in greedy_path(config, val)]
+    assert main(["anytime", str(trained_run), "--images", "5", "--path", "1x1,2x1,2x3,4x3", "--json"]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["path"] == ["1x1", "2x1", "2x3", "4x3"] and record["path_choice"]["rule"] == "explicit"
+    assert set(record["served"]["whole path"]["cells"]) == {"4x3"}
+
+
+@pytest.mark.parametrize("path, message", [("1x1,3x3", "not a step"), ("fastest", "a path is auto, area"), ("1x1,9x1", "depth")])
+def test_a_bad_path_is_a_clear_error(trained_run, capsys, path, message):
+    try:
+        code = main(["anytime", str(trained_run), "--images", "5", "--path", path])
+    except SystemExit as usage_error:  # misspelt: argparse's usage error
+        code = usage_error.code
+    assert code == 2 and message in capsys.readouterr().err
+
+
 # a trained run, so that only the setting's own check can refuse it (a missing run also exits 2)
 CORES = f"--images must be at least 1 and --threads between 1 and this machine's {os.cpu_count()} cores"
 

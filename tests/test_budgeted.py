@@ -123,6 +123,45 @@ def test_the_command_sweeps_budgets_for_both_networks_and_draws_them(two_runs, c
     assert record["paths"]["baseline"][-1] == "10x2" and all(c.endswith("x2") for c in record["paths"]["baseline"])
 
 
+def test_auto_keeps_the_candidate_path_with_the_best_mean_validation_accuracy(two_runs, capsys):
+    import json
+
+    from dnnet.anytime.budgeted_path import mean_accuracy
+    from dnnet.anytime.path_search import area_path, front_path, greedy_path
+    from dnnet.config import cell_name
+    from dnnet.evaluation import read_accuracy_grid
+    from dnnet.train.run_directory import load_trained_model
+
+    dnnet_run, depth_only = two_runs
+    out = dnnet_run / "auto"
+    assert main_json(["budgeted", str(dnnet_run), "--baseline", str(depth_only), "--budgets", "3", "--out", str(out)], capsys) == 0
+    record = json.loads((out / "budgeted.json").read_text())
+    config, val = load_trained_model(dnnet_run)[0].config, read_accuracy_grid(dnnet_run, "val")
+    candidates = record["path_candidates"]["DNNet"]
+    expected = {"area": area_path(config, val), "front": front_path(config, val), "greedy": greedy_path(config, val)}
+    assert {name: c["cells"] for name, c in candidates.items()} == {n: [cell_name(*c) for c in p] for n, p in expected.items()}
+    scores = {name: c["budgeted_mean_val_accuracy"] for name, c in candidates.items()}
+    chosen = record["path_choice"]["DNNet"]["chosen"]
+    assert scores[chosen] == max(scores.values()) and record["paths"]["DNNet"] == candidates[chosen]["cells"]
+    assert record["curves"]["DNNet"] == candidates[chosen]["curve"]
+    assert scores["greedy"] == mean_accuracy(candidates["greedy"]["curve"], "val")
+    assert list(record["path_candidates"]["baseline"]) == ["exits"]
+    assert (out / "anytime_path.png").read_bytes()[:4] == b"\x89PNG"
+    explicit = dnnet_run / "explicit"
+    argv = ["budgeted", str(dnnet_run), "--budgets", "3", "--path", "1x1,1x2,4x2,4x4", "--out", str(explicit)]
+    assert main_json(argv, capsys) == 0
+    record = json.loads((explicit / "budgeted.json").read_text())
+    assert record["paths"]["DNNet"] == ["1x1", "1x2", "4x2", "4x4"] and list(record["path_candidates"]["DNNet"]) == ["explicit"]
+
+
+def main_json(argv, capsys):
+    from dnnet.cli.main import main
+
+    code = main([*argv, "--json"])
+    capsys.readouterr()
+    return code
+
+
 def test_a_budget_below_the_first_cell_is_a_clear_error(two_runs, capsys):
     from dnnet.cli.main import main
 

@@ -170,3 +170,17 @@ def test_a_path_by_name_or_by_its_cells():
 def test_a_misspelt_path_says_how_to_write_one(text):
     with pytest.raises(UserError, match="a path is auto, area, greedy, front, or cells joined by commas"):
         parse_path(text)
+
+
+def test_the_runner_walks_a_path_chosen_by_rule_from_a_validation_grid():
+    from dnnet.anytime import AnytimeRunner
+
+    model = create_model("dnnet_resnet8_g4", image_size=8)
+    accuracy = random_grid(model.config.grid_shape, 5)
+    runner = AnytimeRunner(model, "auto", accuracy=accuracy)
+    assert runner.path == area_path(model.config, accuracy) and runner.chosen_path.rule == "area"
+    assert AnytimeRunner(model, "greedy", accuracy=accuracy).path == greedy_path(model.config, accuracy)
+    with pytest.raises(UserError, match="needs the validation accuracy grid"):
+        AnytimeRunner(model)
+    depth_only = create_model("resnet20_anytime", groups=2, image_size=8)
+    assert AnytimeRunner(depth_only).path == [(d, 2) for d in range(1, 11)]

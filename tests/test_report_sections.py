@@ -29,9 +29,29 @@ def deployed_run(tmp_path_factory, digits):
 def test_the_report_has_a_section_for_each_deployment_result(deployed_run):
     page = (deployed_run / "report.html").read_text()
     titles = re.findall(r"<h2>(.*?)</h2>", page)
-    assert titles == ["Accuracy and resources", "Latency (eager)", "Anytime serving", "Changing budgets: trace contention", "Files"]
+    assert titles == ["Accuracy and resources", "Anytime path", "Latency (eager)", "Anytime serving", "Changing budgets: trace contention",
+                      "Files"]
     assert 'alt="latency_eager.png' in page or "latency_eager.png" in page
     assert "simulate/contention.png" in page and "data:image/png;base64," in page
+
+
+def test_the_report_draws_the_default_path_against_the_greedy_one_and_the_front(deployed_run):
+    from dnnet.anytime.path_area import front_area, path_area
+    from dnnet.anytime.path_search import area_path, greedy_path
+    from dnnet.config import cell_name
+    from dnnet.evaluation import read_accuracy_grid
+    from dnnet.train.run_directory import load_trained_model
+
+    page = (deployed_run / "report.html").read_text()
+    config = load_trained_model(deployed_run)[0].config
+    val, test = read_accuracy_grid(deployed_run, "val"), read_accuracy_grid(deployed_run, "test")
+    area, greedy = area_path(config, val), greedy_path(config, val)
+    assert (deployed_run / "anytime_path.png").read_bytes()[:4] == b"\x89PNG"
+    default_line = re.search(r"<li>Default path, area: (.*?)</li>", page).group(1)
+    assert default_line.startswith(cell_name(*area[0])) and f"{len(area)} cells" in default_line
+    assert f"log-MAC axis {100 * path_area(config, test, area):.2f}%" in default_line
+    assert f"best cell per budget: {100 * front_area(config, val, test):.2f}%" in default_line
+    assert f"<li>Greedy path, greedy: {cell_name(*greedy[0])}" in page
 
 
 def test_the_report_explains_cells_links_its_files_and_folds_the_config(deployed_run):

@@ -18,7 +18,8 @@ import torch
 from dnnet.anytime.folded_blocks import BlockStep, StemStep
 from dnnet.anytime.folded_network import Workspace, fold_network
 from dnnet.anytime.kernels import interior
-from dnnet.anytime.path import COMPUTE_AHEAD, check_compute_ahead, check_path, layer_ranges
+from dnnet.anytime.path import COMPUTE_AHEAD, check_compute_ahead, layer_ranges
+from dnnet.anytime.path_choice import PathRequest, choose_path
 from dnnet.anytime.stopping import StepTimes, all_confident, top_confidence
 from dnnet.config import Cell
 from dnnet.errors import UserError
@@ -84,6 +85,9 @@ class EachImageAnswer:
 class AnytimeRunner:
     """Walks `path` for a batch of images; `model` is put in eval mode and read once (batch norm folded).
 
+    `path`: a list of cells, or how to choose them from `accuracy`, the validation grid (`path_choice`): "auto" (the
+    default) and "area" the exact best by area, "greedy", "front".
+
     Up to `unfold_max_batch` images (default: by schedule, `UNFOLD_MAX_BATCH`), convolutions are products over
     unfolded inputs kept between steps (fewer operations per step at small batches); larger batches call the
     library's convolutions.
@@ -96,10 +100,18 @@ class AnytimeRunner:
     leave would not use what was computed ahead.
     """
 
-    def __init__(self, model: DNNet, path: Sequence[tuple[int, int]], unfold_max_batch: int | None = None,
-                 compute_ahead: str = "all") -> None:
+    def __init__(self, model: DNNet, path: PathRequest = "auto", unfold_max_batch: int | None = None,
+                 compute_ahead: str = "all", accuracy: torch.Tensor | None = None) -> None:
         self.model = model.eval()
-        self.path = check_path(model.config, path)
+        # `path`: its cells, or a rule of path_choice ("auto", "area", "greedy", "front") applied to `accuracy`, the
+        # validation grid (a network whose widths are not nested has one path and needs none)
+        if isinstance(path, str) and accuracy is None and model.config.nested_widths:
+            raise UserError(f"a path chosen by rule ({path!r}) needs the validation accuracy grid: "
+                            f"AnytimeRunner(model, {path!r}, accuracy=read_accuracy_grid(run, 'val'))")
+        if accuracy is None:
+            accuracy = torch.zeros(model.config.grid_shape, dtype=torch.float64)
+        self.chosen_path = choose_path(model.config, accuracy, path)  # the cells, the rule, and their area on `accuracy`
+        self.path = self.chosen_path.cells
         # a dense network too: check_path let its path only deepen; a width-conditioned one at its path's width
         self.folded = fold_network(model, None if model.config.nested_widths else self.path[0].width)
         self.unfold_max_batch = unfold_max_batch  # up to this batch size, products over kept unfolded inputs (None: by schedule)

@@ -10,13 +10,15 @@ from pathlib import Path
 
 import torch
 
-from dnnet.anytime import COMPUTE_AHEAD, AnytimeRunner, choose_threshold, default_path, path_logits, serve_one_by_one
+from dnnet.anytime import COMPUTE_AHEAD, AnytimeRunner, choose_threshold, path_logits, serve_one_by_one
+from dnnet.anytime.path_choice import PATH_SPELLING, describe_path, path_record
+from dnnet.cli.argument_types import path_argument
 from dnnet.cli.json_output import add_json_flag, print_result
 from dnnet.config import cell_name
 from dnnet.data.augment import normalize
 from dnnet.deploy.request_images import request_images
 from dnnet.errors import UserError
-from dnnet.evaluation import read_accuracy_grid
+from dnnet.evaluation import read_accuracy_grid, read_optional_grid
 from dnnet.provenance import provenance
 from dnnet.train.run_data import load_run_data
 from dnnet.train.run_directory import load_trained_model, train_config_of
@@ -30,6 +32,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tolerance", type=float, default=0.005,
                         help="validation accuracy the early stop may lose against walking the whole path (0.005 = half a point)")
     parser.add_argument("--threads", type=int, default=1, help="torch threads while serving")
+    parser.add_argument("--path", type=path_argument, default="auto",
+                        help=f"the walk through the grid: {PATH_SPELLING} (default auto: the path with the best mean "
+                             "validation accuracy over a log-MAC axis, found exactly)")
     parser.add_argument("--compute-ahead", choices=COMPUTE_AHEAD, default="all",
                         help="all: each layer once, as wide as the path needs it (default); widening: a run of widening "
                              "steps in its first step; none: each step only its own cell (docs/benchmarks.md)")
@@ -51,11 +56,13 @@ def run(args: argparse.Namespace) -> int:
     if len(data.val) == 0:
         raise UserError("the run has no validation split to choose the early stop on")
     stats = (record["data"]["mean"], record["data"]["std"])
-    path = default_path(model.config, read_accuracy_grid(args.run_dir, "val", model.config.grid_shape))
+    val_grid = read_accuracy_grid(args.run_dir, "val", model.config.grid_shape)
+    test_grid = read_optional_grid(args.run_dir, "test", model.config.grid_shape)
+    runner = AnytimeRunner(model, args.path, compute_ahead=args.compute_ahead, accuracy=val_grid)
+    path = runner.path
     stop = choose_threshold(path_logits(model, normalize(data.val.images, *stats), path), data.val.labels, args.tolerance)
     chosen = request_images(min(args.images, len(data.test)), len(data.test), args.seed)  # test sets may be sorted by class
     images, labels = normalize(data.test.images[chosen], *stats), data.test.labels[chosen]
-    runner = AnytimeRunner(model, path, compute_ahead=args.compute_ahead)
     settings = {"whole path": {}, f"early stop at confidence {stop.threshold}": {"confidence": stop.threshold}}
     if args.deadline_ms is not None:
         settings[f"early stop and a {args.deadline_ms} ms deadline"] = {"confidence": stop.threshold, "deadline_s": args.deadline_ms / 1e3}
@@ -66,7 +73,8 @@ def run(args: argparse.Namespace) -> int:
             served = {name: summary.as_dict() for name, summary in serve_one_by_one(runner, images, labels, settings).items()}
     finally:
         torch.set_num_threads(previous_threads)
-    result = {"path": [cell_name(*cell) for cell in path], "threshold": stop.threshold,
+    result = {"path": [cell_name(*cell) for cell in path],
+              "path_choice": path_record(runner.chosen_path, model.config, val_grid, test_grid), "threshold": stop.threshold,
               "validation": {"accuracy_whole_path": stop.full_path_accuracy, "accuracy_early_stop": stop.accuracy,
                              "mean_steps_early_stop": stop.mean_steps},
               "settings": {"images": len(images), "image_seed": args.seed, "threads": args.threads, "tolerance": args.tolerance,
@@ -77,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
     out.write_text(json.dumps(result, indent=2) + "\n")
 
     def for_people() -> None:
-        print(f"path of {len(path)} cells, {result['path'][0]} -> {result['path'][-1]}; early stop at confidence {stop.threshold} "
+        print(f"path of {len(path)} cells ({describe_path(result['path_choice'])}); early stop at confidence {stop.threshold} "
               f"(validation: {100 * stop.accuracy:.2f}% in {stop.mean_steps:.1f} steps against {100 * stop.full_path_accuracy:.2f}%)")
         for name, summary in served.items():
             print(f"{name}: test accuracy {100 * summary['accuracy']:.2f}% over {summary['requests']} images, "

@@ -1,5 +1,5 @@
 """Command-line values typed as people write them: a cell (`14x12`), counts (`24M`), sizes (`64KiB`), MAC budgets
-(`24M` or `25%`); a misspelt one is a usage error that says how to write it."""
+(`24M` or `25%`), anytime paths (`auto`, `1x1,1x2,2x2`); a misspelt one is a usage error that says how to write it."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from dnnet.amounts import parse_count, parse_macs_budget, parse_size
+from dnnet.anytime.path_choice import parse_path
 from dnnet.config import parse_cell
 from dnnet.errors import UserError
 
@@ -29,3 +30,4 @@ cell_argument = argument_type(parse_cell, "cell")
 count_argument = argument_type(parse_count, "count")
 size_argument = argument_type(parse_size, "size")
 macs_budget_argument = argument_type(parse_macs_budget, "MAC budget")
+path_argument = argument_type(parse_path, "path")

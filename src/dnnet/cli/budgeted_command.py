@@ -6,24 +6,26 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import math
 import os
 from pathlib import Path
 
 import torch
 
 from dnnet.amounts import format_count
-from dnnet.anytime import AnytimeRunner, default_path, path_logits
+from dnnet.anytime import AnytimeRunner, path_logits
 from dnnet.anytime.budgeted import PathPredictions, budget_sweep, stop_costs
+from dnnet.anytime.budgeted_path import SCORED_METHOD, best_candidate, candidate_paths, mean_accuracy, shared_budgets
 from dnnet.anytime.budgeted_serving import serve_budgeted, serve_budgeted_batches
-from dnnet.cli.argument_types import count_argument
+from dnnet.anytime.path_choice import PATH_SPELLING, describe_path, path_record
+from dnnet.cli.argument_types import count_argument, path_argument
 from dnnet.cli.json_output import add_json_flag, print_result
 from dnnet.config import cell_name
 from dnnet.data.augment import normalize
 from dnnet.deploy.request_images import request_images
 from dnnet.errors import UserError
-from dnnet.evaluation import read_accuracy_grid
+from dnnet.evaluation import read_accuracy_grid, read_optional_grid
 from dnnet.provenance import provenance
+from dnnet.reporting.anytime_path_figure import Walk, plot_anytime_paths
 from dnnet.reporting.budgeted_figure import plot_budgeted
 from dnnet.reporting.run_caption import runs_caption
 from dnnet.train.run_data import check_same_data, load_run_data
@@ -35,6 +37,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--avg-macs", type=count_argument, nargs="*", default=None,
                         help="average MAC budgets per image, e.g. 2M 3.5M (default: a sweep from the cheapest stop to the full path)")
     parser.add_argument("--budgets", type=int, default=12, help="how many budgets the default sweep takes (log-spaced)")
+    parser.add_argument("--path", type=path_argument, default="auto",
+                        help=f"the DNNet's walk: {PATH_SPELLING} (default auto: of the area, front and greedy paths, the one "
+                             "with the best mean validation accuracy over the budgets; the baseline walks its own default)")
     parser.add_argument("--baseline", type=Path, default=None, help="a run on the same data to compare, e.g. a depth-only network")
     parser.add_argument("--serve", type=int, default=0, metavar="N",
                         help="also serve N test images one at a time through the anytime runner with each budget's greedy "
@@ -65,34 +70,92 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("the run has no validation split to choose the thresholds on")
     if args.baseline:
         check_same_data(data, loaded["baseline"][1].get("data", {}), str(args.baseline))
-    paths = {label: default_path(model.config, read_accuracy_grid(runs[label], "val", model.config.grid_shape))
-             for label, (model, _) in loaded.items()}
-    costs = {label: stop_costs(loaded[label][0].config, path) for label, path in paths.items()}
-    budgets = args.avg_macs or sweep_budgets(costs["DNNet"], args.budgets)
-    too_small = [b for b in budgets if b < costs["DNNet"][0].item()]
+    grids = {label: (read_accuracy_grid(runs[label], "val", model.config.grid_shape),
+                     read_optional_grid(runs[label], "test", model.config.grid_shape)) for label, (model, _) in loaded.items()}
+    requests = {"DNNet": args.path, "baseline": "auto"}  # the baseline walks its own default
+    candidates = {label: candidate_paths(model.config, grids[label][0], requests[label]) for label, (model, _) in loaded.items()}
+    costs = {label: {name: stop_costs(loaded[label][0].config, chosen.cells) for name, chosen in paths.items()}
+             for label, paths in candidates.items()}
+    budgets = args.avg_macs or shared_budgets(list(costs["DNNet"].values()), args.budgets)
+    cheapest = min(c[0].item() for c in costs["DNNet"].values())
+    too_small = [b for b in budgets if b < cheapest]
     if too_small:
         raise UserError(f"an average budget of {format_count(too_small[0])} MACs is below the cheapest stop on the path "
-                        f"({format_count(costs['DNNet'][0].item())} MACs: every image reaches the first cell)")
-    curves = {}
+                        f"({format_count(cheapest)} MACs: every image reaches the first cell)")
+    sweeps, predictions = {}, {}
     for label, (model, record) in loaded.items():
         stats = (record["data"]["mean"], record["data"]["std"])
-        val, test = (PathPredictions.from_logits(path_logits(model, normalize(split.images, *stats), paths[label]), split.labels)
-                     for split in (data.val, data.test))
-        curves[label] = budget_sweep(val, test, costs[label], budgets)
-        if args.serve:
-            serve_rows(model, paths[label], curves[label], data.test, test, costs[label], stats, args)
+        predictions[label] = path_predictions(model, candidates[label], data, stats)
+        sweeps[label] = {name: budget_sweep(*predictions[label][name], costs[label][name], budgets) for name in candidates[label]}
+    chosen = {label: best_candidate(label_sweeps) for label, label_sweeps in sweeps.items()}
+    curves = {label: sweeps[label][name] for label, name in chosen.items()}
+    if args.serve:
+        for label, (model, record) in loaded.items():
+            name = chosen[label]
+            serve_rows(model, candidates[label][name].cells, curves[label], data.test, predictions[label][name][1],
+                       costs[label][name], (record["data"]["mean"], record["data"]["std"]), args)
     out = args.out or Path(args.run_dir) / "budgeted"
     out.mkdir(parents=True, exist_ok=True)
-    result = {"runs": {k: str(v) for k, v in runs.items()}, "paths": {k: [cell_name(*c) for c in p] for k, p in paths.items()},
-              "stop_costs": {k: c.tolist() for k, c in costs.items()}, "budgets": list(budgets), "curves": curves,
-              "provenance": provenance()}
+    records = {label: {name: path_record(path, loaded[label][0].config, *grids[label]) | sweep_means(sweeps[label][name])
+                       for name, path in paths.items()} for label, paths in candidates.items()}
+    result = {"runs": {k: str(v) for k, v in runs.items()},
+              "paths": {label: records[label][name]["cells"] for label, name in chosen.items()},
+              "path_choice": {label: {"request": request_text(requests[label]), "chosen": name,
+                                      "rule": "the candidate with the best mean validation accuracy over the budgets "
+                                              f"({SCORED_METHOD} thresholds)", **records[label][name]}
+                              for label, name in chosen.items()},
+              "path_candidates": {label: {name: {**records[label][name], "curve": sweeps[label][name]} for name in paths}
+                                  for label, paths in candidates.items()},
+              "stop_costs": {label: costs[label][name].tolist() for label, name in chosen.items()}, "budgets": list(budgets),
+              "curves": curves, "provenance": provenance()}
     (out / "budgeted.json").write_text(json.dumps(result, indent=2) + "\n")
-    names = {label: f"{label}: {record['train_config']['preset']}" for label, (_, record) in loaded.items()}
-    plot_budgeted({names[label]: rows for label, rows in curves.items()}, out / "budgeted.png",
-                  f"budgeted batch classification, test split\n{runs_caption(runs)}".strip())
-    print_result(args, {**result, "wrote": [str(out / "budgeted.json"), str(out / "budgeted.png")]},
-                 lambda: print_curves(curves, out))
+    figures = write_figures(loaded, runs, candidates, chosen, sweeps, grids, out)
+    print_result(args, {**result, "wrote": [str(out / "budgeted.json"), *map(str, figures)]},
+                 lambda: print_curves(curves, result["path_choice"], result["path_candidates"], out))
     return 0
+
+
+def path_predictions(model, paths: dict, data, stats) -> dict[str, tuple[PathPredictions, PathPredictions]]:
+    """Per candidate path, its (validation, test) predictions, from one pass over the cells of every candidate."""
+    cells = list(dict.fromkeys(cell for path in paths.values() for cell in path.cells))
+    columns = {cell: index for index, cell in enumerate(cells)}
+    logits = {split: path_logits(model, normalize(getattr(data, split).images, *stats), cells) for split in ("val", "test")}
+    return {name: tuple(PathPredictions.from_logits(logits[split][:, [columns[c] for c in path.cells]], getattr(data, split).labels)
+                        for split in ("val", "test")) for name, path in paths.items()}
+
+
+def sweep_means(rows: list[dict]) -> dict[str, float]:
+    return {"budgeted_mean_val_accuracy": mean_accuracy(rows, "val"), "budgeted_mean_test_accuracy": mean_accuracy(rows, "test")}
+
+
+def request_text(request) -> str:
+    return request if isinstance(request, str) else ",".join(cell_name(*c) for c in request)
+
+
+def write_figures(loaded, runs, candidates, chosen, sweeps, grids, out: Path) -> list[Path]:
+    """budgeted.png (each network's chosen path, and the DNNet's greedy path when it was a candidate not chosen) and
+    anytime_path.png (the same paths walked whole: the accuracy of the latest cell against the MACs spent)."""
+    preset = {label: record["train_config"]["preset"] for label, (_, record) in loaded.items()}
+    series = {f"{label}: {preset[label]}, {chosen[label]} path": sweeps[label][chosen[label]] for label in loaded}
+    if "greedy" in candidates["DNNet"] and chosen["DNNet"] != "greedy":
+        series[f"DNNet: {preset['DNNet']}, greedy path"] = sweeps["DNNet"]["greedy"]
+    caption = runs_caption(runs)
+    plot_budgeted(series, out / "budgeted.png", f"budgeted batch classification, test split\n{caption}".strip())
+    val, test = grids["DNNet"]
+    shown = test if test is not None else val
+    config = loaded["DNNet"][0].config
+    walks = [Walk(f"DNNet, {name} path", config, path.cells, shown) for name, path in candidates["DNNet"].items()
+             if name in (chosen["DNNet"], "greedy")]
+    if "baseline" in loaded:
+        base_val, base_test = grids["baseline"]
+        walks.append(Walk(f"baseline: {preset['baseline']}", loaded["baseline"][0].config,
+                          candidates["baseline"][chosen["baseline"]].cells, base_test if base_test is not None else base_val,
+                          on_heatmap=False))
+    axis = candidates["DNNet"][chosen["DNNet"]].axis
+    split = "test" if test is not None else "validation"
+    plot_anytime_paths(walks, val, axis, out / "anytime_path.png",
+                       f"{preset['DNNet']}: walks through the grid, {split} accuracy (paths chosen on validation)\n{caption}".strip())
+    return [out / "budgeted.png", out / "anytime_path.png"]
 
 
 def serve_rows(model, path, rows: list[dict], test_split, test: PathPredictions, costs: torch.Tensor, stats, args) -> None:
@@ -117,21 +180,17 @@ def serve_rows(model, path, rows: list[dict], test_split, test: PathPredictions,
         torch.set_num_threads(previous_threads)
 
 
-def sweep_budgets(costs: torch.Tensor, count: int) -> list[float]:
-    """`count` log-spaced average budgets from the first stop's cost to the whole path's."""
-    low, high = math.log(costs[0].item()), math.log(costs[-1].item())
-    return [math.exp(low + (high - low) * i / (count - 1)) for i in range(count)]
-
-
-def print_curves(curves: dict[str, list[dict]], out: Path) -> None:
+def print_curves(curves: dict[str, list[dict]], choices: dict[str, dict], candidates: dict[str, dict], out: Path) -> None:
     for label, rows in curves.items():
+        scores = ", ".join(f"{name} {100 * record['budgeted_mean_val_accuracy']:.2f}%" for name, record in candidates[label].items())
+        print(f"{label}: {describe_path(choices[label])}; mean validation accuracy over the budgets: {scores}")
         for row in rows:
             if row["method"] == "greedy":
                 print(f"{label}: average budget {format_count(row['budget_macs'])} MACs -> test accuracy "
                       f"{100 * row['test_accuracy']:.2f}% at {format_count(row['test_mean_macs'])} MACs on average"
                       + served_text(row.get("served_batch_1"), "one by one", "mean_ms")
                       + served_text(row.get("served_batches"), "in batches", "ms_per_image"))
-    print(f"wrote {out}/budgeted.json and budgeted.png")
+    print(f"wrote {out}/budgeted.json, budgeted.png and anytime_path.png")
 
 
 def served_text(served: dict | None, how: str, time_key: str) -> str:

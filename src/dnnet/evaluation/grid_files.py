@@ -48,3 +48,10 @@ def read_accuracy_grid(run_dir: Path, split: str, shape: tuple[int, int] | None 
     if not torch.isfinite(grid).all() or (grid < 0).any() or (grid > 1).any():
         raise UserError(f"{path} holds accuracies outside [0, 1] or not finite: re-run `dnnet eval {run_dir}`")
     return grid
+
+
+def read_optional_grid(run_dir: Path, split: str, shape: tuple[int, int] | None = None) -> torch.Tensor | None:
+    """`read_accuracy_grid`, or None when the run has no grid of `split` yet (a damaged one is still an error)."""
+    if not (Path(run_dir) / f"accuracy_{split}.json").is_file():
+        return None
+    return read_accuracy_grid(run_dir, split, shape)

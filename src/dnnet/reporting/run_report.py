@@ -10,8 +10,10 @@ import numpy as np
 
 from dnnet.accounting import grid_resources
 from dnnet.amounts import EXAMPLE_BUDGET, MacsBudget
+from dnnet.anytime.path_choice import choose_path, describe_path, path_record
 from dnnet.config import NetConfig, cell_name
 from dnnet.evaluation import read_accuracy_grid
+from dnnet.reporting.anytime_path_figure import Walk, plot_anytime_paths
 from dnnet.reporting.deployment_sections import Section, deployment_sections
 from dnnet.reporting.embedded_image import embedded_img
 from dnnet.reporting.heatmaps import plot_accuracy_grid, plot_grid_heatmap
@@ -52,7 +54,8 @@ def write_report(run_dir: Path, macs_budget: MacsBudget = EXAMPLE_BUDGET) -> Pat
                           budget=budget / divisor if field == "macs" else None)
         figures.append((f"resources_{field}.png", f"Resources: {title}"))
     summary = _summary_lines(preset, val, test, choice, budget, grid[-1].macs)
-    sections = [Section("Accuracy and resources", summary, figures), *deployment_sections(run_dir, preset)]
+    sections = [Section("Accuracy and resources", summary, figures), _anytime_path_section(config, val, test, preset, run_dir),
+                *deployment_sections(run_dir, preset)]
     page = _page(preset, sections, record, run_dir)
     path = run_dir / "report.html"
     path.write_text(page)
@@ -70,6 +73,21 @@ def _summary_lines(preset, val, test, choice, budget, full_macs) -> list[str]:
                      f"{c.macs / 1e6:.2f}M MACs, {c.params:,} parameters; validation {100 * choice.accuracy:.2f}%, "
                      f"test {100 * test[c.depth - 1, c.width - 1]:.2f}%.")
     return lines
+
+
+def _anytime_path_section(config: NetConfig, val, test, preset: str, run_dir: Path) -> Section:
+    """The path an anytime walk takes by default (the exact best by area on validation) against the greedy one and the
+    best single cell under each budget, read on test; drawn as anytime_path.png."""
+    rules = ("area", "greedy") if config.nested_widths else ("auto",)  # a network without nested widths has one path
+    paths = {rule: choose_path(config, val, rule) for rule in rules}
+    lines = [f"{'Greedy' if name == 'greedy' else 'Default'} path, {describe_path(path_record(path, config, val, test))}."
+             for name, path in paths.items()]
+    walks = [Walk(f"{path.rule} path", config, path.cells, test) for path in paths.values()]
+    axis = next(iter(paths.values())).axis
+    plot_anytime_paths(walks, val, axis, run_dir / "anytime_path.png", f"{preset}: walks chosen on validation, test accuracy\n"
+                       f"{run_caption(run_dir)}".strip())
+    return Section("Anytime path", lines, [("anytime_path.png", "Anytime answers along each walk against the best single cell "
+                                                                 "per budget (test accuracy); the walks on the grid")])
 
 
 EXPLAINER = ("A doubly nested network can be cut after any residual block (its <b>depth</b>: exit 1 follows the stem) "

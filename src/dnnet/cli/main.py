@@ -79,7 +79,24 @@ FILESYSTEM_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errn
                      errno.EISDIR, errno.EEXIST, errno.ENAMETOOLONG}
 
 
+# what a shell reports for a program killed by SIGPIPE (128 + 13), as `yes | head -1` leaves `yes`
+BROKEN_PIPE_EXIT = 141
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Runs one command; a reader that stops reading (`dnnet ... | head -1`) ends it quietly, as it ends other tools."""
+    try:
+        try:
+            return run_command(argv)
+        finally:  # the last buffered lines (of --help too, which exits) may be what meets the closed pipe
+            sys.stdout.flush()
+    except BrokenPipeError:
+        # later writes (the interpreter flushes stdout at exit) go nowhere instead of raising again
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return BROKEN_PIPE_EXIT
+
+
+def run_command(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     if "_ARGCOMPLETE" in os.environ:  # the shell asks for completions of a partial command line
         complete_command_line()

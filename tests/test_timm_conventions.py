@@ -45,3 +45,29 @@ def test_list_models_filters_by_pattern():
     dnnets = list_models("dnnet_*")
     assert dnnets and all(name.startswith("dnnet_") for name in dnnets) and "resnet32" not in dnnets
     assert list_models("no such network*") == []
+
+
+def test_list_models_with_pretrained_names_the_presets_whose_weights_ship():
+    from dnnet.models.shipped_weights import SHIPPED
+
+    assert list_models(pretrained=True) == sorted(SHIPPED) == ["dnnet_resnet20_g8"]
+    assert list_models("resnet*", pretrained=True) == []
+
+
+@pytest.mark.parametrize("preset, arguments, refused, hint", [
+    ("dnnet_resnet8_g4", {"in_chans": 1}, "in_chans", "did you mean in_channels?"),
+    ("dnnet_resnet8_g4", {"drop_rate": 0.1, "features_only": True}, "drop_rate, features_only", None),
+    ("dnnet_resnet8_g4", {"blocks_per_stage": 2}, "blocks_per_stage", None),  # the preset sets it itself
+    ("resnet32", {"causal": True}, "causal", None),  # a dense comparator stays dense
+])
+def test_an_argument_a_preset_does_not_take_is_one_line_naming_those_it_does(preset, arguments, refused, hint):
+    from dnnet.errors import UserError
+    from dnnet.models.registry import accepted_arguments
+
+    with pytest.raises(UserError) as error:
+        create_model(preset, **arguments)
+    message = str(error.value)
+    assert message.startswith(f"create_model({preset!r}) does not take {refused}")
+    assert message.endswith(f"it takes: {', '.join(accepted_arguments(preset))}") and "\n" not in message
+    assert (hint in message) if hint else "did you mean" not in message
+    assert "blocks_per_stage" not in accepted_arguments("dnnet_resnet8_g4") and "num_classes" in accepted_arguments(preset)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import fnmatch
+import inspect
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -11,6 +13,7 @@ from typing import Any
 
 from torch import nn
 
+from dnnet.config import NetConfig
 from dnnet.errors import UserError
 
 _BUILDERS: dict[str, Callable[..., nn.Module]] = {}
@@ -26,9 +29,44 @@ def register_model(builder: Callable[..., nn.Module]) -> Callable[..., nn.Module
     return builder
 
 
-def list_models(pattern: str = "*") -> list[str]:
-    """The registered preset names that match the shell-style `pattern` (e.g. "dnnet_*"), sorted."""
-    return sorted(name for name in _BUILDERS if fnmatch.fnmatchcase(name, pattern))
+def list_models(pattern: str = "*", pretrained: bool = False) -> list[str]:
+    """The registered preset names that match the shell-style `pattern` (e.g. "dnnet_*"), sorted; with `pretrained`,
+    only those whose trained weights ship with dnnet (`create_model(name, pretrained=True)`)."""
+    from dnnet.models.shipped_weights import SHIPPED
+
+    return sorted(name for name in _BUILDERS if fnmatch.fnmatchcase(name, pattern) and (not pretrained or name in SHIPPED))
+
+
+def accepted_arguments(name: str) -> list[str]:
+    """The keyword arguments preset `name` takes: its builder's own and the architecture's (`NetConfig`'s fields)
+    that the builder leaves open (a field it sets itself, e.g. blocks_per_stage, is refused as a second value)."""
+    builder = _BUILDERS[name]
+    own = [p.name for p in inspect.signature(builder).parameters.values() if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    built = builder().config
+    return sorted({*own, *(field.name for field in dataclasses.fields(NetConfig) if _leaves_open(builder, field.name, built))})
+
+
+def _leaves_open(builder: Callable[..., nn.Module], field: str, built: NetConfig) -> bool:
+    try:
+        builder(**{field: getattr(built, field)})
+    except TypeError:  # "got multiple values for keyword argument": the builder sets it
+        return False
+    return True
+
+
+def _build(name: str, kwargs: dict[str, Any]) -> nn.Module:
+    """The preset built with `kwargs`; an argument it does not take is a UserError naming the ones it does."""
+    try:
+        return _BUILDERS[name](**kwargs)
+    except TypeError as error:
+        if "keyword argument" not in str(error):  # not an argument the builder or NetConfig refused
+            raise
+    accepted = accepted_arguments(name)
+    refused = sorted(set(kwargs) - set(accepted))
+    hints = [f"{word}: did you mean {close[0]}?" for word in refused
+             if (close := difflib.get_close_matches(word, accepted, n=1, cutoff=0.6))]
+    raise UserError(f"create_model({name!r}) does not take {', '.join(refused)}" + (f" ({'; '.join(hints)})" if hints else "")
+                    + f"; it takes: {', '.join(accepted)}")
 
 
 # what a preset fixes; the data decides the rest (classes, image shape) and the training whether cells have own heads
@@ -45,7 +83,7 @@ def create_model(name: str, pretrained: bool | str | Path = False, **kwargs: Any
     if name not in _BUILDERS:
         raise UserError(f"unknown preset {name!r}; known presets: {', '.join(list_models())}")
     if pretrained is False:
-        return _BUILDERS[name](**kwargs)
+        return _build(name, kwargs)
     if kwargs:
         raise UserError(f"pretrained weights fix the architecture; drop {', '.join(sorted(kwargs))} "
                         "(model.reset_classifier(n) changes the number of classes)")

@@ -19,6 +19,8 @@ def atomic_write(path: Path, suffix: str = ".tmp") -> Iterator[BinaryIO]:
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=suffix)
     try:
+        if hasattr(os, "fchmod"):  # POSIX: mkstemp makes it 0600; the file is shared as any other the user writes
+            os.fchmod(handle, 0o666 & ~current_umask())
         with os.fdopen(handle, "wb") as stream:
             yield stream
             stream.flush()
@@ -32,3 +34,10 @@ def atomic_write(path: Path, suffix: str = ".tmp") -> Iterator[BinaryIO]:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def current_umask() -> int:
+    """The process's file mode creation mask (read by setting it and setting it back: there is no getter)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask

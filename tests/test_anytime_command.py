@@ -76,6 +76,15 @@ def test_the_default_path_is_the_best_by_area_and_another_can_be_named(trained_r
     assert set(record["served"]["whole path"]["cells"]) == {"4x3"}
 
 
+def test_out_writes_the_result_elsewhere_and_leaves_the_runs_file(trained_run, tmp_path, capsys):
+    before = (trained_run / "anytime.json").read_bytes() if (trained_run / "anytime.json").exists() else None
+    out = tmp_path / "served" / "greedy.json"
+    assert main(["anytime", str(trained_run), "--images", "3", "--path", "greedy", "--out", str(out)]) == 0
+    assert json.loads(out.read_text())["path_choice"]["rule"] == "greedy" and f"wrote {out}" in capsys.readouterr().out
+    after = (trained_run / "anytime.json").read_bytes() if (trained_run / "anytime.json").exists() else None
+    assert after == before
+
+
 @pytest.mark.parametrize("path, message", [("1x1,3x3", "not a step"), ("fastest", "a path is auto, area"), ("1x1,9x1", "depth")])
 def test_a_bad_path_is_a_clear_error(trained_run, capsys, path, message):
     try:

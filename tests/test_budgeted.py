@@ -154,6 +154,13 @@ def test_auto_keeps_the_candidate_path_with_the_best_mean_validation_accuracy(tw
     assert record["paths"]["DNNet"] == ["1x1", "1x2", "4x2", "4x4"] and list(record["path_candidates"]["DNNet"]) == ["explicit"]
 
 
+def test_the_command_says_when_the_test_split_spends_more_than_the_budget():
+    from dnnet.cli.budgeted_command import overspent_text
+
+    assert overspent_text({"budget_macs": 1e6, "test_mean_macs": 2.2e6}).startswith(" (2.20x the budget: the test images")
+    assert overspent_text({"budget_macs": 1e6, "test_mean_macs": 1.04e6}) == ""
+
+
 def main_json(argv, capsys):
     from dnnet.cli.main import main
 

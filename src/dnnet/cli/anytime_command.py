@@ -38,6 +38,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--compute-ahead", choices=COMPUTE_AHEAD, default="all",
                         help="all: each layer once, as wide as the path needs it (default); widening: a run of widening "
                              "steps in its first step; none: each step only its own cell (docs/benchmarks.md)")
+    parser.add_argument("--out", type=Path, default=None, help="where to write the result (default RUN/anytime.json, which "
+                        "the run's report shows)")
     parser.add_argument("--data-dir", default=None, help="where the run's named data set lives, if moved")
     parser.add_argument("--cache-dir", type=Path, default=None, help="decoded-image cache (default ~/.cache/dnnet)")
     add_json_flag(parser)
@@ -81,7 +83,8 @@ def run(args: argparse.Namespace) -> int:
                            "compute_ahead": args.compute_ahead,
                            "deadline_ms": args.deadline_ms},
               "served": served, "provenance": provenance()}
-    out = Path(args.run_dir) / "anytime.json"
+    out = args.out or Path(args.run_dir) / "anytime.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")
 
     def for_people() -> None:

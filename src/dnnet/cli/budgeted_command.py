@@ -188,9 +188,20 @@ def print_curves(curves: dict[str, list[dict]], choices: dict[str, dict], candid
             if row["method"] == "greedy":
                 print(f"{label}: average budget {format_count(row['budget_macs'])} MACs -> test accuracy "
                       f"{100 * row['test_accuracy']:.2f}% at {format_count(row['test_mean_macs'])} MACs on average"
+                      + overspent_text(row)
                       + served_text(row.get("served_batch_1"), "one by one", "mean_ms")
                       + served_text(row.get("served_batches"), "in batches", "ms_per_image"))
     print(f"wrote {out}/budgeted.json, budgeted.png and anytime_path.png")
+
+
+# the test split may spend more than the thresholds planned on validation; say so past this share of the budget
+OVERSPENT_SHARE = 1.05
+
+
+def overspent_text(row: dict) -> str:
+    share = row["test_mean_macs"] / row["budget_macs"]
+    return (f" ({share:.2f}x the budget: the test images were less confident than the validation images the thresholds "
+            "were chosen on)") if share > OVERSPENT_SHARE else ""
 
 
 def served_text(served: dict | None, how: str, time_key: str) -> str:

@@ -109,3 +109,25 @@ def test_eval_weights_gives_the_runs_grid_without_the_run(tmp_path, digits, caps
     assert main(["eval", "--weights", str(tmp_path / "net")]) == 2
     assert "--weights needs --data" in capsys.readouterr().err
     assert main(["eval", str(tmp_path / "run"), "--weights", str(tmp_path / "net"), "--data", "digits"]) == 2
+
+
+def test_weights_are_never_written_over_a_run_or_foreign_files(tmp_path, model, digits, capsys):
+    run = tmp_path / "run"
+    train(TrainConfig(preset="dnnet_resnet8_g4", epochs=1, batch_size=256, channels_last=False), run, show_progress=False, data=digits)
+    config_before = (run / "config.json").read_bytes()
+    assert main(["pretrained", str(run), "--out", str(run)]) == 2
+    assert "holds a training run" in capsys.readouterr().err
+    with pytest.raises(UserError, match="holds a training run"):
+        model.save_pretrained(run)
+    assert (run / "config.json").read_bytes() == config_before and not (run / "model.safetensors").exists()
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "config.json").write_text('{"mine": true}')
+    with pytest.raises(UserError, match="is not a pretrained network's config"):
+        model.save_pretrained(tmp_path / "notes")
+    (tmp_path / "photos").mkdir()
+    (tmp_path / "photos" / "cat.jpg").write_bytes(b"\xff\xd8")
+    with pytest.raises(UserError, match=r"holds files that are not pretrained weights \(cat.jpg\)"):
+        model.save_pretrained(tmp_path / "photos")
+    model.save_pretrained(tmp_path / "net")  # a weights folder may be written again
+    model.save_pretrained(tmp_path / "net", PREPROCESSING)
+    assert json.loads((tmp_path / "net" / "config.json").read_text())["preprocessing"] == PREPROCESSING

@@ -34,12 +34,35 @@ def write_pretrained(model: nn.Module, network: dict[str, Any], directory: str |
               "preprocessing": preprocessing or {}, "provenance": {**(provenance or {}), "dnnet_version": dnnet_version()}}
     tensors = {name: value.detach().cpu().contiguous() for name, value in model.state_dict().items()}
     directory = Path(directory)
+    check_writable_weights_folder(directory)
     directory.mkdir(parents=True, exist_ok=True)
     with atomic_write(directory / WEIGHTS_FILE) as stream:
         stream.write(save(tensors, metadata={"format": FORMAT}))
     with atomic_write(directory / CONFIG_FILE) as stream:  # last: a folder with config.json holds whole weights
         stream.write((json.dumps(record, indent=2) + "\n").encode())
     return directory
+
+
+def check_writable_weights_folder(directory: Path) -> None:
+    """Refuses a folder that holds anything but an earlier weights folder's files (a training run above all: its
+    config.json would be replaced); a new, empty or weights folder may be written."""
+    if not directory.is_dir():
+        if directory.exists():
+            raise UserError(f"{directory} is a file, not a folder for weights")
+        return
+    others = sorted(entry.name for entry in directory.iterdir() if entry.name not in (CONFIG_FILE, WEIGHTS_FILE))
+    if (directory / "checkpoint.pt").exists():
+        raise UserError(f"{directory} holds a training run: weights go into a folder of their own (e.g. --out {directory}/weights)")
+    if others:
+        shown = ", ".join(others[:5]) + (", ..." if len(others) > 5 else "")
+        raise UserError(f"{directory} holds files that are not pretrained weights ({shown}): write into a new or empty folder")
+    if (directory / CONFIG_FILE).exists():
+        try:
+            written_here = json.loads((directory / CONFIG_FILE).read_text()).get("format") == FORMAT
+        except (OSError, UnicodeDecodeError, ValueError, AttributeError):
+            written_here = False
+        if not written_here:
+            raise UserError(f"{directory / CONFIG_FILE} is not a pretrained network's config: write into a new or empty folder")
 
 
 def read_pretrained_record(directory: str | Path) -> dict[str, Any]:

@@ -222,7 +222,7 @@ def test_serving_in_batches_computes_the_planned_stops(two_runs):
 
 
 @pytest.mark.parametrize("flags,message", [(["--serve", "-1"], "--serve and --serve-batch must be at least 0"),
-                                           (["--serve", "5", "--threads", "0"], "--threads between 1"),
+                                           (["--serve", "5", "--threads", "0"], "--threads must be between 1 and this machine's"),
                                            (["--budgets", "1"], "--budgets must be at least 2"),
                                            (["--serve-batch", "8"], "give --serve too")])
 def test_the_command_names_a_bad_flag(two_runs, capsys, flags, message):

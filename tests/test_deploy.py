@@ -103,6 +103,16 @@ def test_latency_table_is_stored_and_used_by_select(run_dir, capsys, runtime):
     assert "latency_ms" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("threads", ["0", "99999"])  # 99999 made the thread pool crash the process (exit 139)
+def test_latency_threads_are_bounded_by_the_cores(run_dir, capsys, threads):
+    import os
+
+    capsys.readouterr()
+    assert main(["latency", str(run_dir), "--threads", threads]) == 2
+    assert capsys.readouterr().err == (f"dnnet latency: error: --threads must be between 1 and this machine's {os.cpu_count()} "
+                                       f"cores, got {threads}\n")
+
+
 def test_pareto_front_under_an_impossible_budget_is_explained_like_select(run_dir, capsys):
     grid, _ = _grid_and_val(run_dir)
     least_params = min(c.params for c in grid)

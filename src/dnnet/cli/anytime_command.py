@@ -5,14 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 from pathlib import Path
 
 import torch
 
 from dnnet.anytime import COMPUTE_AHEAD, AnytimeRunner, choose_threshold, path_logits, serve_one_by_one
 from dnnet.anytime.path_choice import PATH_SPELLING, describe_path, path_record
-from dnnet.cli.argument_types import path_argument
+from dnnet.cli.argument_types import check_threads, path_argument
 from dnnet.cli.json_output import add_json_flag, print_result
 from dnnet.config import cell_name
 from dnnet.data.augment import normalize
@@ -46,8 +45,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.images < 1 or not 1 <= args.threads <= (os.cpu_count() or 1):
-        raise UserError(f"--images must be at least 1 and --threads between 1 and this machine's {os.cpu_count()} cores")
+    if args.images < 1:
+        raise UserError(f"--images must be at least 1, got {args.images}")
+    check_threads(args.threads)
     if args.deadline_ms is not None and not (math.isfinite(args.deadline_ms) and args.deadline_ms > 0):
         raise UserError(f"--deadline-ms must be a positive number, got {args.deadline_ms}")
     if not 0.0 <= args.tolerance <= 1.0:  # a share of accuracy; also false for NaN

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -31,3 +32,12 @@ count_argument = argument_type(parse_count, "count")
 size_argument = argument_type(parse_size, "size")
 macs_budget_argument = argument_type(parse_macs_budget, "MAC budget")
 path_argument = argument_type(parse_path, "path")
+
+
+def check_threads(threads: int) -> int:
+    """`--threads` of every command: 1 to this machine's cores (more oversubscribes the cores; a huge number made the
+    thread pool crash the process)."""
+    cores = os.cpu_count() or 1
+    if not 1 <= threads <= cores:
+        raise UserError(f"--threads must be between 1 and this machine's {cores} cores, got {threads}")
+    return threads

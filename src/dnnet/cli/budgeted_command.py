@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import os
 from pathlib import Path
 
 import torch
@@ -17,7 +16,7 @@ from dnnet.anytime.budgeted import PathPredictions, budget_sweep, stop_costs
 from dnnet.anytime.budgeted_path import SCORED_METHOD, best_candidate, candidate_paths, mean_accuracy, shared_budgets
 from dnnet.anytime.budgeted_serving import serve_budgeted, serve_budgeted_batches
 from dnnet.anytime.path_choice import PATH_SPELLING, describe_path, path_record
-from dnnet.cli.argument_types import count_argument, path_argument
+from dnnet.cli.argument_types import check_threads, count_argument, path_argument
 from dnnet.cli.json_output import add_json_flag, print_result
 from dnnet.config import cell_name
 from dnnet.data.augment import normalize
@@ -57,9 +56,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.budgets < 2:
         raise UserError(f"--budgets must be at least 2, got {args.budgets}")
-    if args.serve < 0 or args.serve_batch < 0 or not 1 <= args.threads <= (os.cpu_count() or 1):
-        raise UserError(f"--serve and --serve-batch must be at least 0 and --threads between 1 and this machine's "
-                        f"{os.cpu_count()} cores")
+    if args.serve < 0 or args.serve_batch < 0:
+        raise UserError(f"--serve and --serve-batch must be at least 0, got {args.serve} and {args.serve_batch}")
+    check_threads(args.threads)
     if args.serve_batch and not args.serve:
         raise UserError("--serve-batch serves the images --serve N chooses: give --serve too")
     runs = {"DNNet": args.run_dir} | ({"baseline": args.baseline} if args.baseline else {})

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from dnnet.cli.argument_types import check_threads
 from dnnet.cli.json_output import add_json_flag, print_result
 from dnnet.deploy.int8_cells import calibration_images
 from dnnet.deploy.latency import INT8, RUNTIMES, measure_latency, write_latency
@@ -27,8 +28,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.batch < 1 or args.threads < 1 or args.repeats < 1 or args.calibration_images < 1:
-        raise UserError("--batch, --threads, --repeats and --calibration-images must be at least 1")
+    if args.batch < 1 or args.repeats < 1 or args.calibration_images < 1:
+        raise UserError("--batch, --repeats and --calibration-images must be at least 1")
+    check_threads(args.threads)
     model, record = load_trained_model(args.run_dir)
     image_shape = tuple(record["data"]["image_shape"])
     calibration = None

@@ -2,7 +2,7 @@
 
 import pytest
 
-from dnnet.amounts import MacsBudget, format_count, format_size, parse_count, parse_macs_budget, parse_size
+from dnnet.amounts import MacsBudget, format_count, format_size, parse_count, parse_macs_budget, parse_milliseconds, parse_size
 from dnnet.errors import UserError
 
 
@@ -63,3 +63,25 @@ def test_the_example_budget_is_the_default_that_the_help_names():
     from dnnet.amounts import EXAMPLE_BUDGET
 
     assert str(EXAMPLE_BUDGET) == "25%"
+
+
+@pytest.mark.parametrize("parse, text", [(parse_count, "1e999"), (parse_count, "1e400K"), (parse_size, "1e999KiB")])
+def test_a_number_too_large_to_hold_is_refused_not_taken_as_infinity(parse, text):
+    with pytest.raises(UserError, match=f"must be a finite number, got '{text}'"):
+        parse(text)
+
+
+@pytest.mark.parametrize("text", ["nan", "-1", "0", "inf", "2ms"])
+def test_a_time_limit_is_a_positive_finite_number_of_milliseconds(text):
+    with pytest.raises(UserError, match=f"a time in milliseconds is a positive number, e.g. 2 or 0.5, got '{text}'"):
+        parse_milliseconds(text)
+    assert parse_milliseconds("0.5") == 0.5
+
+
+@pytest.mark.parametrize("flags", [["--latency-ms", "nan"], ["--latency-ms", "-1"], ["--memory", "1e999KiB"], ["--params", "1e999"]])
+def test_select_refuses_an_impossible_limit_as_a_usage_error(flags, tmp_path, capsys):
+    from dnnet.cli.main import main
+
+    with pytest.raises(SystemExit) as stop:  # refused while parsing: the run is never read
+        main(["select", str(tmp_path), *flags])
+    assert stop.value.code == 2 and "no cell fits" not in capsys.readouterr().err

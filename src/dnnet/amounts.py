@@ -21,7 +21,7 @@ def parse_count(text: str, what: str = "a count") -> float:
     match = _COUNT.fullmatch(str(text).strip().lower())
     if match is None:
         raise UserError(f"{what} is a number with an optional K, M or G (e.g. 24M, 150K, 2.5e6), got {text!r}")
-    return float(match.group(1)) * COUNT_SUFFIXES[match.group(2)]
+    return _finite(float(match.group(1)) * COUNT_SUFFIXES[match.group(2)], what, text)
 
 
 def parse_size(text: str) -> float:
@@ -29,7 +29,25 @@ def parse_size(text: str) -> float:
     match = _SIZE.fullmatch(str(text).strip().lower())
     if match is None:
         raise UserError(f"a memory size is a number with an optional unit (B, KB, KiB, MB, MiB, GB, GiB), got {text!r}")
-    return float(match.group(1)) * SIZE_UNITS[match.group(2)]
+    return _finite(float(match.group(1)) * SIZE_UNITS[match.group(2)], "a memory size", text)
+
+
+def parse_milliseconds(text: str) -> float:
+    """A time limit in milliseconds: a positive, finite number ('2', '0.5')."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise UserError(f"a time in milliseconds is a positive number, e.g. 2 or 0.5, got {text!r}") from None
+    if not (math.isfinite(value) and value > 0):
+        raise UserError(f"a time in milliseconds is a positive number, e.g. 2 or 0.5, got {text!r}")
+    return value
+
+
+def _finite(value: float, what: str, text: str) -> float:
+    """`value`, unless the number typed overflows to infinity (1e999)."""
+    if not math.isfinite(value):
+        raise UserError(f"{what} must be a finite number, got {text!r}")
+    return value
 
 
 def format_count(value: float) -> str:

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 from dnnet.amounts import format_count, format_size
-from dnnet.cli.argument_types import count_argument, macs_budget_argument, size_argument
+from dnnet.cli.argument_types import count_argument, macs_budget_argument, milliseconds_argument, size_argument
 from dnnet.cli.json_output import add_json_flag
 from dnnet.config import NetConfig, cell_name
 from dnnet.deploy.latency import RUNTIMES, read_latency
@@ -25,7 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--params", type=count_argument, default=None, help="most parameters, e.g. 150K")
     parser.add_argument("--memory", type=size_argument, default=None, help="most peak activation memory, e.g. 64KiB")
     parser.add_argument("--feature-map", type=count_argument, default=None, help="most values in the largest feature map, e.g. 4K")
-    parser.add_argument("--latency-ms", type=float, default=None, help="most measured milliseconds (needs `dnnet latency`)")
+    parser.add_argument("--latency-ms", type=milliseconds_argument, default=None, help="most measured milliseconds (needs `dnnet latency`)")
     parser.add_argument("--runtime", choices=RUNTIMES, default="eager", help="whose latency table --latency-ms reads")
     parser.add_argument("--pareto", action="store_true",
                         help="print the Pareto front of accuracy against the budgeted resources (MACs if none), within the budgets")

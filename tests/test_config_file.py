@@ -26,6 +26,11 @@ def test_a_toml_file_sets_fields_at_the_top_or_under_train_config(tmp_path, text
     ("seed = true\n", "seed must be an int, got True"),
     ("preset = 3\n", "preset must be a str, got 3"),
     ("epochs = \n", "not valid TOML"),
+    ("ema = 1.0\n", "ema must be 0 \\(off\\) or a decay in \\(0, 1\\)"),
+    ("label_smoothing = 1\n", "label_smoothing must be in \\[0, 1\\), got 1"),
+    ("teacher = 3\n", "teacher must be a str, got 3"),
+    ("teacher_weight = 0.3\n", "teacher_weight apply to distillation from a teacher: add teacher"),
+    ("teacher = \"t\"\nteacher_temperature = 0\n", "teacher_temperature must be a positive number"),
 ])
 def test_what_the_file_gets_wrong_is_named_before_training(tmp_path, text, message):
     path = tmp_path / "run.toml"
@@ -65,3 +70,15 @@ def test_a_config_json_of_an_older_run_keeps_the_settings_it_was_trained_with(tm
     path.write_text(json.dumps({"train_config": {"preset": "dnnet_resnet8_g4", "epochs": 3}}))
     settings = read_config_file(path)
     assert settings["cell_heads"] is False and settings["auxiliary_gradient"] == 1.0 and settings["epochs"] == 3
+
+
+@pytest.mark.parametrize("source", ["flags", "toml"])
+def test_the_new_settings_come_from_flags_or_toml_keys_and_are_recorded(tmp_path, source):
+    """--ema, --label-smoothing (a teacher's settings: tests/test_teacher.py), given either way, reach config.json."""
+    toml = tmp_path / "run.toml"
+    toml.write_text("ema = 0.5\nlabel_smoothing = 0.1\n")
+    given = ["--ema", "0.5", "--label-smoothing", "0.1"] if source == "flags" else ["--config", str(toml)]
+    assert main(["train", "--preset", "dnnet_resnet8_g4", "--epochs", "1", "--batch-size", "256", *given,
+                 "--out", str(tmp_path / "run"), "--quiet"]) == 0
+    saved = json.loads((tmp_path / "run" / "config.json").read_text())["train_config"]
+    assert (saved["ema"], saved["label_smoothing"]) == (0.5, 0.1)

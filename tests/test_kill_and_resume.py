@@ -1,5 +1,5 @@
 """SIGKILL at arbitrary moments, the first checkpoint's write included, then resume: the run ends with the weights
-and the metrics rows of a run that was never stopped, bit for bit."""
+(the optimizer's and their moving average, --ema) and the metrics rows of a run that was never stopped, bit for bit."""
 
 import json
 import os
@@ -12,7 +12,7 @@ import torch
 from dnnet.train.run_directory import load_checkpoint
 
 ARGS = ["train", "--preset", "dnnet_resnet8_g4", "--data", "digits", "--epochs", "4", "--batch-size", "128",
-        "--no-channels-last", "--quiet"]
+        "--no-channels-last", "--ema", "0.9", "--quiet"]
 ENV = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}  # one thread: the same float sums every time
 
 
@@ -38,11 +38,13 @@ def test_sigkill_at_any_moment_then_resume_gives_the_uninterrupted_run(tmp_path)
         assert code == 0, process.stderr.read().decode()
         break
     assert kills >= 2 and (run / "finished.json").is_file()
-    a, b = load_checkpoint(tmp_path / "straight" / "checkpoint.pt")["model"], load_checkpoint(run / "checkpoint.pt")["model"]
-    for key in a:
-        assert torch.equal(a[key], b[key]), key
+    a, b = load_checkpoint(tmp_path / "straight" / "checkpoint.pt"), load_checkpoint(run / "checkpoint.pt")
+    for kind in ("model", "ema"):
+        for key in a[kind]:
+            assert torch.equal(a[kind][key], b[kind][key]), (kind, key)
     rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
     assert [r["epoch"] for r in rows] == [1, 2, 3, 4]
     straight_rows = [json.loads(line) for line in (tmp_path / "straight" / "metrics.jsonl").read_text().splitlines()]
-    assert [r["train_loss"] for r in rows] == [r["train_loss"] for r in straight_rows]
+    for column in ("train_loss", "val_acc_mean_cells"):  # the validation: of the average
+        assert [r[column] for r in rows] == [r[column] for r in straight_rows], column
     assert not list(run.glob("*.tmp"))

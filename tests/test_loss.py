@@ -71,3 +71,41 @@ def test_distillation_sends_no_gradient_into_the_teacher():
 def test_loss_shape_mismatch_raises():
     with pytest.raises(ValueError, match=r"logits cover \(3, 3\) cells, the loss weights \(2, 2\)"):
         JointLoss(torch.ones(2, 2))(torch.randn(1, 3, 3, 4), torch.tensor([0]))
+
+
+def smoothed_cross_entropy(logits, target, eps):
+    """-(1 - eps) log p(label) - eps / K * sum_k log p(k), averaged over the batch: the smoothed target written out."""
+    log_p = F.log_softmax(logits, -1)
+    return (-(1 - eps) * log_p.gather(-1, target[:, None])[:, 0] - eps / logits.shape[-1] * log_p.sum(-1)).mean()
+
+
+def test_label_smoothing_is_the_hand_computed_smoothed_cross_entropy_in_every_cell():
+    logits, target = torch.randn(6, 3, 4, 5), torch.randint(0, 5, (6,))
+    losses = JointLoss(torch.ones(3, 4), label_smoothing=0.2, reduction="cells").cell_losses(logits, target)
+    for d in range(3):
+        for w in range(4):
+            torch.testing.assert_close(losses[d, w], smoothed_cross_entropy(logits[:, d, w], target, 0.2))
+    assert not torch.allclose(losses, JointLoss(torch.ones(3, 4), reduction="cells").cell_losses(logits, target))
+
+
+def test_the_sandwich_rule_smooths_its_hard_label_loss_only():
+    from dnnet.train.sandwich import sandwich_loss
+
+    model = create_model("dnnet_resnet8_g4")
+    logits, target = torch.randn(6, 1, 4, 10), torch.randint(0, 10, (6,))
+    smoothed, plain = (sandwich_loss(model, label_smoothing=eps).cell_losses(logits, target) for eps in (0.1, 0.0))
+    torch.testing.assert_close(smoothed[0, -1], smoothed_cross_entropy(logits[:, 0, -1], target, 0.1))  # the largest width
+    assert torch.equal(smoothed[0, :-1], plain[0, :-1])  # the others learn from it, not from the labels
+
+
+def test_a_teacher_is_mixed_into_every_cell_full_one_included():
+    logits, target = torch.randn(5, 2, 3, 4, requires_grad=True), torch.randint(0, 4, (5,))
+    teacher = torch.randn(5, 4, requires_grad=True)
+    loss = JointLoss(torch.ones(2, 3), teacher_weight=0.3, teacher_temperature=2.0)
+    mixed = loss.cell_losses(logits, target, teacher)
+    for d in range(2):
+        for w in range(3):
+            kl = F.kl_div(F.log_softmax(logits[:, d, w] / 2, -1), F.softmax(teacher / 2, -1), reduction="batchmean") * 4
+            torch.testing.assert_close(mixed[d, w], 0.7 * F.cross_entropy(logits[:, d, w], target) + 0.3 * kl)
+    loss(logits, target, teacher_logits=teacher).backward()
+    assert teacher.grad is None  # the teacher learns nothing from its students

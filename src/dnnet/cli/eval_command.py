@@ -1,9 +1,10 @@
 """`dnnet eval`: accuracy of every (depth, width) cell of a trained run, or of a saved network (`--weights`), in one
-pass over the data."""
+pass over the data (two with `--tta flip`)."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 import torch
@@ -13,7 +14,7 @@ from dnnet.config import cell_name
 from dnnet.data import load_data
 from dnnet.device_choice import chosen_device
 from dnnet.errors import UserError
-from dnnet.evaluation import grid_accuracy, write_accuracy_grid
+from dnnet.evaluation import NO_TTA, TTA_MODES, grid_accuracy, grid_name, write_accuracy_grid
 from dnnet.models import DNNet
 from dnnet.pretrained_files import CONFIG_FILE, read_pretrained_record
 from dnnet.provenance import provenance
@@ -32,6 +33,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-dir", default=None, help="where the run's named data set lives, if moved")
     parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: cuda if available)")
     parser.add_argument("--cache-dir", type=Path, default=None, help="decoded-image cache (default ~/.cache/dnnet)")
+    parser.add_argument("--tta", choices=TTA_MODES, default=NO_TTA,
+                        help="test-time augmentation: flip averages every cell's logits over the image and its horizontal "
+                             "mirror (two passes); a run's grid then goes to accuracy_SPLIT_tta-flip.csv/.json/.png, beside "
+                             "the plain one (default none)")
     add_json_flag(parser)
 
 
@@ -47,17 +52,26 @@ def run(args: argparse.Namespace) -> int:
     config = train_config_of(record)
     data = load_run_data(config, record, args.data_dir, args.cache_dir)
     stats = (record["data"]["mean"], record["data"]["std"])
-    accuracy = split_accuracy(model.to(device), config, data, stats, args.split, device)
+    warn_if_never_flipped(args.tta, data.flip, args.run_dir)
+    accuracy = split_accuracy(model.to(device), config, data, stats, args.split, device, tta=args.tta)
     write_accuracy_grid(accuracy, args.run_dir, args.split, {"preset": config.preset, "train_config": config.to_dict(),
-                                                              "provenance": provenance()})
-    plot_accuracy_grid(accuracy, args.run_dir, args.split, config.preset)
-    written = [str(args.run_dir / f"accuracy_{args.split}.{suffix}") for suffix in ("csv", "json", "png")]
+                                                              "provenance": provenance()}, tta=args.tta)
+    name = grid_name(args.split, args.tta)
+    plot_accuracy_grid(accuracy, args.run_dir, name, config.preset)
+    written = [str(args.run_dir / f"accuracy_{name}.{suffix}") for suffix in ("csv", "json", "png")]
 
     def for_people() -> None:
-        print_grid_summary(accuracy, args.split, args.run_dir)
-        print(f"wrote {args.run_dir}/accuracy_{args.split}.csv, .json and .png")
-    print_result(args, {**grid_record(accuracy, args.split, args.run_dir), "wrote": written}, for_people)
+        print_grid_summary(accuracy, args.split, args.run_dir, args.tta)
+        print(f"wrote {args.run_dir}/accuracy_{name}.csv, .json and .png")
+    print_result(args, {**grid_record(accuracy, args.split, args.run_dir, args.tta), "wrote": written}, for_people)
     return 0
+
+
+def warn_if_never_flipped(tta: str, trained_with_flips: bool, source: Path) -> None:
+    """One line on stderr when flip TTA shows a network mirror images it never saw in training (digits: a mirrored
+    digit may be another one), which can lower its accuracy."""
+    if tta == "flip" and not trained_with_flips:
+        print(f"dnnet: {source} was trained without horizontal flips; --tta flip may lower its accuracy", file=sys.stderr)
 
 
 def evaluate_saved_network(args: argparse.Namespace, device: torch.device) -> int:
@@ -73,19 +87,22 @@ def evaluate_saved_network(args: argparse.Namespace, device: torch.device) -> in
     if data.image_shape != (model.config.in_channels, model.config.image_size, model.config.image_size):
         raise UserError(f"{args.data} has images of shape {data.image_shape}; the network takes "
                         f"{(model.config.in_channels, model.config.image_size, model.config.image_size)}")
-    accuracy = grid_accuracy(model, data.split(args.split), preprocessing["mean"], preprocessing["std"], device=device)
-    print_result(args, grid_record(accuracy, args.split, args.weights), lambda: print_grid_summary(accuracy, args.split, args.weights))
+    warn_if_never_flipped(args.tta, data.flip, args.weights)
+    accuracy = grid_accuracy(model, data.split(args.split), preprocessing["mean"], preprocessing["std"], device=device, tta=args.tta)
+    print_result(args, grid_record(accuracy, args.split, args.weights, args.tta),
+                 lambda: print_grid_summary(accuracy, args.split, args.weights, args.tta))
     return 0
 
 
-def grid_record(accuracy: torch.Tensor, split: str, source: Path) -> dict:
+def grid_record(accuracy: torch.Tensor, split: str, source: Path, tta: str = NO_TTA) -> dict:
     """--json: every cell's accuracy, rows by exit (depth) and columns by width, as `accuracy_SPLIT.json` holds it."""
-    return {"source": str(source), "split": split, "full_network": round(accuracy[-1, -1].item(), 6),
+    return {"source": str(source), "split": split, "tta": tta, "full_network": round(accuracy[-1, -1].item(), 6),
             "mean_over_cells": round(accuracy.mean().item(), 6), "accuracy": [[round(v, 6) for v in row] for row in accuracy.tolist()]}
 
 
-def print_grid_summary(accuracy: torch.Tensor, split: str, run_dir: Path) -> None:
+def print_grid_summary(accuracy: torch.Tensor, split: str, run_dir: Path, tta: str = NO_TTA) -> None:
     depths, widths = accuracy.shape
+    split = split if tta == NO_TTA else f"{split} ({tta} TTA)"
     print(f"{split} accuracy of the full network ({cell_name(depths, widths)}): {100 * accuracy[-1, -1]:.2f}%")
     mid_d, mid_w = (depths + 1) // 2, (widths + 1) // 2
     for d, w in [(1, 1), (1, widths), (depths, 1), (mid_d, mid_w), (depths, mid_w), (mid_d, widths)]:

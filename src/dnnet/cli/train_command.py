@@ -51,6 +51,17 @@ FLAG_HELP = {  # what each setting does, beside its default
     "drop_stem_exit": "no loss at the exit after the stem; ",
     "warmup_epochs": "the learning rate rises linearly from 0 over this many epochs; ",
     "distill_weight": "self-distillation of every cell from the full network; ",
+    "label_smoothing": "every cell's cross-entropy (the sandwich rule's too) against (1 - EPS) x the one-hot label + EPS / classes, "
+                       "EPS in [0, 1); ",
+    "teacher": "a finished run directory or a pretrained weights folder (dnnet pretrained): every trained cell also "
+               "learns from its full network's logits on the same augmented batch (its forward time per epoch is the "
+               "metrics' teacher_seconds); ",
+    "teacher_weight": "with --teacher, each cell's loss is (1 - W) x its own + W x T^2 KL(teacher || cell), W in (0, 1]; ",
+    "teacher_temperature": "with --teacher, the temperature T of both softmaxes; ",
+    "ema": "an exponential moving average of the weights, updated after every optimizer step with this decay, e.g. "
+           "0.999 (0: off); batch norm's running statistics are averaged too; the average is what each epoch "
+           "validates, the final grids evaluate and the run loads as its trained model, the checkpoint keeping the "
+           "optimizer's weights to resume; ",
     "skip_bad_images": "an image folder's images that cannot be decoded are left out (counted in config.json) "
                        "instead of stopping the run with their paths; ",
     "tensorboard": "each epoch's metrics also as TensorBoard scalars in OUT/tensorboard (pip extra 'tensorboard'); ",
@@ -59,6 +70,10 @@ FLAG_HELP = {  # what each setting does, beside its default
     "compile_mode": "with --compile: default, or cuda-graphs (the compiled step's kernels replayed as CUDA graphs, "
                     "a GPU only); ",
 }
+
+
+METAVARS = {"teacher": "RUN_OR_PRETRAINED", "ema": "DECAY", "label_smoothing": "EPS", "teacher_weight": "W",
+            "teacher_temperature": "T"}  # where the help names the value (None: argparse's, the flag's name)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -89,8 +104,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
             parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=None,
                                 help=f"{FLAG_HELP.get(field.name, '')}default {shown}")
         else:
-            kind = {"int | None": int, "float | None": float, "float | str | None": number_or_word}.get(str(field.type), type(default))
-            parser.add_argument(flag, type=kind, default=None, help=f"{FLAG_HELP.get(field.name, '')}default {default}")
+            kind = {"int | None": int, "float | None": float, "str | None": str,
+                    "float | str | None": number_or_word}.get(str(field.type), type(default))
+            parser.add_argument(flag, type=kind, default=None, metavar=METAVARS.get(field.name),
+                                help=f"{FLAG_HELP.get(field.name, '')}default {default}")
 
 
 def number_or_word(text: str) -> float | str:

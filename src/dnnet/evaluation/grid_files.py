@@ -12,11 +12,20 @@ import torch
 
 from dnnet.atomic_file import atomic_write
 from dnnet.errors import MissingFile, UserError
+from dnnet.evaluation.tta import NO_TTA
 
 
-def write_accuracy_grid(accuracy: torch.Tensor, run_dir: Path, split: str, meta: dict[str, Any]) -> dict[str, Path]:
-    """Writes accuracy_<split>.csv and .json (figures: `dnnet.reporting.plot_accuracy_grid`);
-    `meta` (config, provenance...) goes into the JSON."""
+def grid_name(split: str, tta: str = NO_TTA) -> str:
+    """What a grid's files are called after "accuracy_": the split, and the test-time augmentation if any ("val",
+    "val_tta-flip"), so that a grid with TTA never replaces the plain one beside it."""
+    return split if tta == NO_TTA else f"{split}_tta-{tta}"
+
+
+def write_accuracy_grid(accuracy: torch.Tensor, run_dir: Path, split: str, meta: dict[str, Any],
+                        tta: str = NO_TTA) -> dict[str, Path]:
+    """Writes accuracy_<split>.csv and .json, or accuracy_<split>_tta-<tta>.* for a grid evaluated with test-time
+    augmentation (figures: `dnnet.reporting.plot_accuracy_grid`); the JSON records `tta` ("none" or the mode) and
+    `meta` (config, provenance...)."""
     depths, widths = accuracy.shape
     rows = io.StringIO()
     writer = csv.writer(rows, lineterminator="\n")
@@ -24,8 +33,9 @@ def write_accuracy_grid(accuracy: torch.Tensor, run_dir: Path, split: str, meta:
     for d in range(depths):
         for w in range(widths):
             writer.writerow([d + 1, w + 1, f"{accuracy[d, w].item():.6f}"])
-    record = {"split": split, "accuracy": [[round(v, 6) for v in row] for row in accuracy.tolist()], **meta}
-    paths = {"csv": Path(run_dir) / f"accuracy_{split}.csv", "json": Path(run_dir) / f"accuracy_{split}.json"}
+    record = {"split": split, "tta": tta, "accuracy": [[round(v, 6) for v in row] for row in accuracy.tolist()], **meta}
+    name = grid_name(split, tta)
+    paths = {"csv": Path(run_dir) / f"accuracy_{name}.csv", "json": Path(run_dir) / f"accuracy_{name}.json"}
     for kind, text in (("csv", rows.getvalue()), ("json", json.dumps(record, indent=2) + "\n")):
         with atomic_write(paths[kind]) as stream:
             stream.write(text.encode())

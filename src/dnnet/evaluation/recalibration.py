@@ -14,6 +14,7 @@ import torch
 from dnnet.data import ImageDataset, normalize
 from dnnet.errors import UserError
 from dnnet.evaluation.grid_accuracy import grid_correct
+from dnnet.evaluation.tta import NO_TTA
 from dnnet.layers.prefix_batchnorm import to_local_batchnorm
 from dnnet.models.dnnet import DNNet
 
@@ -38,12 +39,14 @@ def recalibrated(model: DNNet, width: int, calibration: ImageDataset, mean: list
 
 
 def recalibrated_grid_accuracy(model: DNNet, calibration: ImageDataset, dataset: ImageDataset, mean: list[float],
-                               std: list[float], batch_size: int = 500, device: torch.device | None = None) -> torch.Tensor:
-    """Accuracy per cell, (depths, widths) float64, each width evaluated with its own recalibrated statistics."""
+                               std: list[float], batch_size: int = 500, device: torch.device | None = None,
+                               tta: str = NO_TTA) -> torch.Tensor:
+    """Accuracy per cell, (depths, widths) float64, each width evaluated with its own recalibrated statistics (and
+    test-time augmentation `tta`, see `grid_correct`)."""
     if len(dataset) == 0:
         raise UserError("cannot evaluate on an empty data set")
     columns = []
     for width in range(1, model.config.groups + 1):
         twin = recalibrated(model, width, calibration, mean, std, device=device)
-        columns.append(grid_correct(twin, dataset, mean, std, batch_size, device, width=width)[:, 0])
+        columns.append(grid_correct(twin, dataset, mean, std, batch_size, device, width=width, tta=tta)[:, 0])
     return torch.stack(columns, dim=1).double() / len(dataset)

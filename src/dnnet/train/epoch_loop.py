@@ -16,8 +16,11 @@ from dnnet.train.lr_schedule import step_learning_rate
 from dnnet.train.objective import StepPlan
 from dnnet.train.progress import EpochProgress
 from dnnet.train.random_streams import random_stream
+from dnnet.train.stopwatch import DeviceStopwatch
+from dnnet.train.teacher import Teacher
 from dnnet.train.train_config import TrainConfig
 from dnnet.train.training_step import TrainingStep
+from dnnet.train.weight_average import WeightAverage
 
 
 @dataclass
@@ -32,11 +35,13 @@ class EpochPosition:
     correct: int = 0  # of the full network on augmented training images
     seen: int = 0
     seconds: float = 0.0  # spent on the `step` batches, across interruptions: `seen / seconds` is the epoch's speed
+    teacher_seconds: float = 0.0  # of `seconds`, spent in the teacher's forward passes (`--teacher`)
 
     def to_dict(self) -> dict:
         return {"epoch": self.epoch, "step": self.step, "generator_state": self.generator_state,
                 "generator_device": self.generator_device,
-                "loss_sum": self.loss_sum, "correct": self.correct, "seen": self.seen, "seconds": self.seconds}
+                "loss_sum": self.loss_sum, "correct": self.correct, "seen": self.seen, "seconds": self.seconds,
+                "teacher_seconds": self.teacher_seconds}
 
 
 def steps_per_epoch(size: int, batch_size: int) -> int:
@@ -93,6 +98,8 @@ def train_epoch(
     shard: tuple[int, int] = (0, 1),
     should_stop: Callable[[int], bool] = lambda step: False,
     show_progress: bool = True,
+    teacher: Teacher | None = None,
+    average: WeightAverage | None = None,
 ) -> bool:
     """Runs the rest of the epoch from `position` (updated every SYNC_EVERY_STEPS steps and at the end).
 
@@ -101,6 +108,8 @@ def train_epoch(
     `shard` = (rank, world size): each process takes its share of every global batch.
     `should_stop(step)` is asked before every step; returns False when it asked to stop early (Ctrl-C), True at
     the epoch's end. Raises NonFiniteLoss, at the next read of the tally, if a loss was NaN or infinite.
+    `teacher`: its logits on each augmented batch go to the loss (its time counted in `position.teacher_seconds`);
+    `average`: updated after every optimizer step.
     """
     device = images_on_device.device
     # (steps, batch) indices, copied to the device once per epoch
@@ -110,6 +119,7 @@ def train_epoch(
     progress = EpochProgress(position.epoch + 1, config.epochs, len(batches), position.step, enabled=show_progress)
     tally = DeviceTally(position, device)
     started, seconds_before = time.perf_counter(), position.seconds
+    teacher_clock, teacher_seconds_before = DeviceStopwatch(device), position.teacher_seconds
     rank, world = shard
     mean, std = (torch.tensor(values, device=device) for values in stats)  # once, not at every step
     channels_last = config.uses_channels_last(device)
@@ -119,6 +129,7 @@ def train_epoch(
     def read_tally() -> None:
         tally.read_into(position)
         position.seconds = seconds_before + time.perf_counter() - started
+        position.teacher_seconds = teacher_seconds_before + teacher_clock.seconds()
 
     try:
         for step in range(position.step, len(batches)):
@@ -135,8 +146,11 @@ def train_epoch(
             optimizer.zero_grad(set_to_none=True)
             step_plan = plan(position.epoch * len(batches) + step, (position.epoch + step / len(batches)) / config.epochs)
             coefficients = None if step_plan.coefficients is None else to_device_async(step_plan.coefficients, device)
-            loss, logits = step_fn(x, labels, step_plan.widths, coefficients)
+            teacher_logits = None if teacher is None else teacher_clock.time(teacher.logits, images)
+            loss, logits = step_fn(x, labels, step_plan.widths, coefficients, teacher_logits)
             optimizer.step()
+            if average is not None:
+                average.update()
             tally.add(step, loss, logits, labels)
             position.step = step + 1
             position.generator_state, position.generator_device = generator.get_state(), device.type

@@ -105,8 +105,8 @@ def check_recipe(model_config: NetConfig, config: TrainConfig) -> None:
 def trains_the_same(saved: TrainConfig, wanted: TrainConfig, model_config: NetConfig) -> bool:
     """Equal configs once each is read as its run trains: the gradient factors as resolved (a rule's value and the
     same number given by hand are one training; a factor for cells a run does not train is no setting at all), a data
-    path resolved, data_dir only for a named data set. A run saved before a recipe setting existed, or with another
-    default, is still the run asked for when it trained the same way."""
+    path and a teacher's folder resolved, data_dir only for a named data set. A run saved before a recipe setting
+    existed, or with another default, is still the run asked for when it trained the same way."""
     return _as_trained(saved, model_config) == _as_trained(wanted, model_config)
 
 
@@ -121,17 +121,22 @@ def _as_trained(config: TrainConfig, model_config: NetConfig) -> tuple[TrainConf
     if config.data not in NAMED:
         settings["data_dir"] = TrainConfig.data_dir  # where named data sets live: unread for a path
         settings["data"] = str(Path(config.data).resolve())
+    if config.teacher is not None:  # a folder, however it was spelled
+        settings["teacher"] = str(Path(config.teacher).resolve())
     return dataclasses.replace(config, **settings), table
 
 
 def build_objective(model: DNNet, config: TrainConfig) -> tuple[TrainingForward, JointLoss]:
     """The forward module to run and the joint loss over its output (for "sandwich", given the planned widths)."""
     check_recipe(model.config, config)
+    # what every cell's loss is measured against besides the labels (the teacher's weight counts only with a teacher)
+    targets = {"label_smoothing": config.label_smoothing, "teacher_weight": config.teacher_weight if config.teacher else 0.0,
+               "teacher_temperature": config.teacher_temperature}
     if config.objective == "sandwich":
-        return TrainingForward(model), sandwich_loss(model)
+        return TrainingForward(model), sandwich_loss(model, **targets)
     weights = trained_weights(model.config, config)
     shares = equilibrium_shares((weights.sum(1) > 0).tolist()) if config.gradient_equilibrium else None
-    loss = JointLoss(weights, config.distill_weight, config.distill_temperature, config.loss_scale)
+    loss = JointLoss(weights, config.distill_weight, config.distill_temperature, config.loss_scale, **targets)
     factors = auxiliary_gradient_table(tuple(weights.shape), auxiliary_gradient_factor(weights, config.auxiliary_gradient),
                                        last_exit_gradient_factor(weights, config.last_exit_gradient))
     if model.config.width_conditioning:  # each width's own parameters, like its classifiers, learn at their cells' rate

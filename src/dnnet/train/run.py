@@ -99,22 +99,28 @@ def run_epoch(run: TrainingSetup, config: TrainConfig, stop: StopRequest, run_di
             shard=(run.world.rank, run.world.size),
             should_stop=lambda step: stop_requested(stop, run.world, run.device, step),
             show_progress=show_progress and run.world.is_main,
+            teacher=run.teacher,
+            average=run.average,
         )
     except NonFiniteLoss as error:
         raise NonFiniteLoss(f"{error}; the last good checkpoint is kept in {run_dir}") from None
 
 
 def save(run: TrainingSetup, config: TrainConfig, run_dir: Path) -> None:
-    """The checkpoint at `run.position`, written by the main process."""
+    """The checkpoint at `run.position`, written by the main process; with `ema`, the average beside the weights the
+    optimizer steps (which a resume continues from)."""
     if run.world.is_main:
         state = {"model": run.model.state_dict(), "optimizer": run.optimizer.state_dict(),
                  "position": run.position.to_dict(), "train_config": config.to_dict(), "run_id": run.run_id}
+        if run.average is not None:
+            state["ema"] = run.average.state_dict()
         save_checkpoint(state, run_dir / CHECKPOINT_FILE)
 
 
 def log_epoch(run: TrainingSetup, config: TrainConfig, run_dir: Path, show_progress: bool) -> None:
-    """Appends the finished epoch's row to the metrics, with the validation accuracy of the running statistics."""
-    model, position, device = run.model, run.position, run.device
+    """Appends the finished epoch's row to the metrics, with the validation accuracy of the running statistics (of the
+    weights' average with `ema`) and, with a teacher, the time its forward passes took."""
+    model, position, device = run.evaluated_model, run.position, run.device
     # with running statistics as trained (a sandwich run is recalibrated per width only at the end: cheaper).
     # A dense network's widths are not nested: each would cost a pass, so only the full width is followed here (a
     # width-conditioned network trains every width: each of its widths is validated, one pass each)
@@ -133,6 +139,9 @@ def log_epoch(run: TrainingSetup, config: TrainConfig, run_dir: Path, show_progr
         # every process trains an equal share of each global batch; loss and accuracy are the main process's share
         "images_per_s": round(position.seen * run.world.size / max(position.seconds, 1e-9), 1),
     }
+    if run.teacher is not None:  # what the teacher costs: its share of the epoch's training time
+        row["teacher_seconds"] = round(position.teacher_seconds, 3)
+        row["teacher_share"] = round(position.teacher_seconds / max(position.seconds, 1e-9), 4)
     append_metrics(run_dir, row)
     if config.tensorboard:
         log_epoch_scalars(run_dir, row)
@@ -143,8 +152,9 @@ def log_epoch(run: TrainingSetup, config: TrainConfig, run_dir: Path, show_progr
 
 
 def final_evaluation(run: TrainingSetup, config: TrainConfig, run_dir: Path, show_progress: bool = True) -> dict[str, Any]:
-    """Validation and test grids, then the finished marker; run by the main process alone."""
-    model = to_local_batchnorm(run.model)  # the other processes take no part: no collective may run
+    """Validation and test grids (of the weights' average with `ema`), then the finished marker; run by the main
+    process alone."""
+    model = to_local_batchnorm(run.evaluated_model)  # the other processes take no part: no collective may run
     meta = {"preset": config.preset, "train_config": config.to_dict(), "provenance": provenance()}
     summary = {}
     for split in ("val", "test"):

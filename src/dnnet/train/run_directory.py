@@ -1,7 +1,8 @@
 """The files of a run directory: config, checkpoint, per-epoch metrics, the finished marker, the trained model.
 
     config.json     resolved TrainConfig, architecture, data statistics, provenance (written at the start)
-    checkpoint.pt   model, optimizer and position, replaced atomically after every epoch and on Ctrl-C
+    checkpoint.pt   model, optimizer and position (and with --ema the weights' average), replaced atomically after
+                    every epoch and on Ctrl-C
     metrics.jsonl   one row per epoch (and metrics.csv, the same rows)
     finished.json   written last, atomically, once every epoch is trained and both accuracy grids are written
 """
@@ -144,20 +145,28 @@ def is_finished(run_dir: Path) -> bool:
 
 
 def load_trained_model(run_dir: Path, map_location: str = "cpu") -> tuple[DNNet, dict[str, Any]]:
-    """The model of the run's checkpoint, in eval mode, and the run's config record."""
+    """The trained network of the run's checkpoint, in eval mode, and the run's config record. A run trained with
+    `ema` gives its weights' moving average (what it evaluated), not the last weights of the optimizer."""
     record = read_run_config(run_dir)
     checkpoint = load_checkpoint(Path(run_dir) / CHECKPOINT_FILE, map_location)
     model = DNNet(NetConfig.from_dict(record["net_config"]))
-    load_weights(model, checkpoint, Path(run_dir) / CHECKPOINT_FILE)
+    load_weights(model, checkpoint, Path(run_dir) / CHECKPOINT_FILE, key=trained_weights_key(train_config_of(record)))
     return model.eval(), record
 
 
-def load_weights(model: nn.Module, checkpoint: dict[str, Any], path: Path) -> None:
-    """The checkpoint's weights into `model`; one line naming the file when they are of another architecture."""
-    if not isinstance(checkpoint, dict) or not isinstance(checkpoint.get("model"), dict):
-        raise UserError(f"{path} holds no model weights: not a checkpoint that dnnet train wrote")
+def trained_weights_key(config: TrainConfig) -> str:
+    """Which weights of a checkpoint are the trained network: "ema" (the average) for a run with `ema`, else "model"."""
+    return "ema" if config.ema else "model"
+
+
+def load_weights(model: nn.Module, checkpoint: dict[str, Any], path: Path, key: str = "model") -> None:
+    """The checkpoint's weights under `key` ("model": the optimizer's; "ema": their average) into `model`; one line
+    naming the file when they are missing or of another architecture."""
+    if not isinstance(checkpoint, dict) or not isinstance(checkpoint.get(key), dict):
+        what = "model weights" if key == "model" else f"{key!r} weights"
+        raise UserError(f"{path} holds no {what}: not a checkpoint that dnnet train wrote with these settings")
     try:
-        model.load_state_dict(checkpoint["model"])
+        model.load_state_dict(checkpoint[key])
     except RuntimeError as error:
         first = next((line.strip() for line in str(error).splitlines()[1:] if line.strip()), str(error))
         raise UserError(f"{path} does not fit the architecture in {CONFIG_FILE} ({first})") from error

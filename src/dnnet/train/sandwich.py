@@ -25,7 +25,10 @@ def sandwich_widths(groups: int, seed: int, step: int) -> list[int]:
     return sorted({1, *(middle[int(i)] for i in order[:count]), groups})
 
 
-def sandwich_loss(model: DNNet) -> JointLoss:
-    """Sum of the sampled widths' losses: cross-entropy for the largest, KL from it for the others."""
+def sandwich_loss(model: DNNet, label_smoothing: float = 0.0, teacher_weight: float = 0.0,
+                  teacher_temperature: float = 1.0) -> JointLoss:
+    """Sum of the sampled widths' losses: cross-entropy (label-smoothed by `label_smoothing`) for the largest, KL from it
+    for the others; with a separate teacher's logits, each mixed with the distillation from it (see `JointLoss`)."""
     cells = len(sandwich_widths(model.config.groups, 0, 0))
-    return JointLoss(torch.ones(1, cells), distill_weight=1.0, temperature=1.0, reduction="cells")
+    return JointLoss(torch.ones(1, cells), distill_weight=1.0, temperature=1.0, reduction="cells",
+                     label_smoothing=label_smoothing, teacher_weight=teacher_weight, teacher_temperature=teacher_temperature)

@@ -31,8 +31,10 @@ from dnnet.train.objective import (
 )
 from dnnet.train.run_data import check_same_data, data_source, load_run_data
 from dnnet.train.run_directory import CHECKPOINT_FILE, load_weights, read_run_config, truncate_metrics, write_run_config
+from dnnet.train.teacher import Teacher, check_same_teacher, load_teacher
 from dnnet.train.train_config import COMPILE_MODES, TrainConfig
 from dnnet.train.training_step import TrainingStep, build_training_step
+from dnnet.train.weight_average import WeightAverage
 
 
 @dataclass
@@ -51,6 +53,13 @@ class TrainingSetup:
     images: torch.Tensor  # the training images, on `device`
     labels: torch.Tensor
     run_id: str | None  # config.json's, saved in every checkpoint so that a resume knows its own (None: an older run)
+    teacher: Teacher | None = None  # whose logits the cells also learn from (`--teacher`)
+    average: WeightAverage | None = None  # the moving average of the weights (`--ema`)
+
+    @property
+    def evaluated_model(self) -> DNNet:
+        """What is validated, evaluated and saved as the trained network: the weights' average, or the model itself."""
+        return self.model if self.average is None else self.average.module
 
 
 def setup_world(device: str | None) -> tuple[World, torch.device]:
@@ -66,6 +75,7 @@ def setup_world(device: str | None) -> tuple[World, torch.device]:
 def setup(config: TrainConfig, run_dir: Path, checkpoint: dict[str, Any] | None, world: World, device: torch.device,
           cache_dir: Path | None = None, data: DataSplits | None = None) -> TrainingSetup:
     """Builds the run's state; from `checkpoint` when resuming, else writing config.json into `run_dir`."""
+    record = None
     if checkpoint is None:
         data = data or load_data(config.data, config.data_dir, cache_dir, config.val_count, config.seed,
                                  skip_bad_images=config.skip_bad_images)
@@ -76,6 +86,7 @@ def setup(config: TrainConfig, run_dir: Path, checkpoint: dict[str, Any] | None,
         else:
             check_same_data(data, record.get("data", {}), config.data)
     stats = channel_stats(data.train.images)
+    teacher = setup_teacher(config, run_dir, record, data, device)
     model = setup_model(config, data, device)
     forward, loss_fn = build_objective(model, config)
     planner = StepPlanner.for_run(config, model.config)
@@ -88,8 +99,11 @@ def setup(config: TrainConfig, run_dir: Path, checkpoint: dict[str, Any] | None,
                                 nesterov=config.nesterov, weight_decay=config.weight_decay)
     position = EpochPosition(epoch=0)
     run_id = None
+    average = None if not config.ema else WeightAverage(model, config.ema)  # of the weights as initialised, on a new run
     if checkpoint is not None:
         load_weights(model, checkpoint, Path(run_dir) / CHECKPOINT_FILE)
+        if average is not None:
+            load_weights(average.module, checkpoint, Path(run_dir) / CHECKPOINT_FILE, key="ema")
         optimizer.load_state_dict(checkpoint["optimizer"])
         position = EpochPosition(**checkpoint["position"])
         if world.is_main:
@@ -97,11 +111,25 @@ def setup(config: TrainConfig, run_dir: Path, checkpoint: dict[str, Any] | None,
         run_id = checkpoint.get("run_id")
     elif world.is_main:
         run_dir.mkdir(parents=True, exist_ok=True)
-        record = run_config_record(config, model, data, stats)
+        record = run_config_record(config, model, data, stats, teacher)
         run_id = record["run_id"]
         write_run_config(run_dir, record)
     return TrainingSetup(world, device, data, stats, model, step, planner, optimizer, position,
-                         data.train.images.to(device), data.train.labels.to(device), run_id)
+                         data.train.images.to(device), data.train.labels.to(device), run_id, teacher, average)
+
+
+def setup_teacher(config: TrainConfig, run_dir: Path, record: dict[str, Any] | None, data: DataSplits,
+                  device: torch.device) -> Teacher | None:
+    """The run's teacher, if it has one; a resumed run (`record`: its config.json) reloads the folder it began with,
+    resolved, and refuses it if its weights have changed since."""
+    if config.teacher is None:
+        return None
+    source = config.teacher if record is None else record["teacher"]["source"]
+    teacher = load_teacher(source, data, device, bf16_autocast=config.amp and device.type == "cuda",
+                           channels_last=config.uses_channels_last(device))
+    if record is not None:
+        check_same_teacher(teacher, record["teacher"], run_dir)
+    return teacher
 
 
 def setup_model(config: TrainConfig, data: DataSplits, device: torch.device) -> DNNet:
@@ -130,8 +158,8 @@ def trains_every_width(model_config: NetConfig, config: TrainConfig) -> bool:
 
 
 def run_config_record(config: TrainConfig, model: DNNet, data: DataSplits,
-                      stats: tuple[list[float], list[float]]) -> dict[str, Any]:
-    """What config.json holds: the resolved settings, the architecture, the data and provenance."""
+                      stats: tuple[list[float], list[float]], teacher: Teacher | None = None) -> dict[str, Any]:
+    """What config.json holds: the resolved settings, the architecture, the data, the teacher and provenance."""
     return {
         "run_id": uuid.uuid4().hex,  # tells this run's checkpoints from another's with the same settings
         "train_config": config.to_dict(),
@@ -145,5 +173,6 @@ def run_config_record(config: TrainConfig, model: DNNet, data: DataSplits,
                  "mean": stats[0], "std": stats[1],
                  "skipped_images": len(data.skipped_images), "skipped_images_first": list(data.skipped_images[:20]),
                  "source": data_source(config.data), "fingerprint": data_fingerprint(data)},
+        "teacher": None if teacher is None else teacher.record(),
         "provenance": provenance(),
     }

@@ -5,17 +5,19 @@ from __future__ import annotations
 import torch
 
 from dnnet.data import DataSplits
-from dnnet.evaluation import CALIBRATION_IMAGES, grid_accuracy, recalibrated_grid_accuracy
+from dnnet.evaluation import CALIBRATION_IMAGES, NO_TTA, grid_accuracy, recalibrated_grid_accuracy
 from dnnet.models.dnnet import DNNet
 from dnnet.train.train_config import TrainConfig
 
 
 def split_accuracy(model: DNNet, config: TrainConfig, data: DataSplits, stats: tuple[list[float], list[float]],
-                   split: str, device: torch.device, show_progress: bool = True) -> torch.Tensor:
-    """(depths, widths) accuracy; sandwich-trained runs get batch norm recalibrated per width first."""
+                   split: str, device: torch.device, show_progress: bool = True, tta: str = NO_TTA) -> torch.Tensor:
+    """(depths, widths) accuracy, with test-time augmentation `tta` (see `grid_correct`); sandwich-trained runs get
+    batch norm recalibrated per width first."""
     dataset = data.split(split)
     if config.objective == "sandwich":
         calibration = data.train.subset(torch.arange(min(CALIBRATION_IMAGES, len(data.train))))
-        return recalibrated_grid_accuracy(model, calibration, dataset, *stats, batch_size=config.eval_batch_size, device=device)
+        return recalibrated_grid_accuracy(model, calibration, dataset, *stats, batch_size=config.eval_batch_size, device=device,
+                                          tta=tta)
     return grid_accuracy(model, dataset, *stats, batch_size=config.eval_batch_size, device=device,
-                         channels_last=config.uses_channels_last(device), show_progress=show_progress)
+                         channels_last=config.uses_channels_last(device), show_progress=show_progress, tta=tta)

@@ -69,6 +69,15 @@ class TrainConfig:
     warmup_epochs: float = 0.0  # the learning rate rises linearly from 0 over this many epochs (0: no warm-up)
     distill_weight: float = 0.0  # self-distillation from the full network (0 = off, as in the paper)
     distill_temperature: float = 1.0
+    label_smoothing: float = 0.0  # every cell's cross-entropy (and the sandwich rule's) against (1 - eps) x one-hot +
+    # eps / classes instead of the one-hot label (0: plain cross-entropy)
+    teacher: str | None = None  # a finished run directory or a pretrained weights folder: every trained cell also learns
+    # from its full network's logits on the same augmented batch (None: no teacher)
+    teacher_weight: float = 0.5  # with a teacher, each cell's loss is (1 - weight) x its own loss + weight x the
+    # teacher's T^2 KL(teacher || cell): mixed, not added, so the loss keeps its scale
+    teacher_temperature: float = 4.0  # with a teacher, T of both softmaxes (a common choice for CIFAR-sized networks)
+    ema: float = 0.0  # decay per optimizer step of an exponential moving average of the weights and batch norm
+    # statistics (0: off); the average is what is validated, evaluated and loaded as the trained model
     val_count: int | None = None  # images held out of train for validation (None = data set's default)
     skip_bad_images: bool = False  # an image folder's unreadable images are left out (counted in config.json), not refused
     seed: int = 0  # model init, validation split, shuffling and augmentation
@@ -94,6 +103,11 @@ class TrainConfig:
                 raise UserError(f"{name} must be a finite number at least 0, got {value}")
         if not (math.isfinite(self.distill_temperature) and self.distill_temperature > 0):
             raise UserError(f"distill_temperature must be a positive number, got {self.distill_temperature}")
+        if not 0.0 <= self.label_smoothing < 1.0:  # also false for NaN
+            raise UserError(f"label_smoothing must be in [0, 1), got {self.label_smoothing}")
+        if not (self.ema == 0.0 or 0.0 < self.ema < 1.0):
+            raise UserError(f"ema must be 0 (off) or a decay in (0, 1), such as 0.999, got {self.ema}")
+        self._check_teacher()
         if self.eval_batch_size < 1:  # checked now, not after a whole epoch of training
             raise UserError(f"eval_batch_size must be at least 1, got {self.eval_batch_size}")
         if self.loss_scale not in LOSS_SCALES:
@@ -122,6 +136,18 @@ class TrainConfig:
             raise UserError(f"compile_mode {self.compile_mode!r} applies to a compiled step: add compile")
         if self.schedule not in SCHEDULES:
             raise UserError(f"schedule must be one of {SCHEDULES}, got {self.schedule!r}")
+
+    def _check_teacher(self) -> None:
+        if self.teacher is not None and not self.teacher.strip():
+            raise UserError("teacher must name a run directory or a pretrained weights folder, got an empty string")
+        if not 0.0 < self.teacher_weight <= 1.0:
+            raise UserError(f"teacher_weight must be in (0, 1], got {self.teacher_weight}")
+        if not (math.isfinite(self.teacher_temperature) and self.teacher_temperature > 0):
+            raise UserError(f"teacher_temperature must be a positive number, got {self.teacher_temperature}")
+        if self.teacher is None:  # a weight or temperature for no teacher would be silently ignored
+            changed = [name for name in ("teacher_weight", "teacher_temperature") if getattr(self, name) != getattr(TrainConfig, name)]
+            if changed:
+                raise UserError(f"{' and '.join(changed)} apply to distillation from a teacher: add teacher")
 
     def uses_channels_last(self, device: torch.device) -> bool:
         return device.type == "cuda" if self.channels_last is None else self.channels_last

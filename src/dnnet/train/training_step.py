@@ -10,16 +10,17 @@ from torch import nn
 
 COMPILE_BACKEND = "inductor"  # torch.compile's backend for `compile=True` runs (tests trace with "aot_eager": seconds)
 
-# (images, labels, widths, coefficients) -> (loss, logits of the trained cells), the gradients accumulated
-TrainingStep = Callable[[torch.Tensor, torch.Tensor, "list[int] | None", "torch.Tensor | None"], tuple[torch.Tensor, torch.Tensor]]
+# (images, labels, widths, coefficients, teacher logits) -> (loss, logits of the trained cells), the gradients accumulated
+TrainingStep = Callable[[torch.Tensor, torch.Tensor, "list[int] | None", "torch.Tensor | None", "torch.Tensor | None"],
+                        tuple[torch.Tensor, torch.Tensor]]
 
 
 def eager_step(forward: nn.Module, loss_fn: nn.Module, bf16_autocast: bool) -> TrainingStep:
     """The forward pass over the trained cells and their joint loss, under bfloat16 autocast if asked (GPU), then backward."""
     loss_of = loss_function(forward, loss_fn, bf16_autocast)
 
-    def step(images, labels, widths, coefficients):
-        loss, logits = loss_of(images, labels, widths, coefficients)
+    def step(images, labels, widths, coefficients, teacher_logits=None):
+        loss, logits = loss_of(images, labels, widths, coefficients, teacher_logits)
         loss.backward()
         return loss, logits
 
@@ -29,11 +30,11 @@ def eager_step(forward: nn.Module, loss_fn: nn.Module, bf16_autocast: bool) -> T
 def loss_function(forward: nn.Module, loss_fn: nn.Module, bf16_autocast: bool) -> TrainingStep:
     """The step's loss and logits, without the backward pass (what torch.compile traces)."""
 
-    def loss_of(images: torch.Tensor, labels: torch.Tensor, widths: list[int] | None,
-                coefficients: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+    def loss_of(images: torch.Tensor, labels: torch.Tensor, widths: list[int] | None, coefficients: torch.Tensor | None,
+                teacher_logits: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         with torch.autocast("cuda", dtype=torch.bfloat16, enabled=bf16_autocast):
             logits = forward(images, widths)
-            return loss_fn(logits.float(), labels, coefficients), logits
+            return loss_fn(logits.float(), labels, coefficients, teacher_logits), logits
 
     return loss_of
 
@@ -59,27 +60,27 @@ class CompiledStep:
         self.failed: str | None = None  # why compiling failed, once it has
         self.compiled_once = False
 
-    def __call__(self, images, labels, widths, coefficients):
+    def __call__(self, images, labels, widths, coefficients, teacher_logits=None):
         if self.failed is not None:
-            return self.eager(images, labels, widths, coefficients)
+            return self.eager(images, labels, widths, coefficients, teacher_logits)
         if self.compiled_once:
-            return self._compiled(images, labels, widths, coefficients)
+            return self._compiled(images, labels, widths, coefficients, teacher_logits)
         try:  # the first call compiles the forward pass, the first backward pass compiles its graph
-            result = self._compiled(images, labels, widths, coefficients)
+            result = self._compiled(images, labels, widths, coefficients, teacher_logits)
         except Exception as error:  # torch's compile errors share no base class across versions
             message = str(error).strip().splitlines()
             self.failed = f"{type(error).__name__}: {message[0] if message else ''}"
             print(f"dnnet: torch.compile failed ({self.failed}); training eagerly", file=sys.stderr)
             for parameter in self.parameters:
                 parameter.grad = None
-            return self.eager(images, labels, widths, coefficients)
+            return self.eager(images, labels, widths, coefficients, teacher_logits)
         self.compiled_once = True
         return result
 
-    def _compiled(self, images, labels, widths, coefficients):
+    def _compiled(self, images, labels, widths, coefficients, teacher_logits=None):
         if self.cuda_graphs:  # a new step: the graphs may reuse the last step's output memory (read by then)
             torch.compiler.cudagraph_mark_step_begin()
-        loss, logits = self.compiled_loss(images, labels, widths, coefficients)
+        loss, logits = self.compiled_loss(images, labels, widths, coefficients, teacher_logits)
         loss.backward()
         return loss, logits
 

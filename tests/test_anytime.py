@@ -166,7 +166,7 @@ def test_a_runner_refuses_an_unknown_schedule():
 
 def test_step_times_are_learned_per_schedule():
     model = _model("dnnet_resnet8_g4")
-    runner = AnytimeRunner(model, PATHS["dnnet_resnet8_g4"])
+    runner = AnytimeRunner(model, PATHS["dnnet_resnet8_g4"], compute_ahead="all")
     x = torch.randn(1, 3, 8, 8)
     runner.run(x)
     learned = runner.step_times
@@ -176,6 +176,10 @@ def test_step_times_are_learned_per_schedule():
     runner.run(x)
     runner.compute_ahead = "all"
     assert runner.step_times is learned
+
+
+def test_the_default_schedule_computes_a_run_of_widening_steps_in_its_first():
+    assert AnytimeRunner(_model("dnnet_resnet8_g4"), PATHS["dnnet_resnet8_g4"]).compute_ahead == "widening"
 
 
 def test_each_cell_computes_only_its_new_group_ranges():

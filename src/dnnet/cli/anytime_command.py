@@ -11,6 +11,7 @@ import torch
 
 from dnnet.anytime import COMPUTE_AHEAD, AnytimeRunner, choose_threshold, path_logits, serve_one_by_one
 from dnnet.anytime.path_choice import PATH_SPELLING, describe_path, path_record
+from dnnet.anytime.runner import DEFAULT_COMPUTE_AHEAD
 from dnnet.cli.argument_types import check_threads, path_argument
 from dnnet.cli.json_output import add_json_flag, print_result
 from dnnet.config import cell_name
@@ -34,9 +35,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--path", type=path_argument, default="auto",
                         help=f"the walk through the grid: {PATH_SPELLING} (default auto: the path with the best mean "
                              "validation accuracy over a log-MAC axis, found exactly)")
-    parser.add_argument("--compute-ahead", choices=COMPUTE_AHEAD, default="all",
-                        help="all: each layer once, as wide as the path needs it (default); widening: a run of widening "
-                             "steps in its first step; none: each step only its own cell (docs/benchmarks.md)")
+    parser.add_argument("--compute-ahead", choices=COMPUTE_AHEAD, default=DEFAULT_COMPUTE_AHEAD,
+                        help="widening: a run of widening steps in its first step (default); all: each layer once, as wide "
+                             "as the path needs it; none: each step only its own cell (docs/benchmarks.md)")
     parser.add_argument("--out", type=Path, default=None, help="where to write the result (default RUN/anytime.json, which "
                         "the run's report shows)")
     parser.add_argument("--data-dir", default=None, help="where the run's named data set lives, if moved")

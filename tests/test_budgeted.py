@@ -318,7 +318,7 @@ def test_each_image_classification_computes_nothing_ahead_and_walks_keep_their_o
 
     model = create_model("dnnet_resnet8_g4", image_size=8).eval()
     path = [(1, 1), (1, 2), (1, 4), (2, 4)]
-    runner = AnytimeRunner(model, path, compute_ahead="all")  # computes every layer ahead; at batch 6 without unfolding, classifying with it
+    runner = AnytimeRunner(model, path, compute_ahead="all")  # every layer ahead; batch 6 without unfolding
     x = torch.randn(6, 3, 8, 8)
     with torch.no_grad():
         every_cell = model.forward_all(x)

@@ -81,6 +81,21 @@ def test_greedy_search_stays_within_the_budget_and_beats_the_geometric_rule_wher
     assert geometric.accuracy <= result.accuracy
 
 
+@pytest.mark.parametrize("seed", [5, 12, 14])  # cases where a search from the geometric rule alone ended 5-14 points lower
+def test_greedy_search_never_ends_below_the_best_single_step_the_budget_affords(seed):
+    generator = torch.Generator().manual_seed(seed)
+    steps, images = 8, 300
+    costs = torch.cumsum(torch.rand(steps, generator=generator, dtype=torch.float64)
+                         * torch.linspace(1, 6, steps, dtype=torch.float64) ** 2, 0)  # later steps dearer
+    confidence = torch.rand(images, steps, generator=generator, dtype=torch.float64)
+    correct = torch.rand(images, steps, generator=generator) < torch.linspace(0.2, 0.9, steps)  # later steps better
+    budget = float(costs[steps // 2] * 1.01)
+    result = outcome(confidence, correct, costs, greedy_thresholds(confidence, correct, costs, budget))
+    affordable = [k for k in range(steps) if costs[k].item() <= budget]
+    best_single = max(correct[:, k].double().mean().item() for k in affordable)
+    assert result.mean_macs <= budget and result.accuracy >= best_single
+
+
 def test_the_sweep_chooses_on_validation_and_reports_test():
     torch.manual_seed(1)
     logits = torch.randn(200, 3, 10)

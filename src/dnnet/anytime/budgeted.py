@@ -6,8 +6,9 @@ softmax confidences, its correctness and the MACs of stopping at each step.
 Two ways to choose thresholds for a budget:
 - `geometric_thresholds`, the MSDNet baseline: the share of images stopping at step k is proportional to p^k, p solved
   so that the expected cost meets the budget; each step's threshold lets that share of the remaining images stop;
-- `greedy_thresholds`: from there, coordinate search over each step's threshold (candidates: the validation
-  confidences' quantiles), keeping any change that raises validation accuracy within the budget.
+- `greedy_thresholds`: from the better of those and "every image stops at one step", coordinate search over each
+  step's threshold (candidates: the validation confidences' quantiles), keeping any change that raises validation
+  accuracy within the budget.
 """
 
 from __future__ import annotations
@@ -86,12 +87,26 @@ def geometric_thresholds(confidence: torch.Tensor, costs: torch.Tensor, budget: 
     return thresholds
 
 
+def stop_at(step: int, steps: int) -> torch.Tensor:
+    """Thresholds that let every image walk to `step` and stop there: one cell for all, as a static choice would."""
+    thresholds = torch.full((steps,), NEVER, dtype=torch.float64)
+    thresholds[step] = 0.0
+    return thresholds
+
+
 def greedy_thresholds(confidence: torch.Tensor, correct: torch.Tensor, costs: torch.Tensor, budget: float,
                       candidates: int = 40, rounds: int = 3) -> torch.Tensor:
-    """Coordinate search from the geometric thresholds: each step's threshold in turn takes the candidate that gives the
-    best validation accuracy with a mean cost within the budget (ties: the cheaper); a few rounds over the steps."""
-    best = geometric_thresholds(confidence, costs, budget)
-    best_outcome = outcome(confidence, correct, costs, best)
+    """Coordinate search from the best start within the budget - the geometric thresholds, or every image stopping at
+    one step (so that the search never ends below the best single cell of the path the budget affords: from the
+    geometric start alone it could stay in a local optimum, e.g. spreading images over weak early steps where all of
+    them could afford a strong later one). Each step's threshold in turn takes the candidate that gives the best
+    validation accuracy with a mean cost within the budget (ties: the cheaper); a few rounds over the steps."""
+    starts = [geometric_thresholds(confidence, costs, budget).to(confidence.dtype)]
+    starts += [stop_at(k, len(costs)).to(confidence.dtype) for k in range(len(costs)) if costs[k].item() <= budget]
+    outcomes = [outcome(confidence, correct, costs, start) for start in starts]
+    feasible_starts = [i for i, o in enumerate(outcomes) if o.mean_macs <= budget] or [0]
+    first = max(feasible_starts, key=lambda i: (outcomes[i].accuracy, -outcomes[i].mean_macs))
+    best, best_outcome = starts[first], outcomes[first]
     feasible = best_outcome.mean_macs <= budget
     quantiles = torch.linspace(0, 1, candidates, dtype=confidence.dtype)
     for _ in range(rounds):

@@ -8,6 +8,7 @@ from dnnet.anytime.budgeted import (
     NEVER,
     PathPredictions,
     budget_sweep,
+    coordinate_search,
     geometric_shares,
     geometric_thresholds,
     greedy_thresholds,
@@ -94,6 +95,8 @@ def test_greedy_search_never_ends_below_the_best_single_step_the_budget_affords(
     affordable = [k for k in range(steps) if costs[k].item() <= budget]
     best_single = max(correct[:, k].double().mean().item() for k in affordable)
     assert result.mean_macs <= budget and result.accuracy >= best_single
+    from_geometric = coordinate_search(confidence, correct, costs, budget, geometric_thresholds(confidence, costs, budget), 40, 3)[1]
+    assert result.accuracy >= from_geometric.accuracy  # and never below the search from the geometric rule alone
 
 
 def test_the_sweep_chooses_on_validation_and_reports_test():

@@ -6,9 +6,9 @@ softmax confidences, its correctness and the MACs of stopping at each step.
 Two ways to choose thresholds for a budget:
 - `geometric_thresholds`, the MSDNet baseline: the share of images stopping at step k is proportional to p^k, p solved
   so that the expected cost meets the budget; each step's threshold lets that share of the remaining images stop;
-- `greedy_thresholds`: from the better of those and "every image stops at one step", coordinate search over each
-  step's threshold (candidates: the validation confidences' quantiles), keeping any change that raises validation
-  accuracy within the budget.
+- `greedy_thresholds`: coordinate search over each step's threshold (candidates: the validation confidences'
+  quantiles), keeping any change that raises validation accuracy within the budget, from the geometric thresholds and
+  from every image stopping at the best step the budget affords; the better of the two.
 """
 
 from __future__ import annotations
@@ -96,17 +96,25 @@ def stop_at(step: int, steps: int) -> torch.Tensor:
 
 def greedy_thresholds(confidence: torch.Tensor, correct: torch.Tensor, costs: torch.Tensor, budget: float,
                       candidates: int = 40, rounds: int = 3) -> torch.Tensor:
-    """Coordinate search from the best start within the budget - the geometric thresholds, or every image stopping at
-    one step (so that the search never ends below the best single cell of the path the budget affords: from the
-    geometric start alone it could stay in a local optimum, e.g. spreading images over weak early steps where all of
-    them could afford a strong later one). Each step's threshold in turn takes the candidate that gives the best
-    validation accuracy with a mean cost within the budget (ties: the cheaper); a few rounds over the steps."""
-    starts = [geometric_thresholds(confidence, costs, budget).to(confidence.dtype)]
-    starts += [stop_at(k, len(costs)).to(confidence.dtype) for k in range(len(costs)) if costs[k].item() <= budget]
-    outcomes = [outcome(confidence, correct, costs, start) for start in starts]
-    feasible_starts = [i for i, o in enumerate(outcomes) if o.mean_macs <= budget] or [0]
-    first = max(feasible_starts, key=lambda i: (outcomes[i].accuracy, -outcomes[i].mean_macs))
-    best, best_outcome = starts[first], outcomes[first]
+    """The better on validation of two coordinate searches: one from the geometric thresholds, one from every image
+    stopping at the best single step the budget affords. From the geometric start alone the search could stay in a
+    local optimum below that single step (spreading images over weak early steps where all of them could afford a
+    strong later one); from the single step alone, below what the geometric start reaches."""
+    single = [k for k in range(len(costs)) if costs[k].item() <= budget]
+    starts = [geometric_thresholds(confidence, costs, budget)]
+    if single:
+        best_step = max(single, key=lambda k: (correct[:, k].double().mean().item(), -k))
+        starts.append(stop_at(best_step, len(costs)).to(confidence.dtype))
+    searched = [coordinate_search(confidence, correct, costs, budget, start, candidates, rounds) for start in starts]
+    return max(searched, key=lambda result: _rank(result[1], budget))[0]
+
+
+def coordinate_search(confidence: torch.Tensor, correct: torch.Tensor, costs: torch.Tensor, budget: float, start: torch.Tensor,
+                      candidates: int, rounds: int) -> tuple[torch.Tensor, BudgetedOutcome]:
+    """From `start`, each step's threshold in turn takes the candidate (the validation confidences' quantiles, or
+    never) that gives the best validation accuracy with a mean cost within the budget (ties: the cheaper); a few rounds
+    over the steps, until one changes nothing."""
+    best, best_outcome = start, outcome(confidence, correct, costs, start)
     feasible = best_outcome.mean_macs <= budget
     quantiles = torch.linspace(0, 1, candidates, dtype=confidence.dtype)
     for _ in range(rounds):
@@ -125,7 +133,12 @@ def greedy_thresholds(confidence: torch.Tensor, correct: torch.Tensor, costs: to
                     best, best_outcome, feasible, improved = trial, result, True, True
         if not improved:
             break
-    return best
+    return best, best_outcome
+
+
+def _rank(result: BudgetedOutcome, budget: float) -> tuple[bool, float, float]:
+    """Within the budget first, then more accurate, then cheaper."""
+    return result.mean_macs <= budget, result.accuracy, -result.mean_macs
 
 
 def check_budget(costs: torch.Tensor, budget: float) -> None:

@@ -12,7 +12,7 @@ SOURCE = Path(__file__).resolve().parents[1] / "src" / "dnnet"
 # loss/evaluation/selection -> train/anytime/deploy -> experiments -> cli
 LAYERS = [
     {"errors", "strict_fields", "atomic_file", "provenance", "config", "device_choice", "pretrained_files",
-     "version", "amounts", "progress_bar", "json_file"},
+     "version", "amounts", "progress_bar", "json_file", "weights_check"},
     {"layers", "data"},
     {"models"},
     {"slicing", "accounting"},

@@ -56,8 +56,8 @@ def test_asking_for_the_other_kind_is_refused(tmp_path, model):
 
 
 @pytest.mark.parametrize("damage,message", [
-    (lambda d: (d / "model.safetensors").write_bytes(b"\0" * 10), "cannot be read as safetensors"),
-    (lambda d: (d / "model.safetensors").unlink(), "cannot be read as safetensors"),
+    (lambda d: (d / "model.safetensors").write_bytes(b"\0" * 10), "not a safetensors file"),
+    (lambda d: (d / "model.safetensors").unlink(), "model.safetensors not found"),
     (lambda d: (d / "config.json").write_text("{not json"), "is not valid JSON"),
     (lambda d: (d / "config.json").write_text('{"format": "other"}'), "is not a pretrained network's config"),
 ])

@@ -7,6 +7,7 @@ function of a `NetConfig`, so a config plus a (depth, width) cell names a sub-ne
 from __future__ import annotations
 
 import dataclasses
+import numbers
 import re
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -70,7 +71,14 @@ class NetConfig:
     width_conditioning: bool = False
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "group_channels", tuple(int(c) for c in self.group_channels))
+        channels = self.group_channels
+        if isinstance(channels, (str, bytes)) or not hasattr(channels, "__iter__") or not all(
+                isinstance(c, numbers.Integral) and not isinstance(c, bool) for c in channels):
+            raise UserError(f"group_channels must be 3 positive integers (one per stage), got {channels!r}")
+        object.__setattr__(self, "group_channels", tuple(int(c) for c in channels))
+        for name in ("causal", "cell_heads", "width_conditioning"):
+            if not isinstance(getattr(self, name), bool):
+                raise UserError(f"{name} must be true or false, got {getattr(self, name)!r}")
         _check_positive("blocks_per_stage", self.blocks_per_stage)
         _check_positive("groups", self.groups)
         _check_positive("in_channels", self.in_channels)

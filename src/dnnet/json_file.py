@@ -18,6 +18,8 @@ def read_json_object(path: Path, if_missing: str, what: str) -> dict[str, Any]:
         values = json.loads(path.read_text())
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise UserError(f"{path} is not valid JSON ({error})") from error
+    except RecursionError:  # nested deeper than the parser goes: no config dnnet writes
+        raise UserError(f"{path} is not a JSON object dnnet reads (nested too deeply)") from None
     if not isinstance(values, dict):
         raise UserError(f"{path} holds a JSON {type(values).__name__}, not {what}")
     return values

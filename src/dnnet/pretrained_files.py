@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +13,11 @@ import torch
 from torch import nn
 
 from dnnet.atomic_file import atomic_write
+from dnnet.config import NetConfig
 from dnnet.errors import UserError
 from dnnet.json_file import read_json_object
 from dnnet.version import dnnet_version
+from dnnet.weights_check import check_before_building, check_finite
 
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
@@ -66,13 +69,27 @@ def check_writable_weights_folder(directory: Path) -> None:
 
 
 def read_pretrained_record(directory: str | Path) -> dict[str, Any]:
-    """config.json of a folder that `write_pretrained` wrote; a UserError naming the file otherwise."""
+    """config.json of a folder that `write_pretrained` wrote, its parts checked; a UserError naming the file otherwise."""
     path = Path(directory) / CONFIG_FILE
     record = read_json_object(path, f"{directory} holds no pretrained network ({CONFIG_FILE} not found)",
                               "a pretrained network's config")
     if record.get("format") != FORMAT:
         raise UserError(f"{path} is not a pretrained network's config (expected format {FORMAT!r})")
+    network = record.get("network")
+    if not isinstance(network, dict) or network.get("kind") not in ("dnnet", "subnet"):
+        raise UserError(f"{path}: 'network' must say which kind of network the folder holds (dnnet or subnet)")
+    if network["kind"] == "subnet" and not all(_is_count(network.get(key)) for key in ("depth", "width")):
+        raise UserError(f"{path}: a cell's 'network' needs its depth and width as positive integers")
+    for key in ("net_config", "preprocessing", "provenance"):
+        if not isinstance(record.get(key, {}), dict):
+            raise UserError(f"{path}: {key!r} must be a JSON object")
+    if "net_config" not in record:
+        raise UserError(f"{path} has no 'net_config': the architecture of its weights is unknown")
     return record
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
 
 
 def check_kind(record: dict[str, Any], directory: str | Path, kind: str, wanted: str) -> None:
@@ -82,12 +99,18 @@ def check_kind(record: dict[str, Any], directory: str | Path, kind: str, wanted:
         raise UserError(f"{directory} holds {held}, not a {wanted}")
 
 
-def load_weights_into(model: nn.Module, directory: str | Path) -> nn.Module:
-    """model.safetensors of `directory` into `model`, which is returned in eval mode; one line naming the file on failure."""
+def load_pretrained(build: Callable[[], nn.Module], config: NetConfig, directory: str | Path) -> nn.Module:
+    """The network `build()` makes, with the weights of `directory`'s model.safetensors, in eval mode. The file is
+    checked against the network before it is built (`weights_check`: a config.json of a huge network is refused before
+    it takes any memory), its values once loaded (no NaN or infinity); one line naming the file on failure."""
     from safetensors import SafetensorError
     from safetensors.torch import load_file
 
     weights = Path(directory) / WEIGHTS_FILE
+    if not weights.is_file():
+        raise UserError(f"{weights} not found: the folder holds no weights")
+    check_before_building(build, config, weights)
+    model = build()
     try:
         state: dict[str, torch.Tensor] = load_file(str(weights))
     except (OSError, SafetensorError) as error:
@@ -97,4 +120,5 @@ def load_weights_into(model: nn.Module, directory: str | Path) -> nn.Module:
     except RuntimeError as error:
         first = next((line.strip() for line in str(error).splitlines()[1:] if line.strip()), str(error))
         raise UserError(f"{weights} does not fit the network in {CONFIG_FILE} ({first})") from error
+    check_finite(model, weights)
     return model.eval()

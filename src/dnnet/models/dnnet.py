@@ -13,7 +13,7 @@ from dnnet.errors import UserError
 from dnnet.layers import CausalBasicBlock, ChannelCausalConv2d, GroupExitHead, PrefixBatchNorm2d
 from dnnet.layers.gradient_scale import scale_gradient
 from dnnet.layers.width_conditioned_batchnorm import condition_widths
-from dnnet.pretrained_files import check_kind, load_weights_into, read_pretrained_record, write_pretrained
+from dnnet.pretrained_files import check_kind, load_pretrained, read_pretrained_record, write_pretrained
 
 
 class DNNet(nn.Module):
@@ -71,7 +71,8 @@ class DNNet(nn.Module):
         """The DNNet that `save_pretrained` wrote into `directory`, in eval mode."""
         record = read_pretrained_record(directory)
         check_kind(record, directory, "dnnet", "DNNet")
-        return load_weights_into(cls(NetConfig.from_dict(record["net_config"])), directory)
+        config = NetConfig.from_dict(record["net_config"])
+        return load_pretrained(lambda: cls(config), config, directory)
 
     def forward(self, x: torch.Tensor, depth: int | None = None, width: int | None = None) -> torch.Tensor:
         """Logits (N, classes) of the sub-network at exit `depth` with `width` groups (default: full)."""

@@ -7,7 +7,7 @@ from torch import nn
 
 from dnnet.config import BlockPlan, NetConfig
 from dnnet.layers.group_shortcut import make_shortcut
-from dnnet.pretrained_files import check_kind, load_weights_into, read_pretrained_record, write_pretrained
+from dnnet.pretrained_files import check_kind, load_pretrained, read_pretrained_record, write_pretrained
 
 
 class SubNetBlock(nn.Module):
@@ -56,7 +56,9 @@ class SubNet(nn.Module):
         record = read_pretrained_record(directory)
         check_kind(record, directory, "subnet", "SubNet")
         cell = record["network"]
-        return load_weights_into(cls(NetConfig.from_dict(record["net_config"]), cell["depth"], cell["width"]), directory)
+        config = NetConfig.from_dict(record["net_config"])
+        config.check_cell(cell["depth"], cell["width"])
+        return load_pretrained(lambda: cls(config, cell["depth"], cell["width"]), config, directory)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.relu(self.stem_bn(self.stem(x)))

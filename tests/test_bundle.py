@@ -35,6 +35,7 @@ def test_the_bundle_holds_the_validation_pareto_cells_with_their_facts(bundle):
     assert [(c["depth"], c["width"]) for c in manifest["cells"]] == [(c.depth, c.width) for c in front]
     for cell in manifest["cells"]:
         assert hashlib.sha256((bundle / "bundle" / cell["file"]).read_bytes()).hexdigest() == cell["sha256"]
+        assert (bundle / "bundle" / cell["file"]).stat().st_size == cell["bytes"]  # checked by the selector before it hashes
         assert cell["val_accuracy"] == float(val[cell["depth"] - 1, cell["width"] - 1])
     assert manifest["preprocessing"]["mean"] == record["data"]["mean"]
     assert (bundle / "bundle" / "select_cell.py").is_file()
@@ -69,10 +70,14 @@ def test_a_changed_cell_file_is_refused(bundle, tmp_path):
     shutil.copytree(bundle / "bundle", copy)
     manifest = bundle_selector.read_manifest(copy)
     path = copy / manifest["cells"][0]["file"]
-    path.write_bytes(path.read_bytes() + b"\0")
+    original = path.read_bytes()
+    path.write_bytes(original[:-1] + bytes([original[-1] ^ 1]))  # the same size: only the hash can tell
     with pytest.raises(ValueError, match="does not match its sha256"):
         bundle_selector.classify(copy, np.zeros((1, 3, 16, 16), np.uint8), {"macs": manifest["cells"][0]["macs"]})
-    with pytest.raises(ValueError, match="no cell of the bundle fits"):
+    path.write_bytes(original + b"\0")
+    with pytest.raises(ValueError, match=f"is {len(original) + 1} bytes, manifest.json records {len(original)}"):
+        bundle_selector.classify(copy, np.zeros((1, 3, 16, 16), np.uint8), {"macs": manifest["cells"][0]["macs"]})
+    with pytest.raises(ValueError, match="no cell fits: macs <= 1 rules out every cell"):
         bundle_selector.choose(manifest, {"macs": 1})
 
 

@@ -26,7 +26,7 @@ from dnnet.selection import offered_cells, pareto_front
 from dnnet.slicing import slice_subnet
 from dnnet.train.run_directory import load_trained_model
 
-FORMAT = "dnnet-bundle/1"
+FORMAT = bundle_selector.FORMAT  # defined where it is read: the selector copied into every bundle
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,11 @@ def measured_latency(run_dir: Path, depth: int, width: int, runtime: str = "onnx
     return {f"latency_ms_{runtime}": table["milliseconds"][depth - 1][width - 1],
             "latency_measured_on": {k: table["provenance"].get(k) for k in ("machine", "cpu_count", "platform")} |
                                    {k: table.get(k) for k in ("batch", "threads")}}
+
+
+def file_facts(path: Path) -> dict[str, Any]:
+    """What the selector checks a cell's file against before it reads it whole: its size in bytes, then its sha256."""
+    return {"bytes": path.stat().st_size, "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
 
 
 def write_bundle(run_dir: Path, out: Path, fields: tuple[str, ...] = ("macs", "peak_act_bytes"),
@@ -75,7 +80,7 @@ def write_bundle(run_dir: Path, out: Path, fields: tuple[str, ...] = ("macs", "p
             accuracy = {"val_accuracy": onnx_accuracy(out / file, int8.val_images, int8.val_labels),
                         "val_accuracy_float": accuracy["val_accuracy"]}
         cells.append({"cell": name, "precision": "float32" if int8 is None else "int8", **resources.to_dict(), **accuracy,
-                      "file": file, "sha256": hashlib.sha256((out / file).read_bytes()).hexdigest(),
+                      "file": file, **file_facts(out / file),
                       **measured_latency(run_dir, resources.depth, resources.width, "onnxruntime" if int8 is None else INT8)})
     manifest = {"format": FORMAT, "run": str(run_dir), "pareto_of": ["val_accuracy", *fields], "preprocessing": preprocessing_of(record),
                 "cells": cells, "provenance": provenance()}

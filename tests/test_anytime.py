@@ -182,6 +182,15 @@ def test_the_default_schedule_computes_a_run_of_widening_steps_in_its_first():
     assert AnytimeRunner(_model("dnnet_resnet8_g4"), PATHS["dnnet_resnet8_g4"]).compute_ahead == "widening"
 
 
+def test_a_schedule_set_later_is_checked_as_one_given_at_the_start():
+    runner = AnytimeRunner(_model("dnnet_resnet8_g4"), PATHS["dnnet_resnet8_g4"])
+    runner.compute_ahead = "none"
+    assert runner.compute_ahead == "none"
+    with pytest.raises(UserError, match="compute ahead must be one of none, widening, all, got 'everything'"):
+        runner.compute_ahead = "everything"
+    assert runner.compute_ahead == "none"
+
+
 def test_each_cell_computes_only_its_new_group_ranges():
     path = [(1, 1), (1, 2), (3, 2), (3, 4)]
     assert layer_ranges(path, exit_blocks=(0, 1, 2, 3)) == [

@@ -121,7 +121,7 @@ class AnytimeRunner:
         self._kept: dict[str, PreparedWalk] = {}  # per schedule, kept between walks of batches of one shape
         # learned from every `run`, for stopping before a step would pass the deadline: per schedule, whose steps differ
         self._step_times = {ahead: StepTimes() for ahead in COMPUTE_AHEAD}
-        self.compute_ahead = check_compute_ahead(compute_ahead)
+        self._compute_ahead = check_compute_ahead(compute_ahead)
         # per schedule and step, the layer groups it computes (every schedule: `compute_ahead` may be changed later)
         self.layer_ranges = {ahead: layer_ranges(self.path, model.config.exit_blocks, ahead) for ahead in COMPUTE_AHEAD}
         # each visited cell's classifier as one (channels, classes) matrix: a step's logits are one pooled product
@@ -129,6 +129,15 @@ class AnytimeRunner:
         for depth, width in self.path:
             weight, bias = model.heads[depth - 1].merged_linear(width)
             self.classifiers[Cell(depth, width)] = (weight.detach().T.contiguous(), bias.detach())
+
+    @property
+    def compute_ahead(self) -> str:
+        """The schedule the next walk follows (`COMPUTE_AHEAD`); it may be changed between walks, and is checked then."""
+        return self._compute_ahead
+
+    @compute_ahead.setter
+    def compute_ahead(self, ahead: str) -> None:
+        self._compute_ahead = check_compute_ahead(ahead)
 
     @property
     def step_times(self) -> StepTimes:

@@ -51,6 +51,7 @@ def _train(config: TrainConfig, run_dir: Path, resume: bool, device: str | None,
     if checkpoint is not None:
         runtime = {name: getattr(config, name) for name in RUNTIME_SETTINGS}
         config = TrainConfig.from_dict({**checkpoint["train_config"], **runtime})
+    cudnn_benchmark = torch.backends.cudnn.benchmark  # a run may set it (GPU); the caller gets theirs back
     world, torch_device = setup_world(device)
     try:
         run = setup(config, run_dir, checkpoint, world, torch_device, cache_dir, data)
@@ -72,6 +73,7 @@ def _train(config: TrainConfig, run_dir: Path, resume: bool, device: str | None,
         return summary
     finally:
         leave_world(world)
+        torch.backends.cudnn.benchmark = cudnn_benchmark
 
 
 def checkpoint_to_resume(run_dir: Path, resume: bool) -> dict[str, Any] | None:

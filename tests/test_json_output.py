@@ -57,3 +57,16 @@ def test_errors_come_out_as_json_with_their_exit_code(trained_run, tmp_path, cap
     except SystemExit as stopped:  # argparse exits on usage errors; what it printed is still one JSON object
         code, result = stopped.code, json.loads(capsys.readouterr().out)
     assert code == exit_code and result["exit_code"] == exit_code and message in result["error"]
+
+
+def test_usage_errors_are_json_only_for_the_parser_asked_to(capsys):
+    import pytest
+
+    from dnnet.cli.main import build_parser
+
+    with_json, plain = build_parser("select", json_errors=True), build_parser("select")
+    for parser, as_json in [(with_json, True), (plain, False), (with_json, True)]:  # neither changes the other
+        with pytest.raises(SystemExit):
+            parser.parse_args(["select", "RUN", "--macs", "lots"])
+        out, err = capsys.readouterr()
+        assert (json.loads(out)["exit_code"] == 2 and err == "") if as_json else (out == "" and "usage:" in err)

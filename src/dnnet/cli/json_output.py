@@ -4,6 +4,7 @@ that a script reads every outcome the same way: {"error": ..., "exit_code": N} w
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 from collections.abc import Callable
@@ -32,12 +33,19 @@ def print_json_error(command: str | None, message: str, exit_code: int) -> None:
 
 
 class JsonErrorParser(argparse.ArgumentParser):
-    """An argument parser whose usage errors come out as JSON too when the command line asks for --json."""
+    """An argument parser whose usage errors come out as JSON too when `json_errors` (the command line asks for
+    --json); its subcommands' parsers are made alike."""
 
-    json_errors = False
+    def __init__(self, *args: Any, json_errors: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.json_errors = json_errors
+
+    def add_subparsers(self, **kwargs: Any) -> argparse._SubParsersAction:
+        kwargs.setdefault("parser_class", functools.partial(JsonErrorParser, json_errors=self.json_errors))
+        return super().add_subparsers(**kwargs)
 
     def error(self, message: str) -> None:  # argparse's hook for usage errors; it must not return
-        if JsonErrorParser.json_errors:
+        if self.json_errors:
             print_json_error(self.prog.removeprefix("dnnet").strip() or None, message, 2)
             sys.exit(2)
         super().error(message)

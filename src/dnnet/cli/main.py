@@ -58,11 +58,13 @@ def command_module(name: str) -> ModuleType:
     return importlib.import_module(f"dnnet.cli.{name}_command")
 
 
-def build_parser(command: str | None = None) -> argparse.ArgumentParser:
-    """The `dnnet` parser, with the arguments of `command` only (the others are listed by name and help)."""
-    parser = JsonErrorParser(prog="dnnet", description="Doubly nested networks: one trained CNN cut along its depth and "
-                             "width into every sub-network a budget allows. Train, evaluate, profile, select, export, "
-                             "bundle and serve them; reproduce the paper's experiments.",
+def build_parser(command: str | None = None, json_errors: bool = False) -> argparse.ArgumentParser:
+    """The `dnnet` parser, with the arguments of `command` only (the others are listed by name and help); with
+    `json_errors`, its usage errors come out as JSON."""
+    parser = JsonErrorParser(prog="dnnet", json_errors=json_errors,
+                             description="Doubly nested networks: one trained CNN cut along its depth and width into every "
+                             "sub-network a budget allows. Train, evaluate, profile, select, export, bundle and serve them; "
+                             "reproduce the paper's experiments.",
                              epilog="`dnnet COMMAND --help` shows a command's flags and an example.")
     parser.add_argument("--version", action="version", version=f"dnnet {dnnet_version()} (torch {torch_version()})")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -101,8 +103,7 @@ def run_command(argv: list[str] | None = None) -> int:
     if "_ARGCOMPLETE" in os.environ:  # the shell asks for completions of a partial command line
         complete_command_line()
     command = next((arg for arg in argv if not arg.startswith("-")), None)
-    JsonErrorParser.json_errors = wants_json(argv)
-    args = build_parser(command if command in COMMANDS else None).parse_args(argv)
+    args = build_parser(command if command in COMMANDS else None, wants_json(argv)).parse_args(argv)
     try:
         return command_module(args.command).run(args)
     except Interrupted as stop:  # Ctrl-C: the run saved where it was

@@ -49,3 +49,19 @@ def test_a_damaged_entry_is_decoded_again_with_a_warning(tmp_path, archive, caps
     assert f"the decoded-image cache {entry(tmp_path)} is damaged" in err and reason in err
     third = load_data(str(archive), cache_dir=tmp_path / "cache", val_count=1)  # the rebuilt entry is good
     assert torch.equal(third.train.images, first.train.images) and "damaged" not in capsys.readouterr().err
+
+
+def test_an_entry_copied_under_another_sources_name_is_not_trusted(tmp_path, capsys):
+    write_image_tree(tmp_path / "a", {"train": {"cat": 4, "dog": 3}, "test": {"cat": 1, "dog": 1}})
+    write_image_tree(tmp_path / "b", {"train": {"ant": 2, "bee": 5}, "test": {"ant": 1, "bee": 2}})
+    a = tar_folder(tmp_path / "a", tmp_path / "a.tar.gz", ".")
+    b = tar_folder(tmp_path / "b", tmp_path / "b.tar.gz", ".")
+    truth = load_data(str(b), cache_dir=tmp_path / "truth", val_count=1)
+    load_data(str(a), cache_dir=tmp_path / "cache", val_count=1)
+    load_data(str(b), cache_dir=tmp_path / "cache", val_count=1)
+    entry_a, entry_b = (next((tmp_path / "cache").glob(f"*-{name}-*.npz")) for name in ("a.tar", "b.tar"))
+    entry_b.write_bytes(entry_a.read_bytes())  # A's entry, whole and self-consistent, under B's name
+    capsys.readouterr()
+    again = load_data(str(b), cache_dir=tmp_path / "cache", val_count=1)
+    assert again.train.classes == truth.train.classes == ["ant", "bee"] and torch.equal(again.test.labels, truth.test.labels)
+    assert f"the decoded-image cache {entry_b} is damaged (it was written for another source)" in capsys.readouterr().err

@@ -15,8 +15,9 @@ import torch
 from dnnet.atomic_file import atomic_write
 from dnnet.data.splits import ImageDataset
 
-CACHE_VERSION = 3  # bump when a reader changes what it produces (2: an image folder's val/ is its own split;
-# 3: 16-bit images scaled, not clipped, macOS's "._NAME" files passed over, a checksum in every entry)
+CACHE_VERSION = 4  # bump when a reader changes what it produces (2: an image folder's val/ is its own split;
+# 3: 16-bit images scaled, not clipped, macOS's "._NAME" files passed over, a checksum in every entry; 4: the entry's
+# own name inside it, so that an entry copied under another source's name is not trusted)
 
 
 def default_cache_dir() -> Path:
@@ -45,14 +46,14 @@ def cached_splits(
     path = cache_dir / f"{reader}-{source.stem}-{source_key(source, reader)}.npz"
     if path.is_file():
         try:
-            return _read(path)
+            return _read(path, path.stem)
         except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
             reason = (str(error).splitlines() or [type(error).__name__])[0]
             print(f"dnnet: the decoded-image cache {path} is damaged ({reason}); decoding the data again", file=sys.stderr)
             path.unlink(missing_ok=True)
     splits = decode()
     try:
-        _write_atomically(path, splits)
+        _write_atomically(path, splits, path.stem)
     except OSError as error:
         print(f"dnnet: cannot write the decoded-image cache {path} ({error.strerror or error}); going on without it",
               file=sys.stderr)
@@ -67,9 +68,12 @@ def _checksum(splits: dict[str, np.ndarray]) -> str:
     return digest.hexdigest()
 
 
-def _read(path: Path) -> dict[str, ImageDataset]:
-    """The splits of a cache entry, or ValueError saying what is wrong with it."""
+def _read(path: Path, key: str) -> dict[str, ImageDataset]:
+    """The splits of the cache entry written under `key`, or ValueError saying what is wrong with it (the checksum
+    proves only that an entry agrees with itself; the key, that it is this source's)."""
     with np.load(path, allow_pickle=False) as stored:
+        if "key" not in stored.files or str(stored["key"]) != key:
+            raise ValueError("it was written for another source")
         classes = [str(c) for c in stored["classes"]]
         names = [str(n) for n in stored["splits"]]
         arrays = {key: stored[key] for key in stored.files if key.endswith(("_images", "_labels"))}
@@ -87,14 +91,14 @@ def _read(path: Path) -> dict[str, ImageDataset]:
         return splits
 
 
-def _write_atomically(path: Path, splits: dict[str, ImageDataset]) -> None:
+def _write_atomically(path: Path, splits: dict[str, ImageDataset], key: str) -> None:
     """Temporary file, flush, rename: a crash leaves either no entry or a whole one."""
     arrays = {}
     for name, dataset in splits.items():
         arrays[f"{name}_images"] = dataset.images.numpy()
         arrays[f"{name}_labels"] = dataset.labels.numpy()
     extra = {"classes": np.array(next(iter(splits.values())).classes), "splits": np.array(list(splits)),
-             "checksum": np.array(_checksum(arrays))}
+             "checksum": np.array(_checksum(arrays)), "key": np.array(key)}
     extra.update({f"{name}_skipped": np.array(dataset.skipped, dtype=str) for name, dataset in splits.items()})
     with atomic_write(path) as stream:
         np.savez(stream, **arrays, **extra)

@@ -103,3 +103,21 @@ def parse_macs_budget(text: str) -> MacsBudget:
             raise UserError(f"a share of the full network's MACs is a percentage, e.g. 25%, got {text!r}") from None
         return MacsBudget(share, share=True)
     return MacsBudget(parse_count(text, "a MAC budget"))
+
+
+SEED_LIMIT = 2**63  # torch's generators take a signed 64-bit seed
+
+
+def parse_seed(text: str) -> int:
+    """A random seed: a whole number from 0 to 2**63 - 1."""
+    try:
+        seed = int(text)
+    except ValueError:
+        raise UserError(f"a seed is a whole number from 0 to 2**63 - 1, got {text!r}") from None
+    return check_seed(seed)
+
+
+def check_seed(seed: int) -> int:
+    if not 0 <= seed < SEED_LIMIT:
+        raise UserError(f"a seed is a whole number from 0 to 2**63 - 1, got {seed}")
+    return seed

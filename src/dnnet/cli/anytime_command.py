@@ -12,7 +12,7 @@ import torch
 from dnnet.anytime import COMPUTE_AHEAD, AnytimeRunner, choose_threshold, path_logits, serve_one_by_one
 from dnnet.anytime.path_choice import PATH_SPELLING, describe_path, path_record
 from dnnet.anytime.runner import DEFAULT_COMPUTE_AHEAD
-from dnnet.cli.argument_types import check_threads, path_argument
+from dnnet.cli.argument_types import check_threads, path_argument, seed_argument
 from dnnet.cli.json_output import add_json_flag, print_result
 from dnnet.config import cell_name
 from dnnet.data.augment import normalize
@@ -27,7 +27,7 @@ from dnnet.train.run_directory import load_trained_model, train_config_of
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run_dir", type=Path, metavar="RUN", help="a trained run")
     parser.add_argument("--images", type=int, default=1000, help="test images served, one request each")
-    parser.add_argument("--seed", type=int, default=0, help="which test images: a random order drawn with this seed")
+    parser.add_argument("--seed", type=seed_argument, default=0, help="which test images: a random order drawn with this seed")
     parser.add_argument("--deadline-ms", type=float, default=None, help="also serve with this deadline per request")
     parser.add_argument("--tolerance", type=float, default=0.005,
                         help="validation accuracy the early stop may lose against walking the whole path (0.005 = half a point)")

@@ -8,7 +8,7 @@ import os
 from collections.abc import Callable
 from typing import TypeVar
 
-from dnnet.amounts import parse_count, parse_macs_budget, parse_milliseconds, parse_size
+from dnnet.amounts import parse_count, parse_macs_budget, parse_milliseconds, parse_seed, parse_size
 from dnnet.anytime.path_choice import parse_path
 from dnnet.config import parse_cell
 from dnnet.errors import UserError
@@ -33,6 +33,7 @@ size_argument = argument_type(parse_size, "size")
 macs_budget_argument = argument_type(parse_macs_budget, "MAC budget")
 path_argument = argument_type(parse_path, "path")
 milliseconds_argument = argument_type(parse_milliseconds, "milliseconds")
+seed_argument = argument_type(parse_seed, "seed")
 
 
 def check_threads(threads: int) -> int:

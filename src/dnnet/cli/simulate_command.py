@@ -8,6 +8,7 @@ from pathlib import Path
 
 import torch
 
+from dnnet.cli.argument_types import seed_argument
 from dnnet.cli.json_output import add_json_flag, print_result
 from dnnet.config import cell_name
 from dnnet.deploy.example_traces import EXAMPLE_TRACES, trace_path
@@ -29,7 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="CSV: time_s, macs, memory_bytes (or macs_fraction, memory_fraction of the full DNNet's), or the "
                              f"name of a trace shipped with dnnet: {', '.join(EXAMPLE_TRACES)}")
     parser.add_argument("--baseline", type=Path, default=None, help="a depth-only anytime run on the same data to compare")
-    parser.add_argument("--seed", type=int, default=0, help="the order in which requests take the test images")
+    parser.add_argument("--seed", type=seed_argument, default=0, help="the order in which requests take the test images")
     parser.add_argument("--data-dir", default=None, help="where the runs' named data set lives, if moved")
     parser.add_argument("--cache-dir", type=Path, default=None, help="decoded-image cache (default ~/.cache/dnnet)")
     add_json_flag(parser)

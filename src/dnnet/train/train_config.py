@@ -7,6 +7,7 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from dnnet.amounts import SEED_LIMIT
 from dnnet.errors import UserError
 from dnnet.strict_fields import from_known_fields
 
@@ -108,6 +109,8 @@ class TrainConfig:
         if not (self.ema == 0.0 or 0.0 < self.ema < 1.0):
             raise UserError(f"ema must be 0 (off) or a decay in (0, 1), such as 0.999, got {self.ema}")
         self._check_teacher()
+        if not isinstance(self.seed, int) or isinstance(self.seed, bool) or not 0 <= self.seed < SEED_LIMIT:
+            raise UserError(f"seed must be a whole number from 0 to 2**63 - 1, got {self.seed!r}")
         if self.eval_batch_size < 1:  # checked now, not after a whole epoch of training
             raise UserError(f"eval_batch_size must be at least 1, got {self.eval_batch_size}")
         if self.loss_scale not in LOSS_SCALES:

@@ -142,8 +142,26 @@ def test_checkpoint_write_is_atomic(tmp_path, monkeypatch):
 
 def test_checkpoint_that_would_run_code_is_refused(tmp_path):
     torch.save({"model": {}, "hook": print}, tmp_path / "checkpoint.pt")
-    with pytest.raises(ValueError, match="refused to load checkpoint"):
+    with pytest.raises(ValueError, match="holds Python objects beyond tensors") as refused:
         load_checkpoint(tmp_path / "checkpoint.pt")
+    assert "weights_only=False" not in str(refused.value)  # torch's advice is the unsafe way round
+
+
+@pytest.mark.parametrize("damage", [lambda data: b"garbage" * 10, lambda data: data[: len(data) // 2], lambda data: b""],
+                         ids=["garbage", "cut short", "empty"])
+def test_a_damaged_checkpoint_is_named_as_such(tmp_path, damage):
+    torch.save({"model": {"w": torch.ones(100)}}, tmp_path / "checkpoint.pt")
+    (tmp_path / "checkpoint.pt").write_bytes(damage((tmp_path / "checkpoint.pt").read_bytes()))
+    with pytest.raises(ValueError, match="is not a checkpoint that dnnet train wrote, or is damaged"):
+        load_checkpoint(tmp_path / "checkpoint.pt")
+
+
+def test_resuming_a_run_stopped_before_its_first_checkpoint_says_to_start_it_over(tmp_path):
+    from dnnet.train.run import checkpoint_to_resume
+
+    (tmp_path / "config.json").write_text("{}")
+    with pytest.raises(ValueError, match="stopped before its first checkpoint\\); start it over"):
+        checkpoint_to_resume(tmp_path, resume=True)
 
 
 def test_existing_run_needs_resume(tmp_path, digits):

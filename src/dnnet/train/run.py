@@ -17,6 +17,7 @@ from dnnet.train.epoch_loop import EpochPosition, train_epoch
 from dnnet.train.lr_schedule import epoch_learning_rate
 from dnnet.train.run_directory import (
     CHECKPOINT_FILE,
+    CONFIG_FILE,
     append_metrics,
     load_checkpoint,
     mark_finished,
@@ -81,7 +82,10 @@ def checkpoint_to_resume(run_dir: Path, resume: bool) -> dict[str, Any] | None:
     checkpoint_path = run_dir / CHECKPOINT_FILE
     if resume:
         if not checkpoint_path.is_file():
-            raise MissingFile(f"nothing to resume: no {CHECKPOINT_FILE} in {run_dir}")
+            started = (run_dir / CONFIG_FILE).is_file()  # stopped before its first epoch ended: nothing was saved
+            raise MissingFile(f"nothing to resume: no {CHECKPOINT_FILE} in {run_dir}" + (
+                " (the run stopped before its first checkpoint); start it over: the same command without --resume"
+                if started else ""))
         checkpoint = load_checkpoint(checkpoint_path)
         check_checkpoint_belongs(run_dir, checkpoint)
         remove_orphaned_temporaries(run_dir)

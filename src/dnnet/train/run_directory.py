@@ -78,10 +78,16 @@ def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dic
         raise MissingFile(f"no checkpoint at {path}")
     try:
         return torch.load(path, map_location=map_location, weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, EOFError, OSError, zipfile.BadZipFile) as error:
-        # the weights-only refusal is an UnpicklingError; a truncated, unreadable or foreign file fails as one of the others
-        reason = (str(error).splitlines() or [type(error).__name__])[0]  # a zero-byte file's error has no message
-        raise UserError(f"{path}: refused to load checkpoint ({reason})") from error
+    except pickle.UnpicklingError as error:
+        if "unsupported global" in str(error).lower():  # a Python object refused; torch advises the unsafe way round
+            raise UserError(f"{path} is not a checkpoint that dnnet train wrote: it holds Python objects beyond tensors "
+                            "and plain values, and loading them could run code, so dnnet does not") from error
+        raise UserError(f"{path} is not a checkpoint that dnnet train wrote, or is damaged (cut short or overwritten): "
+                        "it cannot be read as one (UnpicklingError)") from error
+    except (RuntimeError, EOFError, OSError, zipfile.BadZipFile) as error:
+        # a truncated, unreadable or foreign file: its own error ("[Errno 22] Invalid argument") says little
+        raise UserError(f"{path} is not a checkpoint that dnnet train wrote, or is damaged (cut short or overwritten): "
+                        f"it cannot be read as one ({type(error).__name__})") from error
 
 
 def checkpoint_train_config(run_dir: Path) -> TrainConfig:

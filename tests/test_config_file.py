@@ -26,6 +26,8 @@ def test_a_toml_file_sets_fields_at_the_top_or_under_train_config(tmp_path, text
     ("seed = true\n", "seed must be an int, got True"),
     ("preset = 3\n", "preset must be a str, got 3"),
     ("epochs = \n", "not valid TOML"),
+    ("momentum = 5\n", "momentum must be below 1, got 5"),
+    ("distill_weight = 2.0\n", "distill_weight must be in \\[0, 1\\]"),
     ("ema = 1.0\n", "ema must be 0 \\(off\\) or a decay in \\(0, 1\\)"),
     ("label_smoothing = 1\n", "label_smoothing must be in \\[0, 1\\), got 1"),
     ("teacher = 3\n", "teacher must be a str, got 3"),

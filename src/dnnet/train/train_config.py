@@ -102,6 +102,10 @@ class TrainConfig:
             value = getattr(self, name)
             if not (math.isfinite(value) and value >= 0):
                 raise UserError(f"{name} must be a finite number at least 0, got {value}")
+        if not self.momentum < 1:  # 1 or more never forgets a gradient: the step grows without bound
+            raise UserError(f"momentum must be below 1, got {self.momentum}")
+        if not self.distill_weight <= 1:
+            raise UserError(f"distill_weight must be in [0, 1] (the share of the loss distilled), got {self.distill_weight}")
         if not (math.isfinite(self.distill_temperature) and self.distill_temperature > 0):
             raise UserError(f"distill_temperature must be a positive number, got {self.distill_temperature}")
         if not 0.0 <= self.label_smoothing < 1.0:  # also false for NaN

@@ -131,3 +131,16 @@ def test_weights_are_never_written_over_a_run_or_foreign_files(tmp_path, model, 
     model.save_pretrained(tmp_path / "net")  # a weights folder may be written again
     model.save_pretrained(tmp_path / "net", PREPROCESSING)
     assert json.loads((tmp_path / "net" / "config.json").read_text())["preprocessing"] == PREPROCESSING
+
+
+@pytest.mark.parametrize("cell", [None, "2x3"])
+def test_the_printed_hint_is_a_line_of_python_that_loads_the_folder(tmp_path, digits, capsys, cell):
+    import dnnet
+
+    train(TrainConfig(preset="dnnet_resnet8_g4", epochs=1, batch_size=256, channels_last=False), tmp_path / "run",
+          show_progress=False, data=digits)
+    capsys.readouterr()
+    assert main(["pretrained", str(tmp_path / "run"), "--out", str(tmp_path / "net"), *(["--cell", cell] if cell else [])]) == 0
+    code = capsys.readouterr().out.strip().split("load it in Python with: ", 1)[1]
+    loaded = eval(code, {"dnnet": dnnet})
+    assert isinstance(loaded, DNNet if cell is None else SubNet)

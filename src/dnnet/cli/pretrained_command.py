@@ -21,6 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     depth, width = args.cell or (None, None)
     out = pretrained_from_run(args.run_dir, args.out, depth, width)
-    loader = "DNNet.from_pretrained" if args.cell is None else "SubNet.from_pretrained (or load_subnet)"
-    print(f"wrote {out / CONFIG_FILE} and {out / WEIGHTS_FILE}; load it with dnnet.{loader}({str(out)!r})")
+    kind = "DNNet" if args.cell is None else "SubNet"
+    print(f"wrote {out / CONFIG_FILE} and {out / WEIGHTS_FILE}; load it in Python with: "
+          f"dnnet.{kind}.from_pretrained({str(out)!r})")  # a line that runs as printed, after `import dnnet`
     return 0

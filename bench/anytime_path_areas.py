@@ -22,13 +22,13 @@ from dnnet.anytime.path_choice import PATH_RULES, choose_path
 from dnnet.config import NetConfig
 from dnnet.evaluation import read_accuracy_grid
 from dnnet.provenance import provenance
-from dnnet.train.run_directory import read_run_config
+from dnnet.runs import RunRecord
 
 BUDGETS = (0.5e6, 1e6, 1.5e6, 2.2e6, 3.6e6)  # the budgets the table reads
 
 
 def read_run(run: Path) -> tuple[NetConfig, dict]:
-    config = NetConfig.from_dict(read_run_config(run)["net_config"])
+    config = RunRecord.read(run).net_config
     return config, {split: read_accuracy_grid(run, split, config.grid_shape) for split in ("val", "test")}
 
 

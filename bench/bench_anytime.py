@@ -31,8 +31,8 @@ from dnnet.config import cell_name
 from dnnet.evaluation import read_accuracy_grid
 from dnnet.provenance import provenance
 from dnnet.reporting.run_caption import runs_caption
+from dnnet.runs import TrainedRun
 from dnnet.slicing import fold_batchnorm, slice_subnet
-from dnnet.train.run_directory import load_trained_model
 
 
 def path_shapes(depths: int, widths: int) -> dict[str, list[tuple[int, int]]]:
@@ -111,10 +111,11 @@ def step_times(model, path, repeats: int) -> list[float]:
 
 
 def accuracy_vs_time(run_dir: Path, repeats: int) -> dict:
-    model, record = load_trained_model(run_dir)
+    run = TrainedRun.open(run_dir)
+    model = run.model
     val, test = read_accuracy_grid(run_dir, "val"), read_accuracy_grid(run_dir, "test")
     path = default_path(model.config, val)
-    return {"run": str(run_dir), "preset": record["train_config"]["preset"], "path": [cell_name(d, w) for d, w in path],
+    return {"run": str(run_dir), "preset": run.record.train_config.preset, "path": [cell_name(d, w) for d, w in path],
             "ms": step_times(model, path, repeats), "test_accuracy": [round(test[d - 1, w - 1].item(), 4) for d, w in path],
             "walk": walk_vs_once(model, path, repeats), "batches": batch_sweep(model, path, [1, 2, 4, 8, 16, 32], max(5, repeats // 3))}
 

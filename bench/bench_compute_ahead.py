@@ -29,8 +29,8 @@ from dnnet.anytime import COMPUTE_AHEAD, AnytimeRunner, default_path
 from dnnet.config import cell_name
 from dnnet.evaluation import read_accuracy_grid
 from dnnet.provenance import provenance
+from dnnet.runs import TrainedRun
 from dnnet.slicing import fold_batchnorm, slice_subnet
-from dnnet.train.run_directory import load_trained_model
 
 
 def walk_times(model, path, batch: int, repeats: int) -> dict:
@@ -119,11 +119,12 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(1)
     torch.manual_seed(0)
-    model, record = load_trained_model(args.dnnet_run)
+    run = TrainedRun.open(args.dnnet_run)
+    model, train_config = run.model, run.record.train_config
     path = default_path(model.config, read_accuracy_grid(args.dnnet_run, "val"))
     test = read_accuracy_grid(args.dnnet_run, "test")
-    trained = {"run": str(args.dnnet_run), "preset": record["train_config"]["preset"],
-               "epochs": record["train_config"]["epochs"], "path": [cell_name(*cell) for cell in path],
+    trained = {"run": str(args.dnnet_run), "preset": train_config.preset, "epochs": train_config.epochs,
+               "path": [cell_name(*cell) for cell in path],
                "test_accuracy": [round(100 * test[d - 1, w - 1].item(), 2) for d, w in path],
                "walks": [walk_times(model, path, batch, args.repeats) for batch in args.batches],
                "answer_ms": {batch: answer_times(model, path, batch, args.repeats) for batch in args.batches},

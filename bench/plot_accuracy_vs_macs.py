@@ -28,16 +28,15 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter  # noqa: E402
 
 from dnnet.accounting import cell_resources  # noqa: E402
-from dnnet.config import NetConfig  # noqa: E402
 from dnnet.evaluation import read_accuracy_grid  # noqa: E402
-from dnnet.train.run_directory import read_run_config  # noqa: E402
+from dnnet.runs import RunRecord  # noqa: E402
 
 AXES = ("widths", "exits", "full")
 
 
 def run_points(run: Path, axis: str) -> list[tuple[str, int, float]]:
     """(cell, MACs, test accuracy %) along `axis` of one run."""
-    config = NetConfig.from_dict(read_run_config(run)["net_config"])
+    config = RunRecord.read(run).net_config
     test = read_accuracy_grid(run, "test")
     last_exit, full_width = config.num_exits, config.groups
     cells = {"widths": [(last_exit, w) for w in range(1, full_width + 1)],

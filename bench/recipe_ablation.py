@@ -16,14 +16,14 @@ import argparse
 import json
 from pathlib import Path
 
-from dnnet.config import NetConfig, cell_name
+from dnnet.config import cell_name
 from dnnet.evaluation import read_accuracy_grid
 from dnnet.experiments import get_protocol, macs_budget
 from dnnet.provenance import provenance
+from dnnet.runs import RunRecord, TrainConfig, is_finished, read_metrics
+from dnnet.runs.train_config import PAPER_RECIPE, RECIPES
 from dnnet.selection import best_within, offered_cells
-from dnnet.train import TrainConfig, train
-from dnnet.train.run_directory import is_finished, read_metrics, read_run_config
-from dnnet.train.train_config import PAPER_RECIPE, RECIPES
+from dnnet.train import train
 
 PROTOCOL = get_protocol("cpu")
 DEFAULT_RECIPE = RECIPES["default"]
@@ -70,15 +70,15 @@ def arm_config(arm: str, epochs: int, seed: int, data: str) -> TrainConfig:
 
 def summarize(run_dir: Path) -> dict:
     """The numbers the recipe study compares, from a finished run directory."""
-    record = read_run_config(run_dir)
-    config = NetConfig.from_dict(record["net_config"])
+    record = RunRecord.read(run_dir)
+    config = record.net_config
     val, test = read_accuracy_grid(run_dir, "val"), read_accuracy_grid(run_dir, "test")
     cells = offered_cells(config)
     chosen = best_within(val, cells, {"macs": macs_budget(PROTOCOL, cells[-1].macs)})
     last = read_metrics(run_dir)[-1]
     widths = [round(v, 4) for v in test[-1].tolist()] if config.causal else None
     return {
-        "run": run_dir.name, "train_config": record["train_config"], "commit": record["provenance"].get("commit"),
+        "run": run_dir.name, "train_config": record.train_config.to_dict(), "commit": (record.provenance or {}).get("commit"),
         "full_test": round(test[-1, -1].item(), 4), "full_train_augmented": round(last["train_acc_full"], 4),
         "widths_at_full_depth_test": widths,
         "mean_over_offered_cells_test": round(sum(test[c.depth - 1, c.width - 1].item() for c in cells) / len(cells), 4),

@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 from dnnet.provenance import provenance
-from dnnet.train.run_directory import is_finished, read_metrics, read_run_config
+from dnnet.runs import RunRecord, is_finished, read_metrics
 
 ARMS = {
     "A_full_only": ["--preset", "dnnet_resnet32_g22", "--weighting", "final"],
@@ -47,9 +47,8 @@ def arm_command(arm: str, args: argparse.Namespace) -> list[str]:
 def summarize(run_dir: Path) -> dict:
     import torch
 
-    record = read_run_config(run_dir)
     rows = read_metrics(run_dir)
-    summary = {"train_config": record["train_config"], "epochs_done": len(rows), "finished": is_finished(run_dir),
+    summary = {"train_config": RunRecord.read(run_dir).train_config.to_dict(), "epochs_done": len(rows), "finished": is_finished(run_dir),
                "full_train_augmented": rows[-1]["train_acc_full"] if rows else None,
                "full_val": rows[-1]["val_acc_full"] if rows else None,
                "seconds": sum(r["seconds"] for r in rows), "images_per_s_last_epoch": rows[-1].get("images_per_s") if rows else None}

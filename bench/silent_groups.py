@@ -15,16 +15,16 @@ from pathlib import Path
 
 import torch
 
-from dnnet.data import load_data, normalize
+from dnnet.data import load_data
 from dnnet.provenance import provenance
-from dnnet.train.run_directory import load_trained_model
+from dnnet.runs import TrainedRun
 
 
 def silent_share(run_dir: Path, images: int) -> list[float]:
-    model, record = load_trained_model(run_dir)
-    train_config, data = record["train_config"], record["data"]
-    test = load_data(train_config["data"], train_config.get("data_dir"), seed=train_config["seed"]).test
-    x = normalize(test.images[:images], data["mean"], data["std"])
+    run = TrainedRun.open(run_dir)
+    model, train_config = run.model, run.record.train_config
+    test = load_data(train_config.data, train_config.data_dir, seed=train_config.seed).test
+    x = run.normalize(test.images[:images])
     config = model.config
     with torch.no_grad():
         *_, last = model.exit_features(x, config.num_exits, config.groups)

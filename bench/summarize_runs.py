@@ -10,30 +10,31 @@ import argparse
 import json
 from pathlib import Path
 
-from dnnet.config import NetConfig
 from dnnet.evaluation import read_accuracy_grid
+from dnnet.runs import RunRecord, read_metrics
 from dnnet.selection import best_within, offered_cells
-from dnnet.train.run_directory import read_metrics, read_run_config
 
 
 def summarize(run_dir: Path, macs_budget: float) -> dict:
-    record = read_run_config(run_dir)
-    config = NetConfig.from_dict(record["net_config"])
+    record = RunRecord.read(run_dir)
+    config = record.net_config
     val, test = read_accuracy_grid(run_dir, "val"), read_accuracy_grid(run_dir, "test")
     cells = offered_cells(config)
     choice = best_within(val, cells, {"macs": macs_budget})
     rows = read_metrics(run_dir)
-    train_config = record["train_config"]
+    train_config, provenance = record.train_config, record.provenance or {}
+    resolved = {"auxiliary_gradient_resolved": record.auxiliary_gradient_resolved,
+                "last_exit_gradient_resolved": record.last_exit_gradient_resolved}
     summary = {
         "run": run_dir.name,
-        "preset": train_config["preset"],
-        "recipe": {k: train_config.get(k) for k in ("objective", "cell_heads", "loss_scale", "auxiliary_gradient",
-                                                    "last_exit_gradient", "width_conditioning", "weighting", "seed")}
-        | {k: record.get(k) for k in ("auxiliary_gradient_resolved", "last_exit_gradient_resolved") if k in record},
-        "epochs": record["train_config"]["epochs"],
-        "batch_size": record["train_config"]["batch_size"],
-        "device": record["provenance"].get("cuda_device") or record["provenance"]["machine"],
-        "commit": record["provenance"]["commit"],
+        "preset": train_config.preset,
+        "recipe": {k: getattr(train_config, k) for k in ("objective", "cell_heads", "loss_scale", "auxiliary_gradient",
+                                                         "last_exit_gradient", "width_conditioning", "weighting", "seed")}
+        | {k: value for k, value in resolved.items() if value is not None},
+        "epochs": train_config.epochs,
+        "batch_size": train_config.batch_size,
+        "device": provenance.get("cuda_device") or provenance["machine"],
+        "commit": provenance["commit"],
         "full_val": round(100 * val[-1, -1].item(), 2),
         "full_test": round(100 * test[-1, -1].item(), 2),
         "full_train_augmented_last_epoch": round(100 * rows[-1]["train_acc_full"], 2),

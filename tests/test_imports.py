@@ -9,7 +9,7 @@ import pytest
 
 SOURCE = Path(__file__).resolve().parents[1] / "src" / "dnnet"
 # each package may import only those listed below it: layers -> models -> slicing/accounting ->
-# loss/evaluation/selection -> train/anytime/deploy -> experiments -> cli
+# loss/evaluation/selection -> runs (reading a run) -> train/anytime/deploy -> experiments -> cli
 LAYERS = [
     {"errors", "strict_fields", "atomic_file", "provenance", "config", "device_choice", "pretrained_files",
      "version", "amounts", "progress_bar", "json_file", "weights_check"},
@@ -17,6 +17,7 @@ LAYERS = [
     {"models"},
     {"slicing", "accounting"},
     {"loss", "evaluation", "selection", "baselines"},
+    {"runs"},
     {"train", "anytime", "deploy"},
     {"reporting"},
     {"experiments"},
@@ -51,6 +52,31 @@ def test_packages_import_only_downwards(path):
     package = path.relative_to(SOURCE).parts[0].removesuffix(".py")
     upward = {name for name in dnnet_imports(path) if LEVEL[name] > LEVEL[package]}
     assert not upward, f"{path.relative_to(SOURCE)} imports {sorted(upward)}, which stand above {package}"
+
+
+# what trains runs, beside train/ itself; every other module reads runs through dnnet.runs
+TRAINS = {"cli/train_command.py", "cli/demo_command.py", "experiments/run_store.py"}
+
+
+def imports_train(path: Path) -> bool:
+    return "train" in dnnet_imports(path)
+
+
+@pytest.mark.parametrize("path", sorted(p for p in SOURCE.rglob("*.py") if p.relative_to(SOURCE).parts[0] != "train"),
+                         ids=lambda p: str(p.relative_to(SOURCE)))
+def test_only_what_trains_imports_train(path):
+    name = path.relative_to(SOURCE).as_posix()
+    assert imports_train(path) == (name in TRAINS), f"{name} {'imports' if name not in TRAINS else 'no longer imports'} dnnet.train"
+
+
+def test_reading_a_run_loads_no_training_code():
+    readers = ["dnnet.runs", "dnnet.deploy.bundle", "dnnet.deploy.pretrained_from_run", "dnnet.reporting.run_report",
+               *(f"dnnet.cli.{name}_command" for name in ("anytime", "budgeted", "bundle", "eval", "export", "latency", "select",
+                                                          "simulate", "pretrained", "report"))]
+    script = (f"import importlib, sys\nfor name in {readers!r}:\n    importlib.import_module(name)\n"
+              "loaded = sorted(m for m in sys.modules if m == 'dnnet.train' or m.startswith('dnnet.train.'))\nassert not loaded, loaded")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
 
 
 def test_no_loop_between_packages():

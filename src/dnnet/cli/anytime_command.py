@@ -15,13 +15,10 @@ from dnnet.anytime.runner import DEFAULT_COMPUTE_AHEAD
 from dnnet.cli.argument_types import check_threads, path_argument, seed_argument
 from dnnet.cli.json_output import add_json_flag, print_result
 from dnnet.config import cell_name
-from dnnet.data.augment import normalize
 from dnnet.deploy.request_images import request_images
 from dnnet.errors import UserError
-from dnnet.evaluation import read_accuracy_grid, read_optional_grid
 from dnnet.provenance import provenance
-from dnnet.train.run_data import load_run_data
-from dnnet.train.run_directory import load_trained_model, train_config_of
+from dnnet.runs import TrainedRun
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -53,19 +50,16 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"--deadline-ms must be a positive number, got {args.deadline_ms}")
     if not 0.0 <= args.tolerance <= 1.0:  # a share of accuracy; also false for NaN
         raise UserError(f"--tolerance must be in [0, 1], got {args.tolerance}")
-    model, record = load_trained_model(args.run_dir)
-    config = train_config_of(record)
-    data = load_run_data(config, record, args.data_dir, args.cache_dir)
+    run = TrainedRun.open(args.run_dir, args.data_dir, args.cache_dir)
+    model, data = run.model, run.data()
     if len(data.val) == 0:
         raise UserError("the run has no validation split to choose the early stop on")
-    stats = (record["data"]["mean"], record["data"]["std"])
-    val_grid = read_accuracy_grid(args.run_dir, "val", model.config.grid_shape)
-    test_grid = read_optional_grid(args.run_dir, "test", model.config.grid_shape)
+    val_grid, test_grid = run.grid("val"), run.optional_grid("test")
     runner = AnytimeRunner(model, args.path, compute_ahead=args.compute_ahead, accuracy=val_grid)
     path = runner.path
-    stop = choose_threshold(path_logits(model, normalize(data.val.images, *stats), path), data.val.labels, args.tolerance)
+    stop = choose_threshold(path_logits(model, run.normalize(data.val.images), path), data.val.labels, args.tolerance)
     chosen = request_images(min(args.images, len(data.test)), len(data.test), args.seed)  # test sets may be sorted by class
-    images, labels = normalize(data.test.images[chosen], *stats), data.test.labels[chosen]
+    images, labels = run.normalize(data.test.images[chosen]), data.test.labels[chosen]
     settings = {"whole path": {}, f"early stop at confidence {stop.threshold}": {"confidence": stop.threshold}}
     if args.deadline_ms is not None:
         settings[f"early stop and a {args.deadline_ms} ms deadline"] = {"confidence": stop.threshold, "deadline_s": args.deadline_ms / 1e3}

@@ -19,16 +19,13 @@ from dnnet.anytime.path_choice import PATH_SPELLING, describe_path, path_record
 from dnnet.cli.argument_types import check_threads, count_argument, path_argument
 from dnnet.cli.json_output import add_json_flag, print_result
 from dnnet.config import cell_name
-from dnnet.data.augment import normalize
 from dnnet.deploy.request_images import request_images
 from dnnet.errors import UserError
-from dnnet.evaluation import read_accuracy_grid, read_optional_grid
 from dnnet.provenance import provenance
 from dnnet.reporting.anytime_path_figure import Walk, plot_anytime_paths
 from dnnet.reporting.budgeted_figure import plot_budgeted
 from dnnet.reporting.run_caption import runs_caption
-from dnnet.train.run_data import check_same_data, load_run_data
-from dnnet.train.run_directory import load_trained_model, train_config_of
+from dnnet.runs import TrainedRun, check_same_data
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -62,18 +59,17 @@ def run(args: argparse.Namespace) -> int:
     if args.serve_batch and not args.serve:
         raise UserError("--serve-batch serves the images --serve N chooses: give --serve too")
     runs = {"DNNet": args.run_dir} | ({"baseline": args.baseline} if args.baseline else {})
-    loaded = {label: load_trained_model(path) for label, path in runs.items()}
-    first_record = loaded["DNNet"][1]
-    data = load_run_data(train_config_of(first_record), first_record, args.data_dir, args.cache_dir)
+    loaded = {label: TrainedRun.open(path, args.data_dir, args.cache_dir) for label, path in runs.items()}
+    data = loaded["DNNet"].data()
     if len(data.val) == 0:
         raise UserError("the run has no validation split to choose the thresholds on")
     if args.baseline:
-        check_same_data(data, loaded["baseline"][1].get("data", {}), str(args.baseline))
-    grids = {label: (read_accuracy_grid(runs[label], "val", model.config.grid_shape),
-                     read_optional_grid(runs[label], "test", model.config.grid_shape)) for label, (model, _) in loaded.items()}
+        check_same_data(data, loaded["baseline"].record.data, str(args.baseline))
+    configs = {label: run.record.net_config for label, run in loaded.items()}
+    grids = {label: (run.grid("val"), run.optional_grid("test")) for label, run in loaded.items()}
     requests = {"DNNet": args.path, "baseline": "auto"}  # the baseline walks its own default
-    candidates = {label: candidate_paths(model.config, grids[label][0], requests[label]) for label, (model, _) in loaded.items()}
-    costs = {label: {name: stop_costs(loaded[label][0].config, chosen.cells) for name, chosen in paths.items()}
+    candidates = {label: candidate_paths(configs[label], grids[label][0], requests[label]) for label in loaded}
+    costs = {label: {name: stop_costs(configs[label], chosen.cells) for name, chosen in paths.items()}
              for label, paths in candidates.items()}
     budgets = args.avg_macs or shared_budgets(list(costs["DNNet"].values()), args.budgets)
     cheapest = min(c[0].item() for c in costs["DNNet"].values())
@@ -82,20 +78,19 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"an average budget of {format_count(too_small[0])} MACs is below the cheapest stop on the path "
                         f"({format_count(cheapest)} MACs: every image reaches the first cell)")
     sweeps, predictions = {}, {}
-    for label, (model, record) in loaded.items():
-        stats = (record["data"]["mean"], record["data"]["std"])
-        predictions[label] = path_predictions(model, candidates[label], data, stats)
+    for label, run in loaded.items():
+        predictions[label] = path_predictions(run, candidates[label], data)
         sweeps[label] = {name: budget_sweep(*predictions[label][name], costs[label][name], budgets) for name in candidates[label]}
     chosen = {label: best_candidate(label_sweeps) for label, label_sweeps in sweeps.items()}
     curves = {label: sweeps[label][name] for label, name in chosen.items()}
     if args.serve:
-        for label, (model, record) in loaded.items():
+        for label, run in loaded.items():
             name = chosen[label]
-            serve_rows(model, candidates[label][name].cells, curves[label], data.test, predictions[label][name][1],
-                       costs[label][name], (record["data"]["mean"], record["data"]["std"]), args)
+            serve_rows(run, candidates[label][name].cells, curves[label], data.test, predictions[label][name][1],
+                       costs[label][name], args)
     out = args.out or Path(args.run_dir) / "budgeted"
     out.mkdir(parents=True, exist_ok=True)
-    records = {label: {name: path_record(path, loaded[label][0].config, *grids[label]) | sweep_means(sweeps[label][name])
+    records = {label: {name: path_record(path, configs[label], *grids[label]) | sweep_means(sweeps[label][name])
                        for name, path in paths.items()} for label, paths in candidates.items()}
     result = {"runs": {k: str(v) for k, v in runs.items()},
               "paths": {label: records[label][name]["cells"] for label, name in chosen.items()},
@@ -114,11 +109,11 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def path_predictions(model, paths: dict, data, stats) -> dict[str, tuple[PathPredictions, PathPredictions]]:
+def path_predictions(run: TrainedRun, paths: dict, data) -> dict[str, tuple[PathPredictions, PathPredictions]]:
     """Per candidate path, its (validation, test) predictions, from one pass over the cells of every candidate."""
     cells = list(dict.fromkeys(cell for path in paths.values() for cell in path.cells))
     columns = {cell: index for index, cell in enumerate(cells)}
-    logits = {split: path_logits(model, normalize(getattr(data, split).images, *stats), cells) for split in ("val", "test")}
+    logits = {split: path_logits(run.model, run.normalize(getattr(data, split).images), cells) for split in ("val", "test")}
     return {name: tuple(PathPredictions.from_logits(logits[split][:, [columns[c] for c in path.cells]], getattr(data, split).labels)
                         for split in ("val", "test")) for name, path in paths.items()}
 
@@ -134,7 +129,7 @@ def request_text(request) -> str:
 def write_figures(loaded, runs, candidates, chosen, sweeps, grids, out: Path) -> list[Path]:
     """budgeted.png (each network's chosen path, and the DNNet's greedy path when it was a candidate not chosen) and
     anytime_path.png (the same paths walked whole: the accuracy of the latest cell against the MACs spent)."""
-    preset = {label: record["train_config"]["preset"] for label, (_, record) in loaded.items()}
+    preset = {label: run.record.train_config.preset for label, run in loaded.items()}
     series = {f"{label}: {preset[label]}, {chosen[label]} path": sweeps[label][chosen[label]] for label in loaded}
     if "greedy" in candidates["DNNet"] and chosen["DNNet"] != "greedy":
         series[f"DNNet: {preset['DNNet']}, greedy path"] = sweeps["DNNet"]["greedy"]
@@ -142,12 +137,12 @@ def write_figures(loaded, runs, candidates, chosen, sweeps, grids, out: Path) ->
     plot_budgeted(series, out / "budgeted.png", f"budgeted batch classification, test split\n{caption}".strip())
     val, test = grids["DNNet"]
     shown = test if test is not None else val
-    config = loaded["DNNet"][0].config
+    config = loaded["DNNet"].record.net_config
     walks = [Walk(f"DNNet, {name} path", config, path.cells, shown) for name, path in candidates["DNNet"].items()
              if name in (chosen["DNNet"], "greedy")]
     if "baseline" in loaded:
         base_val, base_test = grids["baseline"]
-        walks.append(Walk(f"baseline: {preset['baseline']}", loaded["baseline"][0].config,
+        walks.append(Walk(f"baseline: {preset['baseline']}", loaded["baseline"].record.net_config,
                           candidates["baseline"][chosen["baseline"]].cells, base_test if base_test is not None else base_val,
                           on_heatmap=False))
     axis = candidates["DNNet"][chosen["DNNet"]].axis
@@ -157,12 +152,12 @@ def write_figures(loaded, runs, candidates, chosen, sweeps, grids, out: Path) ->
     return [out / "budgeted.png", out / "anytime_path.png"]
 
 
-def serve_rows(model, path, rows: list[dict], test_split, test: PathPredictions, costs: torch.Tensor, stats, args) -> None:
+def serve_rows(run: TrainedRun, path, rows: list[dict], test_split, test: PathPredictions, costs: torch.Tensor, args) -> None:
     """Adds to each greedy row what serving `args.serve` test images with its thresholds took: one at a time, and in
     batches of `args.serve_batch` if given."""
     chosen = request_images(min(args.serve, len(test_split)), len(test_split), 0)  # test sets may be sorted by class
-    images, labels = normalize(test_split.images[chosen], *stats), test_split.labels[chosen]
-    runner = AnytimeRunner(model, path, compute_ahead="none")  # the plan pays each step's own MACs: nothing ahead
+    images, labels = run.normalize(test_split.images[chosen]), test_split.labels[chosen]
+    runner = AnytimeRunner(run.model, path, compute_ahead="none")  # the plan pays each step's own MACs: nothing ahead
     previous_threads = torch.get_num_threads()
     torch.set_num_threads(args.threads)
     try:

@@ -5,13 +5,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from dnnet.data.augment import normalize
 from dnnet.deploy.bundle import Int8Data, write_bundle
 from dnnet.deploy.int8_cells import calibration_images
 from dnnet.errors import UserError
+from dnnet.runs import TrainedRun
 from dnnet.selection import RESOURCES
-from dnnet.train.run_data import load_run_data
-from dnnet.train.run_directory import read_run_config, train_config_of
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -40,7 +38,6 @@ def run(args: argparse.Namespace) -> int:
 
 def int8_data(args: argparse.Namespace) -> Int8Data:
     """Calibration images from the run's training split and its validation split, normalised as the run was."""
-    record = read_run_config(args.run_dir)
-    data = load_run_data(train_config_of(record), record, args.data_dir, args.cache_dir)
-    val_images = normalize(data.val.images, record["data"]["mean"], record["data"]["std"]).numpy()
-    return Int8Data(calibration_images(record, data, args.calibration_images), val_images, data.val.labels.numpy())
+    run = TrainedRun.open(args.run_dir, args.data_dir, args.cache_dir)
+    val = run.data().val
+    return Int8Data(calibration_images(run, args.calibration_images), run.normalize(val.images).numpy(), val.labels.numpy())

@@ -14,13 +14,13 @@ from dnnet.amounts import EXAMPLE_BUDGET, format_count
 from dnnet.cli.argument_types import macs_budget_argument
 from dnnet.cli.eval_command import print_grid_summary
 from dnnet.cli.profile_command import write_grid_csv
-from dnnet.config import NetConfig, cell_name
+from dnnet.config import cell_name
 from dnnet.errors import NoCellFits, UserError
 from dnnet.evaluation import read_accuracy_grid
 from dnnet.reporting.run_report import write_report
+from dnnet.runs import CHECKPOINT_FILE, RunRecord, is_finished
 from dnnet.selection import best_within, offered_cells
 from dnnet.train import TrainConfig, train
-from dnnet.train.run_directory import CHECKPOINT_FILE, is_finished, read_run_config
 
 DEMO = TrainConfig(preset="dnnet_resnet20_g8", data="digits", epochs=80, batch_size=64)
 
@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     val, test = read_accuracy_grid(out, "val"), read_accuracy_grid(out, "test")
     print_grid_summary(val, "val", out)
     print("[3/4] resources of every cell", flush=True)
-    net_config = NetConfig.from_dict(read_run_config(out)["net_config"])
+    net_config = RunRecord.read(out).net_config
     grid = grid_resources(net_config)
     write_grid_csv(grid, out / "resources.csv")
     budget = args.macs.macs(grid[-1].macs)
@@ -73,9 +73,9 @@ def _train_or_reuse(config: TrainConfig, out: Path, args: argparse.Namespace) ->
     if not checkpoint_path.exists():
         train(config, out, device=args.device, show_progress=not args.quiet)
         return
-    stored = read_run_config(out)["train_config"]
-    if stored["preset"] != config.preset or stored["data"] != config.data:
-        raise UserError(f"{out} holds a run of {stored['preset']} on {stored['data']}; choose another --out")
+    stored = RunRecord.read(out).train_config
+    if stored.preset != config.preset or stored.data != config.data:
+        raise UserError(f"{out} holds a run of {stored.preset} on {stored.data}; choose another --out")
     if is_finished(out):
         print(f"  reusing the finished run in {out}")
         return

@@ -19,9 +19,8 @@ from dnnet.models import DNNet
 from dnnet.pretrained_files import CONFIG_FILE, read_pretrained_record
 from dnnet.provenance import provenance
 from dnnet.reporting import plot_accuracy_grid
-from dnnet.train.run_data import load_run_data
-from dnnet.train.run_directory import load_trained_model, train_config_of
-from dnnet.train.split_accuracy import split_accuracy
+from dnnet.runs import TrainedRun
+from dnnet.runs.split_accuracy import split_accuracy
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -48,12 +47,10 @@ def run(args: argparse.Namespace) -> int:
         return evaluate_saved_network(args, device)
     if args.data is not None:
         raise UserError("--data goes with --weights; a run evaluates on the data it was trained on")
-    model, record = load_trained_model(args.run_dir)
-    config = train_config_of(record)
-    data = load_run_data(config, record, args.data_dir, args.cache_dir)
-    stats = (record["data"]["mean"], record["data"]["std"])
+    run = TrainedRun.open(args.run_dir, args.data_dir, args.cache_dir)
+    model, data, config = run.model, run.data(), run.record.train_config
     warn_if_never_flipped(args.tta, data.flip, args.run_dir)
-    accuracy = split_accuracy(model.to(device), config, data, stats, args.split, device, tta=args.tta)
+    accuracy = split_accuracy(model.to(device), config, data, run.record.data.stats, args.split, device, tta=args.tta)
     write_accuracy_grid(accuracy, args.run_dir, args.split, {"preset": config.preset, "train_config": config.to_dict(),
                                                               "provenance": provenance()}, tta=args.tta)
     name = grid_name(args.split, args.tta)

@@ -7,11 +7,11 @@ import time
 from pathlib import Path
 
 from dnnet.data.dispatch import fetch_named
+from dnnet.errors import Interrupted
 from dnnet.experiments import EXPERIMENTS, PROTOCOLS, RunStore, get_protocol, run_experiment
 from dnnet.experiments.parallel_runs import train_in_parallel
 from dnnet.experiments.suite import record_suite_time, runs_needed
 from dnnet.reporting.experiments_report import write_experiments_report
-from dnnet.train import Interrupted
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -9,14 +9,12 @@ from pathlib import Path
 from dnnet.cli.argument_types import cell_argument
 from dnnet.cli.json_output import add_json_flag, print_result
 from dnnet.config import CELL_SPELLING, cell_name
-from dnnet.data.augment import normalize
 from dnnet.deploy import FORMATS, export_subnet
 from dnnet.deploy.int8_cells import calibration_images, onnx_accuracy, onnx_latency_ms, quantize_int8
 from dnnet.deploy.run_metadata import cell_metadata
 from dnnet.errors import UserError
+from dnnet.runs import TrainedRun
 from dnnet.slicing import slice_subnet
-from dnnet.train.run_data import load_run_data
-from dnnet.train.run_directory import load_trained_model, train_config_of
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -59,14 +57,15 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("--tiles and --quantize int8 do not combine yet: quantize the dense cell")
     if args.quantize and args.format != "onnx":
         raise UserError(f"--quantize int8 makes an ONNX cell; drop it or use --format onnx (got {args.format})")
-    model, record = load_trained_model(args.run_dir)
+    run = TrainedRun.open(args.run_dir, args.data_dir, args.cache_dir)
+    model = run.model
     depth, width = args.cell
     model.config.check_cell(depth, width)
     subnet = slice_subnet(model, depth, width)
-    metadata = cell_metadata(args.run_dir, record, model.config, depth, width)
+    metadata = cell_metadata(run, depth, width)
     if args.quantize:
-        return export_int8(args, record, subnet, metadata, cell_name(depth, width))
-    facts = export_subnet(subnet, args.out, args.format, tuple(record["data"]["image_shape"]), metadata, tiles=args.tiles)
+        return export_int8(args, run, subnet, metadata, cell_name(depth, width))
+    facts = export_subnet(subnet, args.out, args.format, run.record.data.image_shape, metadata, tiles=args.tiles)
 
     def for_people() -> None:
         print(f"wrote {facts['path']} ({cell_name(depth, width)}); load it with {facts['load_with']}")
@@ -76,15 +75,14 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def export_int8(args: argparse.Namespace, record: dict, subnet, metadata: dict[str, str], cell: str) -> int:
+def export_int8(args: argparse.Namespace, run: TrainedRun, subnet, metadata: dict[str, str], cell: str) -> int:
     """The float cell to a scratch file, its int8 version to --out, and both measured on the run's test split."""
-    data = load_run_data(train_config_of(record), record, args.data_dir, args.cache_dir)
-    calibration = calibration_images(record, data, args.calibration_images)
-    stats = (record["data"]["mean"], record["data"]["std"])
-    test_images, test_labels = normalize(data.test.images, *stats).numpy(), data.test.labels.numpy()
+    calibration = calibration_images(run, args.calibration_images)
+    test = run.data().test
+    test_images, test_labels = run.normalize(test.images).numpy(), test.labels.numpy()
     with tempfile.TemporaryDirectory() as scratch:
         float_path = Path(scratch) / "float.onnx"
-        export_subnet(subnet, float_path, "onnx", tuple(record["data"]["image_shape"]), metadata)
+        export_subnet(subnet, float_path, "onnx", run.record.data.image_shape, metadata)
         quantize_int8(float_path, args.out, calibration, metadata)
         accuracy = {"float": onnx_accuracy(float_path, test_images, test_labels), "int8": onnx_accuracy(args.out, test_images, test_labels)}
         float_ms, int8_ms = onnx_latency_ms([float_path, args.out], test_images[:1])

@@ -10,8 +10,7 @@ from dnnet.cli.json_output import add_json_flag, print_result
 from dnnet.deploy.int8_cells import calibration_images
 from dnnet.deploy.latency import INT8, RUNTIMES, measure_latency, write_latency
 from dnnet.errors import UserError
-from dnnet.train.run_data import load_run_data
-from dnnet.train.run_directory import load_trained_model, train_config_of
+from dnnet.runs import TrainedRun
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -31,12 +30,9 @@ def run(args: argparse.Namespace) -> int:
     if args.batch < 1 or args.repeats < 1 or args.calibration_images < 1:
         raise UserError("--batch, --repeats and --calibration-images must be at least 1")
     check_threads(args.threads)
-    model, record = load_trained_model(args.run_dir)
-    image_shape = tuple(record["data"]["image_shape"])
-    calibration = None
-    if args.runtime == INT8:
-        data = load_run_data(train_config_of(record), record, args.data_dir, args.cache_dir)
-        calibration = calibration_images(record, data, args.calibration_images)
+    run = TrainedRun.open(args.run_dir, args.data_dir, args.cache_dir)
+    model, image_shape = run.model, run.record.data.image_shape
+    calibration = calibration_images(run, args.calibration_images) if args.runtime == INT8 else None
     table = measure_latency(model, image_shape, args.batch, args.repeats, threads=args.threads, runtime=args.runtime,
                             calibration=calibration)
     settings = {"batch": args.batch, "threads": args.threads, "repeats": args.repeats, "image_shape": list(image_shape),

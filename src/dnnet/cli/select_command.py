@@ -10,12 +10,11 @@ from pathlib import Path
 from dnnet.amounts import format_count, format_size
 from dnnet.cli.argument_types import count_argument, macs_budget_argument, milliseconds_argument, size_argument
 from dnnet.cli.json_output import add_json_flag
-from dnnet.config import NetConfig, cell_name
+from dnnet.config import cell_name
 from dnnet.deploy.latency import RUNTIMES, read_latency
 from dnnet.errors import NoCellFits
-from dnnet.evaluation import read_accuracy_grid
+from dnnet.runs import TrainedRun
 from dnnet.selection import RESOURCES, Budget, cells_within, choose, explain_infeasible, offered_cells, pareto_front
-from dnnet.train.run_directory import read_run_config
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -39,10 +38,9 @@ def budget_from_args(args: argparse.Namespace, full_macs: float) -> Budget:
 
 
 def run(args: argparse.Namespace) -> int:
-    record = read_run_config(args.run_dir)
-    config = NetConfig.from_dict(record["net_config"])
-    grid = offered_cells(config)
-    accuracy = read_accuracy_grid(args.run_dir, "val", config.grid_shape)  # never the test split: it is for reporting only
+    run = TrainedRun.open(args.run_dir)
+    grid = offered_cells(run.record.net_config)
+    accuracy = run.grid("val")  # never the test split: it is for reporting only
     budget = budget_from_args(args, grid[-1].macs)
     latency = None
     if args.latency_ms is not None:

@@ -15,13 +15,12 @@ from dnnet.deploy.example_traces import EXAMPLE_TRACES, trace_path
 from dnnet.deploy.request_images import request_images
 from dnnet.deploy.simulate import read_trace, serve, summarize
 from dnnet.errors import UserError
-from dnnet.evaluation import per_image_correct, read_accuracy_grid
+from dnnet.evaluation import per_image_correct
 from dnnet.provenance import provenance
 from dnnet.reporting.run_caption import runs_caption
 from dnnet.reporting.simulation_figure import plot_simulation
+from dnnet.runs import TrainedRun, check_same_data
 from dnnet.selection import offered_cells
-from dnnet.train.run_data import check_same_data, load_run_data
-from dnnet.train.run_directory import load_trained_model, train_config_of
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -38,21 +37,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     runs = {"DNNet": args.run_dir} | ({"depth-only": args.baseline} if args.baseline else {})
-    loaded = {label: load_trained_model(path) for label, path in runs.items()}
-    names = {record["data"]["name"] for _, record in loaded.values()}
+    loaded = {label: TrainedRun.open(path, args.data_dir, args.cache_dir) for label, path in runs.items()}
+    names = {run.record.data.name for run in loaded.values()}
     if len(names) > 1:
         raise UserError(f"the runs were trained on different data ({', '.join(sorted(names))}); compare runs on the same data")
-    config = train_config_of(loaded["DNNet"][1])
-    data = load_run_data(config, loaded["DNNet"][1], args.data_dir, args.cache_dir)
+    data = loaded["DNNet"].data()
     if args.baseline:  # the baseline must have been trained on the very same images
-        check_same_data(data, loaded["depth-only"][1].get("data", {}), str(args.baseline))
-    dnnet_grid = offered_cells(loaded["DNNet"][0].config)
+        check_same_data(data, loaded["depth-only"].record.data, str(args.baseline))
+    dnnet_grid = offered_cells(loaded["DNNet"].record.net_config)
     requests = read_trace(args.trace, dnnet_grid[-1])
     images = request_images(len(requests), len(data.test), args.seed)  # the same images for every network
     served_by, summary = {}, {}
-    for label, (model, record) in loaded.items():
-        grid, correct = _cells_and_correct(model, data.test, record["data"])
-        served_by[label] = serve(requests, grid, read_accuracy_grid(runs[label], "val", model.config.grid_shape), correct, images)
+    for label, run in loaded.items():
+        grid, correct = _cells_and_correct(run, data.test)
+        served_by[label] = serve(requests, grid, run.grid("val"), correct, images)
         summary[label] = summarize(requests, served_by[label])
     out = Path(args.run_dir) / "simulate"
     out.mkdir(exist_ok=True)
@@ -74,10 +72,9 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cells_and_correct(model, test, data_record) -> tuple[list, torch.Tensor]:
+def _cells_and_correct(run: TrainedRun, test) -> tuple[list, torch.Tensor]:
     """The cells a network offers and (images, depths, widths) correctness; a depth-only network: full width only."""
-    config = model.config
-    stats = (data_record["mean"], data_record["std"])
+    model, config, stats = run.model, run.model.config, run.record.data.stats
     if config.causal:
         return offered_cells(config), per_image_correct(model, test, *stats)
     full_width = per_image_correct(model, test, *stats, width=config.groups)

@@ -19,12 +19,11 @@ from dnnet.deploy.export import export_subnet
 from dnnet.deploy.int8_cells import onnx_accuracy, quantize_int8
 from dnnet.deploy.latency import INT8, latency_path
 from dnnet.deploy.run_metadata import cell_metadata, preprocessing_of
-from dnnet.evaluation import read_accuracy_grid
 from dnnet.progress_bar import progress
 from dnnet.provenance import provenance
+from dnnet.runs import TrainedRun
 from dnnet.selection import offered_cells, pareto_front
 from dnnet.slicing import slice_subnet
-from dnnet.train.run_directory import load_trained_model
 
 FORMAT = bundle_selector.FORMAT  # defined where it is read: the selector copied into every bundle
 
@@ -59,9 +58,8 @@ def write_bundle(run_dir: Path, out: Path, fields: tuple[str, ...] = ("macs", "p
                  int8: Int8Data | None = None) -> dict[str, Any]:
     """Writes the Pareto cells of `run_dir` (validation accuracy against `fields`) into `out`; returns the manifest.
     With `int8`, each cell is quantized and its validation accuracy measured as int8 (beside the float grid's)."""
-    model, record = load_trained_model(run_dir)
-    val = read_accuracy_grid(run_dir, "val", model.config.grid_shape)
-    image_shape = tuple(record["data"]["image_shape"])
+    run = TrainedRun.open(run_dir)
+    model, val, image_shape = run.model, run.grid("val"), run.record.data.image_shape
     out.mkdir(parents=True, exist_ok=True)
     cells = []
     front = pareto_front(val, offered_cells(model.config), fields)
@@ -69,8 +67,8 @@ def write_bundle(run_dir: Path, out: Path, fields: tuple[str, ...] = ("macs", "p
         name = cell_name(resources.depth, resources.width)
         file = f"{name}.onnx" if int8 is None else f"{name}_int8.onnx"
         accuracy = {"val_accuracy": float(val[resources.depth - 1, resources.width - 1])}
-        subnet, metadata = slice_subnet(model, resources.depth, resources.width), cell_metadata(
-            run_dir, record, model.config, resources.depth, resources.width)
+        subnet = slice_subnet(model, resources.depth, resources.width)
+        metadata = cell_metadata(run, resources.depth, resources.width)
         if int8 is None:
             export_subnet(subnet, out / file, "onnx", image_shape, metadata)
         else:
@@ -82,8 +80,8 @@ def write_bundle(run_dir: Path, out: Path, fields: tuple[str, ...] = ("macs", "p
         cells.append({"cell": name, "precision": "float32" if int8 is None else "int8", **resources.to_dict(), **accuracy,
                       "file": file, **file_facts(out / file),
                       **measured_latency(run_dir, resources.depth, resources.width, "onnxruntime" if int8 is None else INT8)})
-    manifest = {"format": FORMAT, "run": str(run_dir), "pareto_of": ["val_accuracy", *fields], "preprocessing": preprocessing_of(record),
-                "cells": cells, "provenance": provenance()}
+    manifest = {"format": FORMAT, "run": str(run_dir), "pareto_of": ["val_accuracy", *fields],
+                "preprocessing": preprocessing_of(run.record), "cells": cells, "provenance": provenance()}
     (out / bundle_selector.MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
     shutil.copyfile(bundle_selector.__file__, out / "select_cell.py")
     return manifest

@@ -12,19 +12,18 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from dnnet.data import DataSplits
-from dnnet.data.augment import normalize
 from dnnet.deploy.export import finish_onnx
 from dnnet.errors import UserError
+from dnnet.runs import TrainedRun
 
 
-def calibration_images(record: dict, data: DataSplits, count: int) -> np.ndarray:
-    """`count` of the run's training images (`record`: its config.json), normalised, drawn with the run's seed."""
+def calibration_images(run: TrainedRun, count: int) -> np.ndarray:
+    """`count` of the run's training images, normalised, drawn with the run's seed."""
     if count < 1:
         raise UserError(f"--calibration-images must be at least 1, got {count}")
-    seed = record["train_config"].get("seed", 0)
-    chosen = torch.randperm(len(data.train), generator=torch.Generator().manual_seed(seed))[:count]
-    return normalize(data.train.images[chosen], record["data"]["mean"], record["data"]["std"]).numpy()
+    train = run.data().train
+    chosen = torch.randperm(len(train), generator=torch.Generator().manual_seed(run.record.train_config.seed))[:count]
+    return run.normalize(train.images[chosen]).numpy()
 
 
 def quantize_int8(float_path: Path, int8_path: Path, calibration: np.ndarray, metadata: dict[str, str]) -> None:

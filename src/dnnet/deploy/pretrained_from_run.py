@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dnnet.deploy.run_metadata import preprocessing_of, run_accuracy
+from dnnet.deploy.run_metadata import preprocessing_of
 from dnnet.errors import UserError
+from dnnet.runs import TrainedRun
 from dnnet.slicing import slice_subnet
-from dnnet.train.run_directory import load_trained_model
 
 
 def pretrained_from_run(run_dir: str | Path, directory: str | Path, depth: int | None = None, width: int | None = None) -> Path:
@@ -15,10 +15,11 @@ def pretrained_from_run(run_dir: str | Path, directory: str | Path, depth: int |
     data's mean, std and classes, the run's settings and provenance, and the test accuracy of what is saved."""
     if (depth is None) != (width is None):
         raise UserError("give both depth and width for one cell, or neither for the whole network")
-    model, record = load_trained_model(Path(run_dir))
-    provenance = {"data": record["data"]["name"], "train_config": record["train_config"],
-                  "run_provenance": record.get("provenance")}
-    test = run_accuracy(Path(run_dir), "test", model.config)
+    run = TrainedRun.open(run_dir)
+    model, record = run.model, run.record
+    provenance = {"data": record.data.name, "train_config": record.train_config.to_dict(), "run_provenance": record.provenance}
+    grid = run.optional_grid("test")
+    test = None if grid is None else grid.tolist()
     if depth is None:
         if test is not None:
             provenance["test_accuracy"] = {"full_network": test[-1][-1], "every_cell": test}

@@ -74,14 +74,13 @@ def _full_cell_row(store: RunStore, method: str, name: str, full_groups: int, se
 def _fine_tuning_rows(store: RunStore, name: str, seed: int) -> list[dict]:
     """Refits each width's classifier once; cached beside the plain run."""
     path = store.run_dir(name) / "fine_tuned.json"
-    model, record = store.model(name)
+    run = store.trained_run(name)
     if not path.is_file():
-        accuracy = fine_tuned_accuracy(model, store.data(store.config(name)), record["data"]["mean"], record["data"]["std"],
-                                       device=store.device)
+        accuracy = fine_tuned_accuracy(run.model, store.data(store.config(name)), *run.record.data.stats, device=store.device)
         with atomic_write(path) as stream:  # reused by later calls: never half-written
             stream.write((json.dumps({split: grid.tolist() for split, grid in accuracy.items()}) + "\n").encode())
     grids = {split: torch.tensor(values, dtype=torch.float64) for split, values in json.loads(path.read_text()).items()}
-    config = model.config
+    config = run.record.net_config
     return [_row("fine-tuning", name, seed, config, config.num_exits, w, config.groups, grids["val"], grids["test"])
             for w in range(1, config.groups + 1)]
 

@@ -10,7 +10,7 @@ import dataclasses
 from dataclasses import dataclass, field
 
 from dnnet.errors import UserError
-from dnnet.train.train_config import PAPER_RECIPE, TrainConfig
+from dnnet.runs.train_config import PAPER_RECIPE, TrainConfig
 
 # the paper's budget: 24M MACs for a DNNet ResNet-32 whose full network needs 68.2M; scaled by full MACs elsewhere
 PAPER_MACS_BUDGET = 24e6

@@ -13,11 +13,9 @@ from dnnet.data import NAMED, DataSplits, load_data
 from dnnet.errors import UserError
 from dnnet.evaluation import read_accuracy_grid
 from dnnet.experiments.protocols import Protocol
-from dnnet.models.dnnet import DNNet
+from dnnet.runs import CHECKPOINT_FILE, CONFIG_FILE, RunOutline, RunRecord, TrainConfig, TrainedRun, is_finished, read_metrics
 from dnnet.train import train
 from dnnet.train.objective import trains_the_same
-from dnnet.train.run_directory import CHECKPOINT_FILE, CONFIG_FILE, is_finished, load_trained_model, read_metrics, read_run_config
-from dnnet.train.train_config import TrainConfig
 
 
 class RunStore:
@@ -42,13 +40,12 @@ class RunStore:
         """The finished run `name`, training or resuming it first if needed."""
         config, run_dir = self.configs[name], self.run_dir(name)
         if (run_dir / CONFIG_FILE).is_file():
-            record = read_run_config(run_dir)
-            saved = TrainConfig.from_dict(record["train_config"])  # fields added since read as trained then
-            source = record.get("data", {}).get("source")
-            if source and saved.data not in NAMED:  # a relative path means the folder it was trained from
-                saved = dataclasses.replace(saved, data=source)
-            net = record.get("net_config")
-            if not (saved == config if net is None else trains_the_same(saved, config, NetConfig.from_dict(net))):
+            outline = RunOutline.read(run_dir)
+            saved = outline.train_config  # fields added since read as trained then
+            if outline.data_source and saved.data not in NAMED:  # a relative path means the folder it was trained from
+                saved = dataclasses.replace(saved, data=outline.data_source)
+            net = outline.net_config
+            if not (saved == config if net is None else trains_the_same(saved, config, net)):
                 raise UserError(f"{run_dir} holds a run with other settings than protocol {self.protocol.name!r} asks for; "
                                  f"move it away or choose another --out")
         if self.is_finished(name):
@@ -79,12 +76,13 @@ class RunStore:
         run_dir = self.ensure(name)
         return read_accuracy_grid(run_dir, "val"), read_accuracy_grid(run_dir, "test")
 
-    def model(self, name: str) -> tuple[DNNet, dict]:
-        return load_trained_model(self.ensure(name))
+    def trained_run(self, name: str) -> TrainedRun:
+        """The finished run `name`, opened for reading (its network: `.model`)."""
+        return TrainedRun.open(self.ensure(name))
 
     def net_config(self, name: str) -> NetConfig:
         """The finished run's architecture, read without loading its weights."""
-        return NetConfig.from_dict(read_run_config(self.ensure(name))["net_config"])
+        return RunRecord.read(self.ensure(name)).net_config
 
     def training_seconds(self, names: list[str]) -> float:
         """Training wall time of finished runs, from their per-epoch metrics."""

@@ -5,17 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 
 from dnnet.errors import UserError
-from dnnet.train.run_directory import read_run_config
+from dnnet.runs import RunOutline
 
 
 def run_caption(run_dir: Path) -> str:
     """'cifar10-jpg, 40 epochs, NVIDIA H100 80GB HBM3' from the run's config.json; '' when it has none."""
     try:
-        record = read_run_config(run_dir)
-        data, epochs = record["data"]["name"], record["train_config"]["epochs"]
-    except (UserError, KeyError, TypeError):
+        outline = RunOutline.read(run_dir)
+    except (UserError, TypeError):  # no config.json, or not one dnnet wrote: no caption rather than no figure
         return ""
-    provenance = record.get("provenance", {})
+    if outline.data_name is None:
+        return ""
+    data, epochs, provenance = outline.data_name, outline.train_config.epochs, outline.provenance or {}
     hardware = provenance.get("cuda_device") or f"CPU, {provenance.get('torch_threads', '?')} thread(s)"
     return f"{data}, {epochs} epoch{'' if epochs == 1 else 's'}, {hardware}"
 

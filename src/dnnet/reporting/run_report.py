@@ -19,8 +19,8 @@ from dnnet.reporting.embedded_image import embedded_img
 from dnnet.reporting.heatmaps import plot_accuracy_grid, plot_grid_heatmap
 from dnnet.reporting.run_caption import run_caption
 from dnnet.reporting.run_figures import plot_accuracy_vs_macs, plot_training_curves
+from dnnet.runs import CONFIG_FILE, RunRecord, read_metrics
 from dnnet.selection import best_within, offered_cells
-from dnnet.train.run_directory import read_metrics, read_run_config
 
 RESOURCE_MAPS = [("macs", "MACs needed", "million MACs", 1e6), ("params", "parameters", "thousand parameters", 1e3),
                  ("largest_feature_map_values", "largest feature map", "thousand values", 1e3)]
@@ -29,9 +29,8 @@ RESOURCE_MAPS = [("macs", "MACs needed", "million MACs", 1e6), ("params", "param
 def write_report(run_dir: Path, macs_budget: MacsBudget = EXAMPLE_BUDGET) -> Path:
     """Writes the figures and report.html into `run_dir`, with the best cell under an example MAC budget."""
     run_dir = Path(run_dir)
-    record = read_run_config(run_dir)
-    config = NetConfig.from_dict(record["net_config"])
-    preset = record["train_config"]["preset"]
+    record = RunRecord.read(run_dir)
+    config, preset = record.net_config, record.train_config.preset
     val = read_accuracy_grid(run_dir, "val")
     test = read_accuracy_grid(run_dir, "test")
     grid = grid_resources(config)
@@ -56,7 +55,7 @@ def write_report(run_dir: Path, macs_budget: MacsBudget = EXAMPLE_BUDGET) -> Pat
     summary = _summary_lines(preset, val, test, choice, budget, grid[-1].macs)
     sections = [Section("Accuracy and resources", summary, figures), _anytime_path_section(config, val, test, preset, run_dir),
                 *deployment_sections(run_dir, preset)]
-    page = _page(preset, sections, record, run_dir)
+    page = _page(preset, sections, run_dir)
     path = run_dir / "report.html"
     path.write_text(page)
     return path
@@ -98,10 +97,10 @@ DATA_FILES = ("config.json", "metrics.csv", "metrics.jsonl", "accuracy_val.csv",
               "accuracy_test.json", "latency_eager.json", "latency_onnxruntime.json", "latency_onnxruntime-int8.json", "anytime.json")
 
 
-def _page(preset: str, sections: list[Section], record: dict, run_dir: Path) -> str:
+def _page(preset: str, sections: list[Section], run_dir: Path) -> str:
     body = "\n".join(_section_html(section, run_dir) for section in sections)
     links = ", ".join(f'<a href="{name}">{name}</a>' for name in DATA_FILES if (run_dir / name).is_file())
-    config = html.escape(json.dumps(record, indent=2))
+    config = html.escape(json.dumps(json.loads((run_dir / CONFIG_FILE).read_text()), indent=2))  # the file as it is
     return f"""<!doctype html>
 <html><head><meta charset="utf-8"><title>dnnet report: {html.escape(preset)}</title>
 <style>body{{font-family:sans-serif;max-width:1100px;margin:2em auto}} img{{max-width:100%}}

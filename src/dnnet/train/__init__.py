@@ -1,6 +1,6 @@
 """Training runs: config, epochs, checkpoints, metrics, distributed processes."""
 
+from dnnet.runs.train_config import TrainConfig
 from dnnet.train.run import Interrupted, NonFiniteLoss, train
-from dnnet.train.train_config import TrainConfig
 
 __all__ = ["Interrupted", "NonFiniteLoss", "TrainConfig", "train"]

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from dnnet.errors import MissingFile, UserError
+from dnnet.runs.train_config import TrainConfig
 from dnnet.strict_fields import from_known_fields
-from dnnet.train.train_config import TrainConfig
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -12,13 +12,13 @@ import torch
 from dnnet.data import DataSplits, augment, normalize
 from dnnet.data.augment import to_device_async
 from dnnet.errors import NonFiniteLoss
+from dnnet.runs.train_config import TrainConfig
 from dnnet.train.lr_schedule import step_learning_rate
 from dnnet.train.objective import StepPlan
 from dnnet.train.progress import EpochProgress
 from dnnet.train.random_streams import random_stream
 from dnnet.train.stopwatch import DeviceStopwatch
 from dnnet.train.teacher import Teacher
-from dnnet.train.train_config import TrainConfig
 from dnnet.train.training_step import TrainingStep
 from dnnet.train.weight_average import WeightAverage
 

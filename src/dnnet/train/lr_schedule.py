@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from dnnet.train.train_config import TrainConfig
+from dnnet.runs.train_config import TrainConfig
 
 
 def learning_rate(config: TrainConfig, progress: float) -> float:

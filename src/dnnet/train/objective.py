@@ -18,9 +18,9 @@ from dnnet.loss.exit_schedule import exit_ramp
 from dnnet.loss.gradient_equilibrium import equilibrium_shares
 from dnnet.loss.joint_loss import loss_coefficients
 from dnnet.models.dnnet import DNNet
+from dnnet.runs.train_config import SAME_AS_AUXILIARY, TrainConfig
 from dnnet.train.random_streams import random_stream
 from dnnet.train.sandwich import sandwich_loss, sandwich_widths
-from dnnet.train.train_config import SAME_AS_AUXILIARY, TrainConfig
 
 
 def resolve_weighting(config: NetConfig, weighting: str) -> str:

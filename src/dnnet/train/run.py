@@ -12,24 +12,18 @@ from dnnet.errors import Interrupted, MissingFile, NonFiniteLoss, UserError
 from dnnet.evaluation import grid_accuracy, write_accuracy_grid
 from dnnet.layers.prefix_batchnorm import to_local_batchnorm
 from dnnet.provenance import provenance
+from dnnet.runs.run_files import CHECKPOINT_FILE, CONFIG_FILE, load_checkpoint
+from dnnet.runs.split_accuracy import split_accuracy
+from dnnet.runs.train_config import RUNTIME_SETTINGS, TrainConfig
 from dnnet.train.distributed import leave_world
 from dnnet.train.epoch_loop import EpochPosition, train_epoch
 from dnnet.train.lr_schedule import epoch_learning_rate
-from dnnet.train.run_directory import (
-    CHECKPOINT_FILE,
-    CONFIG_FILE,
-    append_metrics,
-    load_checkpoint,
-    mark_finished,
-    save_checkpoint,
-)
+from dnnet.train.run_directory import append_metrics, mark_finished, save_checkpoint
 from dnnet.train.run_lock import run_lock
 from dnnet.train.run_ownership import check_checkpoint_belongs, prepare_new_run, remove_orphaned_temporaries
 from dnnet.train.setup import TrainingSetup, setup, setup_world
-from dnnet.train.split_accuracy import split_accuracy
 from dnnet.train.stop_request import StopRequest, stop_requested
 from dnnet.train.tensorboard_log import check_tensorboard_installed, log_epoch_scalars
-from dnnet.train.train_config import RUNTIME_SETTINGS, TrainConfig
 
 
 def train(config: TrainConfig, run_dir: Path, resume: bool = False, device: str | None = None,

@@ -1,38 +1,21 @@
-"""The data a run was trained on, found again for eval, simulate, anytime and --resume, and checked to be the same."""
+"""The data of a run whose config.json is held as a dict, as before `dnnet.runs` (which now finds a run's data again:
+`TrainedRun.data()`, `dnnet.runs.run_data`); kept for callers written then."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from dnnet.data import NAMED, DataSplits, load_data
-from dnnet.data.fingerprint import data_fingerprint
-from dnnet.errors import UserError
-from dnnet.train.train_config import TrainConfig
+from dnnet.data import DataSplits
+from dnnet.runs.run_data import data_source
+from dnnet.runs.run_data import load_run_data as load_recorded_data
+from dnnet.runs.run_record import RunData
+from dnnet.runs.train_config import TrainConfig
 
-
-def data_source(spec: str) -> str | None:
-    """The absolute path of a --data that is a path (recorded so that a run finds its data from any folder)."""
-    return None if spec in NAMED else str(Path(spec).resolve())
+__all__ = ["data_source", "load_run_data"]
 
 
 def load_run_data(config: TrainConfig, record: dict[str, Any], data_dir: str | None = None,
                   cache_dir: Path | None = None) -> DataSplits:
-    """The run's data: a path as recorded absolute when the one given at training no longer resolves from here;
-    refused by a UserError when its fingerprint differs from the one recorded (runs recorded before fingerprints
-    existed are not checked)."""
-    recorded = record.get("data", {})
-    spec = config.data
-    if spec not in NAMED and not Path(spec).exists() and recorded.get("source") and Path(recorded["source"]).exists():
-        spec = recorded["source"]  # a relative --data, read from another folder
-    data = load_data(spec, data_dir or config.data_dir, cache_dir, config.val_count, config.seed,
-                     skip_bad_images=config.skip_bad_images)
-    check_same_data(data, recorded, spec)
-    return data
-
-
-def check_same_data(data: DataSplits, recorded: dict[str, Any], spec: str) -> None:
-    expected = recorded.get("fingerprint")
-    if expected is not None and data_fingerprint(data) != expected:
-        raise UserError(f"the data at {spec} is not what this run was trained on (its images or labels differ from the "
-                        f"fingerprint in config.json); point --data-dir at the original data")
+    """`dnnet.runs.run_data.load_run_data` for a config.json record given as a dict."""
+    return load_recorded_data(config, RunData.from_dict(record["data"]), data_dir, cache_dir)

@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from dnnet.errors import UserError
-from dnnet.train.run_directory import CHECKPOINT_FILE, CONFIG_FILE, METRICS_CSV_FILE, METRICS_FILE, read_run_config
+from dnnet.runs.run_files import CHECKPOINT_FILE, CONFIG_FILE, METRICS_CSV_FILE, METRICS_FILE
+from dnnet.runs.run_record import RunRecord, read_config_values
+from dnnet.runs.train_config import RUNTIME_SETTINGS, TrainConfig
 from dnnet.train.run_lock import LOCK_FILE
-from dnnet.train.train_config import RUNTIME_SETTINGS, TrainConfig
 
 # what `atomic_write` leaves beside these names when a process is killed mid-write: "<name><random>.tmp"
 ATOMICALLY_WRITTEN = (CHECKPOINT_FILE, CONFIG_FILE, "finished.json", "accuracy_val", "accuracy_test")
@@ -42,8 +43,8 @@ def prepare_new_run(run_dir: Path) -> None:
     if CONFIG_FILE not in present:
         raise UserError(f"{run_dir} holds files but no run ({', '.join(present[:3])}{', ...' if len(present) > 3 else ''}); "
                         "train into an empty or new folder")
-    record = read_run_config(run_dir)  # a config.json that is not JSON is refused here, with its path
-    if not isinstance(record.get("train_config"), dict) or "net_config" not in record:
+    values, _ = read_config_values(run_dir)  # a config.json that is not JSON is refused here, with its path
+    if not isinstance(values.get("train_config"), dict) or "net_config" not in values:
         raise UserError(f"{run_dir / CONFIG_FILE} is not a config.json that dnnet train wrote; train into an empty or new folder")
     stale = [name for name in (METRICS_FILE, METRICS_CSV_FILE) if name in present]
     for name in stale:
@@ -54,13 +55,13 @@ def prepare_new_run(run_dir: Path) -> None:
 def check_checkpoint_belongs(run_dir: Path, checkpoint: dict[str, Any]) -> None:
     """Refuses to resume from a checkpoint that another run wrote (copied in, or left from an earlier run): its
     run id, or its settings, must be those of config.json. Nothing in `run_dir` is changed before this check."""
-    record = read_run_config(run_dir)
-    saved_id, our_id = checkpoint.get("run_id"), record.get("run_id")
+    record = RunRecord.read(run_dir)
+    saved_id, our_id = checkpoint.get("run_id"), record.run_id
     if saved_id is not None and our_id is not None and saved_id != our_id:
         raise UserError(f"{run_dir / CHECKPOINT_FILE} was written by another run (run id {saved_id}, "
                         f"{CONFIG_FILE} says {our_id}); refusing to resume, nothing was changed")
     # read as TrainConfig does: a run begun before a setting existed has it in one file and not in the other
-    ours, theirs = (TrainConfig.from_dict(values).to_dict() for values in (record["train_config"], checkpoint.get("train_config") or {}))
+    ours, theirs = record.train_config.to_dict(), TrainConfig.from_dict(checkpoint.get("train_config") or {}).to_dict()
     differing = sorted(k for k in ours.keys() | theirs.keys() if k not in RUNTIME_SETTINGS and ours.get(k) != theirs.get(k))
     if differing:
         shown = ", ".join(f"{k}: {theirs.get(k)!r} against {ours.get(k)!r}" for k in differing[:3])

@@ -18,6 +18,10 @@ from dnnet.layers.prefix_batchnorm import to_synced_batchnorm
 from dnnet.models import create_model
 from dnnet.models.dnnet import DNNet
 from dnnet.provenance import provenance
+from dnnet.runs.run_data import check_same_data, data_source, load_run_data
+from dnnet.runs.run_files import CHECKPOINT_FILE, CONFIG_FILE, load_weights
+from dnnet.runs.run_record import RunData, RunRecord
+from dnnet.runs.train_config import COMPILE_MODES, TrainConfig
 from dnnet.train.distributed import World, join_world, pick_device
 from dnnet.train.epoch_loop import EpochPosition
 from dnnet.train.lr_schedule import learning_rate
@@ -29,10 +33,8 @@ from dnnet.train.objective import (
     resolve_weighting,
     trained_weights,
 )
-from dnnet.train.run_data import check_same_data, data_source, load_run_data
-from dnnet.train.run_directory import CHECKPOINT_FILE, load_weights, read_run_config, truncate_metrics, write_run_config
+from dnnet.train.run_directory import truncate_metrics, write_run_config
 from dnnet.train.teacher import Teacher, check_same_teacher, load_teacher
-from dnnet.train.train_config import COMPILE_MODES, TrainConfig
 from dnnet.train.training_step import TrainingStep, build_training_step
 from dnnet.train.weight_average import WeightAverage
 
@@ -80,11 +82,11 @@ def setup(config: TrainConfig, run_dir: Path, checkpoint: dict[str, Any] | None,
         data = data or load_data(config.data, config.data_dir, cache_dir, config.val_count, config.seed,
                                  skip_bad_images=config.skip_bad_images)
     else:  # a resume continues on the data it began with, or refuses
-        record = read_run_config(run_dir)
+        record = RunRecord.read(run_dir)
         if data is None:
-            data = load_run_data(config, record, cache_dir=cache_dir)
+            data = load_run_data(config, record.data, cache_dir=cache_dir)
         else:
-            check_same_data(data, record.get("data", {}), config.data)
+            check_same_data(data, record.data, config.data)
     stats = channel_stats(data.train.images)
     teacher = setup_teacher(config, run_dir, record, data, device)
     model = setup_model(config, data, device)
@@ -112,23 +114,25 @@ def setup(config: TrainConfig, run_dir: Path, checkpoint: dict[str, Any] | None,
     elif world.is_main:
         run_dir.mkdir(parents=True, exist_ok=True)
         record = run_config_record(config, model, data, stats, teacher)
-        run_id = record["run_id"]
+        run_id = record.run_id
         write_run_config(run_dir, record)
     return TrainingSetup(world, device, data, stats, model, step, planner, optimizer, position,
                          data.train.images.to(device), data.train.labels.to(device), run_id, teacher, average)
 
 
-def setup_teacher(config: TrainConfig, run_dir: Path, record: dict[str, Any] | None, data: DataSplits,
+def setup_teacher(config: TrainConfig, run_dir: Path, record: RunRecord | None, data: DataSplits,
                   device: torch.device) -> Teacher | None:
     """The run's teacher, if it has one; a resumed run (`record`: its config.json) reloads the folder it began with,
     resolved, and refuses it if its weights have changed since."""
     if config.teacher is None:
         return None
-    source = config.teacher if record is None else record["teacher"]["source"]
-    teacher = load_teacher(source, data, device, bf16_autocast=config.amp and device.type == "cuda",
-                           channels_last=config.uses_channels_last(device))
-    if record is not None:
-        check_same_teacher(teacher, record["teacher"], run_dir)
+    recorded = None if record is None else record.teacher
+    if record is not None and recorded is None:
+        raise UserError(f"{run_dir / CONFIG_FILE} records no teacher, but its settings name one: it was edited")
+    teacher = load_teacher(config.teacher if recorded is None else recorded.source, data, device,
+                           bf16_autocast=config.amp and device.type == "cuda", channels_last=config.uses_channels_last(device))
+    if recorded is not None:
+        check_same_teacher(teacher, recorded, run_dir)
     return teacher
 
 
@@ -158,21 +162,21 @@ def trains_every_width(model_config: NetConfig, config: TrainConfig) -> bool:
 
 
 def run_config_record(config: TrainConfig, model: DNNet, data: DataSplits,
-                      stats: tuple[list[float], list[float]], teacher: Teacher | None = None) -> dict[str, Any]:
+                      stats: tuple[list[float], list[float]], teacher: Teacher | None = None) -> RunRecord:
     """What config.json holds: the resolved settings, the architecture, the data, the teacher and provenance."""
-    return {
-        "run_id": uuid.uuid4().hex,  # tells this run's checkpoints from another's with the same settings
-        "train_config": config.to_dict(),
-        "weighting_resolved": resolve_weighting(model.config, config.weighting),
-        "auxiliary_gradient_resolved": auxiliary_gradient_factor(trained_weights(model.config, config), config.auxiliary_gradient),
-        "last_exit_gradient_resolved": last_exit_gradient_factor(trained_weights(model.config, config), config.last_exit_gradient),
-        "channels_last_resolved": config.uses_channels_last(next(model.parameters()).device),
-        "net_config": model.config.to_dict(),
-        "data": {"name": data.name, "classes": data.classes, "image_shape": list(data.image_shape), "flip": data.flip,
-                 "train": len(data.train), "val": len(data.val), "test": len(data.test),
-                 "mean": stats[0], "std": stats[1],
-                 "skipped_images": len(data.skipped_images), "skipped_images_first": list(data.skipped_images[:20]),
-                 "source": data_source(config.data), "fingerprint": data_fingerprint(data)},
-        "teacher": None if teacher is None else teacher.record(),
-        "provenance": provenance(),
-    }
+    weights = trained_weights(model.config, config)
+    return RunRecord(
+        run_id=uuid.uuid4().hex,  # tells this run's checkpoints from another's with the same settings
+        train_config=config,
+        weighting_resolved=resolve_weighting(model.config, config.weighting),
+        auxiliary_gradient_resolved=auxiliary_gradient_factor(weights, config.auxiliary_gradient),
+        last_exit_gradient_resolved=last_exit_gradient_factor(weights, config.last_exit_gradient),
+        channels_last_resolved=config.uses_channels_last(next(model.parameters()).device),
+        net_config=model.config,
+        data=RunData(name=data.name, classes=tuple(data.classes), image_shape=tuple(data.image_shape), flip=data.flip,
+                     train=len(data.train), val=len(data.val), test=len(data.test), mean=tuple(stats[0]), std=tuple(stats[1]),
+                     skipped_images=len(data.skipped_images), skipped_images_first=tuple(data.skipped_images[:20]),
+                     source=data_source(config.data), fingerprint=data_fingerprint(data)),
+        teacher=None if teacher is None else teacher.record(),
+        provenance=provenance(),
+    )

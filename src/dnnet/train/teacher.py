@@ -1,6 +1,6 @@
 """The teacher of a run trained with `--teacher`: a trained network whose full-network logits every cell learns from.
 
-A teacher is a finished run directory (its trained weights, `load_trained_model`) or a pretrained weights folder
+A teacher is a finished run directory (its trained weights, `dnnet.runs.TrainedRun`) or a pretrained weights folder
 (`DNNet.from_pretrained`). It sees the same augmented images as the cells, normalised with its own mean and std, in
 eval mode and without gradients. config.json records which teacher it was and its weights' sha256, so that a resumed
 run refuses a teacher that has changed since.
@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import torch
 
@@ -20,7 +19,9 @@ from dnnet.data import DataSplits, normalize
 from dnnet.errors import UserError
 from dnnet.models.dnnet import DNNet
 from dnnet.pretrained_files import WEIGHTS_FILE, read_pretrained_record
-from dnnet.train.run_directory import CHECKPOINT_FILE, is_finished, load_trained_model
+from dnnet.runs import TrainedRun
+from dnnet.runs.run_files import CHECKPOINT_FILE, is_finished
+from dnnet.runs.run_record import TeacherRecord
 
 
 @dataclass(frozen=True, eq=False)
@@ -45,13 +46,13 @@ class Teacher:
         with torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.bf16_autocast):
             return self.model(x).float()
 
-    def record(self) -> dict[str, Any]:
+    def record(self) -> TeacherRecord:
         """What config.json says of the teacher: where it came from, its architecture, weights and cost per image."""
         config = self.model.config
         full = cell_resources(config, *config.grid_shape)
-        return {"source": str(self.source), "kind": self.kind, "net_config": config.to_dict(),
-                "mean": self.mean.tolist(), "std": self.std.tolist(), "weights_sha256": self.weights_sha256,
-                "macs_per_image": full.macs, "params": full.params}
+        return TeacherRecord(source=str(self.source), kind=self.kind, net_config=config, mean=tuple(self.mean.tolist()),
+                             std=tuple(self.std.tolist()), weights_sha256=self.weights_sha256, macs_per_image=full.macs,
+                             params=full.params)
 
 
 def load_teacher(source: str | Path, data: DataSplits, device: torch.device, bf16_autocast: bool = False,
@@ -63,8 +64,9 @@ def load_teacher(source: str | Path, data: DataSplits, device: torch.device, bf1
         if not is_finished(path):
             raise UserError(f"teacher {source}: the run has not finished training; finish it (dnnet train --resume --out "
                             f"{source}) or give another teacher")
-        model, record = load_trained_model(path)
-        kind, mean, std, classes = "run", record["data"]["mean"], record["data"]["std"], record["data"]["classes"]
+        run = TrainedRun.open(path)
+        model, recorded = run.model, run.record.data
+        kind, mean, std, classes = "run", list(recorded.mean), list(recorded.std), list(recorded.classes)
     elif (path / WEIGHTS_FILE).is_file():
         record = read_pretrained_record(path)
         model = DNNet.from_pretrained(path)
@@ -107,9 +109,9 @@ def weights_sha256(model: torch.nn.Module) -> str:
     return digest.hexdigest()
 
 
-def check_same_teacher(teacher: Teacher, recorded: dict[str, Any], run_dir: Path) -> None:
+def check_same_teacher(teacher: Teacher, recorded: TeacherRecord, run_dir: Path) -> None:
     """Refuses to resume with a teacher whose weights differ from those config.json recorded at the run's start."""
-    if teacher.weights_sha256 != recorded.get("weights_sha256"):
+    if teacher.weights_sha256 != recorded.weights_sha256:
         raise UserError(f"teacher {teacher.source} has changed since {run_dir} began (weights sha256 "
-                        f"{teacher.weights_sha256[:12]}, config.json says {str(recorded.get('weights_sha256'))[:12]}); "
+                        f"{teacher.weights_sha256[:12]}, config.json says {recorded.weights_sha256[:12]}); "
                         "resume with the teacher it began with")

@@ -7,7 +7,7 @@ import torch
 from dnnet.data import DataSplits
 from dnnet.evaluation import CALIBRATION_IMAGES, NO_TTA, grid_accuracy, recalibrated_grid_accuracy
 from dnnet.models.dnnet import DNNet
-from dnnet.train.train_config import TrainConfig
+from dnnet.runs.train_config import TrainConfig
 
 
 def split_accuracy(model: DNNet, config: TrainConfig, data: DataSplits, stats: tuple[list[float], list[float]],

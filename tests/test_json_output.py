@@ -18,6 +18,7 @@ def trained_run(tmp_path_factory, digits):
 def answer(capsys, argv):
     code = main([*argv, "--json"])
     out = capsys.readouterr().out
+    assert out.count("\n") == 1 and out.endswith("\n")  # one object on one line, as a script reading lines expects
     return code, json.loads(out)  # the whole of stdout is one JSON object
 
 

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 from pathlib import Path
 
 from dnnet.amounts import format_count, format_size
 from dnnet.cli.argument_types import count_argument, macs_budget_argument, milliseconds_argument, size_argument
-from dnnet.cli.json_output import add_json_flag
+from dnnet.cli.json_output import add_json_flag, print_result
 from dnnet.config import cell_name
 from dnnet.deploy.latency import RUNTIMES, read_latency
 from dnnet.errors import NoCellFits
@@ -53,11 +52,11 @@ def run(args: argparse.Namespace) -> int:
             raise NoCellFits(explain_infeasible(grid, budget))
         front = pareto_front(accuracy, within, fields)
         rows = [_cell_record(c, accuracy, latency) for c in front]
-        print(json.dumps({"pareto": rows}, indent=2) if args.json else "\n".join(_line(r) for r in rows))
+        print_result(args, {"pareto": rows}, lambda: print("\n".join(_line(r) for r in rows)))
         return 0
     choice = choose(accuracy, grid, budget)
     answer = _cell_record(choice.cell, accuracy, latency)
-    print(json.dumps(answer, indent=2) if args.json else _line(answer))
+    print_result(args, answer, lambda: print(_line(answer)))
     return 0
 
 

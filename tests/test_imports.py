@@ -12,7 +12,8 @@ SOURCE = Path(__file__).resolve().parents[1] / "src" / "dnnet"
 # loss/evaluation/selection -> runs (reading a run) -> train/anytime/deploy -> experiments -> cli
 LAYERS = [
     {"errors", "strict_fields", "atomic_file", "provenance", "config", "device_choice", "pretrained_files",
-     "version", "amounts", "progress_bar", "json_file", "weights_check"},
+     "version", "amounts", "progress_bar", "json_file", "weights_check",
+     "running_command"},
     {"layers", "data"},
     {"models"},
     {"slicing", "accounting"},

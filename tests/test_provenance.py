@@ -39,3 +39,17 @@ def test_an_installed_copy_outside_any_repository(tmp_path, monkeypatch):
 
 def test_provenance_records_the_dnnet_version():
     assert provenance()["dnnet"]
+
+
+def test_every_file_records_the_command_that_wrote_it(tmp_path):
+    import json
+    import shlex
+
+    from dnnet.cli.main import main
+    from dnnet.provenance import provenance
+
+    argv = ["profile", "--preset", "dnnet_resnet8_g4", "--out", str(tmp_path / "profile")]
+    assert main(argv) == 0
+    written = json.loads((tmp_path / "profile" / "profile.json").read_text())["provenance"]["command"]
+    assert written == shlex.join(["dnnet", *argv])
+    assert provenance()["command"] != written  # after the command, the process's own arguments again

@@ -11,6 +11,7 @@ from typing import Any
 
 import torch
 
+from dnnet.running_command import command_line
 from dnnet.version import dnnet_version
 
 NOT_A_CHECKOUT = "installed (not a checkout of dnnet)"
@@ -40,8 +41,9 @@ def git_commit(package_dir: str | Path | None = None) -> str:
 
 
 def provenance() -> dict[str, Any]:
-    """Commit, machine, versions and time, as a JSON-ready dict."""
+    """The command, commit, machine, versions and time, as a JSON-ready dict."""
     return {
+        "command": command_line(),
         "dnnet": dnnet_version(),
         "commit": git_commit(),
         "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),

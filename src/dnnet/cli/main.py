@@ -7,11 +7,13 @@ import argparse
 import errno
 import importlib
 import os
+import shlex
 import sys
 from types import ModuleType
 
 from dnnet.cli.json_output import JsonErrorParser, print_json_error, wants_json
 from dnnet.errors import Interrupted, NoCellFits, NonFiniteLoss, UserError
+from dnnet.running_command import RUNNING_COMMAND
 from dnnet.version import dnnet_version, torch_version
 
 # name -> one line of help. A command's module (and what it imports: data readers, matplotlib, onnx...) is
@@ -87,10 +89,13 @@ BROKEN_PIPE_EXIT = 141
 
 def main(argv: list[str] | None = None) -> int:
     """Runs one command; a reader that stops reading (`dnnet ... | head -1`) ends it quietly, as it ends other tools."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    token = RUNNING_COMMAND.set(shlex.join(["dnnet", *argv]))  # what every file this command writes records
     try:
         try:
             return run_command(argv)
         finally:  # the last buffered lines (of --help too, which exits) may be what meets the closed pipe
+            RUNNING_COMMAND.reset(token)
             sys.stdout.flush()
     except BrokenPipeError:
         # later writes (the interpreter flushes stdout at exit) go nowhere instead of raising again

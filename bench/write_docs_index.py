@@ -20,8 +20,10 @@ NOT_RECORDED = "(not recorded)"
 
 
 def tracked_docs() -> list[Path]:
-    listed = subprocess.run(["git", "ls-files", "docs"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
-    return sorted(ROOT / name for name in listed if ROOT / name != INDEX)
+    """The files under docs/ that git tracks or would track (not ignored): the index may be written before `git add`."""
+    listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "docs"], cwd=ROOT,
+                            capture_output=True, text=True, check=True).stdout.split()
+    return sorted({ROOT / name for name in listed if ROOT / name != INDEX and (ROOT / name).is_file()})
 
 
 def recorded(path: Path) -> tuple[str | None, str | None]:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import torch
 
-from dnnet.anytime.path import path_cost
+from dnnet.anytime.path_area import walk_costs
 from dnnet.config import NetConfig
 from dnnet.errors import UserError
 
@@ -28,7 +28,7 @@ NEVER = 2.0  # a threshold no softmax probability reaches: nothing stops at that
 def stop_costs(config: NetConfig, path: Sequence[tuple[int, int]]) -> torch.Tensor:
     """(steps,) MACs of an image that stops at each step: the path walked so far, reusing every activation
     (the last cell's layers once, plus every head on the way)."""
-    return torch.tensor([path_cost(config, path[: k + 1]).incremental_macs for k in range(len(path))], dtype=torch.float64)
+    return torch.tensor(walk_costs(config, path), dtype=torch.float64)
 
 
 @dataclass(frozen=True)

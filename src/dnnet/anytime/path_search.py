@@ -7,8 +7,6 @@ whose widths are not nested (depth-only, width-conditioned) has one path: its ex
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import torch
 
 from dnnet.accounting import grid_resources
@@ -125,7 +123,3 @@ def front_path(config: NetConfig, accuracy: torch.Tensor, axis: LogMacAxis | Non
                for d in range(a.depth, b.depth + 1) for w in range(a.width, b.width + 1)}
     return area_path(config, accuracy, axis, allowed)
 
-
-def is_unit_walk(path: Sequence[tuple[int, int]]) -> bool:
-    """Whether each step of `path` is exactly one group wider or one exit deeper."""
-    return all((d2 - d1, w2 - w1) in ((1, 0), (0, 1)) for (d1, w1), (d2, w2) in zip(path, path[1:]))

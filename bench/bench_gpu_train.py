@@ -23,10 +23,13 @@ import torch
 
 from dnnet.data.splits import DataSplits, ImageDataset
 from dnnet.provenance import provenance
-from dnnet.train.epoch_loop import EpochPosition, train_epoch
+from dnnet.train.distributed import World
+from dnnet.train.epoch_loop import train_epoch
+from dnnet.train.epoch_position import EpochPosition
 from dnnet.train.objective import StepPlanner, build_objective
 from dnnet.train.setup import setup_model
 from dnnet.train.train_config import COMPILE_MODES, TrainConfig
+from dnnet.train.training_setup import TrainingSetup
 from dnnet.train.training_step import build_training_step
 
 CASES = {  # name: (preset, settings)
@@ -56,12 +59,12 @@ def measure(preset: str, settings: dict, kind: str, args: argparse.Namespace, de
     step = build_training_step(forward, loss_fn.to(device), device, config.amp, config.compile, COMPILE_MODES[config.compile_mode])
     planner = StepPlanner.for_run(config, model.config)
     optimizer = torch.optim.SGD(model.parameters(), lr=config.scaled_lr, momentum=0.9, nesterov=True, weight_decay=5e-4)
-    images, labels = data.train.images.to(device), data.train.labels.to(device)
-    stats = ([0.5] * 3, [0.25] * 3)
+    run = TrainingSetup(World(), device, data, ([0.5] * 3, [0.25] * 3), model, step, planner, optimizer,
+                        EpochPosition(epoch=0), data.train.images.to(device), data.train.labels.to(device), run_id=None)
     seconds = []
     for epoch in range(2):
-        position = EpochPosition(epoch=epoch)
-        train_epoch(step, optimizer, data, images, labels, stats, config, position, plan=planner.plan, show_progress=False)
+        run.position = position = EpochPosition(epoch=epoch)
+        train_epoch(run, config, show_progress=False)
         seconds.append(position.seconds)
     return {"preset": preset, "settings": settings, "compile": config.compile, "compile_mode": config.compile_mode,
             "compile_failed": getattr(step, "failed", None), "first_epoch_seconds": round(seconds[0], 2),

@@ -50,7 +50,8 @@ def test_normalize_gives_zero_mean_unit_std():
 
 
 def test_the_augmentation_stream_resumes_on_its_device_kind_and_starts_afresh_on_another(capsys):
-    from dnnet.train.epoch_loop import EpochPosition, augmentation_stream
+    from dnnet.train.epoch_loop import augmentation_stream
+    from dnnet.train.epoch_position import EpochPosition
     from dnnet.train.random_streams import random_stream
 
     cpu = torch.device("cpu")

@@ -16,9 +16,11 @@ from dnnet.train.run_directory import load_checkpoint
 SETTINGS = dict(TINY, epochs=2, batch_size=256)  # 5 steps an epoch: few enough that rounding has not grown chaotic
 
 
+TRACED = {"compile_backend": "aot_eager"}  # train()'s option: torch.compile traces, runs unfused
+
+
 @pytest.fixture
-def traced(monkeypatch):
-    monkeypatch.setattr(training_step, "COMPILE_BACKEND", "aot_eager")
+def traced():
     torch._dynamo.reset()
     yield
     torch._dynamo.reset()
@@ -39,15 +41,16 @@ def test_compiled_run_matches_the_eager_run(tmp_path, digits, traced, recipe):
     """Two epochs, the same losses to 1e-5 and weights to 1e-3: the traced graph orders some float sums differently,
     and training grows such rounding (two eager runs 1e-7 apart at the start drift as far within a few steps)."""
     train(TrainConfig(**SETTINGS, **recipe), tmp_path / "eager", show_progress=False, data=digits)
-    train(TrainConfig(**SETTINGS, **recipe, compile=True), tmp_path / "compiled", show_progress=False, data=digits)
+    train(TrainConfig(**SETTINGS, **recipe, compile=True), tmp_path / "compiled", show_progress=False, data=digits,
+          **TRACED)
     torch.testing.assert_close(losses(tmp_path / "compiled"), losses(tmp_path / "eager"), rtol=1e-5, atol=0)
     assert_same_weights(tmp_path / "eager", tmp_path / "compiled", tolerance=1e-3)
 
 
 def test_compiled_run_resumes_exactly(tmp_path, digits, monkeypatch, traced):
     settings = dict(SETTINGS, compile=True)
-    train(TrainConfig(**settings), tmp_path / "straight", show_progress=False, data=digits)
-    interrupt_and_resume(tmp_path / "resumed", digits, monkeypatch, stop_after_steps=7, settings=settings)
+    train(TrainConfig(**settings), tmp_path / "straight", show_progress=False, data=digits, **TRACED)
+    interrupt_and_resume(tmp_path / "resumed", digits, monkeypatch, stop_after_steps=7, settings=settings, **TRACED)
     assert_same_weights(tmp_path / "straight", tmp_path / "resumed", tolerance=0)
 
 
@@ -55,7 +58,7 @@ def test_a_resume_may_turn_compile_on(tmp_path, digits, monkeypatch, traced):
     """How a step runs is the caller's choice at every start; what it computes stays the checkpoint's."""
     train(TrainConfig(**SETTINGS), tmp_path / "straight", show_progress=False, data=digits)
     interrupt_and_resume(tmp_path / "resumed", digits, monkeypatch, stop_after_steps=7, settings=SETTINGS,
-                         resume_settings=dict(SETTINGS, compile=True, epochs=9))  # epochs: the checkpoint's, 2
+                         resume_settings=dict(SETTINGS, compile=True, epochs=9), **TRACED)  # epochs: the checkpoint's, 2
     assert_same_weights(tmp_path / "straight", tmp_path / "resumed", tolerance=1e-3)
     saved = load_checkpoint(tmp_path / "resumed" / "checkpoint.pt")["train_config"]
     assert (saved["compile"], saved["epochs"]) == (True, 2)
@@ -78,10 +81,10 @@ def test_a_failing_compiler_falls_back_to_the_eager_step(tmp_path, digits, monke
     def broken_backend(graph, example_inputs):
         raise RuntimeError("no compiler here")
 
-    monkeypatch.setattr(training_step, "COMPILE_BACKEND", broken_backend)
     torch._dynamo.reset()
     train(TrainConfig(**SETTINGS), tmp_path / "eager", show_progress=False, data=digits)
-    train(TrainConfig(**SETTINGS, compile=True), tmp_path / "fallback", show_progress=False, data=digits)
+    train(TrainConfig(**SETTINGS, compile=True), tmp_path / "fallback", show_progress=False, data=digits,
+          compile_backend=broken_backend)
     torch._dynamo.reset()
     assert capsys.readouterr().err.count("torch.compile failed") == 1  # one line, then eager for the whole run
     assert losses(tmp_path / "fallback") == losses(tmp_path / "eager")
@@ -113,8 +116,7 @@ def test_cuda_graphs_reach_torch_compile_only_on_a_gpu_with_inductor(monkeypatch
         return fn
 
     monkeypatch.setattr(torch, "compile", fake_compile)
-    monkeypatch.setattr(training_step, "COMPILE_BACKEND", backend)
     step = training_step.build_training_step(torch.nn.Identity(), torch.nn.Identity(), torch.device(device), amp=False,
-                                             compile=True, compile_mode="reduce-overhead")
+                                             compile=True, compile_mode="reduce-overhead", backend=backend)
     assert {k: v for k, v in seen.items() if k == "mode"} == expected
     assert step.cuda_graphs == (expected.get("mode") == "reduce-overhead")

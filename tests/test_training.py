@@ -39,8 +39,8 @@ def test_same_seed_same_weights(tmp_path, digits):
         assert torch.equal(value, weights(tmp_path / "b")[key]), key
 
 
-def interrupt(run_dir, digits, monkeypatch, stop_after_steps, settings=TINY):
-    """Trains `settings` into `run_dir` with a Ctrl-C after `stop_after_steps` steps."""
+def interrupt(run_dir, digits, monkeypatch, stop_after_steps, settings=TINY, **train_options):
+    """Trains `settings` into `run_dir` with a Ctrl-C after `stop_after_steps` steps (`train_options`: train()'s)."""
     import dnnet.train.run as run_module
 
     class StopAfter(run_module.StopRequest):
@@ -58,13 +58,15 @@ def interrupt(run_dir, digits, monkeypatch, stop_after_steps, settings=TINY):
     with monkeypatch.context() as patch:
         patch.setattr(run_module, "StopRequest", StopAfter)
         with pytest.raises(Interrupted, match="continue with: dnnet train --resume"):
-            train(TrainConfig(**settings), run_dir, show_progress=False, data=digits)
+            train(TrainConfig(**settings), run_dir, show_progress=False, data=digits, **train_options)
 
 
-def interrupt_and_resume(run_dir, digits, monkeypatch, stop_after_steps, settings=TINY, resume_settings=None):
+def interrupt_and_resume(run_dir, digits, monkeypatch, stop_after_steps, settings=TINY, resume_settings=None,
+                         **train_options):
     """`interrupt`, then resumes the run to the end (called with `resume_settings`, default `settings`)."""
-    interrupt(run_dir, digits, monkeypatch, stop_after_steps, settings)
-    train(TrainConfig(**(resume_settings or settings)), run_dir, resume=True, show_progress=False, data=digits)
+    interrupt(run_dir, digits, monkeypatch, stop_after_steps, settings, **train_options)
+    train(TrainConfig(**(resume_settings or settings)), run_dir, resume=True, show_progress=False, data=digits,
+          **train_options)
 
 
 RECIPE = dict(TINY, gradient_equilibrium=True, width_samples=1, exit_ramp=0.5, drop_stem_exit=True, warmup_epochs=1, auxiliary_gradient=0.5,

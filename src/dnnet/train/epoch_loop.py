@@ -5,43 +5,19 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import torch
 
-from dnnet.data import DataSplits, augment, normalize
+from dnnet.data import augment, normalize
 from dnnet.data.augment import to_device_async
 from dnnet.errors import NonFiniteLoss
 from dnnet.runs.train_config import TrainConfig
+from dnnet.train.epoch_position import EpochPosition
 from dnnet.train.lr_schedule import step_learning_rate
-from dnnet.train.objective import StepPlan
 from dnnet.train.progress import EpochProgress
 from dnnet.train.random_streams import random_stream
 from dnnet.train.stopwatch import DeviceStopwatch
-from dnnet.train.teacher import Teacher
-from dnnet.train.training_step import TrainingStep
-from dnnet.train.weight_average import WeightAverage
-
-
-@dataclass
-class EpochPosition:
-    """Where an epoch stands; saved in a checkpoint so an interrupted epoch resumes exactly."""
-
-    epoch: int  # 0-based epoch in progress
-    step: int = 0  # batches done in this epoch
-    generator_state: torch.Tensor | None = None  # augmentation RNG after `step` batches
-    generator_device: str = "cpu"  # the kind of device it draws on (its state means nothing to another kind)
-    loss_sum: float = 0.0
-    correct: int = 0  # of the full network on augmented training images
-    seen: int = 0
-    seconds: float = 0.0  # spent on the `step` batches, across interruptions: `seen / seconds` is the epoch's speed
-    teacher_seconds: float = 0.0  # of `seconds`, spent in the teacher's forward passes (`--teacher`)
-
-    def to_dict(self) -> dict:
-        return {"epoch": self.epoch, "step": self.step, "generator_state": self.generator_state,
-                "generator_device": self.generator_device,
-                "loss_sum": self.loss_sum, "correct": self.correct, "seen": self.seen, "seconds": self.seconds,
-                "teacher_seconds": self.teacher_seconds}
+from dnnet.train.training_setup import TrainingSetup
 
 
 def steps_per_epoch(size: int, batch_size: int) -> int:
@@ -85,43 +61,28 @@ class DeviceTally:
         position.loss_sum, position.correct = self.loss_sum.item(), int(self.correct)
 
 
-def train_epoch(
-    step_fn: TrainingStep,
-    optimizer: torch.optim.Optimizer,
-    data: DataSplits,
-    images_on_device: torch.Tensor,
-    labels_on_device: torch.Tensor,
-    stats: tuple[list[float], list[float]],
-    config: TrainConfig,
-    position: EpochPosition,
-    plan: Callable[[int, float], StepPlan] = lambda global_step, progress: StepPlan(),
-    shard: tuple[int, int] = (0, 1),
-    should_stop: Callable[[int], bool] = lambda step: False,
-    show_progress: bool = True,
-    teacher: Teacher | None = None,
-    average: WeightAverage | None = None,
-) -> bool:
-    """Runs the rest of the epoch from `position` (updated every SYNC_EVERY_STEPS steps and at the end).
+def train_epoch(run: TrainingSetup, config: TrainConfig, should_stop: Callable[[int], bool] = lambda step: False,
+                show_progress: bool = True) -> bool:
+    """Runs the rest of the epoch from `run.position` (updated every SYNC_EVERY_STEPS steps and at the end).
 
-    `step_fn(images, labels, widths, coefficients)`: forward pass, joint loss and backward pass (`build_training_step`).
-    `plan(global_step, progress)`: what that step trains (widths for `forward`, loss weights), progress in 0..1 of the run.
-    `shard` = (rank, world size): each process takes its share of every global batch.
-    `should_stop(step)` is asked before every step; returns False when it asked to stop early (Ctrl-C), True at
-    the epoch's end. Raises NonFiniteLoss, at the next read of the tally, if a loss was NaN or infinite.
-    `teacher`: its logits on each augmented batch go to the loss (its time counted in `position.teacher_seconds`);
-    `average`: updated after every optimizer step.
+    Each step trains what `run.planner` plans for it (widths, loss weights), through `run.step` (forward pass, joint
+    loss, backward pass), on this process's share of the global batch (`run.world`); `run.teacher`'s logits on each
+    augmented batch go to the loss (their time counted in `position.teacher_seconds`); `run.average` is updated after
+    every optimizer step. `should_stop(step)` is asked before every step; returns False when it asked to stop early
+    (Ctrl-C), True at the epoch's end. Raises NonFiniteLoss, at the next read of the tally, if a loss was NaN or
+    infinite.
     """
-    device = images_on_device.device
+    position, device, teacher = run.position, run.images.device, run.teacher
     # (steps, batch) indices, copied to the device once per epoch
-    batches = to_device_async(torch.stack(epoch_order(len(data.train), config.batch_size, config.seed, position.epoch)),
-                              images_on_device.device)
+    batches = to_device_async(torch.stack(epoch_order(len(run.data.train), config.batch_size, config.seed, position.epoch)),
+                              device)
     generator = augmentation_stream(config.seed, position, device)
     progress = EpochProgress(position.epoch + 1, config.epochs, len(batches), position.step, enabled=show_progress)
     tally = DeviceTally(position, device)
     started, seconds_before = time.perf_counter(), position.seconds
     teacher_clock, teacher_seconds_before = DeviceStopwatch(device), position.teacher_seconds
-    rank, world = shard
-    mean, std = (torch.tensor(values, device=device) for values in stats)  # once, not at every step
+    rank, world = run.world.rank, run.world.size
+    mean, std = (torch.tensor(values, device=device) for values in run.stats)  # once, not at every step
     channels_last = config.uses_channels_last(device)
 
     seen_before = position.seen
@@ -137,20 +98,20 @@ def train_epoch(
                 read_tally()
                 return False
             index = batches[step]
-            images = augment(images_on_device[index], generator, flip=data.flip)[rank::world]
-            labels = labels_on_device[index][rank::world]
+            images = augment(run.images[index], generator, flip=run.data.flip)[rank::world]
+            labels = run.labels[index][rank::world]
             x = normalize(images, mean, std)
             if channels_last:
                 x = x.contiguous(memory_format=torch.channels_last)
-            set_learning_rate(optimizer, step_learning_rate(config, position.epoch, step, len(batches)))
-            optimizer.zero_grad(set_to_none=True)
-            step_plan = plan(position.epoch * len(batches) + step, (position.epoch + step / len(batches)) / config.epochs)
+            set_learning_rate(run.optimizer, step_learning_rate(config, position.epoch, step, len(batches)))
+            run.optimizer.zero_grad(set_to_none=True)
+            step_plan = run.planner.plan(position.epoch * len(batches) + step, (position.epoch + step / len(batches)) / config.epochs)
             coefficients = None if step_plan.coefficients is None else to_device_async(step_plan.coefficients, device)
             teacher_logits = None if teacher is None else teacher_clock.time(teacher.logits, images)
-            loss, logits = step_fn(x, labels, step_plan.widths, coefficients, teacher_logits)
-            optimizer.step()
-            if average is not None:
-                average.update()
+            loss, logits = run.step(x, labels, step_plan.widths, coefficients, teacher_logits)
+            run.optimizer.step()
+            if run.average is not None:
+                run.average.update()
             tally.add(step, loss, logits, labels)
             position.step = step + 1
             position.generator_state, position.generator_device = generator.get_state(), device.type

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,19 +17,25 @@ from dnnet.runs.run_files import CHECKPOINT_FILE, CONFIG_FILE, load_checkpoint
 from dnnet.runs.split_accuracy import split_accuracy
 from dnnet.runs.train_config import RUNTIME_SETTINGS, TrainConfig
 from dnnet.train.distributed import leave_world
-from dnnet.train.epoch_loop import EpochPosition, train_epoch
+from dnnet.train.epoch_loop import train_epoch
+from dnnet.train.epoch_position import EpochPosition
 from dnnet.train.lr_schedule import epoch_learning_rate
 from dnnet.train.run_directory import append_metrics, mark_finished, save_checkpoint
 from dnnet.train.run_lock import run_lock
 from dnnet.train.run_ownership import check_checkpoint_belongs, prepare_new_run, remove_orphaned_temporaries
-from dnnet.train.setup import TrainingSetup, setup, setup_world
+from dnnet.train.setup import setup, setup_world
 from dnnet.train.stop_request import StopRequest, stop_requested
 from dnnet.train.tensorboard_log import check_tensorboard_installed, log_epoch_scalars
+from dnnet.train.training_setup import TrainingSetup
 
 
 def train(config: TrainConfig, run_dir: Path, resume: bool = False, device: str | None = None,
-          show_progress: bool = True, cache_dir: Path | None = None, data: DataSplits | None = None) -> dict[str, Any]:
+          show_progress: bool = True, cache_dir: Path | None = None, data: DataSplits | None = None,
+          compile_backend: str | Callable = "inductor") -> dict[str, Any]:
     """Trains (or with `resume` continues) the run in `run_dir`; returns the final summary.
+
+    `compile_backend`: torch.compile's backend when the config compiles the step ("inductor" generates fused kernels;
+    "aot_eager" traces the same graphs and runs them unfused, in seconds).
 
     Raises `Interrupted` after saving on Ctrl-C and `NonFiniteLoss` (keeping the last good
     checkpoint) when the loss is NaN or infinite; refuses a `run_dir` another live process is training into.
@@ -37,11 +44,11 @@ def train(config: TrainConfig, run_dir: Path, resume: bool = False, device: str 
     if config.tensorboard:  # a resume takes it from the caller too (a runtime setting)
         check_tensorboard_installed()
     with run_lock(run_dir):
-        return _train(config, run_dir, resume, device, show_progress, cache_dir, data)
+        return _train(config, run_dir, resume, device, show_progress, cache_dir, data, compile_backend)
 
 
 def _train(config: TrainConfig, run_dir: Path, resume: bool, device: str | None, show_progress: bool,
-           cache_dir: Path | None, data: DataSplits | None) -> dict[str, Any]:
+           cache_dir: Path | None, data: DataSplits | None, compile_backend: str | Callable) -> dict[str, Any]:
     checkpoint = checkpoint_to_resume(run_dir, resume)
     if checkpoint is not None:
         runtime = {name: getattr(config, name) for name in RUNTIME_SETTINGS}
@@ -49,7 +56,7 @@ def _train(config: TrainConfig, run_dir: Path, resume: bool, device: str | None,
     cudnn_benchmark = torch.backends.cudnn.benchmark  # a run may set it (GPU); the caller gets theirs back
     world, torch_device = setup_world(device)
     try:
-        run = setup(config, run_dir, checkpoint, world, torch_device, cache_dir, data)
+        run = setup(config, run_dir, checkpoint, world, torch_device, cache_dir, data, compile_backend)
         with StopRequest() as stop:
             while run.position.epoch < config.epochs:
                 if not run_epoch(run, config, stop, run_dir, show_progress):
@@ -93,15 +100,8 @@ def checkpoint_to_resume(run_dir: Path, resume: bool) -> dict[str, Any] | None:
 def run_epoch(run: TrainingSetup, config: TrainConfig, stop: StopRequest, run_dir: Path, show_progress: bool) -> bool:
     """The rest of the epoch at `run.position`; False if a Ctrl-C stopped it early."""
     try:
-        return train_epoch(
-            run.step, run.optimizer, run.data, run.images, run.labels, run.stats, config, run.position,
-            plan=run.planner.plan,
-            shard=(run.world.rank, run.world.size),
-            should_stop=lambda step: stop_requested(stop, run.world, run.device, step),
-            show_progress=show_progress and run.world.is_main,
-            teacher=run.teacher,
-            average=run.average,
-        )
+        return train_epoch(run, config, should_stop=lambda step: stop_requested(stop, run.world, run.device, step),
+                           show_progress=show_progress and run.world.is_main)
     except NonFiniteLoss as error:
         raise NonFiniteLoss(f"{error}; the last good checkpoint is kept in {run_dir}") from None
 

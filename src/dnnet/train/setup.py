@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ from dnnet.runs.run_files import CHECKPOINT_FILE, CONFIG_FILE, load_weights
 from dnnet.runs.run_record import RunData, RunRecord
 from dnnet.runs.train_config import COMPILE_MODES, TrainConfig
 from dnnet.train.distributed import World, join_world, pick_device
-from dnnet.train.epoch_loop import EpochPosition
+from dnnet.train.epoch_position import EpochPosition
 from dnnet.train.lr_schedule import learning_rate
 from dnnet.train.objective import (
     StepPlanner,
@@ -35,33 +35,9 @@ from dnnet.train.objective import (
 )
 from dnnet.train.run_directory import truncate_metrics, write_run_config
 from dnnet.train.teacher import Teacher, check_same_teacher, load_teacher
-from dnnet.train.training_step import TrainingStep, build_training_step
+from dnnet.train.training_setup import TrainingSetup
+from dnnet.train.training_step import build_training_step
 from dnnet.train.weight_average import WeightAverage
-
-
-@dataclass
-class TrainingSetup:
-    """Everything a run's epochs use; `position` is the only part that changes between them."""
-
-    world: World
-    device: torch.device
-    data: DataSplits
-    stats: tuple[list[float], list[float]]  # per-channel mean and std of the training images, in 0..1 units
-    model: DNNet
-    step: TrainingStep  # forward pass (a TrainingForward, in DistributedDataParallel when distributed), loss, backward
-    planner: StepPlanner  # what each step trains
-    optimizer: torch.optim.Optimizer
-    position: EpochPosition
-    images: torch.Tensor  # the training images, on `device`
-    labels: torch.Tensor
-    run_id: str | None  # config.json's, saved in every checkpoint so that a resume knows its own (None: an older run)
-    teacher: Teacher | None = None  # whose logits the cells also learn from (`--teacher`)
-    average: WeightAverage | None = None  # the moving average of the weights (`--ema`)
-
-    @property
-    def evaluated_model(self) -> DNNet:
-        """What is validated, evaluated and saved as the trained network: the weights' average, or the model itself."""
-        return self.model if self.average is None else self.average.module
 
 
 def setup_world(device: str | None) -> tuple[World, torch.device]:
@@ -75,8 +51,10 @@ def setup_world(device: str | None) -> tuple[World, torch.device]:
 
 
 def setup(config: TrainConfig, run_dir: Path, checkpoint: dict[str, Any] | None, world: World, device: torch.device,
-          cache_dir: Path | None = None, data: DataSplits | None = None) -> TrainingSetup:
-    """Builds the run's state; from `checkpoint` when resuming, else writing config.json into `run_dir`."""
+          cache_dir: Path | None = None, data: DataSplits | None = None,
+          compile_backend: str | Callable = "inductor") -> TrainingSetup:
+    """Builds the run's state; from `checkpoint` when resuming, else writing config.json into `run_dir`.
+    `compile_backend`: torch.compile's, when the config compiles the step."""
     record = None
     if checkpoint is None:
         data = data or load_data(config.data, config.data_dir, cache_dir, config.val_count, config.seed,
@@ -96,7 +74,8 @@ def setup(config: TrainConfig, run_dir: Path, checkpoint: dict[str, Any] | None,
     if world.distributed:
         to_synced_batchnorm(model)  # batch statistics of the global batch, as one process would see
         forward = nn.parallel.DistributedDataParallel(forward, device_ids=[device.index] if device.type == "cuda" else None)
-    step = build_training_step(forward, loss_fn, device, config.amp, config.compile, COMPILE_MODES[config.compile_mode])
+    step = build_training_step(forward, loss_fn, device, config.amp, config.compile, COMPILE_MODES[config.compile_mode],
+                               compile_backend)
     optimizer = torch.optim.SGD(model.parameters(), lr=learning_rate(config, 0.0), momentum=config.momentum,
                                 nesterov=config.nesterov, weight_decay=config.weight_decay)
     position = EpochPosition(epoch=0)

@@ -8,8 +8,6 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-COMPILE_BACKEND = "inductor"  # torch.compile's backend for `compile=True` runs (tests trace with "aot_eager": seconds)
-
 # (images, labels, widths, coefficients, teacher logits) -> (loss, logits of the trained cells), the gradients accumulated
 TrainingStep = Callable[[torch.Tensor, torch.Tensor, "list[int] | None", "torch.Tensor | None", "torch.Tensor | None"],
                         tuple[torch.Tensor, torch.Tensor]]
@@ -86,10 +84,10 @@ class CompiledStep:
 
 
 def build_training_step(forward: nn.Module, loss_fn: nn.Module, device: torch.device, amp: bool, compile: bool,
-                        compile_mode: str = "default") -> TrainingStep:
-    """The step as the run's settings ask: bf16 autocast with `amp` on a GPU, compiled with `compile` in torch.compile's
-    `compile_mode` ("default", "reduce-overhead": CUDA graphs, which only a GPU records)."""
+                        compile_mode: str = "default", backend: str | Callable = "inductor") -> TrainingStep:
+    """The step as the run's settings ask: bf16 autocast with `amp` on a GPU, compiled with `compile` by torch.compile's
+    `backend` in its `compile_mode` ("default", "reduce-overhead": CUDA graphs, which only a GPU records)."""
     bf16_autocast = amp and device.type == "cuda"
     if compile:
-        return CompiledStep(forward, loss_fn, bf16_autocast, COMPILE_BACKEND, compile_mode if device.type == "cuda" else "default")
+        return CompiledStep(forward, loss_fn, bf16_autocast, backend, compile_mode if device.type == "cuda" else "default")
     return eager_step(forward, loss_fn, bf16_autocast)

@@ -21,8 +21,8 @@ from dnnet.anytime.path_area import LogMacAxis, default_axis, front_area, path_a
 from dnnet.anytime.path_choice import PATH_RULES, choose_path
 from dnnet.config import NetConfig
 from dnnet.evaluation import read_accuracy_grid
-from dnnet.provenance import provenance
 from dnnet.runs import RunRecord
+from dnnet.utils.provenance import provenance
 
 BUDGETS = (0.5e6, 1e6, 1.5e6, 2.2e6, 3.6e6)  # the budgets the table reads
 

@@ -29,10 +29,10 @@ from dnnet import create_model
 from dnnet.anytime import UNFOLD_MAX_BATCH, AnytimeRunner, default_path, path_cost
 from dnnet.config import cell_name
 from dnnet.evaluation import read_accuracy_grid
-from dnnet.provenance import provenance
 from dnnet.reporting.run_caption import runs_caption
 from dnnet.runs import TrainedRun
 from dnnet.slicing import fold_batchnorm, slice_subnet
+from dnnet.utils.provenance import provenance
 
 
 def path_shapes(depths: int, widths: int) -> dict[str, list[tuple[int, int]]]:

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 import dnnet
-from dnnet.provenance import provenance
+from dnnet.utils.provenance import provenance
 
 COMMANDS = {
     "import torch": [sys.executable, "-c", "import torch"],

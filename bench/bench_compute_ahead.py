@@ -28,9 +28,9 @@ from dnnet import create_model
 from dnnet.anytime import COMPUTE_AHEAD, AnytimeRunner, default_path
 from dnnet.config import cell_name
 from dnnet.evaluation import read_accuracy_grid
-from dnnet.provenance import provenance
 from dnnet.runs import TrainedRun
 from dnnet.slicing import fold_batchnorm, slice_subnet
+from dnnet.utils.provenance import provenance
 
 
 def walk_times(model, path, batch: int, repeats: int) -> dict:

@@ -21,7 +21,7 @@ import torch.nn.functional as F
 
 from dnnet import cell_resources, create_model, slice_subnet
 from dnnet.loss import JointLoss, cell_weights
-from dnnet.provenance import provenance
+from dnnet.utils.provenance import provenance
 
 
 def timed(fn: Callable[[], object], device: torch.device) -> float:

@@ -18,8 +18,8 @@ from pathlib import Path
 import torch
 
 from dnnet.data import augment, load_data, normalize
-from dnnet.provenance import provenance
 from dnnet.train import TrainConfig, train
+from dnnet.utils.provenance import provenance
 
 
 def augmentation_images_per_s(batch: int, repeats: int) -> dict:

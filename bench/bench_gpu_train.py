@@ -22,7 +22,6 @@ from pathlib import Path
 import torch
 
 from dnnet.data.splits import DataSplits, ImageDataset
-from dnnet.provenance import provenance
 from dnnet.train.distributed import World
 from dnnet.train.epoch_loop import train_epoch
 from dnnet.train.epoch_position import EpochPosition
@@ -31,6 +30,7 @@ from dnnet.train.setup import setup_model
 from dnnet.train.train_config import COMPILE_MODES, TrainConfig
 from dnnet.train.training_setup import TrainingSetup
 from dnnet.train.training_step import build_training_step
+from dnnet.utils.provenance import provenance
 
 CASES = {  # name: (preset, settings)
     "dnnet_joint": ("dnnet_resnet32_g22", {}),

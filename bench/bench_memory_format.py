@@ -19,9 +19,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_core import interleaved_medians, train_step  # noqa: E402
 
 from dnnet.models import create_model  # noqa: E402
-from dnnet.provenance import provenance  # noqa: E402
 from dnnet.train.objective import build_objective  # noqa: E402
 from dnnet.train.train_config import TrainConfig  # noqa: E402
+from dnnet.utils.provenance import provenance  # noqa: E402
 
 NETWORKS = [("dnnet_resnet20_g8", None), ("resnet20", 6), ("resnet20_anytime", 6), ("resnet20", 2)]  # the cpu protocol's
 

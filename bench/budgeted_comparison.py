@@ -14,7 +14,7 @@ import json
 import statistics
 from pathlib import Path
 
-from dnnet.provenance import provenance
+from dnnet.utils.provenance import provenance
 
 METHOD = "greedy"  # the threshold method `dnnet budgeted` reports
 

@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 
 from dnnet.cli.main import main as dnnet
-from dnnet.provenance import provenance
+from dnnet.utils.provenance import provenance
 
 
 def main() -> None:

@@ -11,8 +11,8 @@ import tempfile
 from pathlib import Path
 
 from dnnet.data import load_data
-from dnnet.provenance import provenance
 from dnnet.train import TrainConfig, train
+from dnnet.utils.provenance import provenance
 
 VARIANTS = {
     "eq2_as_written": {"loss_scale": "eq2"},

@@ -19,11 +19,11 @@ from pathlib import Path
 from dnnet.config import cell_name
 from dnnet.evaluation import read_accuracy_grid
 from dnnet.experiments import get_protocol, macs_budget
-from dnnet.provenance import provenance
 from dnnet.runs import RunRecord, TrainConfig, is_finished, read_metrics
 from dnnet.runs.train_config import PAPER_RECIPE, RECIPES
 from dnnet.selection import best_within, offered_cells
 from dnnet.train import train
+from dnnet.utils.provenance import provenance
 
 PROTOCOL = get_protocol("cpu")
 DEFAULT_RECIPE = RECIPES["default"]

@@ -23,8 +23,8 @@ import sys
 import time
 from pathlib import Path
 
-from dnnet.provenance import provenance
 from dnnet.runs import RunRecord, is_finished, read_metrics
+from dnnet.utils.provenance import provenance
 
 ARMS = {
     "A_full_only": ["--preset", "dnnet_resnet32_g22", "--weighting", "final"],

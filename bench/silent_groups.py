@@ -16,8 +16,8 @@ from pathlib import Path
 import torch
 
 from dnnet.data import load_data
-from dnnet.provenance import provenance
 from dnnet.runs import TrainedRun
+from dnnet.utils.provenance import provenance
 
 
 def silent_share(run_dir: Path, images: int) -> list[float]:

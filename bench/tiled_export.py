@@ -24,8 +24,8 @@ from dnnet.config import parse_cell
 from dnnet.deploy.export import write_onnx
 from dnnet.deploy.int8_cells import onnx_latency_ms
 from dnnet.deploy.tiled_convolutions import tile_convolutions
-from dnnet.provenance import provenance
 from dnnet.slicing import fold_batchnorm, slice_subnet
+from dnnet.utils.provenance import provenance
 
 
 def randomized(model: torch.nn.Module) -> torch.nn.Module:

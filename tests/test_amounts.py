@@ -2,8 +2,8 @@
 
 import pytest
 
-from dnnet.amounts import MacsBudget, format_count, format_size, parse_count, parse_macs_budget, parse_milliseconds, parse_size
 from dnnet.errors import UserError
+from dnnet.utils.amounts import MacsBudget, format_count, format_size, parse_count, parse_macs_budget, parse_milliseconds, parse_size
 
 
 @pytest.mark.parametrize("text,expected", [("24M", 24e6), ("24m", 24e6), ("150K", 150e3), ("150k", 150e3), ("1.5G", 1.5e9),
@@ -60,7 +60,7 @@ def test_a_macs_budget_outside_what_can_be_met_is_refused_by_name(text, message)
 
 
 def test_the_example_budget_is_the_default_that_the_help_names():
-    from dnnet.amounts import EXAMPLE_BUDGET
+    from dnnet.utils.amounts import EXAMPLE_BUDGET
 
     assert str(EXAMPLE_BUDGET) == "25%"
 

@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 
 from dnnet.accounting import CellResources
-from dnnet.amounts import parse_count, parse_size
 from dnnet.config import cell_name
 from dnnet.deploy import bundle_selector
 from dnnet.selection import Budget, explain_infeasible
+from dnnet.utils.amounts import parse_count, parse_size
 
 onnx = pytest.importorskip("onnx")
 pytest.importorskip("onnxruntime")

@@ -3,7 +3,7 @@
 import subprocess
 import sys
 
-from dnnet.version import dnnet_version, torch_version
+from dnnet.utils.version import dnnet_version, torch_version
 
 
 def test_python_m_dnnet_and_version():

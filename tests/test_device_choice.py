@@ -4,8 +4,8 @@ import pytest
 import torch
 
 from dnnet.cli.main import main
-from dnnet.device_choice import chosen_device
 from dnnet.errors import UserError
+from dnnet.utils.device_choice import chosen_device
 
 
 @pytest.mark.parametrize("spec,message", [

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from dnnet.atomic_file import atomic_write
+from dnnet.utils.atomic_file import atomic_write
 
 
 def mode(path: Path) -> int:

@@ -5,7 +5,7 @@ import errno
 
 import pytest
 
-import dnnet.atomic_file as atomic_file
+import dnnet.utils.atomic_file as atomic_file
 from dnnet.cli.main import main
 
 TRAIN = ["train", "--preset", "dnnet_resnet8_g4", "--epochs", "1", "--batch-size", "256", "--quiet"]

@@ -11,9 +11,7 @@ SOURCE = Path(__file__).resolve().parents[1] / "src" / "dnnet"
 # each package may import only those listed below it: layers -> models -> slicing/accounting ->
 # loss/evaluation/selection -> runs (reading a run) -> train/anytime/deploy -> experiments -> cli
 LAYERS = [
-    {"errors", "strict_fields", "atomic_file", "provenance", "config", "device_choice", "pretrained_files",
-     "version", "amounts", "progress_bar", "json_file", "weights_check",
-     "running_command"},
+    {"errors", "utils", "config"},
     {"layers", "data"},
     {"models"},
     {"slicing", "accounting"},

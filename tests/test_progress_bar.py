@@ -7,7 +7,7 @@ import torch
 from dnnet import create_model
 from dnnet.data import ImageDataset
 from dnnet.evaluation import grid_accuracy
-from dnnet.progress_bar import progress
+from dnnet.utils.progress_bar import progress
 
 
 class Terminal:

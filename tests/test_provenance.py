@@ -3,7 +3,7 @@ else's repository records that it is installed, with the dnnet version."""
 
 import subprocess
 
-from dnnet.provenance import NOT_A_CHECKOUT, git_commit, provenance
+from dnnet.utils.provenance import NOT_A_CHECKOUT, git_commit, provenance
 
 
 def make_repo(root, package_parts):
@@ -46,10 +46,26 @@ def test_every_file_records_the_command_that_wrote_it(tmp_path):
     import shlex
 
     from dnnet.cli.main import main
-    from dnnet.provenance import provenance
+    from dnnet.utils.provenance import provenance
 
     argv = ["profile", "--preset", "dnnet_resnet8_g4", "--out", str(tmp_path / "profile")]
     assert main(argv) == 0
     written = json.loads((tmp_path / "profile" / "profile.json").read_text())["provenance"]["command"]
     assert written == shlex.join(["dnnet", *argv])
     assert provenance()["command"] != written  # after the command, the process's own arguments again
+
+
+def test_this_checkout_records_its_own_commit(monkeypatch):
+    """provenance() finds the package from its own file: the checkout that runs the tests records its commit."""
+    monkeypatch.delenv("DNNET_COMMIT", raising=False)
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True)
+    import dnnet
+
+    if head.returncode != 0 or Path(dnnet.__file__).resolve().parent != root / "src" / "dnnet":  # an installed copy
+        import pytest
+
+        pytest.skip("not run from a git checkout")
+    assert provenance()["commit"].removesuffix("+dirty") == head.stdout.strip()

@@ -12,7 +12,7 @@ import dnnet.models.shipped_weights as shipped_weights
 from dnnet import create_model
 from dnnet.config import NetConfig
 from dnnet.errors import UserError
-from dnnet.pretrained_files import read_pretrained_record
+from dnnet.models.pretrained_files import read_pretrained_record
 from dnnet.train import TrainConfig, train
 from dnnet.train.run_directory import load_trained_model
 

@@ -240,7 +240,7 @@ def test_ctrl_c_saves_and_resume_finishes(tmp_path, signal_name):
 
 
 def test_provenance_names_the_commit_given_by_the_environment(monkeypatch):
-    from dnnet.provenance import git_commit
+    from dnnet.utils.provenance import git_commit
 
     assert git_commit() != "0123abc"
     monkeypatch.setenv("DNNET_COMMIT", "0123abc")  # a copied tree whose git metadata is missing or stale
@@ -251,10 +251,10 @@ def test_provenance_names_the_commit_given_by_the_environment(monkeypatch):
 def test_run_killed_while_finishing_is_not_finished(tmp_path, digits, monkeypatch, killed_in):
     """Killed after the validation grid, before or while the marker is written: the run is not finished, and
     `RunStore` and `demo` both decide with `is_finished`."""
-    import dnnet.atomic_file
     import dnnet.train.run as run_module
+    import dnnet.utils.atomic_file
 
-    real_write, real_replace = run_module.write_accuracy_grid, dnnet.atomic_file.os.replace
+    real_write, real_replace = run_module.write_accuracy_grid, dnnet.utils.atomic_file.os.replace
 
     def killed_before_test(accuracy, run_dir, split, meta):
         if split == "test":
@@ -269,7 +269,7 @@ def test_run_killed_while_finishing_is_not_finished(tmp_path, digits, monkeypatc
     if killed_in == "test grid":
         monkeypatch.setattr(run_module, "write_accuracy_grid", killed_before_test)
     else:
-        monkeypatch.setattr(dnnet.atomic_file.os, "replace", killed_before_rename)
+        monkeypatch.setattr(dnnet.utils.atomic_file.os, "replace", killed_before_rename)
     with pytest.raises(KeyboardInterrupt):
         train(TrainConfig(**{**TINY, "epochs": 1}), tmp_path / "run", show_progress=False, data=digits)
     monkeypatch.undo()

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from dnnet.errors import UserError
-from dnnet.strict_fields import from_known_fields
+from dnnet.utils.strict_fields import from_known_fields
 
 SHORTCUTS = ("pad", "project")
 BLOCK_SHORTCUTS = ("identity", "pad", "project")

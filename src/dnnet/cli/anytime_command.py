@@ -17,8 +17,8 @@ from dnnet.cli.json_output import add_json_flag, print_result
 from dnnet.config import cell_name
 from dnnet.deploy.request_images import request_images
 from dnnet.errors import UserError
-from dnnet.provenance import provenance
 from dnnet.runs import TrainedRun
+from dnnet.utils.provenance import provenance
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -8,10 +8,10 @@ import os
 from collections.abc import Callable
 from typing import TypeVar
 
-from dnnet.amounts import parse_count, parse_macs_budget, parse_milliseconds, parse_seed, parse_size
 from dnnet.anytime.path_choice import parse_path
 from dnnet.config import parse_cell
 from dnnet.errors import UserError
+from dnnet.utils.amounts import parse_count, parse_macs_budget, parse_milliseconds, parse_seed, parse_size
 
 Value = TypeVar("Value")
 

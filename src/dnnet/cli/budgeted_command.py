@@ -10,7 +10,6 @@ from pathlib import Path
 
 import torch
 
-from dnnet.amounts import format_count
 from dnnet.anytime import AnytimeRunner, path_logits
 from dnnet.anytime.budgeted import PathPredictions, budget_sweep, stop_costs
 from dnnet.anytime.budgeted_path import SCORED_METHOD, best_candidate, candidate_paths, mean_accuracy, shared_budgets
@@ -21,11 +20,12 @@ from dnnet.cli.json_output import add_json_flag, print_result
 from dnnet.config import cell_name
 from dnnet.deploy.request_images import request_images
 from dnnet.errors import UserError
-from dnnet.provenance import provenance
 from dnnet.reporting.anytime_path_figure import Walk, plot_anytime_paths
 from dnnet.reporting.budgeted_figure import plot_budgeted
 from dnnet.reporting.run_caption import runs_caption
 from dnnet.runs import TrainedRun, check_same_data
+from dnnet.utils.amounts import format_count
+from dnnet.utils.provenance import provenance
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

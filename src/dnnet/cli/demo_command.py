@@ -10,7 +10,6 @@ import argparse
 from pathlib import Path
 
 from dnnet.accounting import grid_resources
-from dnnet.amounts import EXAMPLE_BUDGET, format_count
 from dnnet.cli.argument_types import macs_budget_argument
 from dnnet.cli.eval_command import print_grid_summary
 from dnnet.cli.profile_command import write_grid_csv
@@ -21,6 +20,7 @@ from dnnet.reporting.run_report import write_report
 from dnnet.runs import CHECKPOINT_FILE, RunRecord, is_finished
 from dnnet.selection import best_within, offered_cells
 from dnnet.train import TrainConfig, train
+from dnnet.utils.amounts import EXAMPLE_BUDGET, format_count
 
 DEMO = TrainConfig(preset="dnnet_resnet20_g8", data="digits", epochs=80, batch_size=64)
 

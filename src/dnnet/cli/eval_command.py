@@ -12,15 +12,15 @@ import torch
 from dnnet.cli.json_output import add_json_flag, print_result
 from dnnet.config import cell_name
 from dnnet.data import load_data
-from dnnet.device_choice import chosen_device
 from dnnet.errors import UserError
 from dnnet.evaluation import NO_TTA, TTA_MODES, grid_accuracy, grid_name, write_accuracy_grid
 from dnnet.models import DNNet
-from dnnet.pretrained_files import CONFIG_FILE, read_pretrained_record
-from dnnet.provenance import provenance
+from dnnet.models.pretrained_files import CONFIG_FILE, read_pretrained_record
 from dnnet.reporting import plot_accuracy_grid
 from dnnet.runs import TrainedRun
 from dnnet.runs.split_accuracy import split_accuracy
+from dnnet.utils.device_choice import chosen_device
+from dnnet.utils.provenance import provenance
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

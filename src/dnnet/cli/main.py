@@ -13,8 +13,8 @@ from types import ModuleType
 
 from dnnet.cli.json_output import JsonErrorParser, print_json_error, wants_json
 from dnnet.errors import Interrupted, NoCellFits, NonFiniteLoss, UserError
-from dnnet.running_command import RUNNING_COMMAND
-from dnnet.version import dnnet_version, torch_version
+from dnnet.utils.running_command import RUNNING_COMMAND
+from dnnet.utils.version import dnnet_version, torch_version
 
 # name -> one line of help. A command's module (and what it imports: data readers, matplotlib, onnx...) is
 # imported only when that command runs, so `dnnet --help` and every other command stay quick to start.

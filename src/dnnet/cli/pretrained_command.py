@@ -8,7 +8,7 @@ from pathlib import Path
 from dnnet.cli.argument_types import cell_argument
 from dnnet.config import CELL_SPELLING
 from dnnet.deploy.pretrained_from_run import pretrained_from_run
-from dnnet.pretrained_files import CONFIG_FILE, WEIGHTS_FILE
+from dnnet.models.pretrained_files import CONFIG_FILE, WEIGHTS_FILE
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

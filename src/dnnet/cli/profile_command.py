@@ -11,14 +11,14 @@ from pathlib import Path
 import numpy as np
 
 from dnnet.accounting import CellResources, grid_resources
-from dnnet.amounts import PAPER_BUDGET, format_count
 from dnnet.cli.argument_types import cell_argument, macs_budget_argument
 from dnnet.cli.json_output import add_json_flag, print_result
 from dnnet.config import CELL_SPELLING, cell_name
 from dnnet.models import create_model, list_models
-from dnnet.provenance import provenance
 from dnnet.reporting import plot_grid_heatmap
 from dnnet.selection import cells_within, deepest_exit_at_width, widest_per_depth
+from dnnet.utils.amounts import PAPER_BUDGET, format_count
+from dnnet.utils.provenance import provenance
 
 # (field, title, colorbar label, divisor): the three panels of the paper's Figure 3, then peak memory
 HEATMAPS = [

@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from dnnet.amounts import EXAMPLE_BUDGET
 from dnnet.cli.argument_types import macs_budget_argument
 from dnnet.reporting.experiments_report import is_experiment_root, write_experiments_report
 from dnnet.reporting.run_report import write_report
+from dnnet.utils.amounts import EXAMPLE_BUDGET
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

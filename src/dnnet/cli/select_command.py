@@ -6,7 +6,6 @@ import argparse
 import dataclasses
 from pathlib import Path
 
-from dnnet.amounts import format_count, format_size
 from dnnet.cli.argument_types import count_argument, macs_budget_argument, milliseconds_argument, size_argument
 from dnnet.cli.json_output import add_json_flag, print_result
 from dnnet.config import cell_name
@@ -14,6 +13,7 @@ from dnnet.deploy.latency import RUNTIMES, read_latency
 from dnnet.errors import NoCellFits
 from dnnet.runs import TrainedRun
 from dnnet.selection import RESOURCES, Budget, cells_within, choose, explain_infeasible, offered_cells, pareto_front
+from dnnet.utils.amounts import format_count, format_size
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

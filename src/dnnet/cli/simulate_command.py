@@ -16,11 +16,11 @@ from dnnet.deploy.request_images import request_images
 from dnnet.deploy.simulate import read_trace, serve, summarize
 from dnnet.errors import UserError
 from dnnet.evaluation import per_image_correct
-from dnnet.provenance import provenance
 from dnnet.reporting.run_caption import runs_caption
 from dnnet.reporting.simulation_figure import plot_simulation
 from dnnet.runs import TrainedRun, check_same_data
 from dnnet.selection import offered_cells
+from dnnet.utils.provenance import provenance
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -7,7 +7,6 @@ import dataclasses
 from pathlib import Path
 
 from dnnet.data.dispatch import fetch_named
-from dnnet.device_choice import chosen_device
 from dnnet.errors import UserError
 from dnnet.models import list_models
 from dnnet.reporting import plot_accuracy_grid
@@ -15,6 +14,7 @@ from dnnet.train import TrainConfig, train
 from dnnet.train.config_file import read_config_file
 from dnnet.train.run_directory import checkpoint_train_config
 from dnnet.train.train_config import RECIPES, RUNTIME_SETTINGS
+from dnnet.utils.device_choice import chosen_device
 
 DEFAULTS = TrainConfig()
 

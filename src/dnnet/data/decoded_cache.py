@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from dnnet.atomic_file import atomic_write
 from dnnet.data.splits import ImageDataset
+from dnnet.utils.atomic_file import atomic_write
 
 CACHE_VERSION = 4  # bump when a reader changes what it produces (2: an image folder's val/ is its own split;
 # 3: 16-bit images scaled, not clipped, macOS's "._NAME" files passed over, a checksum in every entry; 4: the entry's

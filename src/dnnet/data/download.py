@@ -13,9 +13,9 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from dnnet.atomic_file import atomic_write
 from dnnet.errors import UserError
-from dnnet.progress_bar import progress
+from dnnet.utils.atomic_file import atomic_write
+from dnnet.utils.progress_bar import progress
 
 # (official URL, published MD5)
 SOURCES: dict[str, list[tuple[str, str]]] = {

@@ -19,11 +19,11 @@ from dnnet.deploy.export import export_subnet
 from dnnet.deploy.int8_cells import onnx_accuracy, quantize_int8
 from dnnet.deploy.latency import INT8, latency_path
 from dnnet.deploy.run_metadata import cell_metadata, preprocessing_of
-from dnnet.progress_bar import progress
-from dnnet.provenance import provenance
 from dnnet.runs import TrainedRun
 from dnnet.selection import offered_cells, pareto_front
 from dnnet.slicing import slice_subnet
+from dnnet.utils.progress_bar import progress
+from dnnet.utils.provenance import provenance
 
 FORMAT = bundle_selector.FORMAT  # defined where it is read: the selector copied into every bundle
 

@@ -77,7 +77,7 @@ _SIZE_UNITS = {None: 1.0, "b": 1.0, "kb": 1e3, "mb": 1e6, "gb": 1e9, "kib": 2.0*
 
 
 def parse_count(text: str, what: str = "a count") -> float:
-    """'24M' -> 24e6, '150k' -> 150e3, '2.5e6' -> 2.5e6 (suffixes K, M, G in any case), as dnnet.amounts.parse_count."""
+    """'24M' -> 24e6, '150k' -> 150e3, '2.5e6' -> 2.5e6 (suffixes K, M, G in any case), as dnnet.utils.amounts.parse_count."""
     match = _COUNT.fullmatch(str(text).strip().lower())
     if match is None:
         raise BundleError(f"{what} is a number with an optional K, M or G (e.g. 24M, 150K, 2.5e6), got {text!r}")
@@ -85,7 +85,7 @@ def parse_count(text: str, what: str = "a count") -> float:
 
 
 def parse_size(text: str) -> float:
-    """Bytes: '64KiB' -> 65536, '1.5MB' -> 1.5e6, '2048' -> 2048 (units in any case), as dnnet.amounts.parse_size."""
+    """Bytes: '64KiB' -> 65536, '1.5MB' -> 1.5e6, '2048' -> 2048 (units in any case), as dnnet.utils.amounts.parse_size."""
     match = _SIZE.fullmatch(str(text).strip().lower())
     if match is None:
         raise BundleError(f"a memory size is a number with an optional unit (B, KB, KiB, MB, MiB, GB, GiB), got {text!r}")

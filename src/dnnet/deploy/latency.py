@@ -17,9 +17,9 @@ from dnnet.deploy.export import write_onnx
 from dnnet.deploy.int8_cells import quantize_onnx_file
 from dnnet.errors import MissingFile, UserError
 from dnnet.models import DNNet
-from dnnet.progress_bar import progress
-from dnnet.provenance import provenance
 from dnnet.slicing import fold_batchnorm, slice_subnet
+from dnnet.utils.progress_bar import progress
+from dnnet.utils.provenance import provenance
 
 RUNTIMES = ("eager", "onnxruntime", "onnxruntime-int8")
 INT8 = "onnxruntime-int8"  # each cell quantized to int8 (static, calibrated on the run's training images)

@@ -8,7 +8,7 @@ from dnnet.data import ImageDataset, normalize
 from dnnet.errors import UserError
 from dnnet.evaluation.tta import NO_TTA, augmented_logits
 from dnnet.models.dnnet import DNNet
-from dnnet.progress_bar import progress
+from dnnet.utils.progress_bar import progress
 
 
 @torch.no_grad()

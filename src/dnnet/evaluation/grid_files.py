@@ -10,9 +10,9 @@ from typing import Any
 
 import torch
 
-from dnnet.atomic_file import atomic_write
 from dnnet.errors import MissingFile, UserError
 from dnnet.evaluation.tta import NO_TTA
+from dnnet.utils.atomic_file import atomic_write
 
 
 def grid_name(split: str, tta: str = NO_TTA) -> str:

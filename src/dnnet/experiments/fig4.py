@@ -16,12 +16,12 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import NullFormatter
 
 from dnnet.accounting import cell_resources
-from dnnet.atomic_file import atomic_write
 from dnnet.baselines import fine_tuned_accuracy
 from dnnet.experiments.figure_caption import experiment_caption
 from dnnet.experiments.result_files import experiment_dir, write_result
 from dnnet.experiments.run_store import RunStore
 from dnnet.experiments.seed_spread import draw_spread, spread_by
+from dnnet.utils.atomic_file import atomic_write
 
 STYLES = {"DNNet": ("tab:red", "o-"), "brute-force slicing": ("tab:grey", "x--"), "fine-tuning": ("tab:orange", "^--"),
           "full training": ("tab:blue", "s-"), "slimmable (sandwich)": ("tab:green", "d-"),

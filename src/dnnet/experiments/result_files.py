@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from dnnet.atomic_file import atomic_write
-from dnnet.provenance import provenance
+from dnnet.utils.atomic_file import atomic_write
+from dnnet.utils.provenance import provenance
 
 
 def experiment_dir(root: Path) -> Path:

@@ -13,7 +13,7 @@ from dnnet.errors import UserError
 from dnnet.layers import CausalBasicBlock, ChannelCausalConv2d, GroupExitHead, PrefixBatchNorm2d
 from dnnet.layers.gradient_scale import scale_gradient
 from dnnet.layers.width_conditioned_batchnorm import condition_widths
-from dnnet.pretrained_files import check_kind, load_pretrained, read_pretrained_record, write_pretrained
+from dnnet.models.pretrained_files import check_kind, load_pretrained, read_pretrained_record, write_pretrained
 
 
 class DNNet(nn.Module):
@@ -63,7 +63,7 @@ class DNNet(nn.Module):
                     out = scale_gradient(out, 1.0 - share)
 
     def save_pretrained(self, directory, preprocessing: dict | None = None, provenance: dict | None = None):
-        """This network as a folder to share (config.json + model.safetensors), see `dnnet.pretrained_files`."""
+        """This network as a folder to share (config.json + model.safetensors), see `dnnet.models.pretrained_files`."""
         return write_pretrained(self, {"kind": "dnnet"}, directory, preprocessing, provenance)
 
     @classmethod

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from dnnet.errors import UserError
-from dnnet.pretrained_files import WEIGHTS_FILE
+from dnnet.models.pretrained_files import WEIGHTS_FILE
 
 WEIGHTS_DIR = Path(__file__).with_name("weights")
 # preset -> {"folder", "sha256", "data", "recipe", "epochs", "test_accuracy" (full network), "command"}

@@ -9,7 +9,6 @@ from pathlib import Path
 import numpy as np
 
 from dnnet.accounting import grid_resources
-from dnnet.amounts import EXAMPLE_BUDGET, MacsBudget
 from dnnet.anytime.path_choice import choose_path, describe_path, path_record
 from dnnet.config import NetConfig, cell_name
 from dnnet.evaluation import read_accuracy_grid
@@ -21,6 +20,7 @@ from dnnet.reporting.run_caption import run_caption
 from dnnet.reporting.run_figures import plot_accuracy_vs_macs, plot_training_curves
 from dnnet.runs import CONFIG_FILE, RunRecord, read_metrics
 from dnnet.selection import best_within, offered_cells
+from dnnet.utils.amounts import EXAMPLE_BUDGET, MacsBudget
 
 RESOURCE_MAPS = [("macs", "MACs needed", "million MACs", 1e6), ("params", "parameters", "thousand parameters", 1e3),
                  ("largest_feature_map_values", "largest feature map", "thousand values", 1e3)]

@@ -13,9 +13,9 @@ from typing import Any
 
 from dnnet.config import NetConfig
 from dnnet.errors import UserError
-from dnnet.json_file import read_json_object
 from dnnet.runs.run_files import CONFIG_FILE
 from dnnet.runs.train_config import TrainConfig
+from dnnet.utils.json_file import read_json_object
 
 
 def read_config_values(run_dir: Path) -> tuple[dict[str, Any], Path]:
@@ -129,7 +129,7 @@ class RunRecord:
     last_exit_gradient_resolved: float | None = None
     channels_last_resolved: bool | None = None  # the memory format `channels_last` None stood for on its device
     teacher: TeacherRecord | None = None  # None: trained without a teacher
-    provenance: dict[str, Any] | None = None  # commit, machine, versions (`dnnet.provenance.provenance`)
+    provenance: dict[str, Any] | None = None  # commit, machine, versions (`dnnet.utils.provenance.provenance`)
 
     @classmethod
     def read(cls, run_dir: Path) -> RunRecord:

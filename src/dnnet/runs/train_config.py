@@ -7,9 +7,9 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from dnnet.amounts import SEED_LIMIT
 from dnnet.errors import UserError
-from dnnet.strict_fields import from_known_fields
+from dnnet.utils.amounts import SEED_LIMIT
+from dnnet.utils.strict_fields import from_known_fields
 
 if TYPE_CHECKING:
     import torch

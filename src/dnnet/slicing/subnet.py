@@ -7,7 +7,7 @@ from torch import nn
 
 from dnnet.config import BlockPlan, NetConfig
 from dnnet.layers.group_shortcut import make_shortcut
-from dnnet.pretrained_files import check_kind, load_pretrained, read_pretrained_record, write_pretrained
+from dnnet.models.pretrained_files import check_kind, load_pretrained, read_pretrained_record, write_pretrained
 
 
 class SubNetBlock(nn.Module):
@@ -47,7 +47,7 @@ class SubNet(nn.Module):
         self.fc = nn.Linear(config.exit_group_channels(depth) * width, config.num_classes)
 
     def save_pretrained(self, directory, preprocessing: dict | None = None, provenance: dict | None = None):
-        """This network as a folder to share (config.json + model.safetensors), see `dnnet.pretrained_files`."""
+        """This network as a folder to share (config.json + model.safetensors), see `dnnet.models.pretrained_files`."""
         return write_pretrained(self, {"kind": "subnet", "depth": self.depth, "width": self.width}, directory, preprocessing, provenance)
 
     @classmethod

@@ -9,7 +9,7 @@ import torch
 
 from dnnet.config import NetConfig
 from dnnet.errors import MissingFile, UserError
-from dnnet.pretrained_files import WEIGHTS_FILE as WEIGHTS_FILE_PRETRAINED
+from dnnet.models.pretrained_files import WEIGHTS_FILE as WEIGHTS_FILE_PRETRAINED
 from dnnet.slicing.subnet import SubNet
 
 ARCH_FILE = "arch.json"

@@ -11,7 +11,7 @@ from typing import Any
 
 from dnnet.errors import MissingFile, UserError
 from dnnet.runs.train_config import TrainConfig
-from dnnet.strict_fields import from_known_fields
+from dnnet.utils.strict_fields import from_known_fields
 
 if sys.version_info >= (3, 11):
     import tomllib

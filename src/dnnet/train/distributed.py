@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import torch
 import torch.distributed as dist
 
-from dnnet.device_choice import chosen_device
+from dnnet.utils.device_choice import chosen_device
 
 
 @dataclass(frozen=True)

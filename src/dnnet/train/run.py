@@ -12,7 +12,6 @@ from dnnet.data import DataSplits
 from dnnet.errors import Interrupted, MissingFile, NonFiniteLoss, UserError
 from dnnet.evaluation import grid_accuracy, write_accuracy_grid
 from dnnet.layers.prefix_batchnorm import to_local_batchnorm
-from dnnet.provenance import provenance
 from dnnet.runs.run_files import CHECKPOINT_FILE, CONFIG_FILE, load_checkpoint
 from dnnet.runs.split_accuracy import split_accuracy
 from dnnet.runs.train_config import RUNTIME_SETTINGS, TrainConfig
@@ -27,6 +26,7 @@ from dnnet.train.setup import setup, setup_world
 from dnnet.train.stop_request import StopRequest, stop_requested
 from dnnet.train.tensorboard_log import check_tensorboard_installed, log_epoch_scalars
 from dnnet.train.training_setup import TrainingSetup
+from dnnet.utils.provenance import provenance
 
 
 def train(config: TrainConfig, run_dir: Path, resume: bool = False, device: str | None = None,

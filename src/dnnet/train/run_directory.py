@@ -15,7 +15,6 @@ from typing import Any
 
 import torch
 
-from dnnet.atomic_file import atomic_write
 from dnnet.models import DNNet
 from dnnet.runs import TrainedRun
 from dnnet.runs.run_files import (
@@ -32,6 +31,7 @@ from dnnet.runs.run_files import (
 )
 from dnnet.runs.run_record import RunRecord
 from dnnet.runs.train_config import TrainConfig
+from dnnet.utils.atomic_file import atomic_write
 
 __all__ = ["CHECKPOINT_FILE", "CONFIG_FILE", "FINISHED_FILE", "METRICS_CSV_FILE", "METRICS_FILE", "append_metrics",
            "checkpoint_train_config", "is_finished", "load_checkpoint", "load_trained_model", "load_weights",

@@ -17,7 +17,6 @@ from dnnet.errors import UserError
 from dnnet.layers.prefix_batchnorm import to_synced_batchnorm
 from dnnet.models import create_model
 from dnnet.models.dnnet import DNNet
-from dnnet.provenance import provenance
 from dnnet.runs.run_data import check_same_data, data_source, load_run_data
 from dnnet.runs.run_files import CHECKPOINT_FILE, CONFIG_FILE, load_weights
 from dnnet.runs.run_record import RunData, RunRecord
@@ -38,6 +37,7 @@ from dnnet.train.teacher import Teacher, check_same_teacher, load_teacher
 from dnnet.train.training_setup import TrainingSetup
 from dnnet.train.training_step import build_training_step
 from dnnet.train.weight_average import WeightAverage
+from dnnet.utils.provenance import provenance
 
 
 def setup_world(device: str | None) -> tuple[World, torch.device]:

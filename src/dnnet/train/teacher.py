@@ -18,7 +18,7 @@ from dnnet.accounting import cell_resources
 from dnnet.data import DataSplits, normalize
 from dnnet.errors import UserError
 from dnnet.models.dnnet import DNNet
-from dnnet.pretrained_files import WEIGHTS_FILE, read_pretrained_record
+from dnnet.models.pretrained_files import WEIGHTS_FILE, read_pretrained_record
 from dnnet.runs import TrainedRun
 from dnnet.runs.run_files import CHECKPOINT_FILE, is_finished
 from dnnet.runs.run_record import TeacherRecord

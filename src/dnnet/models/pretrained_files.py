@@ -12,12 +12,12 @@ from typing import Any
 import torch
 from torch import nn
 
-from dnnet.atomic_file import atomic_write
 from dnnet.config import NetConfig
 from dnnet.errors import UserError
-from dnnet.json_file import read_json_object
-from dnnet.version import dnnet_version
-from dnnet.weights_check import check_before_building, check_finite
+from dnnet.models.weights_check import check_before_building, check_finite
+from dnnet.utils.atomic_file import atomic_write
+from dnnet.utils.json_file import read_json_object
+from dnnet.utils.version import dnnet_version
 
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"

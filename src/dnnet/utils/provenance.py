@@ -11,8 +11,8 @@ from typing import Any
 
 import torch
 
-from dnnet.running_command import command_line
-from dnnet.version import dnnet_version
+from dnnet.utils.running_command import command_line
+from dnnet.utils.version import dnnet_version
 
 NOT_A_CHECKOUT = "installed (not a checkout of dnnet)"
 
@@ -26,7 +26,7 @@ def git_commit(package_dir: str | Path | None = None) -> str:
     """
     if os.environ.get("DNNET_COMMIT"):
         return os.environ["DNNET_COMMIT"]
-    cwd = Path(package_dir) if package_dir else Path(__file__).resolve().parent
+    cwd = Path(package_dir) if package_dir else Path(__file__).resolve().parents[1]  # src/dnnet, above utils/
     try:
         top = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=cwd, capture_output=True, text=True, timeout=10)
         if top.returncode != 0 or Path(top.stdout.strip()).resolve() / "src" / "dnnet" != cwd.resolve():

@@ -62,7 +62,7 @@ def added_in(path: Path) -> str:
 def index_text(paths: list[Path]) -> str:
     lines = ["# Index of docs/", "", "Every committed file under docs/, the command that wrote it and its commit (`python "
              "bench/write_docs_index.py` writes this page; tests/test_docs_index.py checks that it names every file). "
-             f"{NOT_RECORDED}: the file does not say; the section of docs/results.md or docs/benchmarks.md that names the "
+             f"{NOT_RECORDED}: the file does not say; the section of docs/results.md, docs/history.md or docs/benchmarks.md that names the "
              "file gives the command.", ""]
     folder = None
     for path in paths:

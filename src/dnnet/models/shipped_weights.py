@@ -18,7 +18,7 @@ from dnnet.models.pretrained_files import WEIGHTS_FILE
 WEIGHTS_DIR = Path(__file__).with_name("weights")
 # preset -> {"folder", "sha256", "data", "recipe", "epochs", "test_accuracy" (full network), "command"}
 SHIPPED: dict[str, dict[str, Any]] = {
-    # the cpu protocol's network trained 30 epochs on this project's 2-core CPU machine (docs/results.md, "How the gap
+    # the cpu protocol's network trained 30 epochs on this project's 2-core CPU machine (docs/history.md, "How the gap
     # moves with epochs"); a JPEG copy of CIFAR-10: expect a point or so less on the original images
     "dnnet_resnet20_g8": {
         "folder": "dnnet_resnet20_g8_cifar10jpg_e30",

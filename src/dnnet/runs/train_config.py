@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 SCHEDULES = ("step", "cosine")
 OBJECTIVES = ("joint", "sandwich")
 LOSS_SCALES = ("eq2", "depths", "cells")
-# The paper's training, the default until the recipe study (docs/results.md, "Training recipe"): per-group
+# The paper's training, the default until the recipe study (docs/history.md, "Training recipe"): per-group
 # classifiers summed over widths, every cell's loss at weight 1 / (number of cells) per exit, all passed whole
 PAPER_RECIPE = {"cell_heads": False, "loss_scale": "depths", "auxiliary_gradient": 1.0, "last_exit_gradient": "auxiliary"}
 RECIPES = {"default": {"cell_heads": True, "loss_scale": "cells", "auxiliary_gradient": None, "last_exit_gradient": None},
@@ -53,7 +53,7 @@ class TrainConfig:
     weighting: str = "auto"  # loss weights lambda: auto = uniform for DNNet, final for resnet32, depth_only for the anytime one
     loss_scale: str = "cells"  # "eq2": the paper's Eq. 2 as written (divided by the sum of the weights); "depths": Eq. 2
     # times the number of trained exits, i.e. summed over exits as depth-only anytime networks are trained. With "eq2"
-    # a block only learns from the exits after it, so deep blocks get a fraction of the step (measured in docs/results.md);
+    # a block only learns from the exits after it, so deep blocks get a fraction of the step (measured in docs/history.md, "Loss scale: a finding");
     # "cells": every cell's loss summed
     gradient_equilibrium: bool = False  # each exit's feature gets the mean, not the sum, of the trained later exits'
     # gradients, heads keep theirs whole (Li et al., ICCV 2019); the forward pass is unchanged

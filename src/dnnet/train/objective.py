@@ -148,7 +148,7 @@ def build_objective(model: DNNet, config: TrainConfig) -> tuple[TrainingForward,
 def auxiliary_gradient_factor(weights: torch.Tensor, factor: float | None) -> float:
     """`factor`, or when None 1 / (trained cells - 1): the other cells together then pass the shared layers about as
     much gradient as the full network's own loss. The factor measured best on both sides (the full network and the
-    others) was 0.01 for 80 cells and 0.003 for 352 (docs/results.md, "Training recipe"): 1/79 and 1/351."""
+    others) was 0.01 for 80 cells and 0.003 for 352 (docs/history.md, "Training recipe"): 1/79 and 1/351."""
     if factor is not None:
         return factor
     trained_cells = int((weights > 0).sum())
@@ -158,7 +158,7 @@ def auxiliary_gradient_factor(weights: torch.Tensor, factor: float | None) -> fl
 def last_exit_gradient_factor(weights: torch.Tensor, factor: float | str | None) -> float | None:
     """The narrower widths' factor at the last exit; None: the auxiliary factor's (asked for by "auxiliary", or when
     only the full width is trained). Unset: 2 / (widths - 1), so that together they pass about twice the full
-    network's gradient: measured best at 0.3 for the cpu protocol's 8 widths (docs/results.md, "Training recipe")."""
+    network's gradient: measured best at 0.3 for the cpu protocol's 8 widths (docs/history.md, "Training recipe")."""
     if isinstance(factor, (int, float)):
         return float(factor)
     widths = weights.shape[1]

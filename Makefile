@@ -12,7 +12,7 @@ $(BIN)/dnnet: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $@
 
-.PHONY: install demo profile test bench clean
+.PHONY: install demo profile test test-fast bench clean
 install: $(BIN)/dnnet
 
 demo: install
@@ -27,6 +27,12 @@ profile: install
 test: install
 	$(BIN)/ruff check src tests bench examples
 	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q -n 2 --dist loadfile
+
+# the quick loop while editing: no slow tests (training subprocesses, torch.compile, the experiment suite), no wheel
+# build, no distributed processes; `make test` (what CI runs) runs them all
+test-fast: install
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q -n 2 --dist loadfile -m "not slow" --ignore tests/test_wheel_install.py \
+		--ignore tests/test_distributed.py
 
 bench: install
 	$(BIN)/python bench/bench_core.py --device cpu --train-batch 64 --eval-batch 32 --repeats 7 --out docs/benchmarks_cpu.json

@@ -12,10 +12,8 @@ from dnnet.train.run_directory import load_trained_model, train_config_of
 
 
 @pytest.fixture(scope="module")
-def trained_run(tmp_path_factory):
-    run = tmp_path_factory.mktemp("anytime") / "run"
-    assert main(["train", "--preset", "dnnet_resnet8_g4", "--epochs", "1", "--out", str(run), "--quiet"]) == 0
-    return run
+def trained_run(tmp_path_factory, shared_run):
+    return shared_run("tiny", tmp_path_factory.mktemp("anytime") / "run")
 
 
 def test_anytime_command_serves_test_images_with_an_early_stop_chosen_on_validation(trained_run, capsys):

@@ -15,14 +15,13 @@ from dnnet.data import load_data, normalize
 from dnnet.evaluation import read_accuracy_grid
 from dnnet.selection import offered_cells, pareto_front
 from dnnet.slicing import slice_subnet
-from dnnet.train import TrainConfig, train
 from dnnet.train.run_directory import load_trained_model
 
 
 @pytest.fixture(scope="module")
-def bundle(tmp_path_factory):
+def bundle(tmp_path_factory, shared_run):
     root = tmp_path_factory.mktemp("bundle")
-    train(TrainConfig(preset="dnnet_resnet8_g4", epochs=2, batch_size=128, channels_last=False), root / "run", show_progress=False)
+    shared_run("two_epochs", root / "run")
     assert main(["bundle", str(root / "run"), "--out", str(root / "bundle")]) == 0
     return root
 

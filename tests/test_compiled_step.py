@@ -13,6 +13,8 @@ from dnnet.errors import UserError
 from dnnet.train import TrainConfig, train
 from dnnet.train.run_directory import load_checkpoint
 
+pytestmark = pytest.mark.slow  # torch.compile traces: seconds per test
+
 SETTINGS = dict(TINY, epochs=2, batch_size=256)  # 5 steps an epoch: few enough that rounding has not grown chaotic
 
 

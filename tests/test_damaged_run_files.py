@@ -10,10 +10,8 @@ from dnnet.cli.main import main
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    out = tmp_path_factory.mktemp("damaged") / "run"
-    assert main(["train", "--preset", "dnnet_resnet8_g4", "--data", "digits", "--epochs", "1", "--out", str(out), "--quiet"]) == 0
-    return out
+def trained(tmp_path_factory, shared_run):
+    return shared_run("tiny", tmp_path_factory.mktemp("damaged") / "run")
 
 
 def damaged_copy(trained, tmp_path, name, content):

@@ -6,6 +6,7 @@ import pytest
 from dnnet.cli.main import main
 
 
+@pytest.mark.slow
 def test_demo_runs_end_to_end_and_reuses_its_run(tmp_path, capsys):
     out = tmp_path / "demo"
     args = ["demo", "--out", str(out), "--preset", "dnnet_resnet8_g4", "--epochs", "2", "--quiet"]
@@ -23,6 +24,7 @@ def test_demo_runs_end_to_end_and_reuses_its_run(tmp_path, capsys):
     assert "reusing the finished run" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_report_command_and_its_errors(tmp_path, capsys):
     out = tmp_path / "demo"
     assert main(["demo", "--out", str(out), "--preset", "dnnet_resnet8_g4", "--epochs", "1", "--quiet"]) == 0

@@ -52,6 +52,7 @@ def test_caption_names_each_different_training_once_and_the_seeds(tmp_path):
     assert experiment_caption(runs[:1], [0]) == "cifar10-jpg, 7 epochs, CPU, 1 thread(s); seed 0"
 
 
+@pytest.mark.slow
 def test_committed_figures_are_redrawn_from_their_files(tmp_path):
     """bench/redraw_experiment_figures.py draws fig4, fig5 and lambda from committed JSON, older ones with a given caption."""
     folder = tmp_path / "docs_folder"

@@ -54,6 +54,7 @@ def cpu_root(tmp_path_factory):
     return root
 
 
+@pytest.mark.slow
 def test_all_experiments_write_table_figure_and_report(cpu_root):
     for name in ("fig3", "fig4", "fig5", "lambda"):
         record = json.loads((cpu_root / "experiments" / f"{name}.json").read_text())
@@ -110,6 +111,7 @@ def test_report_command_gathers_an_experiment_root(cpu_root, capsys):
     assert (cpu_root / "report.html").is_file()
 
 
+@pytest.mark.slow
 def test_paper_protocol_runs_on_cpu_with_a_tiny_epoch_count(tmp_path):
     root = tmp_path / "paper"
     for name in ("fig3", "fig5"):
@@ -132,6 +134,7 @@ def test_the_experiments_need_every_training_run_of_the_protocol(protocol):
     assert needed == set(chosen.training_runs())
 
 
+@pytest.mark.slow
 def test_parallel_jobs_train_every_run_before_the_experiment_reads_them(tmp_path, capsys):
     root = tmp_path / "cpu"
     args = ["experiment", "lambda", "--protocol", "cpu", "--data", "digits", "--epochs", "1", "--seeds", "0",

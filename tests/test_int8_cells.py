@@ -6,16 +6,13 @@ import json
 import pytest
 
 from dnnet.cli.main import main
-from dnnet.train import TrainConfig, train
 
 onnx = pytest.importorskip("onnx")
 
 
 @pytest.fixture(scope="module")
-def trained_run(tmp_path_factory, digits):
-    run = tmp_path_factory.mktemp("int8") / "run"
-    train(TrainConfig(preset="dnnet_resnet8_g4", epochs=2, batch_size=128, channels_last=False), run, show_progress=False, data=digits)
-    return run
+def trained_run(tmp_path_factory, shared_run):
+    return shared_run("two_epochs", tmp_path_factory.mktemp("int8") / "run")
 
 
 def test_an_int8_cell_is_quantized_carries_its_metadata_and_is_measured(trained_run, tmp_path, capsys):

@@ -5,14 +5,11 @@ import json
 import pytest
 
 from dnnet.cli.main import main
-from dnnet.train import TrainConfig, train
 
 
 @pytest.fixture(scope="module")
-def trained_run(tmp_path_factory, digits):
-    run = tmp_path_factory.mktemp("json") / "run"
-    train(TrainConfig(preset="dnnet_resnet8_g4", epochs=1, batch_size=256, channels_last=False), run, show_progress=False, data=digits)
-    return run
+def trained_run(tmp_path_factory, shared_run):
+    return shared_run("tiny", tmp_path_factory.mktemp("json") / "run")
 
 
 def answer(capsys, argv):

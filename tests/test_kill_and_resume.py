@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 
+import pytest
 import torch
 
 from dnnet.train.run_directory import load_checkpoint
@@ -21,6 +22,7 @@ def dnnet(*args, **kwargs) -> subprocess.Popen:
                             stderr=subprocess.PIPE, **kwargs)
 
 
+@pytest.mark.slow
 def test_sigkill_at_any_moment_then_resume_gives_the_uninterrupted_run(tmp_path):
     straight = dnnet(*ARGS, "--out", str(tmp_path / "straight"))
     assert straight.wait(timeout=300) == 0, straight.stderr.read().decode()

@@ -11,6 +11,7 @@ pytest.importorskip("lightning")
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "lightning_train.py"
 
 
+@pytest.mark.slow
 def test_lightning_trains_every_cell_of_a_dnnet_with_the_joint_loss():
     done = subprocess.run([sys.executable, str(EXAMPLE), "--epochs", "2"], capture_output=True, text=True, timeout=300,
                           env={"OMP_NUM_THREADS": "1", "PATH": "/usr/bin:/bin"})

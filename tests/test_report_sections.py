@@ -13,13 +13,11 @@ from matplotlib import colormaps
 from dnnet.cli.main import main
 from dnnet.reporting import heatmaps
 from dnnet.reporting.heatmaps import plot_accuracy_grid, text_colour_on
-from dnnet.train import TrainConfig, train
 
 
 @pytest.fixture(scope="module")
-def deployed_run(tmp_path_factory, digits):
-    run = tmp_path_factory.mktemp("report") / "run"
-    train(TrainConfig(preset="dnnet_resnet8_g4", epochs=1, batch_size=256, channels_last=False), run, show_progress=False, data=digits)
+def deployed_run(tmp_path_factory, shared_run):
+    run = shared_run("tiny", tmp_path_factory.mktemp("report") / "run")
     for argv in (["latency", str(run), "--repeats", "1"], ["anytime", str(run), "--images", "20"],
                  ["simulate", str(run), "--trace", "contention"], ["report", str(run)]):
         assert main(argv) == 0

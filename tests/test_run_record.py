@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import train_tiny_run
 
 from dnnet.config import NetConfig
 from dnnet.data import normalize
@@ -20,8 +19,8 @@ COMMITTED_RUNS = sorted(path.parent for path in DOCS.rglob(CONFIG_FILE) if (path
 
 
 @pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory, digits):
-    return train_tiny_run(tmp_path_factory.mktemp("record") / "run", digits)
+def tiny_run(tmp_path_factory, shared_run):
+    return shared_run("tiny", tmp_path_factory.mktemp("record") / "run")
 
 
 def test_there_are_committed_runs_to_read():

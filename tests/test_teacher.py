@@ -7,7 +7,6 @@ import shutil
 
 import pytest
 import torch
-from conftest import train_tiny_run
 from test_training import TINY, interrupt_and_resume, weights
 
 from dnnet.cli.main import main
@@ -24,8 +23,8 @@ STUDENT = ["train", "--preset", "dnnet_resnet8_g4", "--epochs", "1", "--batch-si
 
 
 @pytest.fixture(scope="module")
-def teacher_run(tmp_path_factory, digits):
-    return train_tiny_run(tmp_path_factory.mktemp("teacher") / "run", digits)
+def teacher_run(tmp_path_factory, shared_run):
+    return shared_run("tiny", tmp_path_factory.mktemp("teacher") / "run")
 
 
 def test_the_loss_gets_the_teachers_full_network_logits_on_the_same_augmented_batch(tmp_path, teacher_run, monkeypatch):

@@ -2,7 +2,7 @@
 
 import pytest
 import torch
-from conftest import randomize_batchnorm, train_tiny_run
+from conftest import randomize_batchnorm
 from torch.utils.flop_counter import FlopCounterMode
 
 from dnnet import create_model
@@ -54,8 +54,8 @@ def test_a_dense_network_and_a_bad_tile_count_are_refused():
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory, digits):
-    return train_tiny_run(tmp_path_factory.mktemp("tiled") / "run", digits)
+def run(tmp_path_factory, shared_run):
+    return shared_run("tiny", tmp_path_factory.mktemp("tiled") / "run")
 
 
 def test_export_writes_a_tiled_onnx_cell_that_onnxruntime_agrees_with(run, capsys):
@@ -76,6 +76,7 @@ def test_export_writes_a_tiled_onnx_cell_that_onnxruntime_agrees_with(run, capsy
     assert "ONNX export's option" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_the_benchmark_times_every_tile_count_of_every_cell(tmp_path):
     import json
     import subprocess

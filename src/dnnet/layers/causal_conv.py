@@ -6,6 +6,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from dnnet.layers.chunked_convolution import chunk_bounds, chunked_causal_conv2d
+
 
 def causal_mask(
     in_group_channels: int, out_group_channels: int, groups: int, shared_input: bool = False, causal: bool = True
@@ -30,6 +32,9 @@ class ChannelCausalConv2d(nn.Module):
     Input groups have `in_group_channels` channels each and output groups `out_group_channels`,
     so the two may differ (1 channel per group in, 2 out at a stage change). The weight is stored
     dense and multiplied by a fixed mask, so the masked blocks never receive a gradient.
+
+    `chunks` (default 1) runs the convolution as that many row chunks over their input prefixes (chunked_convolution.py):
+    the same outputs to float rounding, fewer MACs; how a run executes, not what it computes (not in the state dict).
     """
 
     def __init__(
@@ -56,6 +61,18 @@ class ChannelCausalConv2d(nn.Module):
         # derived from the constructor arguments, so it is not part of the state dict
         self.register_buffer("mask", causal_mask(in_group_channels, out_group_channels, groups, shared_input, causal), persistent=False)
         nn.init.kaiming_normal_(self.weight, mode="fan_out", nonlinearity="relu")
+        self._chunks = 1
+
+    @property
+    def chunks(self) -> int:
+        """How many row chunks the convolution runs in (1: one masked dense convolution)."""
+        return self._chunks
+
+    @chunks.setter
+    def chunks(self, chunks: int) -> None:
+        if isinstance(chunks, bool) or not isinstance(chunks, int) or chunks < 1:
+            raise ValueError(f"chunks must be a positive integer, got {chunks!r}")
+        self._chunks = chunks
 
     def input_width(self, x: torch.Tensor) -> int:
         """Number of groups an input carries; a shared input (the image) serves every width."""
@@ -87,7 +104,11 @@ class ChannelCausalConv2d(nn.Module):
             raise ValueError(f"width must be in 1..{available} for this input, got {width}")
         if not self.shared_input and width < available:
             x = x[:, : width * self.in_group_channels]
-        return F.conv2d(x, self.sliced_weight(width), stride=self.stride, padding=self.padding)
+        # a shared input (the image) feeds every output group whole, and a dense layer's outputs see every input
+        if self._chunks == 1 or self.shared_input or not self.causal:
+            return F.conv2d(x, self.sliced_weight(width), stride=self.stride, padding=self.padding)
+        return chunked_causal_conv2d(x, self.sliced_weight(width), self.in_group_channels, self.out_group_channels,
+                                     chunk_bounds(width, self._chunks), self.stride, self.padding)
 
     def extra_repr(self) -> str:
         return (

@@ -2,8 +2,9 @@
 
     python bench/summarize_experiments.py runs/experiments/cpu --out docs/experiments_cpu
 
-The experiment-suite tables in docs/history.md (and those quoted in docs/results.md) are this script's `summary.md`: every number comes from the
-experiment JSON files copied beside it (each with its settings, seeds, commit, machine, wall time).
+The experiment-suite tables in docs/history.md (and those quoted in docs/results.md) are this script's `summary.md`:
+every number comes from the experiment JSON files copied beside it (each with its settings, seeds, commit, machine,
+wall time).
 """
 
 from __future__ import annotations

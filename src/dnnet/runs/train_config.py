@@ -53,8 +53,8 @@ class TrainConfig:
     weighting: str = "auto"  # loss weights lambda: auto = uniform for DNNet, final for resnet32, depth_only for the anytime one
     loss_scale: str = "cells"  # "eq2": the paper's Eq. 2 as written (divided by the sum of the weights); "depths": Eq. 2
     # times the number of trained exits, i.e. summed over exits as depth-only anytime networks are trained. With "eq2"
-    # a block only learns from the exits after it, so deep blocks get a fraction of the step (measured in docs/history.md, "Loss scale: a finding");
-    # "cells": every cell's loss summed
+    # a block only learns from the exits after it, so deep blocks get a fraction of the step (measured in
+    # docs/history.md, "Loss scale: a finding"); "cells": every cell's loss summed
     gradient_equilibrium: bool = False  # each exit's feature gets the mean, not the sum, of the trained later exits'
     # gradients, heads keep theirs whole (Li et al., ICCV 2019); the forward pass is unchanged
     width_samples: int = 0  # joint objective: each step trains every exit at the narrowest, the full and this many

@@ -8,9 +8,9 @@ import pytest
 
 from dnnet.cli.main import main
 from dnnet.errors import UserError
-from dnnet.train.run_lock import LOCK_FILE, run_lock
+from dnnet.runs.run_lock import LOCK_FILE, run_lock
 
-HOLD = "import sys, time; from pathlib import Path; from dnnet.train.run_lock import run_lock\n" \
+HOLD = "import sys, time; from pathlib import Path; from dnnet.runs.run_lock import run_lock\n" \
        "with run_lock(Path(sys.argv[1])):\n    print('held', flush=True); time.sleep(60)"
 
 
@@ -28,7 +28,7 @@ def test_a_second_training_into_a_run_in_progress_is_refused_naming_the_first(he
     run_dir, holder = held_by_another_process
     assert main(["train", "--data", "digits", "--epochs", "1", "--out", str(run_dir), "--quiet"]) == 2
     err = capsys.readouterr().err
-    assert f"is being written by another dnnet train (pid {holder.pid})" in err
+    assert f"is being written by another dnnet process (pid {holder.pid}); wait for it to end, or train into another --out" in err
     assert sorted(p.name for p in run_dir.iterdir()) == [LOCK_FILE]  # nothing of the refused run was written
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+from contextlib import nullcontext
 from pathlib import Path
 
 import torch
@@ -51,6 +52,12 @@ def run(args: argparse.Namespace) -> int:
     if not 0.0 <= args.tolerance <= 1.0:  # a share of accuracy; also false for NaN
         raise UserError(f"--tolerance must be in [0, 1], got {args.tolerance}")
     run = TrainedRun.open(args.run_dir, args.data_dir, args.cache_dir)
+    with run.writing() if args.out is None else nullcontext():  # RUN/anytime.json: not while the run trains
+        return serve_run(args, run)
+
+
+def serve_run(args: argparse.Namespace, run: TrainedRun) -> int:
+    """Chooses the early stop on validation, serves test images one by one and writes the result."""
     model, data = run.model, run.data()
     if len(data.val) == 0:
         raise UserError("the run has no validation split to choose the early stop on")

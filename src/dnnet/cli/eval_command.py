@@ -48,6 +48,12 @@ def run(args: argparse.Namespace) -> int:
     if args.data is not None:
         raise UserError("--data goes with --weights; a run evaluates on the data it was trained on")
     run = TrainedRun.open(args.run_dir, args.data_dir, args.cache_dir)
+    with run.writing():  # its grids are the run's: not while it trains
+        return evaluate_run(args, run, device)
+
+
+def evaluate_run(args: argparse.Namespace, run: TrainedRun, device: torch.device) -> int:
+    """Evaluates `run` on `args.split` and writes the grid into it."""
     model, data, config = run.model, run.data(), run.record.train_config
     warn_if_never_flipped(args.tta, data.flip, args.run_dir)
     accuracy = split_accuracy(model.to(device), config, data, run.record.data.stats, args.split, device, tta=args.tta)

@@ -31,6 +31,12 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("--batch, --repeats and --calibration-images must be at least 1")
     check_threads(args.threads)
     run = TrainedRun.open(args.run_dir, args.data_dir, args.cache_dir)
+    with run.writing():  # the table is written into the run: not while it trains
+        return measure_run(args, run)
+
+
+def measure_run(args: argparse.Namespace, run: TrainedRun) -> int:
+    """Measures every cell of `run` and writes the table into it."""
     model, image_shape = run.model, run.record.data.image_shape
     calibration = calibration_images(run, args.calibration_images) if args.runtime == INT8 else None
     table = measure_latency(model, image_shape, args.batch, args.repeats, threads=args.threads, runtime=args.runtime,

@@ -8,6 +8,7 @@ from pathlib import Path
 from dnnet.cli.argument_types import macs_budget_argument
 from dnnet.reporting.experiments_report import is_experiment_root, write_experiments_report
 from dnnet.reporting.run_report import write_report
+from dnnet.runs import TrainedRun
 from dnnet.utils.amounts import EXAMPLE_BUDGET
 
 
@@ -21,6 +22,7 @@ def run(args: argparse.Namespace) -> int:
     if is_experiment_root(args.run_dir):
         path = write_experiments_report(args.run_dir)
     else:
-        path = write_report(args.run_dir, args.macs)
+        with TrainedRun.open(args.run_dir).writing():  # RUN/report.html: not while the run trains
+            path = write_report(args.run_dir, args.macs)
     print(f"wrote {path}")
     return 0

@@ -38,6 +38,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     runs = {"DNNet": args.run_dir} | ({"depth-only": args.baseline} if args.baseline else {})
     loaded = {label: TrainedRun.open(path, args.data_dir, args.cache_dir) for label, path in runs.items()}
+    with loaded["DNNet"].writing():  # RUN/simulate: not while the run trains
+        return simulate_runs(args, runs, loaded)
+
+
+def simulate_runs(args: argparse.Namespace, runs: dict[str, Path], loaded: dict[str, TrainedRun]) -> int:
+    """Serves the trace with every run and writes the comparison into RUN/simulate."""
     names = {run.record.data.name for run in loaded.values()}
     if len(names) > 1:
         raise UserError(f"the runs were trained on different data ({', '.join(sorted(names))}); compare runs on the same data")

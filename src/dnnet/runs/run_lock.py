@@ -1,4 +1,5 @@
-"""One writer per run directory: a second `dnnet train` into the same --out is refused, naming the first.
+"""One writer per run directory: a second `dnnet train` into the same --out, or a command that writes its results into
+a run that is training (eval, latency, anytime, simulate, report), is refused, naming the first.
 
 The lock is an flock on RUN/lock held for the whole run: the kernel releases it when the process ends in any way
 (SIGKILL, power loss aside), so a lock left by a dead process is taken over without asking.
@@ -18,9 +19,9 @@ LOCK_FILE = "lock"
 
 
 @contextmanager
-def run_lock(run_dir: Path) -> Iterator[None]:
-    """Holds RUN/lock while the body runs; UserError at once when another live process holds it. Under torchrun
-    only rank 0 takes it (every rank of one run writes to the same directory)."""
+def run_lock(run_dir: Path, advice: str = "") -> Iterator[None]:
+    """Holds RUN/lock while the body runs; UserError at once when another live process holds it (`advice` ends its
+    message). Under torchrun only rank 0 takes it (every rank of one run writes to the same directory)."""
     if int(os.environ.get("RANK", "0")) != 0:
         yield
         return
@@ -34,8 +35,8 @@ def run_lock(run_dir: Path) -> Iterator[None]:
     except BlockingIOError:
         holder = os.read(fd, 32).decode(errors="replace").strip() or "unknown"
         os.close(fd)
-        raise UserError(f"{run_dir} is being written by another dnnet train (pid {holder}); wait for it to end, "
-                        f"or train into another --out") from None
+        raise UserError(f"{run_dir} is being written by another dnnet process (pid {holder}); wait for it to end"
+                        f"{advice}") from None
     try:
         os.ftruncate(fd, 0)
         os.write(fd, str(os.getpid()).encode())

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
 
 import torch
 
 from dnnet.data import DataSplits, normalize
+from dnnet.errors import UserError
 from dnnet.evaluation import read_accuracy_grid, read_optional_grid
 from dnnet.models.dnnet import DNNet
 from dnnet.runs.run_data import load_run_data
-from dnnet.runs.run_files import CHECKPOINT_FILE, load_checkpoint, load_weights, trained_weights_key
+from dnnet.runs.run_files import CHECKPOINT_FILE, CONFIG_FILE, load_checkpoint, load_weights, trained_weights_key
+from dnnet.runs.run_lock import run_lock
 from dnnet.runs.run_record import RunRecord
 
 
@@ -40,9 +44,19 @@ class TrainedRun:
         moving average (what the run evaluated), else the optimizer's last weights."""
         path = self.path / CHECKPOINT_FILE
         checkpoint = load_checkpoint(path)
+        saved_id, our_id = checkpoint.get("run_id"), self.record.run_id
+        if saved_id is not None and our_id is not None and saved_id != our_id:  # None: a run older than run ids
+            raise UserError(f"{path} belongs to another run (run id {saved_id}), not to the run its {CONFIG_FILE} describes "
+                            f"({our_id}): it was copied in; put back this run's checkpoint, or read the other run's folder")
         model = DNNet(self.record.net_config)
         load_weights(model, checkpoint, path, key=trained_weights_key(self.record.train_config))
         return model.eval()
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """Holds the run's lock while a command writes its results into the run: refused while it trains."""
+        with run_lock(self.path, advice=" (its files change until then)"):
+            yield
 
     def data(self) -> DataSplits:
         """The splits the run was trained on, read on the first call and refused if they are not the same data."""

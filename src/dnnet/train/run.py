@@ -13,6 +13,7 @@ from dnnet.errors import Interrupted, MissingFile, NonFiniteLoss, UserError
 from dnnet.evaluation import grid_accuracy, write_accuracy_grid
 from dnnet.layers.prefix_batchnorm import to_local_batchnorm
 from dnnet.runs.run_files import CHECKPOINT_FILE, CONFIG_FILE, load_checkpoint
+from dnnet.runs.run_lock import run_lock
 from dnnet.runs.split_accuracy import split_accuracy
 from dnnet.runs.train_config import RUNTIME_SETTINGS, TrainConfig
 from dnnet.train.distributed import leave_world
@@ -20,7 +21,6 @@ from dnnet.train.epoch_loop import train_epoch
 from dnnet.train.epoch_position import EpochPosition
 from dnnet.train.lr_schedule import epoch_learning_rate
 from dnnet.train.run_directory import append_metrics, mark_finished, save_checkpoint
-from dnnet.train.run_lock import run_lock
 from dnnet.train.run_ownership import check_checkpoint_belongs, prepare_new_run, remove_orphaned_temporaries
 from dnnet.train.setup import setup, setup_world
 from dnnet.train.stop_request import StopRequest, stop_requested
@@ -43,7 +43,7 @@ def train(config: TrainConfig, run_dir: Path, resume: bool = False, device: str 
     run_dir = Path(run_dir)
     if config.tensorboard:  # a resume takes it from the caller too (a runtime setting)
         check_tensorboard_installed()
-    with run_lock(run_dir):
+    with run_lock(run_dir, advice=", or train into another --out"):
         return _train(config, run_dir, resume, device, show_progress, cache_dir, data, compile_backend)
 
 

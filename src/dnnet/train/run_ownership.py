@@ -9,9 +9,9 @@ from typing import Any
 
 from dnnet.errors import UserError
 from dnnet.runs.run_files import CHECKPOINT_FILE, CONFIG_FILE, METRICS_CSV_FILE, METRICS_FILE
+from dnnet.runs.run_lock import LOCK_FILE
 from dnnet.runs.run_record import RunRecord, read_config_values
 from dnnet.runs.train_config import RUNTIME_SETTINGS, TrainConfig
-from dnnet.train.run_lock import LOCK_FILE
 
 # what `atomic_write` leaves beside these names when a process is killed mid-write: "<name><random>.tmp"
 ATOMICALLY_WRITTEN = (CHECKPOINT_FILE, CONFIG_FILE, "finished.json", "accuracy_val", "accuracy_test")

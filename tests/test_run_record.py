@@ -65,6 +65,9 @@ def test_a_trained_run_gives_the_network_data_and_preprocessing_of_the_run(tiny_
     (lambda r: r["data"].pop("mean"), "lacks 'data.mean'"),
     (lambda r: r.update(net_config=[1, 2]), "'net_config' is not a JSON object"),
     (lambda r: r["data"].update(classes=10), "is not a config.json that dnnet train wrote"),
+    (lambda r: r["data"].update(classes=["a", "b", "c"]), "3 class names for 10 outputs"),
+    (lambda r: r["data"].update(image_shape=[1, 16, 16]), "images of 1 channels for a network that takes 3"),
+    (lambda r: r["data"].update(mean=[0.5, 0.5]), "2 means and 3 stds for 3 channels"),
 ])
 def test_a_record_lacking_what_every_run_records_is_named(tiny_run, tmp_path, edit, message):
     record = json.loads((tiny_run / CONFIG_FILE).read_text())

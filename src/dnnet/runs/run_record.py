@@ -86,6 +86,21 @@ class RunData:
                 "source": self.source, "fingerprint": self.fingerprint}
 
 
+def check_data_fits_network(data: RunData, net_config: NetConfig, path: Path) -> None:
+    """The data record describes what the network takes and gives: a class name per output, the image's channels, a
+    mean and a std per channel (an edited config.json would otherwise mislabel every answer, or fail deep in torch)."""
+    channels = net_config.in_channels
+    problems = [f"{len(data.classes)} class names for {net_config.num_classes} outputs"
+                if len(data.classes) != net_config.num_classes else "",
+                f"images of {data.image_shape[0] if data.image_shape else 0} channels for a network that takes {channels}"
+                if len(data.image_shape) != 3 or data.image_shape[0] != channels else "",
+                f"{len(data.mean)} means and {len(data.std)} stds for {channels} channels"
+                if not len(data.mean) == len(data.std) == channels else ""]
+    problems = [problem for problem in problems if problem]
+    if problems:
+        raise UserError(f"{path}: {'; '.join(problems)}: it is not a config.json that dnnet train wrote (or it was edited)")
+
+
 @dataclass(frozen=True)
 class TeacherRecord:
     """Which teacher a run trained with (`--teacher`): a resumed run reloads `source` and refuses it when its weights
@@ -143,7 +158,7 @@ class RunRecord:
         """Inverse of `to_dict`; `path` names the file in errors."""
         teacher = values.get("teacher")
         try:
-            return cls(train_config=TrainConfig.from_dict(_table(values, "train_config", path)),
+            record = cls(train_config=TrainConfig.from_dict(_table(values, "train_config", path)),
                        net_config=NetConfig.from_dict(_table(values, "net_config", path)),
                        data=RunData.from_dict(_table(values, "data", path), path),
                        run_id=values.get("run_id"), weighting_resolved=values.get("weighting_resolved"),
@@ -154,6 +169,8 @@ class RunRecord:
                        provenance=values.get("provenance"))
         except TypeError as error:  # a value of another kind than dnnet writes (a number where a list goes)
             raise UserError(f"{path} is not a config.json that dnnet train wrote (or it was edited): {error}") from error
+        check_data_fits_network(record.data, record.net_config, path)
+        return record
 
     def to_dict(self) -> dict[str, Any]:
         """What config.json holds, in the order `dnnet train` writes it."""

@@ -92,3 +92,10 @@ def test_the_benchmark_times_every_tile_count_of_every_cell(tmp_path):
     assert [(r["cell"], r["tiles"], r["batch"]) for r in rows] == [("3x2", 1, 1), ("3x2", 2, 1), ("3x2", 1, 4), ("3x2", 2, 4),
                                                                    ("1x1", 1, 1), ("1x1", 1, 4)]
     assert rows[1]["executed_macs_per_image"] < rows[0]["executed_macs_per_image"] and rows[0]["ms_over_dense"] == 1.0
+
+
+def test_more_tiles_than_the_cells_groups_are_refused(run, capsys):
+    out = run / "too_many.onnx"
+    assert main(["export", str(run), "--cell", "4x2", "--format", "onnx", "--tiles", "3", "--out", str(out)]) == 2
+    assert "--tiles 3 is more than the cell's width (2 groups): a tile is at least one group" in capsys.readouterr().err
+    assert not out.exists()

@@ -61,6 +61,8 @@ def run(args: argparse.Namespace) -> int:
     model = run.model
     depth, width = args.cell
     model.config.check_cell(depth, width)
+    if args.tiles > width:
+        raise UserError(f"--tiles {args.tiles} is more than the cell's width ({width} groups): a tile is at least one group")
     subnet = slice_subnet(model, depth, width)
     metadata = cell_metadata(run, depth, width)
     if args.quantize:

@@ -16,6 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from dnnet.errors import UserError
+from dnnet.layers.chunked_convolution import chunk_bounds
 from dnnet.slicing import SubNet
 
 
@@ -42,7 +43,7 @@ def tile_bounds(width: int, tiles: int) -> list[tuple[int, int]]:
     """`tiles` contiguous ranges (first, last) of groups 0..width, as equal as they can be: (0, 2), (2, 4) for 4 in 2."""
     if not 1 <= tiles <= width:
         raise UserError(f"tiles must be between 1 and the cell's width {width}, got {tiles}")
-    edges = [round(i * width / tiles) for i in range(tiles + 1)]
+    edges = chunk_bounds(width, tiles)  # the chunks the training-time convolution runs in (`ChannelCausalConv2d.chunks`)
     return list(zip(edges[:-1], edges[1:]))
 
 

@@ -276,3 +276,16 @@ def test_run_killed_while_finishing_is_not_finished(tmp_path, digits, monkeypatc
     assert not is_finished(tmp_path / "run")
     train(TrainConfig(**{**TINY, "epochs": 1}), tmp_path / "run", resume=True, show_progress=False, data=digits)
     assert is_finished(tmp_path / "run") and (tmp_path / "run" / "accuracy_test.json").is_file()
+
+
+WIDENED = "--groups 6 widens dnnet_resnet8_g4 beyond its 4 groups: 6/12/24 channels, 2.0x the preset's MACs"
+
+
+@pytest.mark.parametrize("groups, note", [(6, WIDENED), (2, None), (4, None)])
+def test_groups_beyond_the_preset_are_said_in_one_line(tmp_path, groups, note, monkeypatch, capsys):
+    from dnnet.cli.main import main
+
+    monkeypatch.setattr("dnnet.cli.train_command.train", lambda config, *a, **k: {})  # the note comes before training
+    assert main(["train", "--preset", "dnnet_resnet8_g4", "--groups", str(groups), "--out", str(tmp_path / "run")]) == 0
+    err = capsys.readouterr().err
+    assert (note in err and err.count("\n") == 1) if note else "widens" not in err

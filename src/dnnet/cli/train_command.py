@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import sys
 from pathlib import Path
 
 from dnnet.data.dispatch import fetch_named
@@ -143,6 +144,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         from_file = read_config_file(args.config) if args.config is not None else {}
         config = TrainConfig(**{**from_file, **explicit_settings(args)})
+        note_groups_beyond_preset(config)
     out = args.out or Path("runs") / config.preset
     if args.download:
         fetch_named(config.data, config.data_dir)
@@ -154,3 +156,22 @@ def run(args: argparse.Namespace) -> int:
         print(f"done: {out}; full network val {100 * val[-1, -1]:.2f}%, test {100 * test[-1, -1]:.2f}%; "
               f"smallest cell val {100 * val[0, 0]:.2f}%; accuracy grids in {out}/accuracy_val.* and accuracy_test.*")
     return 0
+
+
+def note_groups_beyond_preset(config: TrainConfig) -> None:
+    """One line on stderr when --groups widens the preset beyond its own groups: a different, larger network."""
+    import torch
+
+    from dnnet.accounting import cell_resources
+    from dnnet.models import create_model
+
+    if config.groups is None:
+        return
+    with torch.device("meta"):  # the architecture only: no memory for weights
+        preset, widened = create_model(config.preset).config, create_model(config.preset, groups=config.groups).config
+    if widened.groups <= preset.groups:
+        return
+    channels = "/".join(str(widened.groups * c) for c in widened.group_channels)
+    ratio = cell_resources(widened, *widened.grid_shape).macs / cell_resources(preset, *preset.grid_shape).macs
+    print(f"dnnet: --groups {config.groups} widens {config.preset} beyond its {preset.groups} groups: {channels} channels, "
+          f"{ratio:.1f}x the preset's MACs", file=sys.stderr)

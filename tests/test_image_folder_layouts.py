@@ -15,13 +15,48 @@ from dnnet.data.image_folder import read_image_folder
 from dnnet.errors import UserError
 
 
-def test_nested_class_paths_are_separate_classes(tmp_path):
+def test_nested_class_paths_are_separate_classes_and_said_so(tmp_path, capsys):
     for group in ("animals", "vehicles"):
         write_image_tree(tmp_path / "tree" / "train" / group, {"": {"cat": 2}})
     write_image_tree(tmp_path / "tree" / "test" / "animals", {"": {"cat": 1}})
     splits = read_image_folder(tmp_path / "tree")
     assert splits["train"].classes == ["animals/cat", "vehicles/cat"]
     assert splits["train"].labels.tolist() == [0, 0, 1, 1] and splits["test"].labels.tolist() == [0]
+    assert "2 class(es) are nested folders, each path its own class: animals/cat, vehicles/cat" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("as_archive", [False, True], ids=["folder", "archive"])
+@pytest.mark.parametrize("hidden", [".ipynb_checkpoints", ".hidden", "cat/.thumbnails"])
+def test_hidden_folders_are_not_data(tmp_path, hidden, as_archive, capsys):
+    write_image_tree(tmp_path / "tree", {"": {"cat": 2, "dog": 2}})
+    (tmp_path / "tree" / hidden).mkdir(parents=True)
+    (tmp_path / "tree" / hidden / "0000.png").write_bytes(png_bytes(7))
+    source = tar_folder(tmp_path / "tree", tmp_path / "tree.tar.gz", ".") if as_archive else tmp_path / "tree"
+    splits = read_image_folder(source, test_fraction=0.25)
+    assert splits["train"].classes == ["cat", "dog"]
+    assert len(splits["train"]) + len(splits["test"]) == 4
+    assert "nested" not in capsys.readouterr().err
+
+
+def test_a_dangling_link_is_an_unreadable_image_counted_with_the_others(tmp_path):
+    write_image_tree(tmp_path / "tree", {"": {"cat": 2, "dog": 2}})
+    os.symlink(tmp_path / "gone.png", tmp_path / "tree" / "cat" / "link.png")
+    with pytest.raises(UserError, match="1 image\\(s\\) cannot be read: cat/link.png \\(a link to a missing file\\)"):
+        read_image_folder(tmp_path / "tree")
+    splits = read_image_folder(tmp_path / "tree", test_fraction=0.25, skip_bad_images=True)
+    assert splits["train"].skipped == ("cat/link.png: a link to a missing file",)
+
+
+def test_an_archive_holding_a_name_twice_is_refused(tmp_path):
+    archive = tmp_path / "twice.tar"
+    with tarfile.open(archive, "w") as tar:
+        for name, value in [("cat/0.png", 1), ("dog/0.png", 2), ("cat/0.png", 3)]:
+            blob = png_bytes(value)
+            member = tarfile.TarInfo(name)
+            member.size = len(blob)
+            tar.addfile(member, io.BytesIO(blob))
+    with pytest.raises(UserError, match="cat/0.png is in the archive twice"):
+        read_image_folder(archive)
 
 
 def test_a_class_folder_beside_the_split_folders_is_refused(tmp_path):

@@ -3,12 +3,15 @@
 With train/ (and test/, val/) at the top, those folders are the splits; otherwise every image is
 training data. Without test/, a test split is held out of train with a fixed seed; without val/,
 load_data holds validation out of train with the run's seed. macOS's "._NAME" metadata files are not images and
-are passed over; an image that cannot be decoded is refused by its path and reason, or left out on request.
+are passed over, as is everything under a hidden folder (".ipynb_checkpoints/", ".git/"); an image that cannot be
+decoded, or a link to a file that is not there, is refused by its path and reason, or left out on request. An archive
+that holds one name twice is refused (which of the two would be read is not the user's choice).
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path, PurePosixPath
@@ -33,10 +36,11 @@ def read_image_folder(source: Path, test_fraction: float = 0.2, seed: int = 0,
     """Splits named by the top folders ("train", and "val" / "test" when present), test always among them.
 
     A class is the path between the split folder (or the root) and the image, so `animals/cat` and `vehicles/cat`
-    are two classes. An image that cannot be decoded is a UserError naming it (the first few, with reasons, and the
-    count); with `skip_bad_images` it is left out instead, and listed in its split's `skipped` ("path: reason").
+    are two classes (said on stderr). An image that cannot be decoded is a UserError naming it (the first few, with
+    reasons, and the count); with `skip_bad_images` it is left out instead, and listed in its split's `skipped`
+    ("path: reason").
     """
-    files = _image_files(source)
+    files, missing = _image_files(source)
     has_splits = any(parts[0] in SPLIT_FOLDERS for parts, _ in files if len(parts) >= 2)
     by_split: dict[str, list[tuple[str, str, bytes]]] = defaultdict(list)  # (path, label, bytes)
     for parts, blob in files:
@@ -53,7 +57,14 @@ def read_image_folder(source: Path, test_fraction: float = 0.2, seed: int = 0,
     if len({label for _, label, _ in by_split["train"]}) < 2:
         raise UserError(f"{source}: train has a single class; a classifier needs at least two class folders")
     classes = sorted({label for _, label, _ in by_split["train"]})
+    nested = [label for label in classes if "/" in label]
+    if nested:
+        print(f"dnnet: {source}: {len(nested)} class(es) are nested folders, each path its own class: "
+              f"{', '.join(nested[:3])}{', ...' if len(nested) > 3 else ''}", file=sys.stderr)
     decoded = {name: _decode_all(items) for name, items in by_split.items()}
+    for parts in missing:  # a dangling link is an image that cannot be read, counted with the others
+        split = parts[0] if has_splits and parts[0] in decoded else "train"
+        decoded[split][1].append(("/".join(parts), "a link to a missing file"))
     failures = [failure for _, split_failures in decoded.values() for failure in split_failures]
     if failures and not skip_bad_images:
         shown = "; ".join(f"{name} ({reason})" for name, reason in failures[:3])
@@ -63,17 +74,22 @@ def read_image_folder(source: Path, test_fraction: float = 0.2, seed: int = 0,
               for name, (arrays, failures) in decoded.items()}
     if "test" not in splits:
         count = max(1, round(test_fraction * len(splits["train"])))
+        skipped = splits["train"].skipped  # the files left out of the source, listed once (on train)
         splits["train"], splits["test"] = hold_out(splits["train"], count, seed)
+        splits["train"].skipped = skipped
     return splits
 
 
-def _image_files(source: Path) -> list[tuple[tuple[str, ...], bytes]]:
-    """(path parts below the root, bytes) of every image file, in a stable order."""
+def _image_files(source: Path) -> tuple[list[tuple[tuple[str, ...], bytes]], list[tuple[str, ...]]]:
+    """(path parts below the root, bytes) of every image file, in a stable order, and the path parts of the links to
+    images that are not there (a folder's dangling links)."""
     if source.is_dir():
-        paths = sorted(p for p in source.rglob("*") if p.is_file() and _is_image_name(p.name))
+        candidates = sorted(p for p in source.rglob("*") if _is_image_name(p.name) and not _hidden(p.relative_to(source).parts))
+        paths = [p for p in candidates if p.is_file()]
+        missing = [p.relative_to(source).parts for p in candidates if p.is_symlink() and not p.exists()]
         if sum(p.stat().st_size for p in paths) > MAX_TOTAL_IMAGE_BYTES:
             raise UserError(_TOO_LARGE.format(source=source, limit=MAX_TOTAL_IMAGE_BYTES))
-        return [(p.relative_to(source).parts, _read_inside(source, p)) for p in paths]
+        return [(p.relative_to(source).parts, _read_inside(source, p)) for p in paths], missing
     files, total = [], 0
     for name, blob in iter_files(source, wanted=lambda name: _is_image_name(PurePosixPath(name).name),
                                  max_member_bytes=MAX_IMAGE_FILE_BYTES):
@@ -81,9 +97,13 @@ def _image_files(source: Path) -> list[tuple[tuple[str, ...], bytes]]:
         if total > MAX_TOTAL_IMAGE_BYTES:  # everything is held in memory: refuse before it cannot be
             raise UserError(_TOO_LARGE.format(source=source, limit=MAX_TOTAL_IMAGE_BYTES))
         files.append((name, blob))
-    files = [(PurePosixPath(name).parts, blob) for name, blob in files]
-    files = [(_strip_wrapper(parts), blob) for parts, blob in files]
-    return sorted(files)
+    files = [(_strip_wrapper(PurePosixPath(name).parts), blob) for name, blob in files]
+    seen: set[tuple[str, ...]] = set()
+    for parts, _ in files:
+        if parts in seen:
+            raise UserError(f"{source}: {'/'.join(parts)} is in the archive twice; keep one of the two")
+        seen.add(parts)
+    return sorted(file for file in files if not _hidden(file[0])), []
 
 
 def _read_inside(root: Path, path: Path) -> bytes:
@@ -99,6 +119,11 @@ def _read_inside(root: Path, path: Path) -> bytes:
 def _is_image_name(name: str) -> bool:
     """An image suffix, and not one of the "._NAME" files in which macOS keeps NAME's metadata."""
     return Path(name).suffix.lower() in IMAGE_SUFFIXES and not name.startswith("._")
+
+
+def _hidden(parts: tuple[str, ...]) -> bool:
+    """Under a hidden folder (".ipynb_checkpoints/", ".git/"): not data."""
+    return any(part.startswith(".") for part in parts[:-1])
 
 
 def _strip_wrapper(parts: tuple[str, ...]) -> tuple[str, ...]:

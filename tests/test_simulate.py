@@ -23,13 +23,25 @@ def test_trace_in_fractions_of_the_full_network(tmp_path):
     assert read_trace(path, full) == [Request(0.0, 1000.0, 2048.0)]
 
 
-@pytest.mark.parametrize("text, message", [("time_s,macs\n0,1\n", "needs columns"), ("time_s,macs,memory_bytes\n", "no requests"),
-                                           ("time_s,macs,memory_bytes\n0,lots,1\n", "lots")])
+@pytest.mark.parametrize("text, message", [
+    ("time_s,macs\n0,1\n", "needs columns"), ("time_s,macs,memory_bytes\n", "no requests"), ("", "no requests"),
+    ("time_s,macs,memory_bytes\n0,lots,1\n", "lots"),
+    ("time_s,macs,memory_bytes\n0,1,1\n2,1,1\n1,1,1\n", "line 4: time_s goes back \\(1.0 after 2.0\\)"),
+    ("time_s,macs,memory_bytes\n0,1,1\n1,1,1,9,9\n", "line 3: 5 values for 3 columns"),
+])
 def test_bad_traces_are_named(tmp_path, text, message):
     path = tmp_path / "bad.csv"
     path.write_text(text)
     with pytest.raises(ValueError, match=message):
         read_trace(path, GRID[-1])
+
+
+def test_a_trace_beyond_the_bound_is_refused_at_the_first_row_past_it(tmp_path):
+    path = tmp_path / "long.csv"
+    path.write_text("time_s,macs,memory_bytes\n" + "".join(f"{t},1,1\n" for t in range(4)))
+    assert len(read_trace(path, GRID[-1], max_requests=4)) == 4
+    with pytest.raises(ValueError, match="holds more than 3 requests; split it into shorter traces"):
+        read_trace(path, GRID[-1], max_requests=3)
 
 
 @pytest.mark.parametrize("name", ["contention", "memory_squeeze", "random_walk"])

@@ -20,38 +20,56 @@ from dnnet.accounting import CellResources
 from dnnet.errors import MissingFile, UserError
 from dnnet.selection import best_within
 
+MAX_TRACE_REQUESTS = 1_000_000  # read in about 6 s and 160 MiB on this project's CPU; longer traces are split
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, slots=True)
 class Request:
     time_s: float
     macs: float
     memory_bytes: float
 
 
-def read_trace(path: Path, full: CellResources) -> list[Request]:
-    """Requests of a trace file; fractions are of the full network `full`."""
+def read_trace(path: Path, full: CellResources, max_requests: int = MAX_TRACE_REQUESTS) -> list[Request]:
+    """Requests of a trace file, read row by row; fractions are of the full network `full`. Times must not go back,
+    a row may not hold more values than the header names, and a trace beyond `max_requests` is refused when its row
+    is reached (every request is served and drawn: a bound on the time and memory a command takes)."""
     path = Path(path)
     if not path.is_file():
         raise MissingFile(f"trace {path} not found")
+    requests: list[Request] = []
     try:
         with open(path, newline="", encoding="utf-8") as handle:
-            rows = list(csv.DictReader(handle))
+            rows = csv.DictReader(handle)
+            scale, keys = _trace_columns(path, rows.fieldnames or [], full)
+            for line, row in enumerate(rows, 2):
+                if None in row:  # DictReader's key for values beyond the header's columns
+                    raise UserError(f"trace {path}, line {line}: {len(row) - 1 + len(row[None])} values for "
+                                    f"{len(row) - 1} columns")
+                if len(requests) == max_requests:
+                    raise UserError(f"trace {path} holds more than {max_requests:,} requests; split it into shorter traces")
+                request = Request(*(number(path, line, row, key) * factor for key, factor in zip(("time_s", *keys), (1.0, *scale))))
+                if requests and request.time_s < requests[-1].time_s:
+                    raise UserError(f"trace {path}, line {line}: time_s goes back ({request.time_s} after "
+                                    f"{requests[-1].time_s}); the rows are requests in the order they arrive")
+                requests.append(request)
     except (UnicodeDecodeError, csv.Error) as error:
         raise UserError(f"trace {path} is not a CSV text file ({error})") from None
-    if not rows:
+    if not requests:
         raise UserError(f"trace {path} has no requests")
-    columns = set(rows[0])
-    if {"time_s", "macs", "memory_bytes"} <= columns:
-        scale = (1.0, 1.0)
-        keys = ("macs", "memory_bytes")
-    elif {"time_s", "macs_fraction", "memory_fraction"} <= columns:
-        scale = (full.macs, full.peak_act_bytes)
-        keys = ("macs_fraction", "memory_fraction")
-    else:
-        raise UserError(f"trace {path} needs columns time_s and macs, memory_bytes (or macs_fraction, memory_fraction); "
-                         f"it has {sorted(c for c in columns if c is not None)}")
-    return [Request(*(number(path, line, row, key) * factor for key, factor in zip(("time_s", *keys), (1.0, *scale))))
-            for line, row in enumerate(rows, 2)]
+    return requests
+
+
+def _trace_columns(path: Path, columns: Sequence[str], full: CellResources) -> tuple[tuple[float, float], tuple[str, str]]:
+    """How a trace with these header columns gives its budgets: (scale of each, its column)."""
+    if {"time_s", "macs", "memory_bytes"} <= set(columns):
+        return (1.0, 1.0), ("macs", "memory_bytes")
+    if {"time_s", "macs_fraction", "memory_fraction"} <= set(columns):
+        return (full.macs, full.peak_act_bytes), ("macs_fraction", "memory_fraction")
+    if not columns:
+        raise UserError(f"trace {path} has no requests")
+    raise UserError(f"trace {path} needs columns time_s and macs, memory_bytes (or macs_fraction, memory_fraction); "
+                    f"it has {sorted(c for c in columns if c is not None)}")
 
 
 def number(path: Path, line: int, row: dict, key: str) -> float:

@@ -1,5 +1,7 @@
 """The decoded-image cache is checked when read: a damaged or tampered entry is decoded again, with one line."""
 
+import sys
+
 import numpy as np
 import pytest
 import torch
@@ -65,3 +67,20 @@ def test_an_entry_copied_under_another_sources_name_is_not_trusted(tmp_path, cap
     again = load_data(str(b), cache_dir=tmp_path / "cache", val_count=1)
     assert again.train.classes == truth.train.classes == ["ant", "bee"] and torch.equal(again.test.labels, truth.test.labels)
     assert f"the decoded-image cache {entry_b} is damaged (it was written for another source)" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(sys.platform == "darwin", reason="macOS file systems refuse names that are not UTF-8")
+def test_file_and_class_names_that_are_not_utf8_are_read_and_cached(tmp_path):
+    import os
+
+    from data_files import png_bytes
+
+    write_image_tree(tmp_path / "tree", {"": {"cat": 3, "dog": 3}})
+    (tmp_path / "tree" / "cat" / "0001.png").rename(os.fsdecode(bytes(tmp_path / "tree" / "cat") + b"/\xff\xfe.png"))
+    os.rename(tmp_path / "tree" / "dog", os.fsdecode(bytes(tmp_path / "tree") + b"/d\xffg"))
+    (tmp_path / "tree" / "cat" / "0009.png").write_bytes(png_bytes(99))
+    first = load_data(str(tmp_path / "tree"), cache_dir=tmp_path / "cache", val_count=1)
+    again = load_data(str(tmp_path / "tree"), cache_dir=tmp_path / "cache", val_count=1)
+    assert first.train.classes == again.train.classes == ["cat", os.fsdecode(b"d\xffg")]
+    assert len(list((tmp_path / "cache").iterdir())) == 1  # the second read came from the cache
+    assert torch.equal(first.train.images, again.train.images)

@@ -27,10 +27,11 @@ def default_cache_dir() -> Path:
 def source_key(source: Path, reader: str) -> str:
     """Names a cache entry by the reader and the path, size and modification time of every source file."""
     files = sorted(p for p in source.rglob("*") if p.is_file()) if source.is_dir() else [source]
-    digest = hashlib.sha256(f"{CACHE_VERSION}|{reader}|{source.resolve()}".encode())
+    # os.fsencode: a file name need not be UTF-8 (the same bytes as str.encode for one that is)
+    digest = hashlib.sha256(f"{CACHE_VERSION}|{reader}|".encode() + os.fsencode(source.resolve()))
     for path in files:
         stat = path.stat()
-        digest.update(f"|{path}|{stat.st_size}|{stat.st_mtime_ns}".encode())
+        digest.update(b"|" + os.fsencode(path) + f"|{stat.st_size}|{stat.st_mtime_ns}".encode())
     return digest.hexdigest()[:20]
 
 

@@ -289,3 +289,14 @@ def test_groups_beyond_the_preset_are_said_in_one_line(tmp_path, groups, note, m
     assert main(["train", "--preset", "dnnet_resnet8_g4", "--groups", str(groups), "--out", str(tmp_path / "run")]) == 0
     err = capsys.readouterr().err
     assert (note in err and err.count("\n") == 1) if note else "widens" not in err
+
+
+@pytest.mark.parametrize("argv", [["--data", "no/such/data"], ["--data", "digits", "--val-count", "100000"]],
+                         ids=["missing data", "too large a validation split"])
+def test_a_run_that_fails_before_writing_leaves_no_folder(tmp_path, argv, capsys):
+    from dnnet.cli.main import main
+
+    out = tmp_path / "new" / "run"
+    assert main(["train", "--preset", "dnnet_resnet8_g4", *argv, "--out", str(out), "--quiet"]) == 2
+    assert capsys.readouterr().err.count("\n") == 1
+    assert not out.exists()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -43,8 +44,15 @@ def train(config: TrainConfig, run_dir: Path, resume: bool = False, device: str 
     run_dir = Path(run_dir)
     if config.tensorboard:  # a resume takes it from the caller too (a runtime setting)
         check_tensorboard_installed()
-    with run_lock(run_dir, advice=", or train into another --out"):
-        return _train(config, run_dir, resume, device, show_progress, cache_dir, data, compile_backend)
+    created = not run_dir.exists()
+    try:
+        with run_lock(run_dir, advice=", or train into another --out"):
+            return _train(config, run_dir, resume, device, show_progress, cache_dir, data, compile_backend)
+    except BaseException:
+        if created:  # a run that failed before writing anything (bad data, a bad setting) leaves no empty folder
+            with contextlib.suppress(OSError):
+                run_dir.rmdir()
+        raise
 
 
 def _train(config: TrainConfig, run_dir: Path, resume: bool, device: str | None, show_progress: bool,

@@ -84,3 +84,8 @@ def test_the_new_settings_come_from_flags_or_toml_keys_and_are_recorded(tmp_path
                  "--out", str(tmp_path / "run"), "--quiet"]) == 0
     saved = json.loads((tmp_path / "run" / "config.json").read_text())["train_config"]
     assert (saved["ema"], saved["label_smoothing"]) == (0.5, 0.1)
+
+
+def test_a_folder_as_config_file_is_named_as_a_folder(tmp_path, capsys):
+    assert main(["train", "--config", str(tmp_path), "--out", str(tmp_path / "run")]) == 2
+    assert f"--config {tmp_path} is a folder; give its config file" in capsys.readouterr().err

@@ -103,6 +103,14 @@ def test_latency_table_is_stored_and_used_by_select(run_dir, capsys, runtime):
     assert "latency_ms" in capsys.readouterr().err
 
 
+def test_a_latency_batch_beyond_the_machines_memory_is_one_line(run_dir, capsys):
+    """--batch 100000000 was an allocator traceback asking for 300 GB."""
+    capsys.readouterr()
+    assert main(["latency", str(run_dir), "--batch", "100000000", "--repeats", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "--batch 100000000 needs about" in err and "use a smaller --batch" in err and err.count("\n") == 1
+
+
 @pytest.mark.parametrize("threads", ["0", "99999"])  # 99999 made the thread pool crash the process (exit 139)
 def test_latency_threads_are_bounded_by_the_cores(run_dir, capsys, threads):
     import os

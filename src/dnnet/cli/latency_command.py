@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
+from dnnet.accounting import CellResources, cell_resources
 from dnnet.cli.argument_types import check_threads
 from dnnet.cli.json_output import add_json_flag, print_result
 from dnnet.deploy.int8_cells import calibration_images
@@ -31,6 +33,7 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("--batch, --repeats and --calibration-images must be at least 1")
     check_threads(args.threads)
     run = TrainedRun.open(args.run_dir, args.data_dir, args.cache_dir)
+    check_batch_fits_memory(args.batch, cell_resources(run.record.net_config, *run.record.net_config.grid_shape))
     with run.writing():  # the table is written into the run: not while it trains
         return measure_run(args, run)
 
@@ -51,3 +54,12 @@ def measure_run(args: argparse.Namespace, run: TrainedRun) -> int:
         f"fastest cell {table.min():.3f} ms, full network {table[-1, -1]:.3f} ms; wrote {path}"))
     return 0
 
+
+def check_batch_fits_memory(batch: int, full: CellResources) -> None:
+    """Refuses a batch whose activations alone would take more than half of this machine's memory (an allocator
+    traceback otherwise, or a machine that swaps)."""
+    physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") if hasattr(os, "sysconf") else None
+    needed = batch * full.peak_act_bytes
+    if physical and needed > physical / 2:
+        raise UserError(f"--batch {batch} needs about {needed / 2**30:,.1f} GiB of activations for the full network, more "
+                        f"than half of this machine's {physical / 2**30:,.1f} GiB; use a smaller --batch")

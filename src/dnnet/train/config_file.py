@@ -22,6 +22,8 @@ else:  # pragma: no cover - the same parser, published separately before Python 
 def read_config_file(path: str | Path) -> dict[str, Any]:
     """The `TrainConfig` fields the file sets; an unknown field, or a value TrainConfig refuses, is named."""
     path = Path(path)
+    if path.is_dir():
+        raise UserError(f"--config {path} is a folder; give its config file (a run's config.json, or a .toml)")
     if not path.is_file():
         raise MissingFile(f"--config {path}: no such file")
     try:

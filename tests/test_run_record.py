@@ -81,3 +81,25 @@ def test_a_record_lacking_what_every_run_records_is_named(tiny_run, tmp_path, ed
 def test_a_folder_without_a_record_is_not_a_run(tmp_path):
     with pytest.raises(MissingFile, match="is not a run directory \\(config.json not found\\)"):
         TrainedRun.open(tmp_path)
+
+
+@pytest.mark.parametrize("command", ["budgeted", "simulate"])
+@pytest.mark.parametrize("edit, message", [
+    ({"name": "cifar10"}, "the runs were trained on different data (cifar10, digits)"),
+    ({"fingerprint": "0" * 64}, "the runs were trained on different images or labels of digits (their config.json "
+                                "fingerprints differ: DNNet, "),
+])
+def test_runs_compared_on_other_data_are_refused_by_what_differs(tiny_run, tmp_path, command, edit, message, capsys):
+    """Not a blame on --data-dir: the baseline's own record says it trained on other data."""
+    import shutil
+
+    from dnnet.cli.main import main
+
+    baseline = shutil.copytree(tiny_run, tmp_path / "baseline")
+    record = json.loads((baseline / CONFIG_FILE).read_text())
+    record["data"].update(edit)
+    (baseline / CONFIG_FILE).write_text(json.dumps(record))
+    extra = ["--trace", "contention"] if command == "simulate" else []
+    assert main([command, str(tiny_run), "--baseline", str(baseline), *extra]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "--data-dir" not in err

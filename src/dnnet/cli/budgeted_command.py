@@ -23,7 +23,7 @@ from dnnet.errors import UserError
 from dnnet.reporting.anytime_path_figure import Walk, plot_anytime_paths
 from dnnet.reporting.budgeted_figure import plot_budgeted
 from dnnet.reporting.run_caption import runs_caption
-from dnnet.runs import TrainedRun, check_same_data
+from dnnet.runs import TrainedRun, check_runs_share_data
 from dnnet.utils.amounts import format_count
 from dnnet.utils.provenance import provenance
 
@@ -60,11 +60,10 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("--serve-batch serves the images --serve N chooses: give --serve too")
     runs = {"DNNet": args.run_dir} | ({"baseline": args.baseline} if args.baseline else {})
     loaded = {label: TrainedRun.open(path, args.data_dir, args.cache_dir) for label, path in runs.items()}
+    check_runs_share_data({label: run.record.data for label, run in loaded.items()})  # before any data is read
     data = loaded["DNNet"].data()
     if len(data.val) == 0:
         raise UserError("the run has no validation split to choose the thresholds on")
-    if args.baseline:
-        check_same_data(data, loaded["baseline"].record.data, str(args.baseline))
     configs = {label: run.record.net_config for label, run in loaded.items()}
     grids = {label: (run.grid("val"), run.optional_grid("test")) for label, run in loaded.items()}
     requests = {"DNNet": args.path, "baseline": "auto"}  # the baseline walks its own default

@@ -14,11 +14,10 @@ from dnnet.config import cell_name
 from dnnet.deploy.example_traces import EXAMPLE_TRACES, trace_path
 from dnnet.deploy.request_images import request_images
 from dnnet.deploy.simulate import read_trace, serve, summarize
-from dnnet.errors import UserError
 from dnnet.evaluation import per_image_correct
 from dnnet.reporting.run_caption import runs_caption
 from dnnet.reporting.simulation_figure import plot_simulation
-from dnnet.runs import TrainedRun, check_same_data
+from dnnet.runs import TrainedRun, check_runs_share_data
 from dnnet.selection import offered_cells
 from dnnet.utils.provenance import provenance
 
@@ -44,12 +43,8 @@ def run(args: argparse.Namespace) -> int:
 
 def simulate_runs(args: argparse.Namespace, runs: dict[str, Path], loaded: dict[str, TrainedRun]) -> int:
     """Serves the trace with every run and writes the comparison into RUN/simulate."""
-    names = {run.record.data.name for run in loaded.values()}
-    if len(names) > 1:
-        raise UserError(f"the runs were trained on different data ({', '.join(sorted(names))}); compare runs on the same data")
+    check_runs_share_data({label: run.record.data for label, run in loaded.items()})  # the very same images
     data = loaded["DNNet"].data()
-    if args.baseline:  # the baseline must have been trained on the very same images
-        check_same_data(data, loaded["depth-only"].record.data, str(args.baseline))
     dnnet_grid = offered_cells(loaded["DNNet"].record.net_config)
     requests = read_trace(args.trace, dnnet_grid[-1])
     images = request_images(len(requests), len(data.test), args.seed)  # the same images for every network

@@ -4,7 +4,7 @@
 run never imports the training machinery (processes, compiled steps, TensorBoard).
 """
 
-from dnnet.runs.run_data import check_same_data, load_run_data
+from dnnet.runs.run_data import check_runs_share_data, check_same_data, load_run_data
 from dnnet.runs.run_files import (
     CHECKPOINT_FILE,
     CONFIG_FILE,
@@ -19,6 +19,6 @@ from dnnet.runs.run_record import RunData, RunOutline, RunRecord, TeacherRecord
 from dnnet.runs.train_config import TrainConfig
 from dnnet.runs.trained_run import TrainedRun
 
-__all__ = ["CHECKPOINT_FILE", "CONFIG_FILE", "FINISHED_FILE", "METRICS_CSV_FILE", "METRICS_FILE", "RunData", "RunOutline",
-           "RunRecord", "TeacherRecord", "TrainConfig", "TrainedRun", "check_same_data", "is_finished", "load_checkpoint",
-           "load_run_data", "read_metrics"]
+__all__ = ["CHECKPOINT_FILE", "CONFIG_FILE", "FINISHED_FILE", "METRICS_CSV_FILE", "METRICS_FILE", "RunData",
+           "RunOutline", "RunRecord", "TeacherRecord", "TrainConfig", "TrainedRun", "check_runs_share_data",
+           "check_same_data", "is_finished", "load_checkpoint", "load_run_data", "read_metrics"]

@@ -35,3 +35,15 @@ def check_same_data(data: DataSplits, recorded: RunData, spec: str) -> None:
     if recorded.fingerprint is not None and data_fingerprint(data) != recorded.fingerprint:
         raise UserError(f"the data at {spec} is not what this run was trained on (its images or labels differ from the "
                         f"fingerprint in config.json); point --data-dir at the original data")
+
+
+def check_runs_share_data(recorded: dict[str, RunData]) -> None:
+    """Refuses runs to be compared (by label) that were not trained on the same data: another data set by name, or the
+    same name with other images or labels (their recorded fingerprints differ)."""
+    names = {data.name for data in recorded.values()}
+    if len(names) > 1:
+        raise UserError(f"the runs were trained on different data ({', '.join(sorted(names))}); compare runs on the same data")
+    fingerprints = {label: data.fingerprint for label, data in recorded.items() if data.fingerprint is not None}
+    if len(set(fingerprints.values())) > 1:
+        raise UserError(f"the runs were trained on different images or labels of {names.pop()} (their config.json "
+                        f"fingerprints differ: {', '.join(sorted(fingerprints))}); compare runs on the same data")

@@ -32,7 +32,7 @@ def test_a_dnnet_round_trips_exactly(tmp_path, model):
     record = json.loads((tmp_path / "net" / "config.json").read_text())
     assert record["preprocessing"] == PREPROCESSING and record["provenance"]["data"] == "test"
     assert record["provenance"]["dnnet_version"] and sorted(p.name for p in (tmp_path / "net").iterdir()) == [
-        "config.json", "model.safetensors"]
+        "README.md", "config.json", "model.safetensors"]
 
 
 @pytest.mark.parametrize("depth,width", [(1, 1), (2, 3), (4, 4)])
@@ -105,7 +105,7 @@ def test_eval_weights_gives_the_runs_grid_without_the_run(tmp_path, digits, caps
     printed = capsys.readouterr().out
     test = json.loads((tmp_path / "run" / "accuracy_test.json").read_text())["accuracy"]
     assert f"test accuracy of the full network (4x4): {100 * test[-1][-1]:.2f}%" in printed
-    assert sorted(p.name for p in (tmp_path / "net").iterdir()) == ["config.json", "model.safetensors"]  # nothing written
+    assert sorted(p.name for p in (tmp_path / "net").iterdir()) == ["README.md", "config.json", "model.safetensors"]  # nothing written
     assert main(["eval", "--weights", str(tmp_path / "net")]) == 2
     assert "--weights needs --data" in capsys.readouterr().err
     assert main(["eval", str(tmp_path / "run"), "--weights", str(tmp_path / "net"), "--data", "digits"]) == 2

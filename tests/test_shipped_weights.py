@@ -117,3 +117,25 @@ def test_the_shipped_cifar10_network_classifies_cifar10_test_images_as_recorded(
     with torch.no_grad():
         predicted = model((images.float() / 255 - mean) / std).argmax(-1)
     assert abs((predicted == labels).double().mean().item() - entry["test_accuracy"]) < 0.04
+
+
+@pytest.mark.skipif(not CIFAR_JPEGS.is_file(), reason="the shared CIFAR-10 JPEG archive is not beside the checkout")
+def test_the_shipped_network_prepares_its_own_images():
+    """model.pretrained_cfg.prepare on the decoded JPEGs gives exactly the training normalisation, and its labels."""
+    images, labels, classes = cifar_test_images(10)
+    model = create_model("dnnet_resnet20_g8", pretrained=True)
+    cfg = model.pretrained_cfg
+    prepared = torch.cat([cfg.prepare(image.permute(1, 2, 0).numpy()) for image in images])
+    mean, std = (torch.tensor(values)[None, :, None, None] for values in (cfg.mean, cfg.std))
+    torch.testing.assert_close(prepared, (images.float() / 255 - mean) / std, rtol=0, atol=1e-6)
+    assert list(cfg.classes) == classes and cfg.label(3) == "cat"
+
+
+@pytest.mark.parametrize("preset", sorted(shipped_weights.SHIPPED))
+def test_every_shipped_folder_has_the_card_its_record_makes(preset):
+    from dnnet.models.model_card import model_card
+
+    folder = shipped_weights.shipped_weights_folder(preset)
+    record = read_pretrained_record(folder)
+    assert (folder / "README.md").read_text() == model_card(record)
+    assert record["provenance"]["anytime_path"]["rule"] == "area"  # what `dnnet pretrained` records of a run now

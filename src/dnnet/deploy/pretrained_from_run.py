@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from dnnet.anytime.path_choice import choose_path, path_record
 from dnnet.deploy.run_metadata import preprocessing_of
 from dnnet.errors import UserError
 from dnnet.runs import TrainedRun
@@ -18,11 +19,15 @@ def pretrained_from_run(run_dir: str | Path, directory: str | Path, depth: int |
     run = TrainedRun.open(run_dir)
     model, record = run.model, run.record
     provenance = {"data": record.data.name, "train_config": record.train_config.to_dict(), "run_provenance": record.provenance}
-    grid = run.optional_grid("test")
+    grid, val_grid = run.optional_grid("test"), run.optional_grid("val")
     test = None if grid is None else grid.tolist()
     if depth is None:
         if test is not None:
             provenance["test_accuracy"] = {"full_network": test[-1][-1], "every_cell": test}
+        if val_grid is not None:  # what choosing a cell or a path on these weights needs
+            provenance["validation_accuracy"] = {"full_network": val_grid[-1, -1].item(), "every_cell": val_grid.tolist()}
+            chosen = choose_path(record.net_config, val_grid)
+            provenance["anytime_path"] = path_record(chosen, record.net_config, val_grid, grid)
         return model.save_pretrained(directory, preprocessing_of(record), provenance)
     model.config.check_cell(depth, width)
     if test is not None:

@@ -13,6 +13,7 @@ from dnnet.errors import UserError
 from dnnet.layers import CausalBasicBlock, ChannelCausalConv2d, GroupExitHead, PrefixBatchNorm2d
 from dnnet.layers.gradient_scale import scale_gradient
 from dnnet.layers.width_conditioned_batchnorm import condition_widths
+from dnnet.models.pretrained_cfg import PretrainedConfig
 from dnnet.models.pretrained_files import check_kind, load_pretrained, read_pretrained_record, write_pretrained
 
 
@@ -27,6 +28,7 @@ class DNNet(nn.Module):
     def __init__(self, config: NetConfig) -> None:
         super().__init__()
         self.config = config
+        self.pretrained_cfg: PretrainedConfig | None = None  # set by from_pretrained: how to prepare an image
         g = config.groups
         self.stem = ChannelCausalConv2d(config.in_channels, config.group_channels[0], g, shared_input=True, causal=config.causal)
         self.stem_bn = PrefixBatchNorm2d(config.group_channels[0] * g)
@@ -72,7 +74,9 @@ class DNNet(nn.Module):
         record = read_pretrained_record(directory)
         check_kind(record, directory, "dnnet", "DNNet")
         config = NetConfig.from_dict(record["net_config"])
-        return load_pretrained(lambda: cls(config), config, directory)
+        model = load_pretrained(lambda: cls(config), config, directory)
+        model.pretrained_cfg = PretrainedConfig.from_preprocessing(record["preprocessing"], str(directory))
+        return model
 
     def forward(self, x: torch.Tensor, depth: int | None = None, width: int | None = None) -> torch.Tensor:
         """Logits (N, classes) of the sub-network at exit `depth` with `width` groups (default: full)."""

@@ -14,6 +14,7 @@ from torch import nn
 
 from dnnet.config import NetConfig
 from dnnet.errors import UserError
+from dnnet.models.model_card import model_card
 from dnnet.models.weights_check import check_before_building, check_finite
 from dnnet.utils.atomic_file import atomic_write
 from dnnet.utils.json_file import read_json_object
@@ -21,12 +22,14 @@ from dnnet.utils.version import dnnet_version
 
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
+CARD_FILE = "README.md"  # the model card, written from config.json (`model_card`)
 FORMAT = "dnnet-pretrained/1"
 
 
 def write_pretrained(model: nn.Module, network: dict[str, Any], directory: str | Path, preprocessing: dict[str, Any] | None,
                      provenance: dict[str, Any] | None) -> Path:
-    """Writes `model`'s weights and its record (`network`: kind and cell; `model.config`: the architecture).
+    """Writes `model`'s weights, its record (`network`: kind and cell; `model.config`: the architecture) and its model
+    card (README.md).
 
     `preprocessing`: what a user must do to an image before the network sees it (mean, std in 0..1 units per
     channel, image_shape, classes); `provenance`: where the weights come from (data, recipe, epochs, accuracy...).
@@ -41,6 +44,8 @@ def write_pretrained(model: nn.Module, network: dict[str, Any], directory: str |
     directory.mkdir(parents=True, exist_ok=True)
     with atomic_write(directory / WEIGHTS_FILE) as stream:
         stream.write(save(tensors, metadata={"format": FORMAT}))
+    with atomic_write(directory / CARD_FILE) as stream:
+        stream.write(model_card(record).encode())
     with atomic_write(directory / CONFIG_FILE) as stream:  # last: a folder with config.json holds whole weights
         stream.write((json.dumps(record, indent=2) + "\n").encode())
     return directory
@@ -53,7 +58,7 @@ def check_writable_weights_folder(directory: Path) -> None:
         if directory.exists():
             raise UserError(f"{directory} is a file, not a folder for weights")
         return
-    others = sorted(entry.name for entry in directory.iterdir() if entry.name not in (CONFIG_FILE, WEIGHTS_FILE))
+    others = sorted(entry.name for entry in directory.iterdir() if entry.name not in (CONFIG_FILE, WEIGHTS_FILE, CARD_FILE))
     if (directory / "checkpoint.pt").exists():
         raise UserError(f"{directory} holds a training run: weights go into a folder of their own (e.g. --out {directory}/weights)")
     if others:

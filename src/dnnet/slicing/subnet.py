@@ -7,6 +7,7 @@ from torch import nn
 
 from dnnet.config import BlockPlan, NetConfig
 from dnnet.layers.group_shortcut import make_shortcut
+from dnnet.models.pretrained_cfg import PretrainedConfig
 from dnnet.models.pretrained_files import check_kind, load_pretrained, read_pretrained_record, write_pretrained
 
 
@@ -37,6 +38,7 @@ class SubNet(nn.Module):
         super().__init__()
         config.check_cell(depth, width)
         self.config, self.depth, self.width = config, depth, width
+        self.pretrained_cfg: PretrainedConfig | None = None  # set by from_pretrained: how to prepare an image
         stem_channels = config.group_channels[0] * width
         self.stem = nn.Conv2d(config.in_channels, stem_channels, 3, 1, 1, bias=False)
         self.stem_bn = nn.BatchNorm2d(stem_channels)
@@ -58,7 +60,9 @@ class SubNet(nn.Module):
         cell = record["network"]
         config = NetConfig.from_dict(record["net_config"])
         config.check_cell(cell["depth"], cell["width"])
-        return load_pretrained(lambda: cls(config, cell["depth"], cell["width"]), config, directory)
+        model = load_pretrained(lambda: cls(config, cell["depth"], cell["width"]), config, directory)
+        model.pretrained_cfg = PretrainedConfig.from_preprocessing(record["preprocessing"], str(directory))
+        return model
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.relu(self.stem_bn(self.stem(x)))

@@ -28,6 +28,14 @@ def answer(capsys, argv):
     (["simulate", "{run}", "--trace", "contention"], {"trace", "summary", "chosen", "wrote"}),
     (["anytime", "{run}", "--images", "20"], {"path", "threshold", "validation", "served", "wrote"}),
     (["profile", "--preset", "dnnet_resnet8_g4", "--out", "{tmp}/profile", "--cells", "2x3"], {"preset", "budget", "cells"}),
+    (["pretrained", "{run}", "--out", "{tmp}/weights"], {"wrote", "kind", "load_with"}),
+    (["bundle", "{run}", "--out", "{tmp}/bundle"], {"out", "cells", "select_with"}),
+    (["report", "{run}"], {"wrote"}),
+    (["train", "--preset", "dnnet_resnet8_g4", "--epochs", "1", "--out", "{tmp}/new", "--quiet"],
+     {"run", "full_network", "smallest_cell_val_accuracy", "wrote"}),
+    (["demo", "--preset", "dnnet_resnet8_g4", "--epochs", "1", "--out", "{tmp}/demo", "--quiet"],
+     {"run", "macs_budget", "best_cell", "full_network", "report"}),
+    (["experiment", "fig3", "--out", "{tmp}/experiments", "--quiet"], {"root", "protocol", "wrote", "report"}),  # no training
 ])
 def test_each_command_answers_in_one_json_object(trained_run, tmp_path, capsys, argv, keys):
     argv = [a.format(run=trained_run, tmp=tmp_path) for a in argv]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from dnnet.cli.json_output import add_json_flag, print_result
 from dnnet.deploy.bundle import Int8Data, write_bundle
 from dnnet.deploy.int8_cells import calibration_images
 from dnnet.errors import UserError
@@ -22,6 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--calibration-images", type=int, default=256, help="with --int8: training images that calibrate each cell")
     parser.add_argument("--data-dir", default=None, help="with --int8: where the run's named data set lives, if moved")
     parser.add_argument("--cache-dir", type=Path, default=None, help="decoded-image cache (default ~/.cache/dnnet)")
+    add_json_flag(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -31,8 +33,10 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"--out {args.out} exists and is not an empty folder; a bundle goes into a new one")
     manifest = write_bundle(args.run_dir, args.out, tuple(RESOURCES[name][0] for name in args.resources),
                             int8_data(args) if args.int8 else None)
-    print(f"wrote {len(manifest['cells'])} cells, manifest.json and select_cell.py into {args.out}")
-    print(f"run anywhere with onnxruntime and numpy: python {args.out}/select_cell.py {args.out} --macs N --images X.npy")
+    select_with = f"python {args.out}/select_cell.py {args.out} --macs N --images X.npy"
+    print_result(args, {"out": str(args.out), "cells": [cell["cell"] for cell in manifest["cells"]], "select_with": select_with},
+                 lambda: print(f"wrote {len(manifest['cells'])} cells, manifest.json and select_cell.py into {args.out}\n"
+                               f"run anywhere with onnxruntime and numpy: {select_with}"))
     return 0
 
 

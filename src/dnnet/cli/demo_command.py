@@ -12,6 +12,7 @@ from pathlib import Path
 from dnnet.accounting import grid_resources
 from dnnet.cli.argument_types import macs_budget_argument
 from dnnet.cli.eval_command import print_grid_summary
+from dnnet.cli.json_output import add_json_flag, print_result, say
 from dnnet.cli.profile_command import write_grid_csv
 from dnnet.config import cell_name
 from dnnet.errors import NoCellFits, UserError
@@ -35,18 +36,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="example MAC budget, e.g. 2M, or a share of the full network's (default 25%%)")
     parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: cuda if available)")
     parser.add_argument("--quiet", action="store_true", help="no per-epoch progress")
+    add_json_flag(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     config = TrainConfig(**{**DEMO.to_dict(), "data": args.data, "data_dir": args.data_dir, "preset": args.preset,
                             "epochs": args.epochs})
     out = args.out
-    print(f"[1/4] training {config.preset} on {config.data} for {config.epochs} epochs into {out}", flush=True)
+    say(args, f"[1/4] training {config.preset} on {config.data} for {config.epochs} epochs into {out}")
     _train_or_reuse(config, out, args)
-    print("[2/4] accuracy of every cell (validation split)", flush=True)
+    say(args, "[2/4] accuracy of every cell (validation split)")
     val, test = read_accuracy_grid(out, "val"), read_accuracy_grid(out, "test")
-    print_grid_summary(val, "val", out)
-    print("[3/4] resources of every cell", flush=True)
+    if not args.json:
+        print_grid_summary(val, "val", out)
+    say(args, "[3/4] resources of every cell")
     net_config = RunRecord.read(out).net_config
     grid = grid_resources(net_config)
     write_grid_csv(grid, out / "resources.csv")
@@ -56,15 +59,20 @@ def run(args: argparse.Namespace) -> int:
         cheapest = min(grid, key=lambda cell: cell.macs)
         raise NoCellFits(f"no cell fits the budget of {format_count(budget)} MACs; the cheapest, "
                          f"{cell_name(cheapest.depth, cheapest.width)}, needs {format_count(cheapest.macs)} (raise --macs)")
-    else:
-        c = choice.cell
-        print(f"  best cell under {format_count(budget)} MACs ({args.macs}; the full network needs "
+    c = choice.cell
+    say(args, f"  best cell under {format_count(budget)} MACs ({args.macs}; the full network needs "
               f"{format_count(grid[-1].macs)}): {cell_name(c.depth, c.width)}, {format_count(c.macs)} MACs, "
               f"{format_count(c.params)} params, "
               f"val {100 * choice.accuracy:.2f}%, test {100 * test[c.depth - 1, c.width - 1]:.2f}% "
               f"(full network: val {100 * val[-1, -1]:.2f}%, test {100 * test[-1, -1]:.2f}%)")
-    print("[4/4] report", flush=True)
-    print(f"wrote {write_report(out, args.macs)}")
+    say(args, "[4/4] report")
+    report = write_report(out, args.macs)
+    result = {"run": str(out), "macs_budget": budget,
+              "best_cell": {"cell": cell_name(c.depth, c.width), "macs": c.macs, "params": c.params,
+                            "val_accuracy": choice.accuracy, "test_accuracy": test[c.depth - 1, c.width - 1].item()},
+              "full_network": {"val_accuracy": val[-1, -1].item(), "test_accuracy": test[-1, -1].item()},
+              "report": str(report)}
+    print_result(args, result, lambda: print(f"wrote {report}"))
     return 0
 
 
@@ -77,6 +85,6 @@ def _train_or_reuse(config: TrainConfig, out: Path, args: argparse.Namespace) ->
     if stored.preset != config.preset or stored.data != config.data:
         raise UserError(f"{out} holds a run of {stored.preset} on {stored.data}; choose another --out")
     if is_finished(out):
-        print(f"  reusing the finished run in {out}")
+        say(args, f"  reusing the finished run in {out}")
         return
     train(config, out, resume=True, device=args.device, show_progress=not args.quiet)

@@ -6,6 +6,7 @@ import argparse
 import time
 from pathlib import Path
 
+from dnnet.cli.json_output import add_json_flag, print_result, say
 from dnnet.data.dispatch import fetch_named
 from dnnet.errors import Interrupted
 from dnnet.experiments import EXPERIMENTS, PROTOCOLS, RunStore, get_protocol, run_experiment
@@ -28,6 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--jobs", type=int, default=1,
                         help="train this many runs at a time, each in its own process (on a GPU: small networks leave it idle)")
     parser.add_argument("--quiet", action="store_true", help="no per-step progress of the training runs")
+    add_json_flag(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -41,13 +43,17 @@ def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     if args.jobs > 1:
         train_in_parallel(root, protocol, [run for name in names for run in runs_needed(name, protocol)], args.jobs, args.cache_dir)
+    written: dict[str, list[str]] = {}
     for name in names:
         try:
             summary = run_experiment(name, store)
         except Interrupted as stop:
             raise Interrupted(f"{stop.args[0].split(';')[0]}; the same `dnnet experiment` command continues where it stopped") from None
-        print(f"{name}: wrote {root}/experiments/{name}.json, .csv and .png ({summary['wall_seconds_this_call']:.0f} s)", flush=True)
+        say(args, f"{name}: wrote {root}/experiments/{name}.json, .csv and .png ({summary['wall_seconds_this_call']:.0f} s)")
+        written[name] = [str(root / "experiments" / f"{name}.{suffix}") for suffix in ("json", "csv", "png")]
     if args.name == "all":
         record_suite_time(store, names, time.perf_counter() - started)
-    print(f"report: {write_experiments_report(root)}")
+    report = write_experiments_report(root)
+    print_result(args, {"root": str(root), "protocol": protocol.name, "wrote": written, "report": str(report)},
+                 lambda: print(f"report: {report}"))
     return 0

@@ -28,6 +28,11 @@ def print_result(args: argparse.Namespace, result: dict[str, Any], for_people: C
         for_people()
 
 
+def say(args: argparse.Namespace, text: str) -> None:
+    """A progress line for people: on stdout, or on stderr with --json (stdout then holds the one JSON object)."""
+    print(text, file=sys.stderr if getattr(args, "json", False) else sys.stdout, flush=True)
+
+
 def print_json_error(command: str | None, message: str, exit_code: int) -> None:
     print(json.dumps({"command": command, "error": message, "exit_code": exit_code}))
 

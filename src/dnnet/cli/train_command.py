@@ -7,6 +7,7 @@ import dataclasses
 import sys
 from pathlib import Path
 
+from dnnet.cli.json_output import add_json_flag, print_result
 from dnnet.data.dispatch import fetch_named
 from dnnet.errors import UserError
 from dnnet.models import list_models
@@ -90,6 +91,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: cuda if available)")
     parser.add_argument("--cache-dir", type=Path, default=None, help="decoded-image cache (default ~/.cache/dnnet)")
     parser.add_argument("--quiet", action="store_true", help="no progress output")
+    add_json_flag(parser)
     parser.add_argument("--recipe", choices=sorted(RECIPES), default=None,
                         help="default: a classifier per cell, every cell's loss summed, the other cells pass 1 / (cells - 1) of "
                              "their gradient into the shared layers, the narrower widths at the last exit 2 / (widths - 1); "
@@ -153,8 +155,12 @@ def run(args: argparse.Namespace) -> int:
         val, test = summary["val"], summary["test"]
         for split, accuracy in summary.items():
             plot_accuracy_grid(accuracy, out, split, config.preset)
-        print(f"done: {out}; full network val {100 * val[-1, -1]:.2f}%, test {100 * test[-1, -1]:.2f}%; "
-              f"smallest cell val {100 * val[0, 0]:.2f}%; accuracy grids in {out}/accuracy_val.* and accuracy_test.*")
+        result = {"run": str(out), "full_network": {"val_accuracy": val[-1, -1].item(), "test_accuracy": test[-1, -1].item()},
+                  "smallest_cell_val_accuracy": val[0, 0].item(),
+                  "wrote": [str(out / f"accuracy_{split}.{suffix}") for split in ("val", "test") for suffix in ("csv", "json", "png")]}
+        print_result(args, result, lambda: print(
+            f"done: {out}; full network val {100 * val[-1, -1]:.2f}%, test {100 * test[-1, -1]:.2f}%; "
+            f"smallest cell val {100 * val[0, 0]:.2f}%; accuracy grids in {out}/accuracy_val.* and accuracy_test.*"))
     return 0
 
 

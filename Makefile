@@ -19,8 +19,8 @@ demo: install
 	$(BIN)/dnnet demo --out runs/demo
 
 profile: install
-	$(BIN)/dnnet profile --preset dnnet_resnet32_g22 --out runs/profile/dnnet_resnet32_g22 --cells 14x12
-	$(BIN)/dnnet profile --preset resnet32_anytime --out runs/profile/resnet32_anytime
+	$(BIN)/dnnet profile --preset dnnet_resnet32_g22 --out runs/profile/dnnet_resnet32_g22 --cells 14x12 --macs 24M
+	$(BIN)/dnnet profile --preset resnet32_anytime --out runs/profile/resnet32_anytime --macs 24M
 
 # two workers, each test file on one (its module fixtures built once), one thread each: the suite's tests are
 # mostly small, single-threaded steps, so two processes use two cores better than one process with two threads

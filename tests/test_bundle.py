@@ -76,7 +76,7 @@ def test_a_changed_cell_file_is_refused(bundle, tmp_path):
     path.write_bytes(original + b"\0")
     with pytest.raises(ValueError, match=f"is {len(original) + 1} bytes, manifest.json records {len(original)}"):
         bundle_selector.classify(copy, np.zeros((1, 3, 16, 16), np.uint8), {"macs": manifest["cells"][0]["macs"]})
-    with pytest.raises(ValueError, match="no cell fits: macs <= 1 rules out every cell"):
+    with pytest.raises(ValueError, match="no cell fits: MACs <= 1 rules out every cell"):
         bundle_selector.choose(manifest, {"macs": 1})
 
 

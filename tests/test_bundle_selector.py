@@ -290,7 +290,7 @@ def test_no_cell_fits_is_exit_4_with_the_message_of_dnnet_select(bundle, limits)
     ({"macs": -1}, 2, "a budget must be positive, got macs <= -1"),
     ({"macs": "2M"}, 2, "a budget must be positive, got macs <= '2M'"),
     ({"flops": 1e6}, 2, "unknown resource 'flops'"),
-    ({"macs": 500}, 4, "no cell fits: macs <= 500 rules out every cell"),
+    ({"macs": 500}, 4, "no cell fits: MACs <= 500 rules out every cell"),
 ])
 def test_the_python_api_raises_a_value_error_that_carries_the_exit_code(bundle, limits, exit_code, message):
     with pytest.raises(bundle_selector.BundleError, match=re.escape(message)) as error:

@@ -49,7 +49,7 @@ def test_select_explains_which_budget_rules_out_every_cell(run_dir, capsys):
     assert main(["select", str(run_dir), "--params", str(least_params - 1), "--macs", "1e9"]) == 4
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1
-    assert f"params <= {least_params - 1:,} rules out every cell (the least any cell needs is {least_params:,})" in err
+    assert f"parameters <= {least_params - 1:,} rules out every cell (the least any cell needs is {least_params:,})" in err
     assert "the cheapest cell, 1x1" in err
 
 
@@ -126,7 +126,7 @@ def test_pareto_front_under_an_impossible_budget_is_explained_like_select(run_di
     least_params = min(c.params for c in grid)
     assert main(["select", str(run_dir), "--params", str(least_params - 1), "--pareto"]) == 4
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "no cell fits" in err[0] and "params" in err[0]
+    assert len(err) == 1 and "no cell fits" in err[0] and "parameters <= " in err[0]
 
 
 def test_latency_budget_without_a_table_says_how_to_make_one(tmp_path, run_dir, capsys):

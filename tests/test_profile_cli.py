@@ -5,7 +5,7 @@ from dnnet.cli.main import main
 
 
 def test_profile_writes_grid_and_heatmaps(tmp_path, capsys):
-    assert main(["profile", "--preset", "dnnet_resnet32_g22", "--out", str(tmp_path), "--cells", "14x12"]) == 0
+    assert main(["profile", "--preset", "dnnet_resnet32_g22", "--out", str(tmp_path), "--cells", "14x12", "--macs", "24M"]) == 0
     rows = list(csv.DictReader((tmp_path / "resources.csv").open()))
     assert len(rows) == 352
     assert (rows[-1]["depth"], rows[-1]["width"]) == ("16", "22")
@@ -18,8 +18,13 @@ def test_profile_writes_grid_and_heatmaps(tmp_path, capsys):
     assert "14x12: 18.3M MACs" in printed and "fits under 24M MACs" in printed
 
 
+def test_profile_budgets_a_quarter_of_the_full_network_by_default_as_demo_and_report_do(tmp_path, capsys):
+    assert main(["profile", "--preset", "dnnet_resnet20_g8", "--out", str(tmp_path)]) == 0
+    assert "under 1.47M MACs: 53 of 80 cells fit" in capsys.readouterr().out
+
+
 def test_profile_of_the_depth_only_network_stops_at_d5(tmp_path, capsys):
-    assert main(["profile", "--preset", "resnet32_anytime", "--out", str(tmp_path)]) == 0
+    assert main(["profile", "--preset", "resnet32_anytime", "--out", str(tmp_path), "--macs", "24M"]) == 0
     assert "deepest exit at full width: 5x16 (19.3M MACs)" in capsys.readouterr().out
 
 

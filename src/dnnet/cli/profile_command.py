@@ -17,7 +17,7 @@ from dnnet.config import CELL_SPELLING, cell_name
 from dnnet.models import create_model, list_models
 from dnnet.reporting import plot_grid_heatmap
 from dnnet.selection import cells_within, deepest_exit_at_width, widest_per_depth
-from dnnet.utils.amounts import PAPER_BUDGET, format_count
+from dnnet.utils.amounts import EXAMPLE_BUDGET, format_count
 from dnnet.utils.provenance import provenance
 
 # (field, title, colorbar label, divisor): the three panels of the paper's Figure 3, then peak memory
@@ -32,8 +32,9 @@ HEATMAPS = [
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--preset", default="dnnet_resnet32_g22", help=f"one of: {', '.join(list_models())}")
     parser.add_argument("--out", type=Path, default=None, help="output directory (default: runs/profile/PRESET)")
-    parser.add_argument("--macs", "--macs-budget", dest="macs", type=macs_budget_argument, default=PAPER_BUDGET,
-                        help=f"MAC budget to analyse, e.g. 24M or 25%% of the full network's (default {PAPER_BUDGET}, the paper's)")
+    parser.add_argument("--macs", "--macs-budget", dest="macs", type=macs_budget_argument, default=EXAMPLE_BUDGET,
+                        help=f"MAC budget to analyse, e.g. 24M (the paper's) or a share of the full network's (default "
+                             f"{EXAMPLE_BUDGET}, as demo and report)")
     parser.add_argument("--cells", nargs="*", type=cell_argument, default=[], metavar="DxW",
                         help=f"cells to report against the budget, {CELL_SPELLING}")
     add_json_flag(parser)

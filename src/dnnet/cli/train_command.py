@@ -81,7 +81,8 @@ METAVARS = {"teacher": "RUN_OR_PRETRAINED", "ema": "DECAY", "label_smoothing": "
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--preset", default=None, help=f"the network, one of: {', '.join(list_models())} (default {DEFAULTS.preset})")
     parser.add_argument("--data", default=None,
-                        help="cifar10, cifar100, svhn, digits (embedded), or a path to a folder or .tar/.tar.gz of class folders")
+                        help="cifar10, cifar100, svhn, digits (embedded), or a path to a folder or .tar/.tar.gz of class folders "
+                             f"(default {DEFAULTS.data})")
     parser.add_argument("--data-dir", default=None, help="where named data sets live (default ./data)")
     parser.add_argument("--download", action="store_true", help="fetch a named data set that is not in --data-dir")
     parser.add_argument("--out", type=Path, default=None, help="run directory (default runs/PRESET)")

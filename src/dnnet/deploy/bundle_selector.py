@@ -240,7 +240,7 @@ def explain_no_fit(cells: list[dict[str, Any]], limits: dict[str, float]) -> str
     if ruling_out:
         name = ruling_out[0]
         least = min(cell[name] for cell in cells)
-        reason = f"{name} <= {limits[name]:,.0f} rules out every cell (the least any cell needs is {least:,})"
+        reason = f"{RESOURCES[name]} <= {limits[name]:,.0f} rules out every cell (the least any cell needs is {least:,})"
     else:
         reason = "each budget alone leaves some cells, but no cell meets all of them together"
     return f"no cell fits: {reason}; the cheapest cell, {cheapest['cell']}, needs {figures}"

@@ -44,7 +44,8 @@ def explain_infeasible(cells: Sequence[CellResources], budget: Budget) -> str:
     if ruling_out:
         field = ruling_out[0]
         least = min(getattr(c, field) for c in cells)
-        reason = f"{field} <= {budget.limits[field]:,.0f} rules out every cell (the least any cell needs is {least:,})"
+        unit = {name: words for name, words in RESOURCES.values()}.get(field, field)  # the user's words, not the field's
+        reason = f"{unit} <= {budget.limits[field]:,.0f} rules out every cell (the least any cell needs is {least:,})"
     else:
         reason = "each budget alone leaves some cells, but no cell meets all of them together"
     return f"no cell fits: {reason}; the cheapest cell, {cell_name(cheapest.depth, cheapest.width)}, needs {figures}"

@@ -21,7 +21,11 @@ def test_demo_runs_end_to_end_and_reuses_its_run(tmp_path, capsys):
     assert '<img src="' not in page.replace('<img src="data:image/png;base64,', "")
     assert (out / "resources.csv").read_text().count("\n") == 1 + 16
     assert main(args) == 0
-    assert "reusing the finished run" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert f"[1/4] reusing the finished run of 2 epochs in {out}\n" in printed and "training" not in printed
+    assert main([*args[:-2], "3", "--quiet"]) == 0  # another epoch count is said before anything, not silently dropped
+    printed = capsys.readouterr().out
+    assert printed.startswith(f"[1/4] reusing the finished run of 2 epochs in {out}; --epochs 3 does not train it again")
 
 
 @pytest.mark.slow

@@ -43,7 +43,6 @@ def run(args: argparse.Namespace) -> int:
     config = TrainConfig(**{**DEMO.to_dict(), "data": args.data, "data_dir": args.data_dir, "preset": args.preset,
                             "epochs": args.epochs})
     out = args.out
-    say(args, f"[1/4] training {config.preset} on {config.data} for {config.epochs} epochs into {out}")
     _train_or_reuse(config, out, args)
     say(args, "[2/4] accuracy of every cell (validation split)")
     val, test = read_accuracy_grid(out, "val"), read_accuracy_grid(out, "test")
@@ -77,14 +76,19 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _train_or_reuse(config: TrainConfig, out: Path, args: argparse.Namespace) -> None:
+    """Trains the demo's run into `out`, continues it, or reuses it when finished (said first, with what differs)."""
     checkpoint_path = out / CHECKPOINT_FILE
     if not checkpoint_path.exists():
+        say(args, f"[1/4] training {config.preset} on {config.data} for {config.epochs} epochs into {out}")
         train(config, out, device=args.device, show_progress=not args.quiet)
         return
     stored = RunRecord.read(out).train_config
     if stored.preset != config.preset or stored.data != config.data:
         raise UserError(f"{out} holds a run of {stored.preset} on {stored.data}; choose another --out")
     if is_finished(out):
-        say(args, f"  reusing the finished run in {out}")
+        note = "" if stored.epochs == config.epochs else (
+            f"; --epochs {config.epochs} does not train it again: give another --out for a run of {config.epochs} epochs")
+        say(args, f"[1/4] reusing the finished run of {stored.epochs} epochs in {out}{note}")
         return
+    say(args, f"[1/4] continuing the run in {out} to its {stored.epochs} epochs")
     train(config, out, resume=True, device=args.device, show_progress=not args.quiet)

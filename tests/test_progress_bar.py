@@ -27,9 +27,11 @@ class Terminal:
         pass
 
 
-def test_without_a_terminal_the_items_pass_through_untouched():
-    items = [1, 2, 3]
-    assert progress(items, "nothing to show") is items
+def test_without_a_terminal_a_stage_is_a_line_as_it_starts_and_one_as_it_ends(capsys):
+    assert list(progress([1, 2, 3], "exporting the cells", total=3, unit="cell")) == [1, 2, 3]
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0] == "dnnet: exporting the cells (3 cells) ..." and len(lines) == 2
+    assert lines[1].startswith("dnnet: exporting the cells: done in ") and lines[1].endswith(" s")
 
 
 def test_on_a_terminal_a_bar_counts_the_same_items(monkeypatch):

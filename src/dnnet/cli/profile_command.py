@@ -34,7 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, default=None, help="output directory (default: runs/profile/PRESET)")
     parser.add_argument("--macs", "--macs-budget", dest="macs", type=macs_budget_argument, default=EXAMPLE_BUDGET,
                         help=f"MAC budget to analyse, e.g. 24M (the paper's) or a share of the full network's (default "
-                             f"{EXAMPLE_BUDGET}, as demo and report)")
+                             f"{EXAMPLE_BUDGET}, as demo and report)".replace("%", "%%"))
     parser.add_argument("--cells", nargs="*", type=cell_argument, default=[], metavar="DxW",
                         help=f"cells to report against the budget, {CELL_SPELLING}")
     add_json_flag(parser)

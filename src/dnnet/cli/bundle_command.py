@@ -9,12 +9,13 @@ from dnnet.cli.json_output import add_json_flag, print_result
 from dnnet.deploy.bundle import Int8Data, write_bundle
 from dnnet.deploy.int8_cells import calibration_images
 from dnnet.errors import UserError
-from dnnet.runs import TrainedRun
+from dnnet.runs import open_trained
 from dnnet.selection import RESOURCES
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("run_dir", type=Path, metavar="RUN", help="a trained run")
+    parser.add_argument("run_dir", type=Path, metavar="RUN",
+                        help="a trained run, a weights folder of `dnnet pretrained`, or a preset with shipped weights")
     parser.add_argument("--out", type=Path, required=True, help="the bundle's folder (created; must be empty if it exists)")
     parser.add_argument("--resources", nargs="+", default=["macs", "memory"], choices=sorted(RESOURCES),
                         help="the resources of the Pareto front, beside validation accuracy (default: macs memory)")
@@ -42,6 +43,6 @@ def run(args: argparse.Namespace) -> int:
 
 def int8_data(args: argparse.Namespace) -> Int8Data:
     """Calibration images from the run's training split and its validation split, normalised as the run was."""
-    run = TrainedRun.open(args.run_dir, args.data_dir, args.cache_dir)
+    run = open_trained(args.run_dir, args.data_dir, args.cache_dir)
     val = run.data().val
     return Int8Data(calibration_images(run, args.calibration_images), run.normalize(val.images).numpy(), val.labels.numpy())

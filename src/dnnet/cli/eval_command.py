@@ -14,8 +14,9 @@ from dnnet.config import cell_name
 from dnnet.data import load_data
 from dnnet.errors import UserError
 from dnnet.evaluation import NO_TTA, TTA_MODES, grid_accuracy, grid_name, write_accuracy_grid
-from dnnet.models import DNNet
+from dnnet.models import DNNet, list_models
 from dnnet.models.pretrained_files import CONFIG_FILE, read_pretrained_record
+from dnnet.models.shipped_weights import shipped_weights_folder
 from dnnet.reporting import plot_accuracy_grid
 from dnnet.runs import TrainedRun
 from dnnet.runs.split_accuracy import split_accuracy
@@ -26,7 +27,8 @@ from dnnet.utils.provenance import provenance
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run_dir", type=Path, metavar="RUN", nargs="?", help="a run directory (or give --weights)")
     parser.add_argument("--weights", type=Path, default=None,
-                        help="a folder of save_pretrained / `dnnet pretrained` instead of a run: prints its grid (needs --data)")
+                        help="a folder of save_pretrained / `dnnet pretrained`, or a preset with shipped weights, instead of a run: "
+                             "prints its grid (needs --data)")
     parser.add_argument("--data", default=None, help="with --weights: the data set to evaluate on (as dnnet train --data)")
     parser.add_argument("--split", choices=["val", "test"], default="val", help="val chooses cells; test is for reporting")
     parser.add_argument("--data-dir", default=None, help="where the run's named data set lives, if moved")
@@ -81,6 +83,8 @@ def evaluate_saved_network(args: argparse.Namespace, device: torch.device) -> in
     """Every cell of a saved DNNet on `args.data`, with the preprocessing its folder records; nothing is written."""
     if args.data is None:
         raise UserError("--weights needs --data, the data set to evaluate on")
+    if not args.weights.exists() and str(args.weights) in list_models(pretrained=True):  # a preset's shipped weights
+        args.weights = shipped_weights_folder(str(args.weights))
     record = read_pretrained_record(args.weights)
     model = DNNet.from_pretrained(args.weights).to(device)
     preprocessing = record["preprocessing"]

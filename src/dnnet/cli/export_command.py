@@ -13,12 +13,13 @@ from dnnet.deploy import FORMATS, export_subnet
 from dnnet.deploy.int8_cells import calibration_images, onnx_accuracy, onnx_latency_ms, quantize_int8
 from dnnet.deploy.run_metadata import cell_metadata
 from dnnet.errors import UserError
-from dnnet.runs import TrainedRun
+from dnnet.runs import TrainedRun, open_trained
 from dnnet.slicing import slice_subnet
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("run_dir", type=Path, metavar="RUN", help="a trained run")
+    parser.add_argument("run_dir", type=Path, metavar="RUN",
+                        help="a trained run, a weights folder of `dnnet pretrained`, or a preset with shipped weights")
     parser.add_argument("--cell", type=cell_argument, required=True, metavar="DxW",
                         help=f"the cell to export, {CELL_SPELLING}; exit 1 is after the stem")
     parser.add_argument("--format", choices=FORMATS, required=True, help="onnx (checked against onnxruntime), pt2 "
@@ -57,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("--tiles and --quantize int8 do not combine yet: quantize the dense cell")
     if args.quantize and args.format != "onnx":
         raise UserError(f"--quantize int8 makes an ONNX cell; drop it or use --format onnx (got {args.format})")
-    run = TrainedRun.open(args.run_dir, args.data_dir, args.cache_dir)
+    run = open_trained(args.run_dir, args.data_dir, args.cache_dir)
     model = run.model
     depth, width = args.cell
     model.config.check_cell(depth, width)

@@ -11,13 +11,15 @@ from dnnet.cli.json_output import add_json_flag, print_result
 from dnnet.config import cell_name
 from dnnet.deploy.latency import RUNTIMES, read_latency
 from dnnet.errors import NoCellFits
-from dnnet.runs import TrainedRun
+from dnnet.runs import open_trained
 from dnnet.selection import RESOURCES, Budget, cells_within, choose, explain_infeasible, offered_cells, pareto_front
 from dnnet.utils.amounts import format_count, format_size
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("run_dir", type=Path, metavar="RUN", help="a trained run (cells are chosen on its validation grid)")
+    parser.add_argument("run_dir", type=Path, metavar="RUN",
+                        help="a trained run, a weights folder of `dnnet pretrained`, or a preset with shipped weights (cells are "
+                             "chosen on its validation grid)")
     parser.add_argument("--macs", type=macs_budget_argument, default=None,
                         help="most multiply-accumulates per image, e.g. 24M, or a share of the full network's, e.g. 25%%")
     parser.add_argument("--params", type=count_argument, default=None, help="most parameters, e.g. 150K")
@@ -37,7 +39,7 @@ def budget_from_args(args: argparse.Namespace, full_macs: float) -> Budget:
 
 
 def run(args: argparse.Namespace) -> int:
-    run = TrainedRun.open(args.run_dir)
+    run = open_trained(args.run_dir)
     grid = offered_cells(run.record.net_config)
     accuracy = run.grid("val")  # never the test split: it is for reporting only
     budget = budget_from_args(args, grid[-1].macs)

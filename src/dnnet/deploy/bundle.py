@@ -19,7 +19,7 @@ from dnnet.deploy.export import export_subnet
 from dnnet.deploy.int8_cells import onnx_accuracy, quantize_int8
 from dnnet.deploy.latency import INT8, latency_path
 from dnnet.deploy.run_metadata import cell_metadata, preprocessing_of
-from dnnet.runs import TrainedRun
+from dnnet.runs import open_trained
 from dnnet.selection import offered_cells, pareto_front
 from dnnet.slicing import slice_subnet
 from dnnet.utils.progress_bar import progress
@@ -58,7 +58,7 @@ def write_bundle(run_dir: Path, out: Path, fields: tuple[str, ...] = ("macs", "p
                  int8: Int8Data | None = None) -> dict[str, Any]:
     """Writes the Pareto cells of `run_dir` (validation accuracy against `fields`) into `out`; returns the manifest.
     With `int8`, each cell is quantized and its validation accuracy measured as int8 (beside the float grid's)."""
-    run = TrainedRun.open(run_dir)
+    run = open_trained(run_dir)
     model, val, image_shape = run.model, run.grid("val"), run.record.data.image_shape
     out.mkdir(parents=True, exist_ok=True)
     cells = []

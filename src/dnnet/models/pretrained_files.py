@@ -73,6 +73,15 @@ def check_writable_weights_folder(directory: Path) -> None:
             raise UserError(f"{directory / CONFIG_FILE} is not a pretrained network's config: write into a new or empty folder")
 
 
+def is_pretrained_folder(path: Path) -> bool:
+    """A folder whose config.json a weights writer wrote (not a run's)."""
+    try:
+        values = json.loads((Path(path) / CONFIG_FILE).read_text())
+    except (OSError, UnicodeDecodeError, ValueError):
+        return False  # not a weights folder; what it is, the caller's reader says
+    return isinstance(values, dict) and values.get("format") == FORMAT
+
+
 def read_pretrained_record(directory: str | Path) -> dict[str, Any]:
     """config.json of a folder that `write_pretrained` wrote, its parts checked; a UserError naming the file otherwise."""
     path = Path(directory) / CONFIG_FILE

@@ -18,7 +18,8 @@ from dnnet.runs.run_files import (
 from dnnet.runs.run_record import RunData, RunOutline, RunRecord, TeacherRecord
 from dnnet.runs.train_config import TrainConfig
 from dnnet.runs.trained_run import TrainedRun
+from dnnet.runs.trained_weights import TrainedWeights, open_trained
 
 __all__ = ["CHECKPOINT_FILE", "CONFIG_FILE", "FINISHED_FILE", "METRICS_CSV_FILE", "METRICS_FILE", "RunData",
-           "RunOutline", "RunRecord", "TeacherRecord", "TrainConfig", "TrainedRun", "check_runs_share_data",
-           "check_same_data", "is_finished", "load_checkpoint", "load_run_data", "read_metrics"]
+           "RunOutline", "RunRecord", "TeacherRecord", "TrainConfig", "TrainedRun", "TrainedWeights", "check_runs_share_data",
+           "check_same_data", "is_finished", "load_checkpoint", "load_run_data", "open_trained", "read_metrics"]

@@ -13,6 +13,7 @@ from dnnet.data import DataSplits, normalize
 from dnnet.errors import UserError
 from dnnet.evaluation import read_accuracy_grid, read_optional_grid
 from dnnet.models.dnnet import DNNet
+from dnnet.models.pretrained_files import is_pretrained_folder
 from dnnet.runs.run_data import load_run_data
 from dnnet.runs.run_files import CHECKPOINT_FILE, CONFIG_FILE, load_checkpoint, load_weights, trained_weights_key
 from dnnet.runs.run_lock import run_lock
@@ -36,6 +37,9 @@ class TrainedRun:
     @classmethod
     def open(cls, path: str | Path, data_dir: str | None = None, cache_dir: Path | None = None) -> TrainedRun:
         """The run in `path`, its config.json read now (a clear error if it is not a run directory)."""
+        if is_pretrained_folder(Path(path)):
+            raise UserError(f"{path} is a weights folder, not a run: this command reads a run (select, export and bundle "
+                            f"take weights too; `dnnet eval --weights {path} --data DATA` evaluates them)")
         return cls(Path(path), RunRecord.read(Path(path)), data_dir, cache_dir)
 
     @cached_property

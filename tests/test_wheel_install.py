@@ -109,3 +109,6 @@ def test_a_user_trains_shares_loads_evaluates_exports_and_mails_the_report_from_
     assert 0.0 <= float(metadata["dnnet_val_accuracy"]) <= 1.0
     images = re.findall(r'<img [^>]*src="([^"]+)"', result["report"])
     assert images and all(src.startswith("data:image/png;base64,") for src in images)
+    weights = result["from_weights"]  # a weights folder and the shipped weights by name serve as runs do
+    assert weights["select"] == weights["select_run"] and weights["select_shipped"]["depth"] >= 1
+    assert weights["export"] == "4x2" and weights["bundle"] and weights["card"] == "# dnnet_resnet8_g4 weights"

@@ -34,8 +34,16 @@ def main() -> None:
     shutil.copy(Path("run") / "report.html", elsewhere / "report.html")  # a report opened away from its run folder
     dnnet_command("simulate", "run", "--trace", "contention")  # a trace shipped inside the package
     shipped = dnnet.create_model("dnnet_resnet20_g8", pretrained=True)  # weights inside the wheel, checked by sha256
+    # a weights folder, and the shipped weights by name, through select, export and bundle as a run goes
+    from_weights = {"select": json.loads(dnnet_command("select", "weights", "--macs", "50%", "--json")),
+                    "select_run": json.loads(dnnet_command("select", "run", "--macs", "50%", "--json")),
+                    "select_shipped": json.loads(dnnet_command("select", "dnnet_resnet20_g8", "--macs", "25%", "--json")),
+                    "export": json.loads(dnnet_command("export", "weights", "--cell", "4x2", "--format", "onnx", "--out",
+                                                       "from_weights.onnx", "--json"))["cell"],
+                    "bundle": json.loads(dnnet_command("bundle", "dnnet_resnet20_g8", "--out", "bundle", "--json"))["cells"],
+                    "card": (Path("weights") / "README.md").read_text().splitlines()[0]}
     print(json.dumps({"groups": model.config.groups, "shipped_groups": shipped.config.groups, "eval": evaluated, "metadata": metadata,
-                      "report": (elsewhere / "report.html").read_text()}))
+                      "report": (elsewhere / "report.html").read_text(), "from_weights": from_weights}))
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ def test_the_report_has_a_section_for_each_deployment_result(deployed_run):
     page = (deployed_run / "report.html").read_text()
     titles = re.findall(r"<h2>(.*?)</h2>", page)
     assert titles == ["Accuracy and resources", "Anytime path", "Latency (eager)", "Anytime serving", "Changing budgets: trace contention",
-                      "Files"]
+                      "Next steps", "Files"]
     assert 'alt="latency_eager.png' in page or "latency_eager.png" in page
     assert "simulate/contention.png" in page and "data:image/png;base64," in page
 
@@ -119,3 +119,25 @@ def test_the_report_renders_in_a_real_browser_away_from_its_run_with_every_image
     subprocess.run([*browser, "--window-size=1200,3000", f"--screenshot={screenshot}", page.as_uri()], capture_output=True,
                    timeout=120, check=True)
     assert screenshot.read_bytes()[:4] == b"\x89PNG" and screenshot.stat().st_size > 50_000  # a page, not a blank
+
+
+def test_the_report_ends_with_the_commands_for_this_run_and_its_chosen_cell(deployed_run):
+    import re
+
+    page = (deployed_run / "report.html").read_text()
+    steps = page[page.index("<h2>Next steps</h2>"):page.index("<h2>Files</h2>")]
+    chosen = re.search(r"Best cell under [^:]+: (\d+x\d+),", page).group(1)
+    assert f"dnnet export {deployed_run} --cell {chosen} --format onnx" in steps
+    assert f"dnnet bundle {deployed_run} --out bundle/" in steps and f"dnnet pretrained {deployed_run}" in steps
+    assert "trained 1 epochs" not in steps  # dnnet_resnet8_g4 has no recommended schedule to fall short of
+
+
+@pytest.mark.parametrize("preset, epochs, warned", [("dnnet_resnet20_g8", 7, True), ("dnnet_resnet20_g8", 30, False),
+                                                    ("dnnet_resnet32_g22", 24, True), ("dnnet_resnet8_g4", 1, False)])
+def test_a_short_run_is_said_to_be_short(tmp_path, preset, epochs, warned):
+    from dnnet.reporting.next_steps import next_steps_section
+
+    lines = next_steps_section(tmp_path / "my run", preset, epochs, None, "25%").lines
+    assert (f"This run trained {epochs} epochs; {preset}'s numbers in the docs come from" in lines[0]) == warned
+    assert any(f"dnnet select '{tmp_path / 'my run'}' --macs 25%" in line for line in lines)  # a path, quoted for a shell
+    assert any("--cell DxW" in line for line in lines)  # no cell chosen: the placeholder

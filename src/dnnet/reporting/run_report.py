@@ -16,6 +16,7 @@ from dnnet.reporting.anytime_path_figure import Walk, plot_anytime_paths
 from dnnet.reporting.deployment_sections import Section, deployment_sections
 from dnnet.reporting.embedded_image import embedded_img
 from dnnet.reporting.heatmaps import plot_accuracy_grid, plot_grid_heatmap
+from dnnet.reporting.next_steps import next_steps_section
 from dnnet.reporting.run_caption import run_caption
 from dnnet.reporting.run_figures import plot_accuracy_vs_macs, plot_training_curves
 from dnnet.runs import CONFIG_FILE, RunRecord, read_metrics
@@ -54,7 +55,8 @@ def write_report(run_dir: Path, macs_budget: MacsBudget = EXAMPLE_BUDGET) -> Pat
         figures.append((f"resources_{field}.png", f"Resources: {title}"))
     summary = _summary_lines(preset, val, test, choice, budget, grid[-1].macs)
     sections = [Section("Accuracy and resources", summary, figures), _anytime_path_section(config, val, test, preset, run_dir),
-                *deployment_sections(run_dir, preset)]
+                *deployment_sections(run_dir, preset),
+                next_steps_section(run_dir, preset, record.train_config.epochs, choice, str(macs_budget))]
     page = _page(preset, sections, run_dir)
     path = run_dir / "report.html"
     path.write_text(page)

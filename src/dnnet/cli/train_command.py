@@ -66,6 +66,9 @@ FLAG_HELP = {  # what each setting does, beside its default
            "optimizer's weights to resume; ",
     "skip_bad_images": "an image folder's images that cannot be decoded are left out (counted in config.json) "
                        "instead of stopping the run with their paths; ",
+    "image_size": "every image fitted to an N x N square: the short side resized to N (bilinear), the centre cropped; "
+                  "images of several sizes become one data set; recorded in config.json, applied alike by eval and by "
+                  "the weights' preprocessing (model.pretrained_cfg.prepare); ",
     "tensorboard": "each epoch's metrics also as TensorBoard scalars in OUT/tensorboard (pip extra 'tensorboard'); ",
     "compile": "the training step through torch.compile: fused kernels, for GPUs, where launching kernels bounds a step "
                "(the same losses to rounding; training goes on eagerly if compiling fails; a resume may change it); ",

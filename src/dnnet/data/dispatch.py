@@ -9,6 +9,7 @@ from dnnet.data.cifar_pickle import read_cifar
 from dnnet.data.decoded_cache import cached_splits
 from dnnet.data.digits import read_digits
 from dnnet.data.image_folder import read_image_folder
+from dnnet.data.image_size import check_image_size, fit_dataset
 from dnnet.data.safe_archive import open_tar
 from dnnet.data.splits import DataSplits, ImageDataset, hold_out
 from dnnet.data.svhn_mat import SVHN_FILES, read_svhn
@@ -34,6 +35,7 @@ def load_data(
     seed: int = 0,
     download: bool = False,
     skip_bad_images: bool = False,
+    image_size: int | None = None,
 ) -> DataSplits:
     """Reads `spec` - a name in `NAMED` or a path to a folder or archive - into memory.
 
@@ -41,13 +43,15 @@ def load_data(
     the training set with `seed` (`val_count` images; by default 5,000 for the CIFARs and SVHN,
     10% of an image folder); the test set is kept for reporting only and does not depend on `seed`.
     An image folder's unreadable images are refused by name, or with `skip_bad_images` left out, counted on stderr
-    and listed in `DataSplits.skipped_images`.
+    and listed in `DataSplits.skipped_images`. With `image_size` every image is fitted to that square (the short side
+    resized, the centre cropped: `dnnet.data.image_size.fit_image`), cached as its own entry.
     """
+    check_image_size(image_size)
     if spec == EMBEDDED_DEFAULT:
-        splits, name, flip = read_digits(), spec, False
+        splits, name, flip = _fitted(read_digits(), image_size), spec, False
     elif spec in NAMED:
         source = named_source(spec, Path(data_dir) if data_dir else Path("data"), download)
-        splits, name, flip = _read_source(source, NAMED_FORMATS[spec], cache_dir), spec, spec not in NO_FLIP
+        splits, name, flip = _read_source(source, NAMED_FORMATS[spec], cache_dir, image_size=image_size), spec, spec not in NO_FLIP
     else:
         source = Path(spec)
         if not source.exists():
@@ -55,7 +59,7 @@ def load_data(
         if not (source.is_dir() or source.is_file()):  # a device or a pipe would be read forever
             raise UserError(f"data {spec!r} is neither a folder nor a regular file (a device or a pipe?)")
         name = source.name.removesuffix(".gz").removesuffix(".tar")
-        splits, flip = _read_source(source, detect_format(source), cache_dir, skip_bad_images), True
+        splits, flip = _read_source(source, detect_format(source), cache_dir, skip_bad_images, image_size), True
     skipped = tuple(entry for split in splits.values() for entry in split.skipped)
     if skipped:
         print(f"dnnet: {spec}: left out {len(skipped)} image(s) that cannot be read (--skip-bad-images), "
@@ -110,8 +114,14 @@ def _archive_names(source: Path) -> list[str]:
             raise UserError(f"{source}: truncated or corrupt archive ({error})") from error
 
 
-def _read_source(source: Path, kind: str, cache_dir: Path | None, skip_bad_images: bool = False) -> dict[str, ImageDataset]:
+def _read_source(source: Path, kind: str, cache_dir: Path | None, skip_bad_images: bool = False,
+                 image_size: int | None = None) -> dict[str, ImageDataset]:
+    sized = "" if image_size is None else f"-size{image_size}"  # a fitted copy is an entry of its own
     if kind == "image_folder":  # the only reader that decodes image by image; what it keeps depends on the flag
-        return cached_splits(source, kind + ("-skip-bad" if skip_bad_images else ""), cache_dir,
-                             lambda: READERS[kind](source, skip_bad_images=skip_bad_images))
-    return cached_splits(source, kind, cache_dir, lambda: READERS[kind](source))
+        return cached_splits(source, kind + ("-skip-bad" if skip_bad_images else "") + sized, cache_dir,
+                             lambda: READERS[kind](source, skip_bad_images=skip_bad_images, image_size=image_size))
+    return cached_splits(source, kind + sized, cache_dir, lambda: _fitted(READERS[kind](source), image_size))
+
+
+def _fitted(splits: dict[str, ImageDataset], image_size: int | None) -> dict[str, ImageDataset]:
+    return splits if image_size is None else {name: fit_dataset(split, image_size) for name, split in splits.items()}

@@ -20,6 +20,7 @@ import numpy as np
 import torch
 
 from dnnet.data.image_decode import decode_images
+from dnnet.data.image_size import fit_image
 from dnnet.data.safe_archive import iter_files
 from dnnet.data.splits import ImageDataset, hold_out
 from dnnet.errors import UserError
@@ -32,13 +33,14 @@ _TOO_LARGE = "{source}: its images hold more than {limit:,} bytes; this reader k
 
 
 def read_image_folder(source: Path, test_fraction: float = 0.2, seed: int = 0,
-                      skip_bad_images: bool = False) -> dict[str, ImageDataset]:
+                      skip_bad_images: bool = False, image_size: int | None = None) -> dict[str, ImageDataset]:
     """Splits named by the top folders ("train", and "val" / "test" when present), test always among them.
 
     A class is the path between the split folder (or the root) and the image, so `animals/cat` and `vehicles/cat`
     are two classes (said on stderr). An image that cannot be decoded is a UserError naming it (the first few, with
     reasons, and the count); with `skip_bad_images` it is left out instead, and listed in its split's `skipped`
-    ("path: reason").
+    ("path: reason"). With `image_size` every image is fitted to that square (`fit_image`): images of several sizes
+    become one data set.
     """
     files, missing = _image_files(source)
     has_splits = any(parts[0] in SPLIT_FOLDERS for parts, _ in files if len(parts) >= 2)
@@ -62,6 +64,9 @@ def read_image_folder(source: Path, test_fraction: float = 0.2, seed: int = 0,
         print(f"dnnet: {source}: {len(nested)} class(es) are nested folders, each path its own class: "
               f"{', '.join(nested[:3])}{', ...' if len(nested) > 3 else ''}", file=sys.stderr)
     decoded = {name: _decode_all(items) for name, items in by_split.items()}
+    if image_size is not None:
+        decoded = {name: ([None if a is None else fit_image(a, image_size) for a in arrays], split_failures)
+                   for name, (arrays, split_failures) in decoded.items()}
     for parts in missing:  # a dangling link is an image that cannot be read, counted with the others
         split = parts[0] if has_splits and parts[0] in decoded else "train"
         decoded[split][1].append(("/".join(parts), "a link to a missing file"))
@@ -154,7 +159,8 @@ def _to_dataset(source: Path, split: str, items: list[tuple[str, str, bytes]], a
         raise UserError(f"{source}: no image of {split}/ can be read")
     shapes = {a.shape for _, a in kept}
     if len(shapes) != 1:
-        raise UserError(f"{source}: images differ in size {sorted(shapes)[:3]}; resize them to one size first")
+        raise UserError(f"{source}: images differ in size {sorted(shapes)[:3]}; give --image-size N (the short side "
+                        "resized to N, the centre cropped) or resize them to one size first")
     images = torch.from_numpy(np.stack([a for _, a in kept]).transpose(0, 3, 1, 2).copy())
     labels = torch.tensor([classes.index(label) for label, _ in kept])
     return ImageDataset(images, labels, classes, skipped=tuple(f"{name}: {reason}" for name, reason in failures))

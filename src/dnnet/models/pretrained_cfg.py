@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from dnnet.data.image_size import fit_image
 from dnnet.errors import UserError
 
 
@@ -61,15 +62,13 @@ class PretrainedConfig:
                 raise UserError(f"prepare takes an image (height, width, channels) or (height, width), got shape "
                                 f"{array.shape}; a (channels, height, width) array goes through array.transpose(1, 2, 0)")
             image = Image.fromarray(array.squeeze(2) if array.ndim == 3 and array.shape[2] == 1 else array)
-        image = image.convert("RGB" if channels == 3 else "L")
-        if image.size != (width, height):
-            scale = max(width / image.width, height / image.height)  # the short side fits, the centre is kept
-            resized = image.resize((max(width, round(image.width * scale)), max(height, round(image.height * scale))),
-                                   Image.BILINEAR)
-            left, top = (resized.width - width) // 2, (resized.height - height) // 2
-            image = resized.crop((left, top, left + width, top + height))
-        pixels = np.asarray(image, dtype=np.uint8)
-        return pixels[:, :, None] if pixels.ndim == 2 else pixels
+        pixels = np.asarray(image.convert("RGB" if channels == 3 else "L"), dtype=np.uint8)
+        pixels = pixels[:, :, None] if pixels.ndim == 2 else pixels
+        if pixels.shape[:2] == (height, width):
+            return pixels
+        if height != width:
+            raise UserError(f"{self.source}: the network takes {height} x {width} images; prepare fits squares only")
+        return fit_image(pixels, height)  # as `--image-size` fitted the training images
 
     def label(self, index: int) -> str:
         """The class name of output `index` (the index itself when the folder records no names)."""

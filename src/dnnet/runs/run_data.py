@@ -25,7 +25,7 @@ def load_run_data(config: TrainConfig, recorded: RunData, data_dir: str | None =
     if spec not in NAMED and not Path(spec).exists() and recorded.source and Path(recorded.source).exists():
         spec = recorded.source  # a relative --data, read from another folder
     data = load_data(spec, data_dir or config.data_dir, cache_dir, config.val_count, config.seed,
-                     skip_bad_images=config.skip_bad_images)
+                     skip_bad_images=config.skip_bad_images, image_size=config.image_size)
     check_same_data(data, recorded, spec)
     return data
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from dnnet.errors import UserError
-from dnnet.utils.amounts import SEED_LIMIT
+from dnnet.utils.amounts import SEED_LIMIT, check_image_size
 from dnnet.utils.strict_fields import from_known_fields
 
 if TYPE_CHECKING:
@@ -81,6 +81,7 @@ class TrainConfig:
     # statistics (0: off); the average is what is validated, evaluated and loaded as the trained model
     val_count: int | None = None  # images held out of train for validation (None = data set's default)
     skip_bad_images: bool = False  # an image folder's unreadable images are left out (counted in config.json), not refused
+    image_size: int | None = None  # every image fitted to this square (short side resized, centre cropped); None: as read
     seed: int = 0  # model init, validation split, shuffling and augmentation
     amp: bool = True  # bfloat16 autocast on GPU; ignored on CPU
     channels_last: bool | None = None  # memory format of activations; None: on GPU only (on the 2-core CPU machine
@@ -92,6 +93,7 @@ class TrainConfig:
     compile_mode: str = "default"  # with compile: "default", or "cuda-graphs" (COMPILE_MODES)
 
     def __post_init__(self) -> None:
+        check_image_size(self.image_size)
         if self.epochs < 1:
             raise UserError(f"epochs must be at least 1, got {self.epochs}")
         if self.batch_size < 1:

@@ -58,7 +58,7 @@ def setup(config: TrainConfig, run_dir: Path, checkpoint: dict[str, Any] | None,
     record = None
     if checkpoint is None:
         data = data or load_data(config.data, config.data_dir, cache_dir, config.val_count, config.seed,
-                                 skip_bad_images=config.skip_bad_images)
+                                 skip_bad_images=config.skip_bad_images, image_size=config.image_size)
     else:  # a resume continues on the data it began with, or refuses
         record = RunRecord.read(run_dir)
         if data is None:

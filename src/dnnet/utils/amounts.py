@@ -121,3 +121,12 @@ def check_seed(seed: int) -> int:
     if not 0 <= seed < SEED_LIMIT:
         raise UserError(f"a seed is a whole number from 0 to 2**63 - 1, got {seed}")
     return seed
+
+
+MAX_IMAGE_SIZE = 1024  # pixels per side of `--image-size`: the data sets are held in memory whole
+
+
+def check_image_size(size: int | None) -> None:
+    """`--image-size`: None (images as read), or an integer number of pixels from 8 to MAX_IMAGE_SIZE."""
+    if size is not None and (isinstance(size, bool) or not isinstance(size, int) or not 8 <= size <= MAX_IMAGE_SIZE):
+        raise UserError(f"image_size must be an integer from 8 to {MAX_IMAGE_SIZE} pixels, got {size!r}")

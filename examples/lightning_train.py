@@ -7,25 +7,24 @@ import argparse
 
 import lightning
 import torch
-from torch.utils.data import DataLoader, TensorDataset
+from torch.utils.data import DataLoader
 
 from dnnet import create_model
-from dnnet.data import augment, channel_stats, load_data, normalize
+from dnnet.data import channel_stats, load_data, torch_dataset
 from dnnet.evaluation import grid_accuracy
 from dnnet.train import TrainConfig
 from dnnet.train.objective import build_objective
 
 
 class JointlyTrainedDNNet(lightning.LightningModule):
-    def __init__(self, model, config: TrainConfig, mean, std, flip: bool):
+    def __init__(self, model, config: TrainConfig):
         super().__init__()
-        self.model, self.config, self.mean, self.std, self.flip = model, config, mean, std, flip
+        self.model, self.config = model, config
         self.forward_cells, self.joint_loss = build_objective(model, config)  # every cell's logits; dnnet.loss.JointLoss
-        self.crops = torch.Generator().manual_seed(config.seed)
 
     def training_step(self, batch, _):
-        images, labels = batch
-        logits = self.forward_cells(normalize(augment(images, self.crops, flip=self.flip), self.mean, self.std))
+        images, labels = batch  # normalised and augmented as `dnnet train` does, by dnnet.data.torch_dataset
+        logits = self.forward_cells(images)
         loss = self.joint_loss(logits, labels)
         self.log("joint_loss", loss, prog_bar=True)
         return loss
@@ -44,10 +43,10 @@ def main() -> None:
     config = TrainConfig(preset=args.preset, data=args.data, epochs=args.epochs)
     data = load_data(config.data)
     model = create_model(config.preset, image_size=data.image_shape[-1], num_classes=len(data.classes), cell_heads=True)
-    mean, std = channel_stats(data.train.images)
-    loader = DataLoader(TensorDataset(data.train.images, data.train.labels), batch_size=config.batch_size, shuffle=True)
+    loader = DataLoader(torch_dataset(data, "train", augment=True), batch_size=config.batch_size, shuffle=True)
     trainer = lightning.Trainer(max_epochs=config.epochs, accelerator="cpu", logger=False, enable_checkpointing=False)
-    trainer.fit(JointlyTrainedDNNet(model, config, mean, std, data.flip), loader)
+    trainer.fit(JointlyTrainedDNNet(model, config), loader)
+    mean, std = channel_stats(data.train.images)
     accuracy = grid_accuracy(model, data.val, mean, std)  # every (depth, width) cell of the one trained network
     print(f"validation accuracy: full network {100 * accuracy[-1, -1]:.2f}%, smallest cell {100 * accuracy[0, 0]:.2f}%, "
           f"mean over {accuracy.numel()} cells {100 * accuracy.mean():.2f}%")

@@ -3,16 +3,19 @@
 from dnnet.data.augment import augment, channel_stats, normalize
 from dnnet.data.dispatch import EMBEDDED_DEFAULT, NAMED, detect_format, load_data
 from dnnet.data.splits import DataSplits, ImageDataset, hold_out
+from dnnet.data.torch_dataset import NormalisedImages, torch_dataset
 
 __all__ = [
     "EMBEDDED_DEFAULT",
     "NAMED",
     "DataSplits",
     "ImageDataset",
+    "NormalisedImages",
     "augment",
     "channel_stats",
     "detect_format",
     "hold_out",
+    "torch_dataset",
     "load_data",
     "normalize",
 ]

@@ -89,3 +89,22 @@ def test_the_new_settings_come_from_flags_or_toml_keys_and_are_recorded(tmp_path
 def test_a_folder_as_config_file_is_named_as_a_folder(tmp_path, capsys):
     assert main(["train", "--config", str(tmp_path), "--out", str(tmp_path / "run")]) == 2
     assert f"--config {tmp_path} is a folder; give its config file" in capsys.readouterr().err
+
+
+def test_a_config_file_names_a_recipe_as_the_flag_does(tmp_path):
+    path = tmp_path / "paper.toml"
+    path.write_text('recipe = "paper"\nepochs = 2\nloss_scale = "cells"\n')
+    from dnnet.train.train_config import RECIPES
+
+    settings = read_config_file(path)
+    assert settings == {**RECIPES["paper"], "epochs": 2, "loss_scale": "cells"}  # the file's own keys over the recipe's
+    path.write_text('recipe = "fast"\n')
+    with pytest.raises(UserError, match="recipe must be one of \\['default', 'paper'\\], got 'fast'"):
+        read_config_file(path)
+
+
+def test_a_misspelt_key_gets_the_nearest_known_one(tmp_path, capsys):
+    path = tmp_path / "typo.toml"
+    path.write_text("epoch = 2\nlearning_rate = 0.1\n")
+    assert main(["train", "--config", str(path), "--out", str(tmp_path / "run")]) == 2
+    assert "unknown TrainConfig keys ['epoch', 'learning_rate'] (did you mean: 'epoch' -> 'epochs'?)" in capsys.readouterr().err

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from dnnet.errors import MissingFile, UserError
-from dnnet.runs.train_config import TrainConfig
+from dnnet.runs.train_config import RECIPES, TrainConfig
 from dnnet.utils.strict_fields import from_known_fields
 
 if sys.version_info >= (3, 11):
@@ -38,7 +38,12 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
     try:
         if path.suffix == ".json" and "train_config" in values:  # a run's own: as trained, defaults of its time included
             return TrainConfig.from_dict(values["train_config"]).to_dict()
-        settings = values.get("train_config", values)
+        settings = dict(values.get("train_config", values))
+        recipe = settings.pop("recipe", None)  # as --recipe: the named recipe's settings, under the file's own
+        if recipe is not None:
+            if recipe not in RECIPES:
+                raise UserError(f"recipe must be one of {sorted(RECIPES)}, got {recipe!r}")
+            settings = {**RECIPES[recipe], **settings}
         check_types(settings)
         from_known_fields(TrainConfig, settings)  # every key known and every value acceptable, checked now
     except UserError as error:

@@ -141,3 +141,11 @@ def test_a_short_run_is_said_to_be_short(tmp_path, preset, epochs, warned):
     assert (f"This run trained {epochs} epochs; {preset}'s numbers in the docs come from" in lines[0]) == warned
     assert any(f"dnnet select '{tmp_path / 'my run'}' --macs 25%" in line for line in lines)  # a path, quoted for a shell
     assert any("--cell DxW" in line for line in lines)  # no cell chosen: the placeholder
+
+
+def test_the_largest_feature_map_is_one_line_per_width_and_the_resource_maps_carry_their_numbers(deployed_run):
+    page = (deployed_run / "report.html").read_text()
+    assert "Resources: largest feature map, per width" in page and "Resources: MACs needed" in page
+    from dnnet.reporting.run_report import ANNOTATED_CELLS, RESOURCE_MAPS
+
+    assert [field for field, *_ in RESOURCE_MAPS] == ["macs", "params"] and ANNOTATED_CELLS >= 16 * 22

@@ -8,6 +8,7 @@ from typing import Any
 
 import torch
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from dnnet.accounting import CellResources
 from dnnet.config import cell_name
@@ -60,10 +61,37 @@ def plot_training_curves(rows: list[dict[str, Any]], path: Path, title: str) -> 
                        ("train_acc_full", "full network, train (augmented)")]:
         right.plot(epochs, [100 * r[key] for r in rows], marker=".", label=label)
     right.set_xlabel("epoch")
+    for axes in (left, right):  # whole epochs: a run of 3 epochs has no epoch 2.5
+        if len(epochs) <= 15:
+            axes.set_xticks(epochs)
+            axes.set_xlim(min(epochs) - 0.5, max(epochs) + 0.5)
+        else:
+            axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     right.set_ylabel("accuracy (%)")
     right.grid(alpha=0.3)
     right.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, frameon=False)  # below: covers no curve
     fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=130)
+    return path
+
+
+def plot_feature_map_by_width(grid: Sequence[CellResources], path: Path, title: str) -> Path:
+    """The largest feature map of a cell against its width: it does not change with depth (the stem's output is the
+    largest from exit 1 on), so one line per width says what a heatmap would repeat on every row."""
+    widths = sorted({cell.width for cell in grid})
+    largest = [max(cell.largest_feature_map_values for cell in grid if cell.width == width) for width in widths]
+    fig = Figure(figsize=(6.5, 3.6))
+    axes = fig.subplots()
+    axes.plot(widths, [value / 1e3 for value in largest], marker="o")
+    for width, value in zip(widths, largest):
+        axes.annotate(f"{value / 1e3:.3g}", (width, value / 1e3), textcoords="offset points", xytext=(0, 5), ha="center",
+                      fontsize=7)
+    axes.set_xlabel("width (groups)")
+    axes.set_ylabel("largest feature map (thousand values)")
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.grid(alpha=0.3)
+    axes.set_title(title, fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=130)
     return path

@@ -18,13 +18,13 @@ from dnnet.reporting.embedded_image import embedded_img
 from dnnet.reporting.heatmaps import plot_accuracy_grid, plot_grid_heatmap
 from dnnet.reporting.next_steps import next_steps_section
 from dnnet.reporting.run_caption import run_caption
-from dnnet.reporting.run_figures import plot_accuracy_vs_macs, plot_training_curves
+from dnnet.reporting.run_figures import plot_accuracy_vs_macs, plot_feature_map_by_width, plot_training_curves
 from dnnet.runs import CONFIG_FILE, RunRecord, read_metrics
 from dnnet.selection import best_within, offered_cells
 from dnnet.utils.amounts import EXAMPLE_BUDGET, MacsBudget
 
-RESOURCE_MAPS = [("macs", "MACs needed", "million MACs", 1e6), ("params", "parameters", "thousand parameters", 1e3),
-                 ("largest_feature_map_values", "largest feature map", "thousand values", 1e3)]
+RESOURCE_MAPS = [("macs", "MACs needed", "million MACs", 1e6), ("params", "parameters", "thousand parameters", 1e3)]
+ANNOTATED_CELLS = 400  # up to this many cells a heatmap writes each cell's number (16 x 22 = 352 still reads)
 
 
 def write_report(run_dir: Path, macs_budget: MacsBudget = EXAMPLE_BUDGET) -> Path:
@@ -51,8 +51,12 @@ def write_report(run_dir: Path, macs_budget: MacsBudget = EXAMPLE_BUDGET) -> Pat
     for field, title, label, divisor in RESOURCE_MAPS:
         values = np.array([getattr(c, field) for c in grid], dtype=float).reshape(config.num_exits, config.groups) / divisor
         plot_grid_heatmap(values, f"{preset}: {title}", label, run_dir / f"resources_{field}.png",
-                          budget=budget / divisor if field == "macs" else None)
+                          budget=budget / divisor if field == "macs" else None,
+                          annotate_format=".3g" if values.size <= ANNOTATED_CELLS else None)
         figures.append((f"resources_{field}.png", f"Resources: {title}"))
+    plot_feature_map_by_width(grid, run_dir / "resources_largest_feature_map_values.png",
+                              f"{preset}: largest feature map, the same at every depth")
+    figures.append(("resources_largest_feature_map_values.png", "Resources: largest feature map, per width"))
     summary = _summary_lines(preset, val, test, choice, budget, grid[-1].macs)
     sections = [Section("Accuracy and resources", summary, figures), _anytime_path_section(config, val, test, preset, run_dir),
                 *deployment_sections(run_dir, preset),

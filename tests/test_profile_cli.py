@@ -36,3 +36,15 @@ def test_profile_errors_are_one_line(tmp_path, capsys):
     ]
     assert main(["profile", "--out", str(tmp_path), "--cells", "17x1"]) == 2
     assert "depth must be an integer in 1..16" in capsys.readouterr().err
+
+
+def test_without_out_profile_prints_and_writes_nothing(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["profile", "--preset", "dnnet_resnet8_g4"]) == 0
+    assert list(tmp_path.iterdir()) == [] and "wrote" not in capsys.readouterr().out
+
+
+def test_the_old_flag_name_still_works_and_says_the_new_one(tmp_path, capsys):
+    assert main(["profile", "--preset", "dnnet_resnet8_g4", "--macs-budget", "50%"]) == 0
+    captured = capsys.readouterr()
+    assert "dnnet: --macs-budget is now --macs" in captured.err and "under 286K MACs" in captured.out

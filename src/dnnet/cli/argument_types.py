@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -43,3 +44,18 @@ def check_threads(threads: int) -> int:
     if not 1 <= threads <= cores:
         raise UserError(f"--threads must be between 1 and this machine's {cores} cores, got {threads}")
     return threads
+
+
+class DeprecatedAlias(argparse.Action):
+    """A flag with an old name that still works for a release: the old spelling (`deprecated`) says its new name on
+    stderr, then stores the value as the new one does."""
+
+    def __init__(self, *args, deprecated: str, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.deprecated = deprecated
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        if option_string == self.deprecated:
+            new = next(name for name in self.option_strings if name != self.deprecated)
+            print(f"dnnet: {self.deprecated} is now {new}; the old name goes in a later release", file=sys.stderr)
+        setattr(namespace, self.dest, values)

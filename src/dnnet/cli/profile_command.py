@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from dnnet.accounting import CellResources, grid_resources
-from dnnet.cli.argument_types import cell_argument, macs_budget_argument
+from dnnet.cli.argument_types import DeprecatedAlias, cell_argument, macs_budget_argument
 from dnnet.cli.json_output import add_json_flag, print_result
 from dnnet.config import CELL_SPELLING, cell_name
 from dnnet.models import create_model, list_models
@@ -31,8 +31,10 @@ HEATMAPS = [
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--preset", default="dnnet_resnet32_g22", help=f"one of: {', '.join(list_models())}")
-    parser.add_argument("--out", type=Path, default=None, help="output directory (default: runs/profile/PRESET)")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="a folder for resources.csv, profile.json and the heatmaps (default: print only, write nothing)")
     parser.add_argument("--macs", "--macs-budget", dest="macs", type=macs_budget_argument, default=EXAMPLE_BUDGET,
+                        action=DeprecatedAlias, deprecated="--macs-budget",
                         help=f"MAC budget to analyse, e.g. 24M (the paper's) or a share of the full network's (default "
                              f"{EXAMPLE_BUDGET}, as demo and report)".replace("%", "%%"))
     parser.add_argument("--cells", nargs="*", type=cell_argument, default=[], metavar="DxW",
@@ -45,18 +47,13 @@ def run(args: argparse.Namespace) -> int:
     cells = args.cells
     for depth, width in cells:
         config.check_cell(depth, width)
-    out = args.out or Path("runs/profile") / args.preset
-    out.mkdir(parents=True, exist_ok=True)
+    out = args.out
     grid = grid_resources(config)
-    write_grid_csv(grid, out / "resources.csv")
     macs_budget = args.macs.macs(grid[-1].macs)
     summary = budget_summary(grid, config.groups, macs_budget)
     record = {"preset": args.preset, "config": config.to_dict(), "budget": summary, "provenance": provenance()}
-    (out / "profile.json").write_text(json.dumps(record, indent=2) + "\n")
-    for field, title, label, divisor in HEATMAPS:
-        values = np.array([getattr(c, field) for c in grid], dtype=float).reshape(config.num_exits, config.groups) / divisor
-        budget = macs_budget / divisor if field == "macs" else None
-        plot_grid_heatmap(values, f"{args.preset}: {title}", label, out / f"{field}.png", budget=budget)
+    if out is not None:  # a command that reads writes only where it is told to
+        write_profile(out, args.preset, grid, record, config.num_exits, config.groups, macs_budget)
     asked = [grid[(depth - 1) * config.groups + (width - 1)] for depth, width in cells]
 
     def for_people() -> None:
@@ -67,9 +64,21 @@ def run(args: argparse.Namespace) -> int:
                   f"largest feature map {format_count(cell.largest_feature_map_values)} values: {verdict} under "
                   f"{format_count(macs_budget)} MACs")
     result = {**record, "cells": {cell_name(c.depth, c.width): {**c.to_dict(), "fits": c.macs <= macs_budget} for c in asked},
-              "wrote": str(out)}
+              "wrote": None if out is None else str(out)}
     print_result(args, result, for_people)
     return 0
+
+
+def write_profile(out: Path, preset: str, grid: list[CellResources], record: dict, depths: int, widths: int,
+                  macs_budget: float) -> None:
+    """resources.csv, profile.json and a heatmap per resource, into `out`."""
+    out.mkdir(parents=True, exist_ok=True)
+    write_grid_csv(grid, out / "resources.csv")
+    (out / "profile.json").write_text(json.dumps(record, indent=2) + "\n")
+    for field, title, label, divisor in HEATMAPS:
+        values = np.array([getattr(c, field) for c in grid], dtype=float).reshape(depths, widths) / divisor
+        budget = macs_budget / divisor if field == "macs" else None
+        plot_grid_heatmap(values, f"{preset}: {title}", label, out / f"{field}.png", budget=budget)
 
 
 def write_grid_csv(grid: list[CellResources], path: Path) -> None:
@@ -93,7 +102,7 @@ def budget_summary(grid: list[CellResources], groups: int, macs_budget: float) -
     }
 
 
-def print_summary(preset: str, causal: bool, grid: list[CellResources], summary: dict, out: Path) -> None:
+def print_summary(preset: str, causal: bool, grid: list[CellResources], summary: dict, out: Path | None) -> None:
     full = grid[-1]
     budget = summary["macs_budget"]
     print(f"{preset}: {len(grid)} cells; full network {format_count(full.macs)} MACs needed "
@@ -110,4 +119,5 @@ def print_summary(preset: str, causal: bool, grid: list[CellResources], summary:
     else:
         print("  widest width that fits, per depth: "
               + ", ".join(f"{cell_name(d, c['width'])} ({format_count(c['macs'])})" for d, c in widest.items()))
-    print(f"wrote {out}/resources.csv, profile.json and heatmaps ({', '.join(h[0] + '.png' for h in HEATMAPS)})")
+    if out is not None:
+        print(f"wrote {out}/resources.csv, profile.json and heatmaps ({', '.join(h[0] + '.png' for h in HEATMAPS)})")

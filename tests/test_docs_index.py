@@ -18,3 +18,14 @@ def test_the_index_names_every_committed_file_under_docs():
             indexed.add(folder + row.group(1))
     assert sorted(tracked - indexed) == [], "run python bench/write_docs_index.py"
     assert sorted(indexed - tracked) == []
+
+
+def test_the_results_page_stays_short_and_the_history_keeps_the_rest():
+    """docs/results.md says what holds today in under 300 lines; earlier measurements live in docs/history.md."""
+    docs = Path(__file__).resolve().parents[1] / "docs"
+    results = (docs / "results.md").read_text()
+    assert len(results.splitlines()) < 300
+    sections = [line.split('section "', 1)[1].rstrip('"') for line in results.splitlines()
+                if line.startswith("Earlier measurements: docs/history.md, section ")]
+    history_headings = {line.lstrip("#").strip() for line in (docs / "history.md").read_text().splitlines() if line.startswith("#")}
+    assert sections and all(section in history_headings for section in sections)

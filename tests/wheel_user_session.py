@@ -40,7 +40,7 @@ def main() -> None:
                     "select_shipped": json.loads(dnnet_command("select", "dnnet_resnet20_g8", "--macs", "25%", "--json")),
                     "export": json.loads(dnnet_command("export", "weights", "--cell", "4x2", "--format", "onnx", "--out",
                                                        "from_weights.onnx", "--json"))["cell"],
-                    "bundle": json.loads(dnnet_command("bundle", "dnnet_resnet20_g8", "--out", "bundle", "--json"))["cells"],
+                    "bundle": json.loads(dnnet_command("bundle", "weights", "--out", "bundle", "--json"))["cells"],
                     "card": (Path("weights") / "README.md").read_text().splitlines()[0]}
     print(json.dumps({"groups": model.config.groups, "shipped_groups": shipped.config.groups, "eval": evaluated, "metadata": metadata,
                       "report": (elsewhere / "report.html").read_text(), "from_weights": from_weights}))

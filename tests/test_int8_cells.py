@@ -19,7 +19,10 @@ def test_an_int8_cell_is_quantized_carries_its_metadata_and_is_measured(trained_
     out = tmp_path / "cell_int8.onnx"
     assert main(["export", str(trained_run), "--cell", "4x3", "--format", "onnx", "--quantize", "int8", "--out", str(out),
                  "--calibration-images", "64", "--json"]) == 0
-    facts = json.loads(capsys.readouterr().out)
+    captured = capsys.readouterr()
+    facts = json.loads(captured.out)
+    assert [line.split(": ", 2)[-1] for line in captured.err.splitlines() if line.startswith("dnnet: int8 export of 4x3")] == [
+        "reading calibration and test images ...", "quantizing ...", "measuring test accuracy and latency, float and int8 ..."]
     model = onnx.load(str(out))
     operators = {node.op_type for node in model.graph.node}
     assert {"QuantizeLinear", "DequantizeLinear"} <= operators

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 from pathlib import Path
 
@@ -78,15 +79,23 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def stage(text: str) -> None:
+    """A long step's start, one line on stderr (a log shows where the time goes)."""
+    print(f"dnnet: {text}", file=sys.stderr, flush=True)
+
+
 def export_int8(args: argparse.Namespace, run: TrainedRun, subnet, metadata: dict[str, str], cell: str) -> int:
     """The float cell to a scratch file, its int8 version to --out, and both measured on the run's test split."""
+    stage(f"int8 export of {cell}: reading calibration and test images ...")  # the stages take tens of seconds
     calibration = calibration_images(run, args.calibration_images)
     test = run.data().test
     test_images, test_labels = run.normalize(test.images).numpy(), test.labels.numpy()
     with tempfile.TemporaryDirectory() as scratch:
         float_path = Path(scratch) / "float.onnx"
         export_subnet(subnet, float_path, "onnx", run.record.data.image_shape, metadata)
+        stage(f"int8 export of {cell}: quantizing ...")
         quantize_int8(float_path, args.out, calibration, metadata)
+        stage(f"int8 export of {cell}: measuring test accuracy and latency, float and int8 ...")
         accuracy = {"float": onnx_accuracy(float_path, test_images, test_labels), "int8": onnx_accuracy(args.out, test_images, test_labels)}
         float_ms, int8_ms = onnx_latency_ms([float_path, args.out], test_images[:1])
     facts = {"cell": cell, "format": "onnx", "quantize": "int8", "path": str(args.out), "calibration_images": len(calibration),

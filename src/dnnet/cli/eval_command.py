@@ -15,7 +15,7 @@ from dnnet.data import load_data
 from dnnet.errors import UserError
 from dnnet.evaluation import NO_TTA, TTA_MODES, grid_accuracy, grid_name, write_accuracy_grid
 from dnnet.models import DNNet, list_models
-from dnnet.models.pretrained_files import CONFIG_FILE, read_pretrained_record
+from dnnet.models.pretrained_files import CONFIG_FILE
 from dnnet.models.shipped_weights import shipped_weights_folder
 from dnnet.reporting import plot_accuracy_grid
 from dnnet.runs import TrainedRun
@@ -85,17 +85,17 @@ def evaluate_saved_network(args: argparse.Namespace, device: torch.device) -> in
         raise UserError("--weights needs --data, the data set to evaluate on")
     if not args.weights.exists() and str(args.weights) in list_models(pretrained=True):  # a preset's shipped weights
         args.weights = shipped_weights_folder(str(args.weights))
-    record = read_pretrained_record(args.weights)
     model = DNNet.from_pretrained(args.weights).to(device)
-    preprocessing = record["preprocessing"]
-    if "mean" not in preprocessing or "std" not in preprocessing:
-        raise UserError(f"{args.weights / CONFIG_FILE} records no mean and std: it cannot say how to normalise images")
+    if model.pretrained_cfg is None:
+        raise UserError(f"{args.weights / CONFIG_FILE} records no mean, std and image shape: it cannot say how to "
+                        "normalise images")
     data = load_data(args.data, args.data_dir, args.cache_dir)
     if data.image_shape != (model.config.in_channels, model.config.image_size, model.config.image_size):
         raise UserError(f"{args.data} has images of shape {data.image_shape}; the network takes "
                         f"{(model.config.in_channels, model.config.image_size, model.config.image_size)}")
     warn_if_never_flipped(args.tta, data.flip, args.weights)
-    accuracy = grid_accuracy(model, data.split(args.split), preprocessing["mean"], preprocessing["std"], device=device, tta=args.tta)
+    cfg = model.pretrained_cfg  # the folder's preprocessing, checked when it was loaded
+    accuracy = grid_accuracy(model, data.split(args.split), list(cfg.mean), list(cfg.std), device=device, tta=args.tta)
     print_result(args, grid_record(accuracy, args.split, args.weights, args.tta),
                  lambda: print_grid_summary(accuracy, args.split, args.weights, args.tta))
     return 0

@@ -30,12 +30,15 @@ class PretrainedConfig:
     @classmethod
     def from_preprocessing(cls, preprocessing: dict[str, Any], source: str) -> PretrainedConfig | None:
         """From a weights folder's "preprocessing" record; None when the folder records none."""
+        if not {"mean", "std", "image_shape"} <= set(preprocessing):
+            return None  # a folder that records no preprocessing (save_pretrained without one)
         try:
-            mean, std = tuple(float(v) for v in preprocessing["mean"]), tuple(float(v) for v in preprocessing["std"])
-            input_size = tuple(int(v) for v in preprocessing["image_shape"])
+            mean, std = tuple(_number(v) for v in preprocessing["mean"]), tuple(_number(v) for v in preprocessing["std"])
+            input_size = tuple(_count(v) for v in preprocessing["image_shape"])
             classes = tuple(str(name) for name in preprocessing.get("classes", ()))
-        except (KeyError, TypeError, ValueError):
-            return None
+        except (TypeError, ValueError):
+            raise UserError(f"{source}: its preprocessing is not lists of numbers (mean {preprocessing['mean']!r}, std "
+                            f"{preprocessing['std']!r}, image_shape {preprocessing['image_shape']!r})") from None
         if len(input_size) != 3 or not len(mean) == len(std) == input_size[0] or not all(s > 0 for s in std):
             raise UserError(f"{source}: its preprocessing does not describe {input_size[0] if input_size else 0}-channel "
                             f"images (mean {mean}, std {std}, image_shape {input_size})")
@@ -73,3 +76,15 @@ class PretrainedConfig:
     def label(self, index: int) -> str:
         """The class name of output `index` (the index itself when the folder records no names)."""
         return self.classes[index] if 0 <= index < len(self.classes) else str(index)
+
+
+def _number(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:  # NaN is no mean
+        raise ValueError(value)
+    return float(value)
+
+
+def _count(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(value)
+    return value

@@ -45,7 +45,7 @@ def write_pretrained(model: nn.Module, network: dict[str, Any], directory: str |
     with atomic_write(directory / WEIGHTS_FILE) as stream:
         stream.write(save(tensors, metadata={"format": FORMAT}))
     with atomic_write(directory / CARD_FILE) as stream:
-        stream.write(model_card(record).encode())
+        stream.write(model_card(record).encode(errors="backslashreplace"))  # a class folder's name need not be UTF-8
     with atomic_write(directory / CONFIG_FILE) as stream:  # last: a folder with config.json holds whole weights
         stream.write((json.dumps(record, indent=2) + "\n").encode())
     return directory

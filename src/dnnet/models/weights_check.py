@@ -66,16 +66,36 @@ def check_before_building(build: Callable[[], nn.Module], config: NetConfig, pat
     """Checks the weights file at `path` against the network `build()` makes from `config` without allocating it;
     returns the header. A mismatch is one UserError naming the file."""
     header = read_header(path)
+    check_header_fits(build, config, header, path)
+    return header
+
+
+DTYPE_NAMES = {torch.float16: "F16", torch.bfloat16: "BF16", torch.float32: "F32", torch.float64: "F64", torch.int8: "I8",
+               torch.int16: "I16", torch.int32: "I32", torch.int64: "I64", torch.uint8: "U8", torch.bool: "BOOL"}
+
+
+def header_of_state(state: dict[str, torch.Tensor], path: Path) -> dict[str, dict]:
+    """A loaded state dict (a run's checkpoint) described as a safetensors header is: name -> {"dtype", "shape"}."""
+    if not isinstance(state, dict) or not all(isinstance(t, torch.Tensor) for t in state.values()):
+        raise UserError(f"{path} holds no weights dnnet wrote (its state is not a table of tensors)")
+    unknown = sorted({str(t.dtype) for t in state.values() if t.dtype not in DTYPE_NAMES})
+    if unknown:
+        raise UserError(f"{path} holds tensors of a type dnnet does not write ({', '.join(unknown)})")
+    return {name: {"dtype": DTYPE_NAMES[t.dtype], "shape": list(t.shape)} for name, t in state.items()}
+
+
+def check_header_fits(build: Callable[[], nn.Module], config: NetConfig, header: dict[str, dict], path: Path) -> None:
+    """The tensors `header` describes against the network `build()` makes from `config`, without allocating it."""
     elements = sum(math.prod(entry["shape"]) for entry in header.values())
     if config.num_blocks > len(header):  # every block holds several tensors: such a config cannot be the file's
         raise UserError(f"{path} holds {len(header)} tensors, too few for a network of {config.num_blocks} blocks: the "
-                        "folder's config.json does not describe these weights")
+                        "config.json beside it does not describe these weights")
     # the widest layer's channels, the classes and the stem's inputs each need at least that many weights in the file
     needed = {"channels": config.groups * max(config.group_channels), "classes": config.num_classes,
               "input channels": config.in_channels * config.groups * config.group_channels[0]}
     for what, count in needed.items():
         if count > elements:
-            raise UserError(f"{path} holds {elements:,} values, too few for {count:,} {what}: the folder's config.json "
+            raise UserError(f"{path} holds {elements:,} values, too few for {count:,} {what}: the config.json beside it "
                             "does not describe these weights")
     try:
         with torch.device("meta"):
@@ -99,7 +119,6 @@ def check_before_building(build: Callable[[], nn.Module], config: NetConfig, pat
     cast = sorted({entry["dtype"] for entry in header.values() if entry["dtype"] in FLOAT_TYPES and entry["dtype"] != "F32"})
     if cast:
         warnings.warn(f"{path}: {', '.join(cast)} weights are cast to float32", stacklevel=3)
-    return header
 
 
 def check_finite(model: nn.Module, path: Path) -> None:

@@ -14,6 +14,7 @@ from dnnet.errors import UserError
 from dnnet.evaluation import read_accuracy_grid, read_optional_grid
 from dnnet.models.dnnet import DNNet
 from dnnet.models.pretrained_files import is_pretrained_folder
+from dnnet.models.weights_check import check_finite, check_header_fits, header_of_state
 from dnnet.runs.run_data import load_run_data
 from dnnet.runs.run_files import CHECKPOINT_FILE, CONFIG_FILE, load_checkpoint, load_weights, trained_weights_key
 from dnnet.runs.run_lock import run_lock
@@ -48,12 +49,17 @@ class TrainedRun:
         moving average (what the run evaluated), else the optimizer's last weights."""
         path = self.path / CHECKPOINT_FILE
         checkpoint = load_checkpoint(path)
+        key = trained_weights_key(self.record.train_config)
+        config = self.record.net_config
+        if isinstance(checkpoint.get(key), dict):  # config.json against the checkpoint's shapes, before building anything
+            check_header_fits(lambda: DNNet(config), config, header_of_state(checkpoint[key], path), path)
         saved_id, our_id = checkpoint.get("run_id"), self.record.run_id
         if saved_id is not None and our_id is not None and saved_id != our_id:  # None: a run older than run ids
             raise UserError(f"{path} belongs to another run (run id {saved_id}), not to the run its {CONFIG_FILE} describes "
                             f"({our_id}): it was copied in; put back this run's checkpoint, or read the other run's folder")
-        model = DNNet(self.record.net_config)
-        load_weights(model, checkpoint, path, key=trained_weights_key(self.record.train_config))
+        model = DNNet(config)
+        load_weights(model, checkpoint, path, key=key)
+        check_finite(model, path)
         return model.eval()
 
     @contextmanager

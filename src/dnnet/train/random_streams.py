@@ -14,4 +14,6 @@ def random_stream(seed: int, stream: str, index: int, device: torch.device | str
     Another kind of device draws other numbers from the same seed (a GPU's generator is not the CPU's)."""
     if stream not in STREAM_OFFSETS:
         raise ValueError(f"stream must be one of {sorted(STREAM_OFFSETS)}, got {stream!r}")
-    return torch.Generator(device=device).manual_seed(seed * 1_000_003 + index + STREAM_OFFSETS[stream])
+    # modulo 2**63: a seed near the top of its range would overflow torch's 64-bit seed; every seed below about 9.2e12
+    # keeps the value it always had (and so its run's streams)
+    return torch.Generator(device=device).manual_seed((seed * 1_000_003 + index + STREAM_OFFSETS[stream]) % 2**63)

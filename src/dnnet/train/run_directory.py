@@ -15,6 +15,7 @@ from typing import Any
 
 import torch
 
+from dnnet.errors import MissingFile
 from dnnet.models import DNNet
 from dnnet.runs import TrainedRun
 from dnnet.runs.run_files import (
@@ -54,8 +55,13 @@ def save_checkpoint(state: dict[str, Any], path: Path) -> None:
 
 
 def checkpoint_train_config(run_dir: Path) -> TrainConfig:
-    """The config a resumed run continues with (the one saved in its checkpoint)."""
-    return TrainConfig.from_dict(load_checkpoint(Path(run_dir) / CHECKPOINT_FILE)["train_config"])
+    """The config a resumed run continues with (the one saved in its checkpoint); a run stopped before its first
+    checkpoint is said to start over."""
+    path = Path(run_dir) / CHECKPOINT_FILE
+    if not path.is_file() and (Path(run_dir) / CONFIG_FILE).is_file():
+        raise MissingFile(f"nothing to resume: no {CHECKPOINT_FILE} in {run_dir} (the run stopped before its first "
+                          "checkpoint); start it over: the same command without --resume")
+    return TrainConfig.from_dict(load_checkpoint(path)["train_config"])
 
 
 def append_metrics(run_dir: Path, row: dict[str, Any]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -120,7 +121,9 @@ def setup_model(config: TrainConfig, data: DataSplits, device: torch.device) -> 
     channels, size, _ = data.image_shape
     settings = {"num_classes": len(data.classes), "in_channels": channels, "image_size": size}
     settings.update({} if config.groups is None else {"groups": config.groups})
-    every_width = trains_every_width(create_model(config.preset, **settings).config, config)
+    with torch.device("meta"):  # the architecture only: no memory, and no draw from the seed's generator
+        architecture = create_model(config.preset, **settings).config
+    every_width = trains_every_width(architecture, config)
     if config.cell_heads and every_width:
         settings["cell_heads"] = True
     if config.width_conditioning and not every_width:
@@ -128,10 +131,23 @@ def setup_model(config: TrainConfig, data: DataSplits, device: torch.device) -> 
                         f"{config.preset!r} with objective {config.objective!r} does not train that way")
     if config.width_conditioning:
         settings["width_conditioning"] = True
+    check_training_fits_memory(config.preset, settings)
     torch.manual_seed(config.seed)  # after the probe above: the init never depends on a setting it does not use
     model = create_model(config.preset, **settings)
     model = model.to(device)
     return model.to(memory_format=torch.channels_last) if config.uses_channels_last(device) else model
+
+
+def check_training_fits_memory(preset: str, settings: dict[str, Any]) -> None:
+    """Refuses a network whose weights, gradients, momentum and weight average alone would take more than half of this
+    machine's memory (`--groups 1000000` was an allocator traceback asking for 36 TB)."""
+    with torch.device("meta"):
+        params = sum(p.numel() for p in create_model(preset, **settings).parameters())
+    physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") if hasattr(os, "sysconf") else None
+    needed = params * 4 * 4  # float32 weights, their gradients, the momentum and the moving average
+    if physical and needed > physical / 2:
+        raise UserError(f"{preset} with these settings has {params:,} parameters: training needs about "
+                        f"{needed / 2**30:,.1f} GiB for them alone, more than half of this machine's {physical / 2**30:,.1f} GiB")
 
 
 def trains_every_width(model_config: NetConfig, config: TrainConfig) -> bool:

@@ -83,3 +83,27 @@ def test_a_network_too_large_for_this_machine_is_refused_before_it_is_built(tmp_
     argv = ["train", "--groups", "1000000", "--epochs", "1", "--out", str(tmp_path / "run")]
     assert main(argv) == 2
     assert "parameters: training needs about" in capsys.readouterr().err and not (tmp_path / "run").exists()
+
+
+def test_a_device_as_trace_or_config_is_named_as_not_a_regular_file(tiny, capsys):
+    one_error_line(capsys, ["simulate", str(tiny), "--trace", "/dev/null"], "trace /dev/null is not a regular file")
+    one_error_line(capsys, ["train", "--config", "/dev/null"], "--config /dev/null is not a regular file")
+
+
+def test_a_cache_dir_that_is_a_file_is_said_to_be_one(tmp_path, capsys):
+    from data_files import write_image_tree
+
+    from dnnet.data import load_data
+
+    write_image_tree(tmp_path / "tree", {"": {"cat": 3, "dog": 3}})
+    (tmp_path / "cachefile").write_text("")
+    load_data(str(tmp_path / "tree"), cache_dir=tmp_path / "cachefile", val_count=1)
+    assert f"({tmp_path / 'cachefile'} is a file, not a folder); going on without it" in capsys.readouterr().err
+
+
+def test_a_foreign_pickle_as_checkpoint_is_one_line_without_torchs_warnings(tiny, tmp_path, capsys):
+    import pickle
+
+    run = shutil.copytree(tiny, tmp_path / "run")
+    (run / CHECKPOINT_FILE).write_bytes(pickle.dumps({"model": object()}, protocol=4))
+    one_error_line(capsys, ["eval", str(run)], "is not a checkpoint that dnnet train wrote")

@@ -56,7 +56,8 @@ def cached_splits(
     try:
         _write_atomically(path, splits, path.stem)
     except OSError as error:
-        print(f"dnnet: cannot write the decoded-image cache {path} ({error.strerror or error}); going on without it",
+        reason = f"{path.parent} is a file, not a folder" if path.parent.is_file() else error.strerror or error
+        print(f"dnnet: cannot write the decoded-image cache {path} ({reason}); going on without it",
               file=sys.stderr)
     return splits
 

@@ -35,6 +35,8 @@ def read_trace(path: Path, full: CellResources, max_requests: int = MAX_TRACE_RE
     a row may not hold more values than the header names, and a trace beyond `max_requests` is refused when its row
     is reached (every request is served and drawn: a bound on the time and memory a command takes)."""
     path = Path(path)
+    if path.exists() and not path.is_file():
+        raise UserError(f"trace {path} is not a regular file (a folder, a device or a pipe?)")
     if not path.is_file():
         raise MissingFile(f"trace {path} not found")
     requests: list[Request] = []

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import pickle
 import sys
+import warnings
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -36,7 +37,9 @@ def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dic
     if not path.is_file():
         raise MissingFile(f"no checkpoint at {path}")
     try:
-        return torch.load(path, map_location=map_location, weights_only=True)
+        with warnings.catch_warnings():  # torch's advice about a foreign pickle's protocol: the error below says it
+            warnings.simplefilter("ignore", UserWarning)
+            return torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as error:
         if "unsupported global" in str(error).lower():  # a Python object refused; torch advises the unsafe way round
             raise UserError(f"{path} is not a checkpoint that dnnet train wrote: it holds Python objects beyond tensors "

@@ -24,6 +24,8 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
     path = Path(path)
     if path.is_dir():
         raise UserError(f"--config {path} is a folder; give its config file (a run's config.json, or a .toml)")
+    if path.exists() and not path.is_file():
+        raise UserError(f"--config {path} is not a regular file (a device or a pipe?)")
     if not path.is_file():
         raise MissingFile(f"--config {path}: no such file")
     try:

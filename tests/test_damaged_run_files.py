@@ -67,7 +67,7 @@ def test_a_checkpoint_of_another_architecture_is_named(trained, tmp_path, capsys
     torch.save(state, run / "checkpoint.pt")
     assert main(["eval", str(run)]) == 2
     err = capsys.readouterr().err
-    assert "checkpoint.pt does not fit the architecture in config.json" in err and "Traceback" not in err
+    assert "checkpoint.pt does not fit the network in config.json (stem.weight: shape" in err and "Traceback" not in err
 
 
 NAN_GRID = b'{"accuracy": [' + b", ".join([b"[0.5, 0.5, 0.5, 0.5]"] * 3) + b', [0.5, 0.5, 0.5, NaN]]}'

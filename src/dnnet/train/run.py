@@ -27,6 +27,7 @@ from dnnet.train.setup import setup, setup_world
 from dnnet.train.stop_request import StopRequest, stop_requested
 from dnnet.train.tensorboard_log import check_tensorboard_installed, log_epoch_scalars
 from dnnet.train.training_setup import TrainingSetup
+from dnnet.utils.progress_bar import on_terminal
 from dnnet.utils.provenance import provenance
 
 
@@ -134,7 +135,8 @@ def log_epoch(run: TrainingSetup, config: TrainConfig, run_dir: Path, show_progr
     # width-conditioned network trains every width: each of its widths is validated, one pass each)
     full_width = None if model.config.causal else model.config.groups
     val = grid_accuracy(model, run.data.val, *run.stats, batch_size=config.eval_batch_size, device=device,
-                        channels_last=config.uses_channels_last(device), width=full_width, show_progress=show_progress)
+                        channels_last=config.uses_channels_last(device), width=full_width,
+                        show_progress=show_progress and on_terminal())  # a log gets the epoch's line, not two more
     row = {
         "epoch": position.epoch + 1,
         "lr": epoch_learning_rate(config, position.epoch, position.step),

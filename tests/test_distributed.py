@@ -21,6 +21,27 @@ ARGS = ["train", "--preset", "dnnet_resnet8_g4", "--data", "digits", "--epochs",
 RECIPE = ["--gradient-equilibrium", "--width-samples", "1", "--exit-ramp", "0.5", "--drop-stem-exit", "--loss-scale", "cells"]
 
 
+TEARDOWN_ABORT = "terminate called without an active exception"
+
+
+def launch_two_processes(out, recipe, env):
+    """torchrun with 2 gloo processes training into `out`. Once in many runs on a loaded 2-core machine a rank aborts
+    inside gloo's teardown after the run has finished (finished.json written): that launch is made again from scratch,
+    once, and the second must succeed whole; any other failure is returned as it is."""
+    import shutil
+
+    for _ in range(2):
+        launched = subprocess.run(
+            [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+             "-m", "dnnet.cli.main", *ARGS, *recipe, "--out", str(out)],
+            env=env, capture_output=True, text=True, timeout=300,
+        )
+        if launched.returncode == 0 or TEARDOWN_ABORT not in launched.stderr or not (out / "finished.json").is_file():
+            return launched
+        shutil.rmtree(out)
+    return launched
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("recipe", [[], RECIPE], ids=["joint", "recipe"])
 def test_two_gloo_processes_match_one_process(tmp_path, recipe):
@@ -28,11 +49,7 @@ def test_two_gloo_processes_match_one_process(tmp_path, recipe):
     single = subprocess.run([sys.executable, "-m", "dnnet.cli.main", *ARGS, *recipe, "--out", str(tmp_path / "single")],
                             env=env, capture_output=True, text=True, timeout=300)
     assert single.returncode == 0, single.stderr
-    launched = subprocess.run(
-        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-         "-m", "dnnet.cli.main", *ARGS, *recipe, "--out", str(tmp_path / "ddp")],
-        env=env, capture_output=True, text=True, timeout=300,
-    )
+    launched = launch_two_processes(tmp_path / "ddp", recipe, env)
     assert launched.returncode == 0, launched.stderr[-3000:]
     one = load_checkpoint(tmp_path / "single" / "checkpoint.pt")["model"]
     two = load_checkpoint(tmp_path / "ddp" / "checkpoint.pt")["model"]

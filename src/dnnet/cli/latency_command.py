@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 
 from dnnet.accounting import CellResources, cell_resources
@@ -13,6 +12,7 @@ from dnnet.deploy.int8_cells import calibration_images
 from dnnet.deploy.latency import INT8, RUNTIMES, measure_latency, write_latency
 from dnnet.errors import UserError
 from dnnet.runs import TrainedRun
+from dnnet.utils.device_choice import physical_memory_bytes
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -58,7 +58,7 @@ def measure_run(args: argparse.Namespace, run: TrainedRun) -> int:
 def check_batch_fits_memory(batch: int, full: CellResources) -> None:
     """Refuses a batch whose activations alone would take more than half of this machine's memory (an allocator
     traceback otherwise, or a machine that swaps)."""
-    physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") if hasattr(os, "sysconf") else None
+    physical = physical_memory_bytes()
     needed = batch * full.peak_act_bytes
     if physical and needed > physical / 2:
         raise UserError(f"--batch {batch} needs about {needed / 2**30:,.1f} GiB of activations for the full network, more "

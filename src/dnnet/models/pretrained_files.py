@@ -65,11 +65,7 @@ def check_writable_weights_folder(directory: Path) -> None:
         shown = ", ".join(others[:5]) + (", ..." if len(others) > 5 else "")
         raise UserError(f"{directory} holds files that are not pretrained weights ({shown}): write into a new or empty folder")
     if (directory / CONFIG_FILE).exists():
-        try:
-            written_here = json.loads((directory / CONFIG_FILE).read_text()).get("format") == FORMAT
-        except (OSError, UnicodeDecodeError, ValueError, AttributeError):
-            written_here = False
-        if not written_here:
+        if not is_pretrained_folder(directory):
             raise UserError(f"{directory / CONFIG_FILE} is not a pretrained network's config: write into a new or empty folder")
 
 

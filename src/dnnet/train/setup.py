@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -38,6 +37,7 @@ from dnnet.train.teacher import Teacher, check_same_teacher, load_teacher
 from dnnet.train.training_setup import TrainingSetup
 from dnnet.train.training_step import build_training_step
 from dnnet.train.weight_average import WeightAverage
+from dnnet.utils.device_choice import physical_memory_bytes
 from dnnet.utils.provenance import provenance
 
 
@@ -143,7 +143,7 @@ def check_training_fits_memory(preset: str, settings: dict[str, Any]) -> None:
     machine's memory (`--groups 1000000` was an allocator traceback asking for 36 TB)."""
     with torch.device("meta"):
         params = sum(p.numel() for p in create_model(preset, **settings).parameters())
-    physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") if hasattr(os, "sysconf") else None
+    physical = physical_memory_bytes()
     needed = params * 4 * 4  # float32 weights, their gradients, the momentum and the moving average
     if physical and needed > physical / 2:
         raise UserError(f"{preset} with these settings has {params:,} parameters: training needs about "

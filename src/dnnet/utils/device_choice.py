@@ -26,3 +26,12 @@ def chosen_device(requested: str | None) -> torch.device:
     elif device.type not in ("cpu", "cuda", "mps"):
         raise UserError(f"--device {requested}: dnnet runs on cpu, cuda or mps")
     return device
+
+
+def physical_memory_bytes() -> int | None:
+    """This machine's memory, for refusing work that could not fit it (None where the platform does not say)."""
+    import os
+
+    if not hasattr(os, "sysconf"):
+        return None
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")

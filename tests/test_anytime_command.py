@@ -1,5 +1,6 @@
 import json
 import os
+from pathlib import Path
 
 import pytest
 import torch
@@ -43,8 +44,8 @@ def test_anytime_command_serves_test_images_with_an_early_stop_chosen_on_validat
 def test_every_schedule_serves_the_same_answers(trained_run, capsys):
     served = {}
     for ahead in ["none", "all"]:
-        assert main(["anytime", str(trained_run), "--images", "20", "--compute-ahead", ahead]) == 0
-        record = json.loads((trained_run / "anytime.json").read_text())
+        assert main(["anytime", str(trained_run), "--images", "20", "--compute-ahead", ahead, "--json"]) == 0
+        record = json.loads(Path(json.loads(capsys.readouterr().out)["wrote"]).read_text())
         assert record["settings"]["compute_ahead"] == ahead
         served[ahead] = {name: (summary["accuracy"], summary["cells"]) for name, summary in record["served"].items()}
     assert served["none"] == served["all"]
@@ -81,6 +82,20 @@ def test_out_writes_the_result_elsewhere_and_leaves_the_runs_file(trained_run, t
     assert json.loads(out.read_text())["path_choice"]["rule"] == "greedy" and f"wrote {out}" in capsys.readouterr().out
     after = (trained_run / "anytime.json").read_bytes() if (trained_run / "anytime.json").exists() else None
     assert after == before
+
+
+def test_a_second_result_goes_beside_the_first_and_the_report_shows_the_newest(tmp_path, shared_run, capsys):
+    from dnnet.reporting.deployment_sections import deployment_sections
+
+    run = shared_run("tiny", tmp_path / "run")
+    for number, images in ((1, "3"), (2, "4"), (3, "5")):
+        assert main(["anytime", str(run), "--images", images, "--json"]) == 0
+        wrote = json.loads(capsys.readouterr().out)["wrote"]
+        assert wrote == str(run / ("anytime.json" if number == 1 else f"anytime-{number}.json"))
+    first = json.loads((run / "anytime.json").read_text())
+    assert first["settings"]["images"] == 3  # never written over
+    section = next(s for s in deployment_sections(run, "dnnet_resnet8_g4") if s.title == "Anytime serving")
+    assert "over 5 images" in " ".join(section.lines)
 
 
 @pytest.mark.parametrize("path, message", [("1x1,3x3", "not a step"), ("fastest", "a path is auto, area"), ("1x1,9x1", "depth")])

@@ -48,7 +48,7 @@ def test_unknown_protocol_is_a_clear_error():
 @pytest.fixture(scope="module")
 def cpu_root(tmp_path_factory):
     root = tmp_path_factory.mktemp("experiments") / "cpu"
-    args = ["experiment", "all", "--protocol", "cpu", "--data", "digits", "--epochs", "1", "--seeds", "0",
+    args = ["experiment", "all", "--protocol", "cpu", "--data", "digits", "--epochs", "1", "--seed", "0",
             "--out", str(root), "--quiet"]
     assert main(args) == 0
     return root
@@ -137,7 +137,7 @@ def test_the_experiments_need_every_training_run_of_the_protocol(protocol):
 @pytest.mark.slow
 def test_parallel_jobs_train_every_run_before_the_experiment_reads_them(tmp_path, capsys):
     root = tmp_path / "cpu"
-    args = ["experiment", "lambda", "--protocol", "cpu", "--data", "digits", "--epochs", "1", "--seeds", "0",
+    args = ["experiment", "lambda", "--protocol", "cpu", "--data", "digits", "--epochs", "1", "--seed", "0",
             "--out", str(root), "--jobs", "2", "--quiet"]
     assert main(args) == 0
     printed = capsys.readouterr().out

@@ -19,8 +19,18 @@ def test_profile_writes_grid_and_heatmaps(tmp_path, capsys):
 
 
 def test_profile_budgets_a_quarter_of_the_full_network_by_default_as_demo_and_report_do(tmp_path, capsys):
-    assert main(["profile", "--preset", "dnnet_resnet20_g8", "--out", str(tmp_path)]) == 0
+    assert main(["profile", "--out", str(tmp_path)]) == 0
     assert "under 1.47M MACs: 53 of 80 cells fit" in capsys.readouterr().out
+
+
+def test_train_demo_and_profile_start_from_the_same_preset():
+    from dnnet.cli.demo_command import DEMO
+    from dnnet.cli.main import build_parser
+    from dnnet.config import DEFAULT_PRESET
+    from dnnet.train import TrainConfig
+
+    assert build_parser("profile").parse_args(["profile"]).preset == DEFAULT_PRESET == "dnnet_resnet20_g8"
+    assert TrainConfig().preset == DEMO.preset == DEFAULT_PRESET  # train's --preset falls back on TrainConfig's
 
 
 def test_profile_of_the_depth_only_network_stops_at_d5(tmp_path, capsys):
@@ -34,8 +44,8 @@ def test_profile_errors_are_one_line(tmp_path, capsys):
         "dnnet profile: error: unknown preset 'nope'; known presets: dnnet_resnet20_g8, dnnet_resnet32_g22, "
         "dnnet_resnet8_g4, resnet20, resnet20_anytime, resnet32, resnet32_anytime"
     ]
-    assert main(["profile", "--out", str(tmp_path), "--cells", "17x1"]) == 2
-    assert "depth must be an integer in 1..16" in capsys.readouterr().err
+    assert main(["profile", "--out", str(tmp_path), "--cells", "11x1"]) == 2
+    assert "depth must be an integer in 1..10" in capsys.readouterr().err
 
 
 def test_without_out_profile_prints_and_writes_nothing(tmp_path, monkeypatch, capsys):

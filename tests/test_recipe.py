@@ -10,7 +10,8 @@ from dnnet.loss.joint_loss import loss_coefficients
 from dnnet.train import TrainConfig, train
 from dnnet.train.objective import StepPlanner, build_objective, width_mask
 
-CONFIG = create_model("dnnet_resnet8_g4").config  # 4 exits x 4 widths
+SMALL = "dnnet_resnet8_g4"
+CONFIG = create_model(SMALL).config  # 4 exits x 4 widths
 
 
 def test_loss_coefficients_per_reduction():
@@ -46,7 +47,7 @@ def plan(config, global_step, progress):
 
 
 def test_plan_samples_widths_at_every_exit_and_ramps_early_exits():
-    config = TrainConfig(width_samples=1, exit_ramp=0.5, drop_stem_exit=True, loss_scale="cells")
+    config = TrainConfig(preset=SMALL, width_samples=1, exit_ramp=0.5, drop_stem_exit=True, loss_scale="cells")
     step = plan(config, global_step=11, progress=0.125)  # a quarter of the ramp
     mask = width_mask(4, 1, seed=0, global_step=11)
     early = 0.01 + 0.99 * 0.25
@@ -56,23 +57,23 @@ def test_plan_samples_widths_at_every_exit_and_ramps_early_exits():
 
 @pytest.mark.parametrize("loss_scale", ["eq2", "depths", "cells"])
 def test_the_ramp_damps_early_exits_and_leaves_the_last_as_reduced(loss_scale):
-    ramped = plan(TrainConfig(exit_ramp=0.5, loss_scale=loss_scale), global_step=0, progress=0.0).coefficients
+    ramped = plan(TrainConfig(preset=SMALL, exit_ramp=0.5, loss_scale=loss_scale), global_step=0, progress=0.0).coefficients
     plain = loss_coefficients(torch.ones(4, 4), loss_scale)
     torch.testing.assert_close(ramped[-1], plain[-1])
     torch.testing.assert_close(ramped[:-1], 0.01 * plain[:-1])
 
 
 def test_plan_of_a_plain_joint_run_keeps_the_losses_weights():
-    step = plan(TrainConfig(), global_step=0, progress=0.0)
+    step = plan(TrainConfig(preset=SMALL), global_step=0, progress=0.0)
     assert step.widths is None and step.coefficients is None
-    assert plan(TrainConfig(objective="sandwich"), 4, 0.5).widths[-1] == 4
+    assert plan(TrainConfig(preset=SMALL, objective="sandwich"), 4, 0.5).widths[-1] == 4
 
 
 @pytest.mark.parametrize("config,message", [
-    (TrainConfig(objective="sandwich", exit_ramp=0.5), "exit_ramp apply to the joint objective"),
-    (TrainConfig(objective="sandwich", auxiliary_gradient=0.5), "auxiliary_gradient apply to the joint objective"),
-    (TrainConfig(width_samples=1, weighting="final"), "width_samples needs a network trained at every width"),
-    (TrainConfig(width_samples=2), "width_samples=2 would sample every width of 4 groups; use at most 1"),
+    (TrainConfig(preset=SMALL, objective="sandwich", exit_ramp=0.5), "exit_ramp apply to the joint objective"),
+    (TrainConfig(preset=SMALL, objective="sandwich", auxiliary_gradient=0.5), "auxiliary_gradient apply to the joint objective"),
+    (TrainConfig(preset=SMALL, width_samples=1, weighting="final"), "width_samples needs a network trained at every width"),
+    (TrainConfig(preset=SMALL, width_samples=2), "width_samples=2 would sample every width of 4 groups; use at most 1"),
 ])
 def test_recipe_options_that_would_do_nothing_are_refused(config, message):
     with pytest.raises(UserError, match=message):
@@ -81,9 +82,9 @@ def test_recipe_options_that_would_do_nothing_are_refused(config, message):
 
 def test_gradient_equilibrium_shares_follow_the_trained_exits():
     model = create_model("dnnet_resnet8_g4")
-    forward, _ = build_objective(model, TrainConfig(gradient_equilibrium=True, drop_stem_exit=True))
+    forward, _ = build_objective(model, TrainConfig(preset=SMALL, gradient_equilibrium=True, drop_stem_exit=True))
     assert forward.head_gradient_shares == [0.0, 1 / 3, 1 / 2, 1.0]
-    forward, _ = build_objective(model, TrainConfig())
+    forward, _ = build_objective(model, TrainConfig(preset=SMALL))
     assert forward.head_gradient_shares is None
 
 
@@ -96,7 +97,7 @@ def test_recipe_settings_are_checked(field, value, message):
 
 
 def test_a_run_with_every_recipe_option_learns(tmp_path, digits):
-    config = TrainConfig(epochs=10, batch_size=64, gradient_equilibrium=True, width_samples=1, exit_ramp=0.5,
+    config = TrainConfig(preset=SMALL, epochs=10, batch_size=64, gradient_equilibrium=True, width_samples=1, exit_ramp=0.5,
                          drop_stem_exit=True, loss_scale="cells", warmup_epochs=1, distill_weight=0.5)
     summary = train(config, tmp_path / "run", show_progress=False, data=digits)
     assert summary["test"].shape == (4, 4)

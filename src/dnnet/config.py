@@ -15,6 +15,8 @@ from typing import Any, NamedTuple
 from dnnet.errors import UserError
 from dnnet.utils.strict_fields import from_known_fields
 
+# the preset every command starts from when none is named (train, demo, profile): the one with shipped weights
+DEFAULT_PRESET = "dnnet_resnet20_g8"
 SHORTCUTS = ("pad", "project")
 BLOCK_SHORTCUTS = ("identity", "pad", "project")
 HEAD_REDUCTIONS = ("sum", "mean")

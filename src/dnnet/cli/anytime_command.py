@@ -13,12 +13,13 @@ import torch
 from dnnet.anytime import COMPUTE_AHEAD, AnytimeRunner, choose_threshold, path_logits, serve_one_by_one
 from dnnet.anytime.path_choice import PATH_SPELLING, describe_path, path_record
 from dnnet.anytime.runner import DEFAULT_COMPUTE_AHEAD
-from dnnet.cli.argument_types import check_threads, path_argument, seed_argument
+from dnnet.cli.argument_types import path_argument, seed_argument
 from dnnet.cli.json_output import add_json_flag, print_result
 from dnnet.config import cell_name
 from dnnet.deploy.request_images import request_images
 from dnnet.errors import UserError
 from dnnet.runs import TrainedRun
+from dnnet.runs.fresh_names import unused_name
 from dnnet.utils.provenance import provenance
 
 
@@ -29,15 +30,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--deadline-ms", type=float, default=None, help="also serve with this deadline per request")
     parser.add_argument("--tolerance", type=float, default=0.005,
                         help="validation accuracy the early stop may lose against walking the whole path (0.005 = half a point)")
-    parser.add_argument("--threads", type=int, default=1, help="torch threads while serving")
     parser.add_argument("--path", type=path_argument, default="auto",
                         help=f"the walk through the grid: {PATH_SPELLING} (default auto: the path with the best mean "
                              "validation accuracy over a log-MAC axis, found exactly)")
     parser.add_argument("--compute-ahead", choices=COMPUTE_AHEAD, default=DEFAULT_COMPUTE_AHEAD,
                         help="widening: a run of widening steps in its first step (default); all: each layer once, as wide "
                              "as the path needs it; none: each step only its own cell (docs/benchmarks.md)")
-    parser.add_argument("--out", type=Path, default=None, help="where to write the result (default RUN/anytime.json, which "
-                        "the run's report shows)")
+    parser.add_argument("--out", type=Path, default=None, help="the file to write (default a new file in the run: anytime.json, "
+                        "then anytime-2.json ..., never over an earlier result; the run's report shows the newest)")
     parser.add_argument("--data-dir", default=None, help="where the run's named data set lives, if moved")
     parser.add_argument("--cache-dir", type=Path, default=None, help="decoded-image cache (default ~/.cache/dnnet)")
     add_json_flag(parser)
@@ -46,7 +46,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.images < 1:
         raise UserError(f"--images must be at least 1, got {args.images}")
-    check_threads(args.threads)
     if args.deadline_ms is not None and not (math.isfinite(args.deadline_ms) and args.deadline_ms > 0):
         raise UserError(f"--deadline-ms must be a positive number, got {args.deadline_ms}")
     if not 0.0 <= args.tolerance <= 1.0:  # a share of accuracy; also false for NaN
@@ -70,13 +69,8 @@ def serve_run(args: argparse.Namespace, run: TrainedRun) -> int:
     settings = {"whole path": {}, f"early stop at confidence {stop.threshold}": {"confidence": stop.threshold}}
     if args.deadline_ms is not None:
         settings[f"early stop and a {args.deadline_ms} ms deadline"] = {"confidence": stop.threshold, "deadline_s": args.deadline_ms / 1e3}
-    previous_threads = torch.get_num_threads()
-    torch.set_num_threads(args.threads)
-    try:
-        with torch.no_grad():
-            served = {name: summary.as_dict() for name, summary in serve_one_by_one(runner, images, labels, settings).items()}
-    finally:
-        torch.set_num_threads(previous_threads)
+    with torch.no_grad():  # on --threads threads (the command's)
+        served = {name: summary.as_dict() for name, summary in serve_one_by_one(runner, images, labels, settings).items()}
     result = {"path": [cell_name(*cell) for cell in path],
               "path_choice": path_record(runner.chosen_path, model.config, val_grid, test_grid), "threshold": stop.threshold,
               "validation": {"accuracy_whole_path": stop.full_path_accuracy, "accuracy_early_stop": stop.accuracy,
@@ -85,7 +79,7 @@ def serve_run(args: argparse.Namespace, run: TrainedRun) -> int:
                            "compute_ahead": args.compute_ahead,
                            "deadline_ms": args.deadline_ms},
               "served": served, "provenance": provenance()}
-    out = args.out or Path(args.run_dir) / "anytime.json"
+    out = args.out or Path(args.run_dir) / f"{unused_name(args.run_dir, 'anytime', ['.json'])}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")
 

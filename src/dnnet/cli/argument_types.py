@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Callable
 from typing import TypeVar
@@ -36,14 +35,6 @@ path_argument = argument_type(parse_path, "path")
 milliseconds_argument = argument_type(parse_milliseconds, "milliseconds")
 seed_argument = argument_type(parse_seed, "seed")
 
-
-def check_threads(threads: int) -> int:
-    """`--threads` of every command: 1 to this machine's cores (more oversubscribes the cores; a huge number made the
-    thread pool crash the process)."""
-    cores = os.cpu_count() or 1
-    if not 1 <= threads <= cores:
-        raise UserError(f"--threads must be between 1 and this machine's {cores} cores, got {threads}")
-    return threads
 
 
 class DeprecatedAlias(argparse.Action):

@@ -15,7 +15,7 @@ from dnnet.anytime.budgeted import PathPredictions, budget_sweep, stop_costs
 from dnnet.anytime.budgeted_path import SCORED_METHOD, best_candidate, candidate_paths, mean_accuracy, shared_budgets
 from dnnet.anytime.budgeted_serving import serve_budgeted, serve_budgeted_batches
 from dnnet.anytime.path_choice import PATH_SPELLING, describe_path, path_record
-from dnnet.cli.argument_types import check_threads, count_argument, path_argument
+from dnnet.cli.argument_types import count_argument, path_argument
 from dnnet.cli.json_output import add_json_flag, print_result
 from dnnet.config import cell_name
 from dnnet.deploy.request_images import request_images
@@ -24,6 +24,7 @@ from dnnet.reporting.anytime_path_figure import Walk, plot_anytime_paths
 from dnnet.reporting.budgeted_figure import plot_budgeted
 from dnnet.reporting.run_caption import runs_caption
 from dnnet.runs import TrainedRun, check_runs_share_data
+from dnnet.runs.fresh_names import unused_name
 from dnnet.utils.amounts import format_count
 from dnnet.utils.provenance import provenance
 
@@ -43,8 +44,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--serve-batch", type=int, default=0, metavar="B",
                         help="serve the same images in batches of B as well, each image leaving its batch at its own stop "
                              "(default 0: one at a time only)")
-    parser.add_argument("--threads", type=int, default=1, help="torch threads while serving")
-    parser.add_argument("--out", type=Path, default=None, help="folder for budgeted.json and budgeted.png (default RUN/budgeted)")
+    parser.add_argument("--out", type=Path, default=None, help="folder for budgeted.json and budgeted.png (default a new folder in "
+                        "the run: budgeted, then budgeted-2 ..., never over an earlier result)")
     parser.add_argument("--data-dir", default=None, help="where the runs' named data set lives, if moved")
     parser.add_argument("--cache-dir", type=Path, default=None, help="decoded-image cache (default ~/.cache/dnnet)")
     add_json_flag(parser)
@@ -55,7 +56,6 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"--budgets must be at least 2, got {args.budgets}")
     if args.serve < 0 or args.serve_batch < 0:
         raise UserError(f"--serve and --serve-batch must be at least 0, got {args.serve} and {args.serve_batch}")
-    check_threads(args.threads)
     if args.serve_batch and not args.serve:
         raise UserError("--serve-batch serves the images --serve N chooses: give --serve too")
     runs = {"DNNet": args.run_dir} | ({"baseline": args.baseline} if args.baseline else {})
@@ -87,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
             name = chosen[label]
             serve_rows(run, candidates[label][name].cells, curves[label], data.test, predictions[label][name][1],
                        costs[label][name], args)
-    out = args.out or Path(args.run_dir) / "budgeted"
+    out = args.out or Path(args.run_dir) / unused_name(args.run_dir, "budgeted", [""])
     out.mkdir(parents=True, exist_ok=True)
     records = {label: {name: path_record(path, configs[label], *grids[label]) | sweep_means(sweeps[label][name])
                        for name, path in paths.items()} for label, paths in candidates.items()}
@@ -157,20 +157,15 @@ def serve_rows(run: TrainedRun, path, rows: list[dict], test_split, test: PathPr
     chosen = request_images(min(args.serve, len(test_split)), len(test_split), 0)  # test sets may be sorted by class
     images, labels = run.normalize(test_split.images[chosen]), test_split.labels[chosen]
     runner = AnytimeRunner(run.model, path, compute_ahead="none")  # the plan pays each step's own MACs: nothing ahead
-    previous_threads = torch.get_num_threads()
-    torch.set_num_threads(args.threads)
-    try:
-        for row in rows:
-            if row["method"] == "greedy":
-                thresholds = torch.tensor(row["thresholds"], dtype=torch.float64)  # as planned, not rounded to float32
-                served = serve_budgeted(runner, images, labels, thresholds, costs, test.confidence[chosen])
-                row["served_batch_1"] = {"images": len(chosen), "threads": args.threads, **dataclasses.asdict(served)}
-                if args.serve_batch:
-                    batches = serve_budgeted_batches(runner, images, labels, thresholds, costs, test.confidence[chosen],
-                                                     args.serve_batch)
-                    row["served_batches"] = {"images": len(chosen), "threads": args.threads, **dataclasses.asdict(batches)}
-    finally:
-        torch.set_num_threads(previous_threads)
+    for row in rows:  # on --threads threads (the command's)
+        if row["method"] == "greedy":
+            thresholds = torch.tensor(row["thresholds"], dtype=torch.float64)  # as planned, not rounded to float32
+            served = serve_budgeted(runner, images, labels, thresholds, costs, test.confidence[chosen])
+            row["served_batch_1"] = {"images": len(chosen), "threads": args.threads, **dataclasses.asdict(served)}
+            if args.serve_batch:
+                batches = serve_budgeted_batches(runner, images, labels, thresholds, costs, test.confidence[chosen],
+                                                 args.serve_batch)
+                row["served_batches"] = {"images": len(chosen), "threads": args.threads, **dataclasses.asdict(batches)}
 
 
 def print_curves(curves: dict[str, list[dict]], choices: dict[str, dict], candidates: dict[str, dict], out: Path) -> None:

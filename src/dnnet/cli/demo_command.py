@@ -14,7 +14,7 @@ from dnnet.cli.argument_types import macs_budget_argument
 from dnnet.cli.eval_command import print_grid_summary
 from dnnet.cli.json_output import add_json_flag, print_result, say
 from dnnet.cli.profile_command import write_grid_csv
-from dnnet.config import cell_name
+from dnnet.config import DEFAULT_PRESET, cell_name
 from dnnet.errors import NoCellFits, UserError
 from dnnet.evaluation import read_accuracy_grid
 from dnnet.reporting.run_report import write_report
@@ -23,7 +23,7 @@ from dnnet.selection import best_within, offered_cells
 from dnnet.train import TrainConfig, train
 from dnnet.utils.amounts import EXAMPLE_BUDGET, format_count
 
-DEMO = TrainConfig(preset="dnnet_resnet20_g8", data="digits", epochs=80, batch_size=64)
+DEMO = TrainConfig(preset=DEFAULT_PRESET, data="digits", epochs=80, batch_size=64)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -34,7 +34,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--epochs", type=int, default=DEMO.epochs, help=f"training epochs (default {DEMO.epochs})")
     parser.add_argument("--macs", type=macs_budget_argument, default=EXAMPLE_BUDGET,
                         help="example MAC budget, e.g. 2M, or a share of the full network's (default 25%%)")
-    parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: cuda if available)")
     parser.add_argument("--quiet", action="store_true", help="no per-epoch progress")
     add_json_flag(parser)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from contextlib import nullcontext
 from pathlib import Path
 
 import torch
@@ -13,7 +14,7 @@ from dnnet.cli.json_output import add_json_flag, print_result
 from dnnet.config import cell_name
 from dnnet.data import load_data
 from dnnet.errors import UserError
-from dnnet.evaluation import NO_TTA, TTA_MODES, grid_accuracy, grid_name, write_accuracy_grid
+from dnnet.evaluation import NO_TTA, TTA_MODES, grid_accuracy, grid_name, read_optional_grid, write_accuracy_grid
 from dnnet.models import DNNet, list_models
 from dnnet.models.pretrained_files import CONFIG_FILE
 from dnnet.models.shipped_weights import shipped_weights_folder
@@ -32,8 +33,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", default=None, help="with --weights: the data set to evaluate on (as dnnet train --data)")
     parser.add_argument("--split", choices=["val", "test"], default="val", help="val chooses cells; test is for reporting")
     parser.add_argument("--data-dir", default=None, help="where the run's named data set lives, if moved")
-    parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: cuda if available)")
     parser.add_argument("--cache-dir", type=Path, default=None, help="decoded-image cache (default ~/.cache/dnnet)")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="a folder for the run's grid as CSV, JSON and heatmap (default: the run's folder when it has no "
+                             "such grid yet; a grid it has is compared and left as it is)")
     parser.add_argument("--tta", choices=TTA_MODES, default=NO_TTA,
                         help="test-time augmentation: flip averages every cell's logits over the image and its horizontal "
                              "mirror (two passes); a run's grid then goes to accuracy_SPLIT_tta-flip.csv/.json/.png, beside "
@@ -50,26 +53,43 @@ def run(args: argparse.Namespace) -> int:
     if args.data is not None:
         raise UserError("--data goes with --weights; a run evaluates on the data it was trained on")
     run = TrainedRun.open(args.run_dir, args.data_dir, args.cache_dir)
-    with run.writing():  # its grids are the run's: not while it trains
+    with run.writing() if args.out is None else nullcontext():  # its grids are the run's: not while it trains
         return evaluate_run(args, run, device)
 
 
 def evaluate_run(args: argparse.Namespace, run: TrainedRun, device: torch.device) -> int:
-    """Evaluates `run` on `args.split` and writes the grid into it."""
+    """Evaluates `run` on `args.split`; writes the grid to `args.out`, or into the run when it has none yet (a grid it
+    has is compared with this one and left as it is)."""
     model, data, config = run.model, run.data(), run.record.train_config
     warn_if_never_flipped(args.tta, data.flip, args.run_dir)
     accuracy = split_accuracy(model.to(device), config, data, run.record.data.stats, args.split, device, tta=args.tta)
-    write_accuracy_grid(accuracy, args.run_dir, args.split, {"preset": config.preset, "train_config": config.to_dict(),
-                                                              "provenance": provenance()}, tta=args.tta)
     name = grid_name(args.split, args.tta)
-    plot_accuracy_grid(accuracy, args.run_dir, name, config.preset)
-    written = [str(args.run_dir / f"accuracy_{name}.{suffix}") for suffix in ("csv", "json", "png")]
+    saved = None if args.out else read_optional_grid(args.run_dir, name, tuple(accuracy.shape))
+    if saved is None:
+        folder = args.out or args.run_dir
+        folder.mkdir(parents=True, exist_ok=True)
+        write_accuracy_grid(accuracy, folder, args.split, {"preset": config.preset, "train_config": config.to_dict(),
+                                                            "provenance": provenance()}, tta=args.tta)
+        plot_accuracy_grid(accuracy, folder, name, config.preset)
+        written = [str(folder / f"accuracy_{name}.{suffix}") for suffix in ("csv", "json", "png")]
+        said = f"wrote {folder}/accuracy_{name}.csv, .json and .png"
+    else:
+        written, said = [], compared_with_saved(accuracy, saved, args.run_dir / f"accuracy_{name}.json")
 
     def for_people() -> None:
         print_grid_summary(accuracy, args.split, args.run_dir, args.tta)
-        print(f"wrote {args.run_dir}/accuracy_{name}.csv, .json and .png")
+        print(said)
     print_result(args, {**grid_record(accuracy, args.split, args.run_dir, args.tta), "wrote": written}, for_people)
     return 0
+
+
+def compared_with_saved(accuracy: torch.Tensor, saved: torch.Tensor, path: Path) -> str:
+    """One line on how this evaluation compares with the grid the run holds (saved to 6 decimals: equal within that)."""
+    gap = 100 * (accuracy.double() - saved).abs().max().item()
+    if gap < 1e-3:
+        return f"the same as {path}, which is left as it is"
+    return (f"up to {gap:.2f} points from {path}, which is left as it is (--out DIR writes this grid; the data or the "
+            "weights differ from the evaluation that wrote it)")
 
 
 def warn_if_never_flipped(tta: str, trained_with_flips: bool, source: Path) -> None:

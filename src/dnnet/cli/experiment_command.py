@@ -6,6 +6,7 @@ import argparse
 import time
 from pathlib import Path
 
+from dnnet.cli.argument_types import DeprecatedAlias, seed_argument
 from dnnet.cli.json_output import add_json_flag, print_result, say
 from dnnet.data.dispatch import fetch_named
 from dnnet.errors import Interrupted
@@ -24,7 +25,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-dir", default=None, help="where named data sets live (default ./data)")
     parser.add_argument("--download", action="store_true", help="fetch a named data set that is not in --data-dir")
     parser.add_argument("--epochs", type=int, default=None, help="override the protocol's epochs (e.g. 1 for a smoke test)")
-    parser.add_argument("--seeds", type=int, nargs="+", default=None, help="override the protocol's seeds")
+    parser.add_argument("--seed", "--seeds", dest="seed", type=seed_argument, nargs="+", default=None, action=DeprecatedAlias,
+                        deprecated="--seeds", help="override the protocol's seeds, e.g. --seed 0 1 (--seeds is the old name)")
     parser.add_argument("--cache-dir", type=Path, default=None, help="decoded-image cache (default ~/.cache/dnnet)")
     parser.add_argument("--jobs", type=int, default=1,
                         help="train this many runs at a time, each in its own process (on a GPU: small networks leave it idle)")
@@ -34,15 +36,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     protocol = get_protocol(args.protocol).with_overrides(
-        data=args.data, data_dir=args.data_dir, epochs=args.epochs, seeds=tuple(args.seeds) if args.seeds else None)
+        data=args.data, data_dir=args.data_dir, epochs=args.epochs, seeds=tuple(args.seed) if args.seed else None)
     if args.download:
         fetch_named(protocol.data, protocol.data_dir)
     root = args.out or Path("runs/experiments") / protocol.name
-    store = RunStore(root, protocol, show_progress=not args.quiet, cache_dir=args.cache_dir)
+    store = RunStore(root, protocol, show_progress=not args.quiet, cache_dir=args.cache_dir, device=args.device)
     names = list(EXPERIMENTS) if args.name == "all" else [args.name]
     started = time.perf_counter()
     if args.jobs > 1:
-        train_in_parallel(root, protocol, [run for name in names for run in runs_needed(name, protocol)], args.jobs, args.cache_dir)
+        train_in_parallel(root, protocol, [run for name in names for run in runs_needed(name, protocol)], args.jobs,
+                          args.cache_dir, args.device, args.threads)
     written: dict[str, list[str]] = {}
     for name in names:
         try:

@@ -6,7 +6,6 @@ import argparse
 from pathlib import Path
 
 from dnnet.accounting import CellResources, cell_resources
-from dnnet.cli.argument_types import check_threads
 from dnnet.cli.json_output import add_json_flag, print_result
 from dnnet.deploy.int8_cells import calibration_images
 from dnnet.deploy.latency import INT8, RUNTIMES, measure_latency, write_latency
@@ -19,7 +18,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run_dir", type=Path, metavar="RUN", help="a trained run; the table is written into it")
     parser.add_argument("--runtime", choices=RUNTIMES, default="eager", help="what runs each extracted cell (default eager)")
     parser.add_argument("--batch", type=int, default=1, help="images per timed call (default 1)")
-    parser.add_argument("--threads", type=int, default=1, help="torch threads while timing (fixed, for repeatable numbers)")
     parser.add_argument("--repeats", type=int, default=7, help="timed calls per cell, interleaved over cells; the median is kept")
     parser.add_argument("--calibration-images", type=int, default=256,
                         help=f"with --runtime {INT8}: training images that calibrate each cell's quantization")
@@ -31,7 +29,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.batch < 1 or args.repeats < 1 or args.calibration_images < 1:
         raise UserError("--batch, --repeats and --calibration-images must be at least 1")
-    check_threads(args.threads)
     run = TrainedRun.open(args.run_dir, args.data_dir, args.cache_dir)
     check_batch_fits_memory(args.batch, cell_resources(run.record.net_config, *run.record.net_config.grid_shape))
     with run.writing():  # the table is written into the run: not while it trains

@@ -11,6 +11,7 @@ import shlex
 import sys
 from types import ModuleType
 
+from dnnet.cli.compute_arguments import add_compute_arguments, compute_settings
 from dnnet.cli.json_output import JsonErrorParser, print_json_error, wants_json
 from dnnet.errors import Interrupted, NoCellFits, NonFiniteLoss, UserError
 from dnnet.utils.running_command import RUNNING_COMMAND
@@ -75,6 +76,7 @@ def build_parser(command: str | None = None, json_errors: bool = False) -> argpa
                                           formatter_class=argparse.RawDescriptionHelpFormatter)  # the example unwrapped
         if name == command:
             command_module(name).add_arguments(subparser)
+            add_compute_arguments(subparser, name)
     return parser
 
 
@@ -110,7 +112,8 @@ def run_command(argv: list[str] | None = None) -> int:
     command = next((arg for arg in argv if not arg.startswith("-")), None)
     args = build_parser(command if command in COMMANDS else None, wants_json(argv)).parse_args(argv)
     try:
-        return command_module(args.command).run(args)
+        with compute_settings(args):
+            return command_module(args.command).run(args)
     except Interrupted as stop:  # Ctrl-C: the run saved where it was
         return _failed(args, f"interrupted: {stop}", 130)
     except NonFiniteLoss as error:

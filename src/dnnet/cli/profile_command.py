@@ -13,7 +13,7 @@ import numpy as np
 from dnnet.accounting import CellResources, grid_resources
 from dnnet.cli.argument_types import DeprecatedAlias, cell_argument, macs_budget_argument
 from dnnet.cli.json_output import add_json_flag, print_result
-from dnnet.config import CELL_SPELLING, cell_name
+from dnnet.config import CELL_SPELLING, DEFAULT_PRESET, cell_name
 from dnnet.models import create_model, list_models
 from dnnet.reporting import plot_grid_heatmap
 from dnnet.selection import cells_within, deepest_exit_at_width, widest_per_depth
@@ -30,7 +30,7 @@ HEATMAPS = [
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--preset", default="dnnet_resnet32_g22", help=f"one of: {', '.join(list_models())}")
+    parser.add_argument("--preset", default=DEFAULT_PRESET, help=f"one of: {', '.join(list_models())} (default {DEFAULT_PRESET})")
     parser.add_argument("--out", type=Path, default=None,
                         help="a folder for resources.csv, profile.json and the heatmaps (default: print only, write nothing)")
     parser.add_argument("--macs", "--macs-budget", dest="macs", type=macs_budget_argument, default=EXAMPLE_BUDGET,

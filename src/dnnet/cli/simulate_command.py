@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from contextlib import nullcontext
 from pathlib import Path
 
 import torch
@@ -18,6 +19,7 @@ from dnnet.evaluation import per_image_correct
 from dnnet.reporting.run_caption import runs_caption
 from dnnet.reporting.simulation_figure import plot_simulation
 from dnnet.runs import TrainedRun, check_runs_share_data
+from dnnet.runs.fresh_names import unused_name
 from dnnet.selection import offered_cells
 from dnnet.utils.provenance import provenance
 
@@ -29,6 +31,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              f"name of a trace shipped with dnnet: {', '.join(EXAMPLE_TRACES)}")
     parser.add_argument("--baseline", type=Path, default=None, help="a depth-only anytime run on the same data to compare")
     parser.add_argument("--seed", type=seed_argument, default=0, help="the order in which requests take the test images")
+    parser.add_argument("--out", type=Path, default=None, help="folder for TRACE.json and TRACE.png (default RUN/simulate, with "
+                        "TRACE-2.json ... beside an earlier result, never over it)")
     parser.add_argument("--data-dir", default=None, help="where the runs' named data set lives, if moved")
     parser.add_argument("--cache-dir", type=Path, default=None, help="decoded-image cache (default ~/.cache/dnnet)")
     add_json_flag(parser)
@@ -37,7 +41,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     runs = {"DNNet": args.run_dir} | ({"depth-only": args.baseline} if args.baseline else {})
     loaded = {label: TrainedRun.open(path, args.data_dir, args.cache_dir) for label, path in runs.items()}
-    with loaded["DNNet"].writing():  # RUN/simulate: not while the run trains
+    with loaded["DNNet"].writing() if args.out is None else nullcontext():  # RUN/simulate: not while the run trains
         return simulate_runs(args, runs, loaded)
 
 
@@ -53,9 +57,9 @@ def simulate_runs(args: argparse.Namespace, runs: dict[str, Path], loaded: dict[
         grid, correct = _cells_and_correct(run, data.test)
         served_by[label] = serve(requests, grid, run.grid("val"), correct, images)
         summary[label] = summarize(requests, served_by[label])
-    out = Path(args.run_dir) / "simulate"
-    out.mkdir(exist_ok=True)
-    stem = args.trace.stem
+    out = args.out or Path(args.run_dir) / "simulate"
+    out.mkdir(parents=True, exist_ok=True)
+    stem = args.trace.stem if args.out else unused_name(out, args.trace.stem, [".json", ".png"])
     record = {"trace": str(args.trace), "runs": {k: str(v) for k, v in runs.items()}, "image_seed": args.seed, "summary": summary,
               "chosen": {label: [None if s.cell is None else cell_name(s.cell.depth, s.cell.width) for s in served]
                          for label, served in served_by.items()},

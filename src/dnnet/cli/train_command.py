@@ -92,7 +92,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--resume", action="store_true", help="continue the interrupted run in --out with its saved config")
     parser.add_argument("--config", type=Path, default=None,
                         help="settings from a TOML file of the fields below (or a run's config.json); flags given here win")
-    parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: cuda if available)")
     parser.add_argument("--cache-dir", type=Path, default=None, help="decoded-image cache (default ~/.cache/dnnet)")
     parser.add_argument("--quiet", action="store_true", help="no progress output")
     add_json_flag(parser)

@@ -16,19 +16,21 @@ from dnnet.experiments.protocols import Protocol
 from dnnet.runs import CHECKPOINT_FILE, CONFIG_FILE, RunOutline, RunRecord, TrainConfig, TrainedRun, is_finished, read_metrics
 from dnnet.train import train
 from dnnet.train.objective import trains_the_same
+from dnnet.utils.device_choice import chosen_device
 
 
 class RunStore:
     """Runs live in `root/runs/NAME`; `ensure(name)` trains what is missing and reuses what is done."""
 
-    def __init__(self, root: Path, protocol: Protocol, show_progress: bool = True, cache_dir: Path | None = None) -> None:
+    def __init__(self, root: Path, protocol: Protocol, show_progress: bool = True, cache_dir: Path | None = None,
+                 device: str | None = None) -> None:
         self.root = Path(root)
         self.protocol = protocol
         self.configs = protocol.training_runs()
         self.show_progress = show_progress
         self.cache_dir = cache_dir
         self._data: dict[tuple, DataSplits] = {}
-        self.device = torch.device("cuda" if torch.cuda.is_available() else "cpu")  # for evaluations after training
+        self.device = chosen_device(device)  # for training and for evaluations after it
 
     def run_dir(self, name: str) -> Path:
         return self.root / "runs" / name
@@ -56,7 +58,7 @@ class RunStore:
               f"{'sandwich rule' if config.objective == 'sandwich' else f'weighting {config.weighting}'}, "
               f"{config.epochs} epochs, seed {config.seed}", flush=True)
         started = time.perf_counter()
-        train(config, run_dir, resume=resume, show_progress=self.show_progress, data=self.data(config))
+        train(config, run_dir, resume=resume, device=str(self.device), show_progress=self.show_progress, data=self.data(config))
         print(f"  {name} done in {time.perf_counter() - started:.0f} s", flush=True)
         return run_dir
 

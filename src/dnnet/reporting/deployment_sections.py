@@ -11,6 +11,7 @@ import numpy as np
 
 from dnnet.deploy.latency import RUNTIMES, latency_path
 from dnnet.reporting.heatmaps import plot_grid_heatmap
+from dnnet.runs.fresh_names import newest_name
 
 
 @dataclass
@@ -24,7 +25,8 @@ def deployment_sections(run_dir: Path, preset: str) -> list[Section]:
     """A section per deployment result the run directory holds; a file that cannot be read is named, not fatal."""
     builders = [(f"Latency ({runtime})", latency_path(run_dir, runtime), lambda runtime=runtime: _latency(run_dir, preset, runtime))
                 for runtime in RUNTIMES]
-    builders.append(("Anytime serving", run_dir / "anytime.json", lambda: _anytime(run_dir / "anytime.json")))
+    anytime = newest_name(run_dir, "anytime", ".json") or run_dir / "anytime.json"  # the latest `dnnet anytime`
+    builders.append(("Anytime serving", anytime, lambda: _anytime(anytime)))
     builders += [(f"Changing budgets: trace {path.stem}", path, lambda path=path: _simulation(path))
                  for path in sorted((run_dir / "simulate").glob("*.json"))]
     sections = []

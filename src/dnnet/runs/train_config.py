@@ -7,6 +7,7 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from dnnet.config import DEFAULT_PRESET
 from dnnet.errors import UserError
 from dnnet.utils.amounts import SEED_LIMIT, check_image_size
 from dnnet.utils.strict_fields import from_known_fields
@@ -34,7 +35,7 @@ COMPILE_MODES = {"default": "default", "cuda-graphs": "reduce-overhead"}
 
 @dataclass(frozen=True)
 class TrainConfig:
-    preset: str = "dnnet_resnet8_g4"  # a name from dnnet.list_models()
+    preset: str = DEFAULT_PRESET  # a name from dnnet.list_models()
     groups: int | None = None  # None: the preset's; fewer: the same network with fewer channels per layer
     cell_heads: bool = True  # a network trained at every width gets a classifier per cell (NetConfig.cell_heads)
     width_conditioning: bool = False  # every batch norm gets a scale, shift and statistics per width (adaptive

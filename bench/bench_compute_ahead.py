@@ -123,7 +123,7 @@ def main() -> None:
     model, train_config = run.model, run.record.train_config
     path = default_path(model.config, read_accuracy_grid(args.dnnet_run, "val"))
     test = read_accuracy_grid(args.dnnet_run, "test")
-    trained = {"run": str(args.dnnet_run), "preset": train_config.preset, "epochs": train_config.epochs,
+    trained = {"run": str(args.dnnet_run), "preset": train_config.preset, "epochs": train_config.optimiser.epochs,
                "path": [cell_name(*cell) for cell in path],
                "test_accuracy": [round(100 * test[d - 1, w - 1].item(), 2) for d, w in path],
                "walks": [walk_times(model, path, batch, args.repeats) for batch in args.batches],

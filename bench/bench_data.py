@@ -48,7 +48,7 @@ def archive_load_seconds(archive: Path) -> dict:
 def epoch_images_per_s(archive: Path, preset: str) -> dict:
     data = load_data(str(archive))
     with tempfile.TemporaryDirectory() as out:
-        config = TrainConfig(preset=preset, data=str(archive), epochs=1, batch_size=128)
+        config = TrainConfig.from_flat(preset=preset, data=str(archive), epochs=1, batch_size=128)
         start = time.perf_counter()
         train(config, Path(out) / "run", show_progress=False, data=data)
         seconds = time.perf_counter() - start

@@ -52,13 +52,15 @@ def random_data(count: int, size: int, seed: int = 0) -> DataSplits:
 
 def measure(preset: str, settings: dict, kind: str, args: argparse.Namespace, device: torch.device) -> dict:
     """Trains two epochs of `args.images` random images; images/s of the second, seconds of the first (compiling)."""
-    config = TrainConfig(preset=preset, data="random", batch_size=args.batch_size, epochs=2, **KINDS[kind], **settings)
+    config = TrainConfig.from_flat(preset=preset, data="random", batch_size=args.batch_size, epochs=2, **KINDS[kind], **settings)
     data = random_data(args.images, 32)
     model = setup_model(config, data, device)
     forward, loss_fn = build_objective(model, config)
-    step = build_training_step(forward, loss_fn.to(device), device, config.amp, config.compile, COMPILE_MODES[config.compile_mode])
+    runtime = config.runtime
+    step = build_training_step(forward, loss_fn.to(device), device, config.execution.amp, runtime.compile,
+                               COMPILE_MODES[runtime.compile_mode])
     planner = StepPlanner.for_run(config, model.config)
-    optimizer = torch.optim.SGD(model.parameters(), lr=config.scaled_lr, momentum=0.9, nesterov=True, weight_decay=5e-4)
+    optimizer = torch.optim.SGD(model.parameters(), lr=config.optimiser.scaled_lr, momentum=0.9, nesterov=True, weight_decay=5e-4)
     run = TrainingSetup(World(), device, data, ([0.5] * 3, [0.25] * 3), model, step, planner, optimizer,
                         EpochPosition(epoch=0), data.train.images.to(device), data.train.labels.to(device), run_id=None)
     seconds = []
@@ -66,7 +68,7 @@ def measure(preset: str, settings: dict, kind: str, args: argparse.Namespace, de
         run.position = position = EpochPosition(epoch=epoch)
         train_epoch(run, config, show_progress=False)
         seconds.append(position.seconds)
-    return {"preset": preset, "settings": settings, "compile": config.compile, "compile_mode": config.compile_mode,
+    return {"preset": preset, "settings": settings, "compile": config.runtime.compile, "compile_mode": config.runtime.compile_mode,
             "compile_failed": getattr(step, "failed", None), "first_epoch_seconds": round(seconds[0], 2),
             "images_per_s": round(position.seen / seconds[1], 1), "steps": position.step}
 

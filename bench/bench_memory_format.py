@@ -1,6 +1,6 @@
 """Training-step time in the channels-last memory format against the default (NCHW), per network.
 
-Why `TrainConfig.channels_last` defaults to "on GPU only": on the 2-core CPU machine channels-last
+Why `channels_last` (TrainConfig.execution) defaults to "on GPU only": on the 2-core CPU machine channels-last
 made the CPU protocol's training steps slower. Medians of interleaved repetitions, one run.
 
     python bench/bench_memory_format.py --out docs/benchmarks_memory_format.json
@@ -29,7 +29,7 @@ NETWORKS = [("dnnet_resnet20_g8", None), ("resnet20", 6), ("resnet20_anytime", 6
 def training_step(preset: str, groups: int | None, channels_last: bool, batch: int):
     torch.manual_seed(0)
     model = create_model(preset, **({} if groups is None else {"groups": groups}))
-    logits_module, loss_fn = build_objective(model, TrainConfig())
+    logits_module, loss_fn = build_objective(model, TrainConfig.from_flat())
     x, y = torch.randn(batch, 3, 32, 32), torch.randint(0, 10, (batch,))
     if channels_last:
         model.to(memory_format=torch.channels_last)

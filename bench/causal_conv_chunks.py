@@ -78,7 +78,7 @@ def layer_variant(shape: tuple, input_shape: tuple, chunks: int, batch: int):
 
 def step_variant(preset: str, groups: int | None, chunks: int, batch: int):
     kwargs = {} if groups is None else {"groups": groups}
-    config = TrainConfig(preset=preset, **kwargs)
+    config = TrainConfig.from_flat(preset=preset, **kwargs)
     model = create_model(preset, **kwargs)
     for layer in model.modules():
         if isinstance(layer, ChannelCausalConv2d):

@@ -30,7 +30,7 @@ def main() -> None:
     results = {}
     for name, change in VARIANTS.items():
         with tempfile.TemporaryDirectory() as out:
-            summary = train(TrainConfig(**{**base, **change}), Path(out) / "run", show_progress=False, data=data)
+            summary = train(TrainConfig.from_flat(**{**base, **change}), Path(out) / "run", show_progress=False, data=data)
         val = summary["val"]
         results[name] = {"change": change, "val_full": round(val[-1, -1].item(), 4),
                          "val_full_width_per_exit": [round(v, 4) for v in val[:, -1].tolist()]}

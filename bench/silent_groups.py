@@ -23,7 +23,7 @@ from dnnet.utils.provenance import provenance
 def silent_share(run_dir: Path, images: int) -> list[float]:
     run = TrainedRun.open(run_dir)
     model, train_config = run.model, run.record.train_config
-    test = load_data(train_config.data, train_config.data_dir, seed=train_config.seed).test
+    test = load_data(train_config.dataset.data, train_config.dataset.data_dir, seed=train_config.seed).test
     x = run.normalize(test.images[:images])
     config = model.config
     with torch.no_grad():

@@ -31,8 +31,8 @@ def summarize(run_dir: Path, macs_budget: float) -> dict:
         "recipe": {k: getattr(train_config, k) for k in ("objective", "cell_heads", "loss_scale", "auxiliary_gradient",
                                                          "last_exit_gradient", "width_conditioning", "weighting", "seed")}
         | {k: value for k, value in resolved.items() if value is not None},
-        "epochs": train_config.epochs,
-        "batch_size": train_config.batch_size,
+        "epochs": train_config.optimiser.epochs,
+        "batch_size": train_config.optimiser.batch_size,
         "device": provenance.get("cuda_device") or provenance["machine"],
         "commit": provenance["commit"],
         "full_val": round(100 * val[-1, -1].item(), 2),

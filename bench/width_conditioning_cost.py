@@ -30,7 +30,7 @@ def variants(batch: int) -> tuple[dict, dict]:
     for name, conditioned in (("nested", False), ("conditioned", True)):
         torch.manual_seed(0)
         model = create_model("dnnet_resnet20_g8", cell_heads=True, width_conditioning=conditioned).train()
-        forward, loss = build_objective(model, TrainConfig(preset="dnnet_resnet20_g8", width_conditioning=conditioned))
+        forward, loss = build_objective(model, TrainConfig.from_flat(preset="dnnet_resnet20_g8", width_conditioning=conditioned))
         steps[name] = train_step(model, lambda forward=forward, loss=loss: loss(forward(x), y))
         evaluations[name] = torch.no_grad()(lambda model=model: model.eval().forward_all(x))
     return steps, evaluations

@@ -30,8 +30,8 @@ class JointlyTrainedDNNet(lightning.LightningModule):
         return loss
 
     def configure_optimizers(self):
-        c = self.config
-        return torch.optim.SGD(self.parameters(), lr=c.lr, momentum=c.momentum, nesterov=c.nesterov, weight_decay=c.weight_decay)
+        sgd = self.config.optimiser
+        return torch.optim.SGD(self.parameters(), lr=sgd.lr, momentum=sgd.momentum, nesterov=sgd.nesterov, weight_decay=sgd.weight_decay)
 
 
 def main() -> None:
@@ -40,11 +40,11 @@ def main() -> None:
     parser.add_argument("--data", default="digits")
     parser.add_argument("--epochs", type=int, default=5)
     args = parser.parse_args()
-    config = TrainConfig(preset=args.preset, data=args.data, epochs=args.epochs)
-    data = load_data(config.data)
+    config = TrainConfig.from_flat(preset=args.preset, data=args.data, epochs=args.epochs)
+    data = load_data(config.dataset.data)
     model = create_model(config.preset, image_size=data.image_shape[-1], num_classes=len(data.classes), cell_heads=True)
-    loader = DataLoader(torch_dataset(data, "train", augment=True), batch_size=config.batch_size, shuffle=True)
-    trainer = lightning.Trainer(max_epochs=config.epochs, accelerator="cpu", logger=False, enable_checkpointing=False)
+    loader = DataLoader(torch_dataset(data, "train", augment=True), batch_size=config.optimiser.batch_size, shuffle=True)
+    trainer = lightning.Trainer(max_epochs=config.optimiser.epochs, accelerator="cpu", logger=False, enable_checkpointing=False)
     trainer.fit(JointlyTrainedDNNet(model, config), loader)
     mean, std = channel_stats(data.train.images)
     accuracy = grid_accuracy(model, data.val, mean, std)  # every (depth, width) cell of the one trained network

@@ -45,7 +45,7 @@ def train_tiny_run(run_dir: Path, digits) -> Path:
     """dnnet_resnet8_g4 trained one epoch on the digits into `run_dir`: the smallest real run a command can read."""
     from dnnet.train import TrainConfig, train
 
-    train(TrainConfig(**SHARED_RUNS["tiny"]), run_dir, show_progress=False, data=digits)
+    train(TrainConfig.from_flat(**SHARED_RUNS["tiny"]), run_dir, show_progress=False, data=digits)
     return run_dir
 
 
@@ -70,7 +70,7 @@ def shared_run(tmp_path_factory, digits):
         with FileLock(str(root / f"{name}.lock")):
             if not (template / "finished.json").is_file():  # a worker that failed half-way leaves no finished run
                 shutil.rmtree(template, ignore_errors=True)
-                train(TrainConfig(**SHARED_RUNS[name]), template, show_progress=False, data=digits)
+                train(TrainConfig.from_flat(**SHARED_RUNS[name]), template, show_progress=False, data=digits)
         shutil.copytree(template, folder)
         return folder
 

@@ -1,3 +1,5 @@
+"""Resource accounting (MACs, parameters, feature maps, activation memory) of every cell, against independent counters."""
+
 import pytest
 import torch
 from conftest import randomize_batchnorm

@@ -1,3 +1,5 @@
+"""The anytime runner: every step equals its cell computed from scratch; paths, buffers, deadlines and confidence stops."""
+
 
 import pytest
 import torch

@@ -1,3 +1,5 @@
+"""`dnnet anytime`: test images served one at a time along the chosen path, with an early stop chosen on validation."""
+
 import json
 import os
 from pathlib import Path
@@ -34,7 +36,7 @@ def test_anytime_command_serves_test_images_with_an_early_stop_chosen_on_validat
 
     model, trained = load_trained_model(run)  # the whole path's answer is the full network's
     config = train_config_of(trained)
-    test = load_data(config.data, config.data_dir, None, config.val_count, config.seed).test
+    test = load_data(config.dataset.data, config.dataset.data_dir, None, config.dataset.val_count, config.seed).test
     chosen = request_images(30, len(test), seed=0)
     with torch.no_grad():
         logits = model(normalize(test.images[chosen], trained["data"]["mean"], trained["data"]["std"]), 4, 4)

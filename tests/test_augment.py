@@ -1,3 +1,5 @@
+"""Training augmentation (crop, flip) and normalisation: exact, repeatable from its generator, resumable."""
+
 import torch
 
 from dnnet.data import augment, channel_stats, load_data, normalize

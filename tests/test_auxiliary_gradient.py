@@ -1,3 +1,5 @@
+"""The auxiliary and last-exit gradient factors: what every cell passes into the shared layers, and what a run records."""
+
 import json
 
 import pytest
@@ -54,7 +56,7 @@ def test_the_full_network_is_the_one_cell_at_full_rate():
 def test_depth_only_training_damps_the_early_exits():
     torch.manual_seed(0)
     model = create_model("resnet20_anytime", groups=2, image_size=8).double()
-    forward, _ = build_objective(model, TrainConfig(preset="resnet20_anytime", auxiliary_gradient=0.0))
+    forward, _ = build_objective(model, TrainConfig.from_flat(preset="resnet20_anytime", auxiliary_gradient=0.0))
     x, y = torch.randn(4, 3, 8, 8, dtype=torch.float64), torch.randint(0, 10, (4,))
     logits = forward(x)  # (N, depths, 1, classes)
     F.cross_entropy(logits[:, 0, 0], y).backward()  # the first exit alone: its head learns, nothing else does
@@ -73,12 +75,12 @@ def test_depth_only_training_damps_the_early_exits():
 ])
 def test_the_default_factor_is_one_over_the_other_trained_cells(preset, settings, factor):
     model_config = create_model(preset).config
-    config = TrainConfig(preset=preset, **settings)
-    assert auxiliary_gradient_factor(trained_weights(model_config, config), config.auxiliary_gradient) == factor
+    config = TrainConfig.from_flat(preset=preset, **settings)
+    assert auxiliary_gradient_factor(trained_weights(model_config, config), config.objective.auxiliary_gradient) == factor
 
 
 def test_the_run_records_the_factor_it_trained_with(tmp_path, digits):
-    train(TrainConfig(preset="dnnet_resnet8_g4", epochs=1, batch_size=256, channels_last=False), tmp_path / "run",
+    train(TrainConfig.from_flat(preset="dnnet_resnet8_g4", epochs=1, batch_size=256, channels_last=False), tmp_path / "run",
           show_progress=False, data=digits)
     record = json.loads((tmp_path / "run" / "config.json").read_text())
     assert record["train_config"]["auxiliary_gradient"] is None and record["auxiliary_gradient_resolved"] == 1 / 15
@@ -94,7 +96,7 @@ def test_the_last_exit_factor_reaches_the_shared_layers_of_those_cells_only():
     torch.manual_seed(0)
     model = create_model("dnnet_resnet8_g4", image_size=8).double()
     x, y = torch.randn(5, 3, 8, 8, dtype=torch.float64), torch.randint(0, 10, (5,))
-    forward, _ = build_objective(model, TrainConfig(auxiliary_gradient=0.125, last_exit_gradient=0.5))
+    forward, _ = build_objective(model, TrainConfig.from_flat(auxiliary_gradient=0.125, last_exit_gradient=0.5))
     plain = cell_gradients(model, x, y)
     damped = cell_gradients(model, x, y, forward.feature_gradient)
     last = model.config.num_exits - 1
@@ -113,13 +115,13 @@ def test_the_last_exit_factor_reaches_the_shared_layers_of_those_cells_only():
 def test_a_last_exit_factor_that_would_do_nothing_is_refused(preset, settings, message):
     model = create_model(preset)
     with pytest.raises(UserError, match=message):
-        build_objective(model, TrainConfig(preset=preset, last_exit_gradient=0.5, **settings))
+        build_objective(model, TrainConfig.from_flat(preset=preset, last_exit_gradient=0.5, **settings))
 
 
 @pytest.mark.parametrize("value", [-0.1, 1.5, float("nan")])
 def test_a_last_exit_factor_outside_zero_to_one_is_refused(value):
     with pytest.raises(UserError, match="last_exit_gradient must be in"):
-        TrainConfig(last_exit_gradient=value)
+        TrainConfig.from_flat(last_exit_gradient=value)
 
 
 @pytest.mark.parametrize("preset,settings,factor", [
@@ -134,19 +136,19 @@ def test_the_last_exit_factor_by_default_lets_the_narrower_widths_pass_twice_the
     from dnnet.train.objective import last_exit_gradient_factor
 
     model_config = create_model(preset).config
-    config = TrainConfig(preset=preset, **settings)
-    assert last_exit_gradient_factor(trained_weights(model_config, config), config.last_exit_gradient) == factor
+    config = TrainConfig.from_flat(preset=preset, **settings)
+    assert last_exit_gradient_factor(trained_weights(model_config, config), config.objective.last_exit_gradient) == factor
     build_objective(create_model(preset), config)  # the default is part of the recipe: never refused as a request
 
 
 def test_a_run_saved_before_the_setting_keeps_its_training():
     old = TrainConfig.from_dict({"preset": "dnnet_resnet8_g4", "auxiliary_gradient": None})
-    assert old.last_exit_gradient == "auxiliary"
-    assert TrainConfig.with_recipe("paper").last_exit_gradient == "auxiliary"
+    assert old.objective.last_exit_gradient == "auxiliary"
+    assert TrainConfig.with_recipe("paper").objective.last_exit_gradient == "auxiliary"
 
 
 def test_the_run_records_the_last_exit_factor(tmp_path, digits):
-    train(TrainConfig(preset="dnnet_resnet8_g4", epochs=1, batch_size=256, channels_last=False), tmp_path / "run",
+    train(TrainConfig.from_flat(preset="dnnet_resnet8_g4", epochs=1, batch_size=256, channels_last=False), tmp_path / "run",
           show_progress=False, data=digits)
     record = json.loads((tmp_path / "run" / "config.json").read_text())
     assert record["train_config"]["last_exit_gradient"] is None and record["last_exit_gradient_resolved"] == 2 / 3
@@ -155,4 +157,4 @@ def test_the_run_records_the_last_exit_factor(tmp_path, digits):
 @pytest.mark.parametrize("value", ["auxilary", "rule"])
 def test_a_misspelt_word_is_refused(value):
     with pytest.raises(UserError, match="a number in \\[0, 1\\] or 'auxiliary'"):
-        TrainConfig(last_exit_gradient=value)
+        TrainConfig.from_flat(last_exit_gradient=value)

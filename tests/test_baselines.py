@@ -1,3 +1,5 @@
+"""The baselines' machinery: the sandwich rule's widths, batch norm recalibration, the fine-tuned last classifier."""
+
 import pytest
 import torch
 

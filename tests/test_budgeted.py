@@ -119,7 +119,7 @@ def two_runs(tmp_path_factory, digits):
 
     root = tmp_path_factory.mktemp("budgeted")
     for name, preset, groups in (("dnnet", "dnnet_resnet8_g4", None), ("depth_only", "resnet20_anytime", 2)):
-        train(TrainConfig(preset=preset, groups=groups, epochs=1, batch_size=256, channels_last=False), root / name,
+        train(TrainConfig.from_flat(preset=preset, groups=groups, epochs=1, batch_size=256, channels_last=False), root / name,
               show_progress=False, data=digits)
     return root / "dnnet", root / "depth_only"
 

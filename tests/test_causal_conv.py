@@ -1,3 +1,5 @@
+"""The channel-causal convolution: a block lower-triangular mask, so that a width slice equals the first channels."""
+
 import pytest
 import torch
 

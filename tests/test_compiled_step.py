@@ -42,8 +42,8 @@ def assert_same_weights(run_a, run_b, tolerance):
 def test_compiled_run_matches_the_eager_run(tmp_path, digits, traced, recipe):
     """Two epochs, the same losses to 1e-5 and weights to 1e-3: the traced graph orders some float sums differently,
     and training grows such rounding (two eager runs 1e-7 apart at the start drift as far within a few steps)."""
-    train(TrainConfig(**SETTINGS, **recipe), tmp_path / "eager", show_progress=False, data=digits)
-    train(TrainConfig(**SETTINGS, **recipe, compile=True), tmp_path / "compiled", show_progress=False, data=digits,
+    train(TrainConfig.from_flat(**SETTINGS, **recipe), tmp_path / "eager", show_progress=False, data=digits)
+    train(TrainConfig.from_flat(**SETTINGS, **recipe, compile=True), tmp_path / "compiled", show_progress=False, data=digits,
           **TRACED)
     torch.testing.assert_close(losses(tmp_path / "compiled"), losses(tmp_path / "eager"), rtol=1e-5, atol=0)
     assert_same_weights(tmp_path / "eager", tmp_path / "compiled", tolerance=1e-3)
@@ -51,14 +51,14 @@ def test_compiled_run_matches_the_eager_run(tmp_path, digits, traced, recipe):
 
 def test_compiled_run_resumes_exactly(tmp_path, digits, monkeypatch, traced):
     settings = dict(SETTINGS, compile=True)
-    train(TrainConfig(**settings), tmp_path / "straight", show_progress=False, data=digits, **TRACED)
+    train(TrainConfig.from_flat(**settings), tmp_path / "straight", show_progress=False, data=digits, **TRACED)
     interrupt_and_resume(tmp_path / "resumed", digits, monkeypatch, stop_after_steps=7, settings=settings, **TRACED)
     assert_same_weights(tmp_path / "straight", tmp_path / "resumed", tolerance=0)
 
 
 def test_a_resume_may_turn_compile_on(tmp_path, digits, monkeypatch, traced):
     """How a step runs is the caller's choice at every start; what it computes stays the checkpoint's."""
-    train(TrainConfig(**SETTINGS), tmp_path / "straight", show_progress=False, data=digits)
+    train(TrainConfig.from_flat(**SETTINGS), tmp_path / "straight", show_progress=False, data=digits)
     interrupt_and_resume(tmp_path / "resumed", digits, monkeypatch, stop_after_steps=7, settings=SETTINGS,
                          resume_settings=dict(SETTINGS, compile=True, epochs=9), **TRACED)  # epochs: the checkpoint's, 2
     assert_same_weights(tmp_path / "straight", tmp_path / "resumed", tolerance=1e-3)
@@ -70,11 +70,11 @@ def test_cli_resume_accepts_compile_and_refuses_other_changes(tmp_path, digits, 
     from dnnet.cli.main import main
 
     out = tmp_path / "run"
-    train(TrainConfig(**SETTINGS), out, show_progress=False, data=digits)  # the check reads only its checkpoint
+    train(TrainConfig.from_flat(**SETTINGS), out, show_progress=False, data=digits)  # the check reads only its checkpoint
     monkeypatch.setattr("dnnet.cli.train_command.train", lambda config, *a, **k: seen.append(config) or {})
     seen = []
     assert main(["train", "--resume", "--out", str(out), "--compile", "--quiet"]) == 0
-    assert seen[0].compile and seen[0].batch_size == 256
+    assert seen[0].runtime.compile and seen[0].optimiser.batch_size == 256
     assert main(["train", "--resume", "--out", str(out), "--batch-size", "64"]) == 2
     assert "holds a run with batch_size=256" in capsys.readouterr().err
 
@@ -84,8 +84,8 @@ def test_a_failing_compiler_falls_back_to_the_eager_step(tmp_path, digits, monke
         raise RuntimeError("no compiler here")
 
     torch._dynamo.reset()
-    train(TrainConfig(**SETTINGS), tmp_path / "eager", show_progress=False, data=digits)
-    train(TrainConfig(**SETTINGS, compile=True), tmp_path / "fallback", show_progress=False, data=digits,
+    train(TrainConfig.from_flat(**SETTINGS), tmp_path / "eager", show_progress=False, data=digits)
+    train(TrainConfig.from_flat(**SETTINGS, compile=True), tmp_path / "fallback", show_progress=False, data=digits,
           compile_backend=broken_backend)
     torch._dynamo.reset()
     assert capsys.readouterr().err.count("torch.compile failed") == 1  # one line, then eager for the whole run
@@ -95,14 +95,14 @@ def test_a_failing_compiler_falls_back_to_the_eager_step(tmp_path, digits, monke
 
 def test_compile_is_refused_with_the_sandwich_rule():
     with pytest.raises(UserError, match="compile applies to the joint objective"):
-        TrainConfig(objective="sandwich", compile=True)
+        TrainConfig.from_flat(objective="sandwich", compile=True)
 
 
 def test_compile_mode_is_checked_and_needs_compile():
     with pytest.raises(UserError, match="compile_mode must be one of"):
-        TrainConfig(**SETTINGS, compile=True, compile_mode="fast")
+        TrainConfig.from_flat(**SETTINGS, compile=True, compile_mode="fast")
     with pytest.raises(UserError, match="compile_mode 'cuda-graphs' applies to a compiled step: add compile"):
-        TrainConfig(**SETTINGS, compile_mode="cuda-graphs")
+        TrainConfig.from_flat(**SETTINGS, compile_mode="cuda-graphs")
 
 
 @pytest.mark.parametrize("device, backend, expected", [

@@ -1,3 +1,5 @@
+"""The data readers (CIFAR batches, SVHN .mat files, image folders and archives): exact, and refusing what could run code."""
+
 import io
 import pickle
 import re

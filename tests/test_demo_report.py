@@ -1,3 +1,5 @@
+"""`dnnet demo` end to end, and `dnnet report` with its errors."""
+
 import base64
 import re
 
@@ -68,7 +70,7 @@ def test_demo_finishes_a_run_killed_between_its_two_grids(tmp_path, capsys, monk
     out = tmp_path / "demo"
     monkeypatch.setattr(run_module, "write_accuracy_grid", killed_before_test)
     with pytest.raises(KeyboardInterrupt):
-        train(TrainConfig(**{**DEMO.to_dict(), "preset": "dnnet_resnet8_g4", "epochs": 1}), out, show_progress=False)
+        train(TrainConfig.from_flat(**{**DEMO.to_dict(), "preset": "dnnet_resnet8_g4", "epochs": 1}), out, show_progress=False)
     monkeypatch.undo()
     assert (out / "accuracy_val.json").is_file() and not (out / "accuracy_test.json").exists()
     assert main(["demo", "--out", str(out), "--preset", "dnnet_resnet8_g4", "--epochs", "1", "--quiet"]) == 0

@@ -1,3 +1,5 @@
+"""The exit ramp: early exits' loss weights rise over a share of the run while the last exit stays whole."""
+
 import pytest
 import torch
 

@@ -1,5 +1,6 @@
+"""The paper's experiments (`dnnet experiment`): protocols, their training runs, reuse of finished runs, figures and report."""
+
 import csv
-import dataclasses
 import json
 import re
 
@@ -19,10 +20,10 @@ def test_cpu_protocol_trains_every_baseline_with_matched_widths():
                          "plain_g3_s0", "plain_g4_s0", "sandwich_s0", "dnnet_macs_s0", "dnnet_distill_s0",
                          "dnnet_paper_s0"}
     assert {r.preset for r in runs.values()} == {"dnnet_resnet20_g8", "resnet20", "resnet20_anytime"}
-    assert runs["sandwich_s0"].objective == "sandwich" and runs["sandwich_s0"].groups == 6
-    assert runs["dnnet_macs_s0"].weighting == "macs" and runs["dnnet_distill_s0"].distill_weight == 0.5
-    assert runs["dnnet_paper_s0"] == dataclasses.replace(runs["dnnet_s0"], **PAPER_RECIPE)
-    assert all(r.epochs == 7 and r.data == "cifar10" and r.data_dir == "data" for r in runs.values())
+    assert runs["sandwich_s0"].objective.kind == "sandwich" and runs["sandwich_s0"].groups == 6
+    assert runs["dnnet_macs_s0"].objective.weighting == "macs" and runs["dnnet_distill_s0"].objective.distill_weight == 0.5
+    assert runs["dnnet_paper_s0"] == runs["dnnet_s0"].replaced(**PAPER_RECIPE)
+    assert all(r.optimiser.epochs == 7 and r.dataset.data == "cifar10" and r.dataset.data_dir == "data" for r in runs.values())
     # the plain comparators need about the DNNet's MACs, as ResNet-32 16/32/64 against 22/44/88 in the paper
     dnnet = create_model("dnnet_resnet20_g8").config
     plain = create_model("resnet20", groups=6).config
@@ -36,7 +37,7 @@ def test_paper_protocol_is_the_papers_networks_and_schedule():
     assert runs["dnnet_s0"].preset == "dnnet_resnet32_g22" and runs["anytime_s0"].preset == "resnet32_anytime"
     assert runs["plain_s0"].preset == "resnet32" and runs["plain_s0"].groups is None  # 16/32/64
     assert {runs[f"plain_g{g}_s0"].groups for g in (4, 8, 12)} == {4, 8, 12}
-    assert all(r.epochs == 160 and r.schedule == "step" and r.data == "cifar10" for r in runs.values())
+    assert all(r.optimiser.epochs == 160 and r.optimiser.schedule == "step" and r.dataset.data == "cifar10" for r in runs.values())
     assert macs_budget(protocol) == pytest.approx(24e6, rel=1e-12)
 
 
@@ -209,7 +210,8 @@ def test_configs_are_compared_as_their_runs_train(preset, saved, wanted, same):
     from dnnet.train.objective import trains_the_same
 
     model_config = create_model(preset).config
-    assert trains_the_same(TrainConfig(preset=preset, **saved), TrainConfig(preset=preset, **wanted), model_config) is same
+    saved, wanted = TrainConfig.from_flat(preset=preset, **saved), TrainConfig.from_flat(preset=preset, **wanted)
+    assert trains_the_same(saved, wanted, model_config) is same
 
 
 def test_a_run_trained_from_another_folder_with_a_relative_path_is_found(tmp_path, monkeypatch):

@@ -34,7 +34,8 @@ def test_a_training_runs_files_are_readable_by_others_under_the_usual_umask(umas
 
     umask(0o022)
     run = tmp_path / "run"
-    train(TrainConfig(preset="dnnet_resnet8_g4", epochs=1, batch_size=256, channels_last=False), run, show_progress=False, data=digits)
+    config = TrainConfig.from_flat(preset="dnnet_resnet8_g4", epochs=1, batch_size=256, channels_last=False)
+    train(config, run, show_progress=False, data=digits)
     written = [path for path in run.iterdir() if path.is_file() and path.name != "lock"]
     assert {p.name for p in written} >= {"config.json", "checkpoint.pt", "accuracy_val.json", "accuracy_test.json", "finished.json"}
     assert {p.name: mode(p) for p in written} == {p.name: 0o644 for p in written}

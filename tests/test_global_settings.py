@@ -16,6 +16,6 @@ def test_a_run_gives_cudnn_benchmark_back(monkeypatch, tmp_path, digits):
 
     monkeypatch.setattr(run_module, "setup_world", setup_world_as_on_a_gpu)
     monkeypatch.setattr(torch.backends.cudnn, "benchmark", False)
-    train(TrainConfig(preset="dnnet_resnet8_g4", epochs=1, batch_size=256, channels_last=False), tmp_path / "run",
+    train(TrainConfig.from_flat(preset="dnnet_resnet8_g4", epochs=1, batch_size=256, channels_last=False), tmp_path / "run",
           show_progress=False, data=digits)
     assert torch.backends.cudnn.benchmark is False

@@ -1,3 +1,5 @@
+"""Gradient equilibrium: each exit's feature gets the mean of the later exits' gradients, its head its own."""
+
 import pytest
 import torch
 import torch.nn.functional as F

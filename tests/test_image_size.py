@@ -33,7 +33,7 @@ def test_a_named_data_set_is_fitted_and_its_shape_recorded():
 @pytest.mark.parametrize("size", [4, 2000, 16.5, True])
 def test_sizes_out_of_range_are_refused(size):
     with pytest.raises(UserError, match="image_size must be an integer from 8 to 1024 pixels"):
-        TrainConfig(image_size=size)
+        TrainConfig.from_flat(image_size=size)
 
 
 @pytest.fixture

@@ -1,3 +1,5 @@
+"""The causal layers besides the convolution: per-channel batch norm on a prefix, group-padded shortcuts."""
+
 import pytest
 import torch
 

@@ -1,3 +1,5 @@
+"""The joint loss (the paper's Eq. 2), its cell weightings and self-distillation."""
+
 import pytest
 import torch
 import torch.nn.functional as F

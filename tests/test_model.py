@@ -1,3 +1,5 @@
+"""The DNNet model: forward_all, cells, exits, causality, the presets' grids and block plans."""
+
 import warnings
 
 import pytest

@@ -78,7 +78,7 @@ def test_weights_of_another_architecture_are_refused(tmp_path, model):
 
 
 def test_a_trained_run_becomes_a_folder_with_its_preprocessing_and_accuracy(tmp_path, digits, capsys):
-    train(TrainConfig(preset="dnnet_resnet8_g4", epochs=1, batch_size=256, channels_last=False), tmp_path / "run",
+    train(TrainConfig.from_flat(preset="dnnet_resnet8_g4", epochs=1, batch_size=256, channels_last=False), tmp_path / "run",
           show_progress=False, data=digits)
     assert main(["pretrained", str(tmp_path / "run"), "--out", str(tmp_path / "net")]) == 0
     assert "DNNet.from_pretrained" in capsys.readouterr().out
@@ -97,7 +97,7 @@ def test_a_trained_run_becomes_a_folder_with_its_preprocessing_and_accuracy(tmp_
 
 
 def test_eval_weights_gives_the_runs_grid_without_the_run(tmp_path, digits, capsys):
-    train(TrainConfig(preset="dnnet_resnet8_g4", epochs=1, batch_size=256, channels_last=False), tmp_path / "run",
+    train(TrainConfig.from_flat(preset="dnnet_resnet8_g4", epochs=1, batch_size=256, channels_last=False), tmp_path / "run",
           show_progress=False, data=digits)
     assert main(["pretrained", str(tmp_path / "run"), "--out", str(tmp_path / "net")]) == 0
     capsys.readouterr()
@@ -113,7 +113,8 @@ def test_eval_weights_gives_the_runs_grid_without_the_run(tmp_path, digits, caps
 
 def test_weights_are_never_written_over_a_run_or_foreign_files(tmp_path, model, digits, capsys):
     run = tmp_path / "run"
-    train(TrainConfig(preset="dnnet_resnet8_g4", epochs=1, batch_size=256, channels_last=False), run, show_progress=False, data=digits)
+    config = TrainConfig.from_flat(preset="dnnet_resnet8_g4", epochs=1, batch_size=256, channels_last=False)
+    train(config, run, show_progress=False, data=digits)
     config_before = (run / "config.json").read_bytes()
     assert main(["pretrained", str(run), "--out", str(run)]) == 2
     assert "holds a training run" in capsys.readouterr().err
@@ -137,7 +138,7 @@ def test_weights_are_never_written_over_a_run_or_foreign_files(tmp_path, model, 
 def test_the_printed_hint_is_a_line_of_python_that_loads_the_folder(tmp_path, digits, capsys, cell):
     import dnnet
 
-    train(TrainConfig(preset="dnnet_resnet8_g4", epochs=1, batch_size=256, channels_last=False), tmp_path / "run",
+    train(TrainConfig.from_flat(preset="dnnet_resnet8_g4", epochs=1, batch_size=256, channels_last=False), tmp_path / "run",
           show_progress=False, data=digits)
     capsys.readouterr()
     assert main(["pretrained", str(tmp_path / "run"), "--out", str(tmp_path / "net"), *(["--cell", cell] if cell else [])]) == 0

@@ -58,6 +58,6 @@ def test_a_quiet_training_draws_no_evaluation_bar(monkeypatch, tmp_path, digits)
 
     terminal = Terminal()
     monkeypatch.setattr(sys, "stderr", terminal)
-    train(TrainConfig(preset="dnnet_resnet8_g4", epochs=1, batch_size=256, channels_last=False), tmp_path / "run",
+    train(TrainConfig.from_flat(preset="dnnet_resnet8_g4", epochs=1, batch_size=256, channels_last=False), tmp_path / "run",
           show_progress=False, data=digits)
     assert terminal.text == ""

@@ -1,5 +1,7 @@
 """The training recipe's options: which cells each step trains, with which weights, and a run that uses them."""
 
+import dataclasses
+
 import pytest
 import torch
 
@@ -7,6 +9,7 @@ from dnnet import create_model
 from dnnet.errors import UserError
 from dnnet.loss import JointLoss
 from dnnet.loss.joint_loss import loss_coefficients
+from dnnet.runs.objective_settings import JointObjective, SandwichObjective
 from dnnet.train import TrainConfig, train
 from dnnet.train.objective import StepPlanner, build_objective, width_mask
 
@@ -47,7 +50,7 @@ def plan(config, global_step, progress):
 
 
 def test_plan_samples_widths_at_every_exit_and_ramps_early_exits():
-    config = TrainConfig(preset=SMALL, width_samples=1, exit_ramp=0.5, drop_stem_exit=True, loss_scale="cells")
+    config = TrainConfig.from_flat(preset=SMALL, width_samples=1, exit_ramp=0.5, drop_stem_exit=True, loss_scale="cells")
     step = plan(config, global_step=11, progress=0.125)  # a quarter of the ramp
     mask = width_mask(4, 1, seed=0, global_step=11)
     early = 0.01 + 0.99 * 0.25
@@ -57,34 +60,47 @@ def test_plan_samples_widths_at_every_exit_and_ramps_early_exits():
 
 @pytest.mark.parametrize("loss_scale", ["eq2", "depths", "cells"])
 def test_the_ramp_damps_early_exits_and_leaves_the_last_as_reduced(loss_scale):
-    ramped = plan(TrainConfig(preset=SMALL, exit_ramp=0.5, loss_scale=loss_scale), global_step=0, progress=0.0).coefficients
+    ramped = plan(TrainConfig.from_flat(preset=SMALL, exit_ramp=0.5, loss_scale=loss_scale), global_step=0, progress=0.0).coefficients
     plain = loss_coefficients(torch.ones(4, 4), loss_scale)
     torch.testing.assert_close(ramped[-1], plain[-1])
     torch.testing.assert_close(ramped[:-1], 0.01 * plain[:-1])
 
 
 def test_plan_of_a_plain_joint_run_keeps_the_losses_weights():
-    step = plan(TrainConfig(preset=SMALL), global_step=0, progress=0.0)
+    step = plan(TrainConfig.from_flat(preset=SMALL), global_step=0, progress=0.0)
     assert step.widths is None and step.coefficients is None
-    assert plan(TrainConfig(preset=SMALL, objective="sandwich"), 4, 0.5).widths[-1] == 4
+    assert plan(TrainConfig.from_flat(preset=SMALL, objective="sandwich"), 4, 0.5).widths[-1] == 4
 
 
-@pytest.mark.parametrize("config,message", [
-    (TrainConfig(preset=SMALL, objective="sandwich", exit_ramp=0.5), "exit_ramp apply to the joint objective"),
-    (TrainConfig(preset=SMALL, objective="sandwich", auxiliary_gradient=0.5), "auxiliary_gradient apply to the joint objective"),
-    (TrainConfig(preset=SMALL, width_samples=1, weighting="final"), "width_samples needs a network trained at every width"),
-    (TrainConfig(preset=SMALL, width_samples=2), "width_samples=2 would sample every width of 4 groups; use at most 1"),
+@pytest.mark.parametrize("settings,message", [
+    ({"objective": "sandwich", "exit_ramp": 0.5}, "exit_ramp apply to the joint objective"),
+    ({"objective": "sandwich", "auxiliary_gradient": 0.5}, "auxiliary_gradient apply to the joint objective"),
+    ({"width_samples": 1, "weighting": "final"}, "width_samples needs a network trained at every width"),
+    ({"width_samples": 2}, "width_samples=2 would sample every width of 4 groups; use at most 1"),
 ])
-def test_recipe_options_that_would_do_nothing_are_refused(config, message):
+def test_recipe_options_that_would_do_nothing_are_refused(settings, message):
     with pytest.raises(UserError, match=message):
-        StepPlanner.for_run(config, CONFIG)
+        StepPlanner.for_run(TrainConfig.from_flat(preset=SMALL, **settings), CONFIG)
+
+
+@pytest.mark.parametrize("knob", [f.name for f in dataclasses.fields(JointObjective)])
+def test_no_joint_knob_can_be_written_under_the_sandwich_rule(knob):
+    assert not hasattr(SandwichObjective(), knob)  # the type has no such field
+    with pytest.raises(UserError, match=f"{knob} apply to the joint objective; the sandwich rule trains the last exit only"):
+        TrainConfig.from_flat(objective="sandwich", **{knob: getattr(JointObjective(), knob)})
+
+
+def test_a_sandwich_run_saved_with_the_joint_knobs_at_their_defaults_still_reads():
+    saved = {**TrainConfig.from_flat().to_dict(), "objective": "sandwich"}  # as runs saved them before the split
+    config = TrainConfig.from_dict(saved)
+    assert config.objective == SandwichObjective() and "weighting" not in config.to_dict()
 
 
 def test_gradient_equilibrium_shares_follow_the_trained_exits():
     model = create_model("dnnet_resnet8_g4")
-    forward, _ = build_objective(model, TrainConfig(preset=SMALL, gradient_equilibrium=True, drop_stem_exit=True))
+    forward, _ = build_objective(model, TrainConfig.from_flat(preset=SMALL, gradient_equilibrium=True, drop_stem_exit=True))
     assert forward.head_gradient_shares == [0.0, 1 / 3, 1 / 2, 1.0]
-    forward, _ = build_objective(model, TrainConfig(preset=SMALL))
+    forward, _ = build_objective(model, TrainConfig.from_flat(preset=SMALL))
     assert forward.head_gradient_shares is None
 
 
@@ -93,11 +109,11 @@ def test_gradient_equilibrium_shares_follow_the_trained_exits():
                                                  ("auxiliary_gradient", -0.1, r"auxiliary_gradient must be in \[0, 1\]")])
 def test_recipe_settings_are_checked(field, value, message):
     with pytest.raises(ValueError, match=message):
-        TrainConfig(**{field: value})
+        TrainConfig.from_flat(**{field: value})
 
 
 def test_a_run_with_every_recipe_option_learns(tmp_path, digits):
-    config = TrainConfig(preset=SMALL, epochs=10, batch_size=64, gradient_equilibrium=True, width_samples=1, exit_ramp=0.5,
+    config = TrainConfig.from_flat(preset=SMALL, epochs=10, batch_size=64, gradient_equilibrium=True, width_samples=1, exit_ramp=0.5,
                          drop_stem_exit=True, loss_scale="cells", warmup_epochs=1, distill_weight=0.5)
     summary = train(config, tmp_path / "run", show_progress=False, data=digits)
     assert summary["test"].shape == (4, 4)
@@ -114,4 +130,4 @@ def test_a_run_with_every_recipe_option_learns(tmp_path, digits):
 ])
 def test_numbers_are_checked_when_the_config_is_made_not_after_an_epoch(field, value, message):
     with pytest.raises(UserError, match=message):
-        TrainConfig(**{field: value})
+        TrainConfig.from_flat(**{field: value})

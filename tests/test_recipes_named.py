@@ -13,9 +13,10 @@ from dnnet.train.train_config import PAPER_RECIPE
 
 def test_the_paper_recipe_is_eq2_summed_over_exits_with_summed_heads_and_whole_gradients():
     paper = TrainConfig.with_recipe("paper", epochs=3)
-    assert (paper.cell_heads, paper.loss_scale, paper.auxiliary_gradient, paper.epochs) == (False, "depths", 1.0, 3)
-    assert TrainConfig.with_recipe("default") == TrainConfig()
-    assert TrainConfig.with_recipe("paper", loss_scale="eq2").loss_scale == "eq2"  # a setting overrides the recipe's
+    objective = paper.objective
+    assert (paper.cell_heads, objective.loss_scale, objective.auxiliary_gradient, paper.optimiser.epochs) == (False, "depths", 1.0, 3)
+    assert TrainConfig.with_recipe("default") == TrainConfig.from_flat()
+    assert TrainConfig.with_recipe("paper", loss_scale="eq2").objective.loss_scale == "eq2"  # a setting overrides the recipe's
     with pytest.raises(UserError, match="recipe must be one of"):
         TrainConfig.with_recipe("fast")
 
@@ -24,7 +25,7 @@ def test_a_config_saved_before_the_recipe_settings_existed_reads_as_it_was_train
     saved = TrainConfig.with_recipe("paper").to_dict()
     del saved["cell_heads"], saved["auxiliary_gradient"]
     assert TrainConfig.from_dict(saved) == TrainConfig.with_recipe("paper")
-    assert TrainConfig.from_dict(TrainConfig().to_dict()) == TrainConfig()
+    assert TrainConfig.from_dict(TrainConfig.from_flat().to_dict()) == TrainConfig.from_flat()
 
 
 def parsed(*flags):
@@ -47,7 +48,8 @@ class Digits:
 def test_cell_heads_go_to_networks_trained_at_every_width_only(preset, cell_heads):
     import torch
 
-    model = setup_model(TrainConfig(preset=preset, groups=2 if preset != "dnnet_resnet8_g4" else None), Digits(), torch.device("cpu"))
+    config = TrainConfig.from_flat(preset=preset, groups=2 if preset != "dnnet_resnet8_g4" else None)
+    model = setup_model(config, Digits(), torch.device("cpu"))
     assert model.config.cell_heads is cell_heads
     assert setup_model(TrainConfig.with_recipe("paper", preset=preset), Digits(), torch.device("cpu")).config.cell_heads is False
 
@@ -56,7 +58,7 @@ def test_cell_heads_go_to_networks_trained_at_every_width_only(preset, cell_head
 def test_the_initial_weights_do_not_depend_on_the_recipe(preset, groups):
     import torch
 
-    default = setup_model(TrainConfig(preset=preset, groups=groups), Digits(), torch.device("cpu")).state_dict()
+    default = setup_model(TrainConfig.from_flat(preset=preset, groups=groups), Digits(), torch.device("cpu")).state_dict()
     paper = setup_model(TrainConfig.with_recipe("paper", preset=preset, groups=groups), Digits(), torch.device("cpu")).state_dict()
     for key, value in paper.items():  # the classifiers differ in shape where cell heads are added; the trunk is the same
         if not key.startswith("heads."):
@@ -67,7 +69,7 @@ def test_the_initial_weights_do_not_depend_on_the_recipe(preset, groups):
 def test_a_causal_network_trained_at_its_full_width_only_keeps_the_summed_heads(weighting):
     import torch
 
-    model = setup_model(TrainConfig(weighting=weighting), Digits(), torch.device("cpu"))
+    model = setup_model(TrainConfig.from_flat(weighting=weighting), Digits(), torch.device("cpu"))
     assert model.config.cell_heads is False
 
 

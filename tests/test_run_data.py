@@ -19,7 +19,7 @@ def folder_run(tmp_path, monkeypatch):
     """A run trained on an image folder given by a relative path."""
     write_image_tree(tmp_path / "work" / "tree", {"train": {"cat": 12, "dog": 12}, "test": {"cat": 3, "dog": 3}})
     monkeypatch.chdir(tmp_path / "work")
-    train(TrainConfig(preset="dnnet_resnet8_g4", data="tree", epochs=1, batch_size=8, val_count=4, channels_last=False),
+    train(TrainConfig.from_flat(preset="dnnet_resnet8_g4", data="tree", epochs=1, batch_size=8, val_count=4, channels_last=False),
           tmp_path / "run", show_progress=False, cache_dir=tmp_path / "cache")
     return tmp_path
 
@@ -47,8 +47,8 @@ def test_resume_refuses_other_data(tmp_path, digits, monkeypatch):
     interrupt(tmp_path / "run", digits, monkeypatch, stop_after_steps=7)
     other = load_data("digits", seed=1)  # another validation split: other training images
     with pytest.raises(UserError, match="is not what this run was trained on"):
-        train(TrainConfig(**TINY), tmp_path / "run", resume=True, show_progress=False, data=other)
-    train(TrainConfig(**TINY), tmp_path / "run", resume=True, show_progress=False, data=digits)  # its own: fine
+        train(TrainConfig.from_flat(**TINY), tmp_path / "run", resume=True, show_progress=False, data=other)
+    train(TrainConfig.from_flat(**TINY), tmp_path / "run", resume=True, show_progress=False, data=digits)  # its own: fine
 
 
 def test_runs_recorded_before_fingerprints_are_not_checked(folder_run):

@@ -1,3 +1,5 @@
+"""Choosing cells: the best cell within a budget, ties, and the Pareto front."""
+
 import pytest
 import torch
 

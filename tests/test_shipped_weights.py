@@ -21,7 +21,7 @@ from dnnet.train.run_directory import load_trained_model
 def trained(tmp_path_factory, digits):
     """dnnet_resnet8_g4 trained one epoch on the digits, as a run and as a pretrained folder."""
     root = tmp_path_factory.mktemp("trained")
-    train(TrainConfig(preset="dnnet_resnet8_g4", epochs=1, batch_size=256, channels_last=False), root / "run",
+    train(TrainConfig.from_flat(preset="dnnet_resnet8_g4", epochs=1, batch_size=256, channels_last=False), root / "run",
           show_progress=False, data=digits)
     model, _ = load_trained_model(root / "run")
     model.save_pretrained(root / "weights" / "dnnet_resnet8_g4_digits")

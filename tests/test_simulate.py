@@ -1,3 +1,5 @@
+"""`dnnet simulate`: a trace of changing budgets served by DNNet and a depth-only network."""
+
 import json
 from pathlib import Path
 

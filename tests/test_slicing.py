@@ -1,3 +1,5 @@
+"""Exact slicing: every SubNet equals its cell of the network, trains on its own, folds batch norm, saves and loads."""
+
 import json
 
 import pytest

@@ -1,3 +1,5 @@
+"""Synchronised batch norm for distributed runs: conversion, one-process equivalence, recalibration."""
+
 import torch
 import torch.distributed as dist
 

@@ -110,7 +110,7 @@ def test_a_teacher_that_does_not_fit_is_refused_in_one_line(tmp_path, teacher_ru
 
 def test_a_resume_refuses_a_teacher_whose_weights_changed(tmp_path, digits):
     teacher = pretrained_folder(tmp_path / "teacher", {"mean": [0.5] * 3, "std": [0.25] * 3})
-    config = TrainConfig(**{**TINY, "epochs": 1, "batch_size": 256}, teacher=str(teacher))
+    config = TrainConfig.from_flat(**{**TINY, "epochs": 1, "batch_size": 256}, teacher=str(teacher))
     train(config, tmp_path / "run", show_progress=False, data=digits)
     train(config, tmp_path / "run", resume=True, show_progress=False, data=digits)  # the same teacher: fine
     torch.manual_seed(1)
@@ -121,7 +121,7 @@ def test_a_resume_refuses_a_teacher_whose_weights_changed(tmp_path, digits):
 
 def test_an_interrupted_run_with_a_teacher_resumes_bit_exactly(tmp_path, teacher_run, digits, monkeypatch):
     settings = dict(TINY, teacher=str(teacher_run), teacher_weight=0.7, teacher_temperature=3.0)
-    train(TrainConfig(**settings), tmp_path / "straight", show_progress=False, data=digits)
+    train(TrainConfig.from_flat(**settings), tmp_path / "straight", show_progress=False, data=digits)
     interrupt_and_resume(tmp_path / "resumed", digits, monkeypatch, stop_after_steps=7, settings=settings)
     straight, resumed = weights(tmp_path / "straight"), weights(tmp_path / "resumed")
     for key in straight:
@@ -130,4 +130,4 @@ def test_an_interrupted_run_with_a_teacher_resumes_bit_exactly(tmp_path, teacher
 
 def test_teacher_settings_without_a_teacher_are_refused():
     with pytest.raises(UserError, match="teacher_weight and teacher_temperature apply to distillation from a teacher"):
-        TrainConfig(teacher_weight=0.3, teacher_temperature=2.0)
+        TrainConfig.from_flat(teacher_weight=0.3, teacher_temperature=2.0)

@@ -13,7 +13,7 @@ def test_every_epoch_row_becomes_scalars(tmp_path, digits):
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
     run = tmp_path / "run"
-    train(TrainConfig(preset="dnnet_resnet8_g4", epochs=2, batch_size=256, channels_last=False, tensorboard=True), run,
+    train(TrainConfig.from_flat(preset="dnnet_resnet8_g4", epochs=2, batch_size=256, channels_last=False, tensorboard=True), run,
           show_progress=False, data=digits)
     events = EventAccumulator(str(run / "tensorboard"))
     events.Reload()
@@ -27,5 +27,6 @@ def test_every_epoch_row_becomes_scalars(tmp_path, digits):
 def test_without_the_extra_it_is_refused_before_training(tmp_path, digits, monkeypatch):
     monkeypatch.setitem(sys.modules, "torch.utils.tensorboard", None)  # as if tensorboard were not installed
     with pytest.raises(UserError, match="pip install 'doubly-nested-networks\\[tensorboard\\]'"):
-        train(TrainConfig(preset="dnnet_resnet8_g4", epochs=1, tensorboard=True), tmp_path / "run", show_progress=False, data=digits)
+        config = TrainConfig.from_flat(preset="dnnet_resnet8_g4", epochs=1, tensorboard=True)
+        train(config, tmp_path / "run", show_progress=False, data=digits)
     assert not (tmp_path / "run").exists()

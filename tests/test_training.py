@@ -1,3 +1,5 @@
+"""`dnnet train`: the run directory, seeds, interruption and resume, checkpoints, NaN losses, command-line errors."""
+
 import json
 from pathlib import Path
 
@@ -16,7 +18,7 @@ def weights(run_dir):
 
 
 def test_run_directory_holds_everything(tmp_path, digits):
-    summary = train(TrainConfig(**TINY), tmp_path / "run", show_progress=False, data=digits)
+    summary = train(TrainConfig.from_flat(**TINY), tmp_path / "run", show_progress=False, data=digits)
     run = tmp_path / "run"
     names = {p.name for p in run.iterdir()}
     assert {"config.json", "metrics.jsonl", "metrics.csv", "checkpoint.pt", "accuracy_val.json", "accuracy_test.csv",
@@ -33,8 +35,8 @@ def test_run_directory_holds_everything(tmp_path, digits):
 
 
 def test_same_seed_same_weights(tmp_path, digits):
-    train(TrainConfig(**TINY), tmp_path / "a", show_progress=False, data=digits)
-    train(TrainConfig(**TINY), tmp_path / "b", show_progress=False, data=digits)
+    train(TrainConfig.from_flat(**TINY), tmp_path / "a", show_progress=False, data=digits)
+    train(TrainConfig.from_flat(**TINY), tmp_path / "b", show_progress=False, data=digits)
     for key, value in weights(tmp_path / "a").items():
         assert torch.equal(value, weights(tmp_path / "b")[key]), key
 
@@ -58,14 +60,14 @@ def interrupt(run_dir, digits, monkeypatch, stop_after_steps, settings=TINY, **t
     with monkeypatch.context() as patch:
         patch.setattr(run_module, "StopRequest", StopAfter)
         with pytest.raises(Interrupted, match="continue with: dnnet train --resume"):
-            train(TrainConfig(**settings), run_dir, show_progress=False, data=digits, **train_options)
+            train(TrainConfig.from_flat(**settings), run_dir, show_progress=False, data=digits, **train_options)
 
 
 def interrupt_and_resume(run_dir, digits, monkeypatch, stop_after_steps, settings=TINY, resume_settings=None,
                          **train_options):
     """`interrupt`, then resumes the run to the end (called with `resume_settings`, default `settings`)."""
     interrupt(run_dir, digits, monkeypatch, stop_after_steps, settings, **train_options)
-    train(TrainConfig(**(resume_settings or settings)), run_dir, resume=True, show_progress=False, data=digits,
+    train(TrainConfig.from_flat(**(resume_settings or settings)), run_dir, resume=True, show_progress=False, data=digits,
           **train_options)
 
 
@@ -76,7 +78,7 @@ RECIPE = dict(TINY, gradient_equilibrium=True, width_samples=1, exit_ramp=0.5, d
 @pytest.mark.parametrize("settings", [TINY, RECIPE], ids=["joint", "recipe"])
 @pytest.mark.parametrize("stop_after_steps", [7, 19, 26])  # mid epoch 1, end of epoch 1, mid epoch 2
 def test_interrupted_and_resumed_run_ends_with_the_same_weights(tmp_path, digits, monkeypatch, stop_after_steps, settings):
-    train(TrainConfig(**settings), tmp_path / "straight", show_progress=False, data=digits)
+    train(TrainConfig.from_flat(**settings), tmp_path / "straight", show_progress=False, data=digits)
     interrupt_and_resume(tmp_path / "resumed", digits, monkeypatch, stop_after_steps, settings)
     straight, resumed = (load_checkpoint(tmp_path / run / "checkpoint.pt") for run in ("straight", "resumed"))
     for kind in ("model", "ema") if settings.get("ema") else ("model",):  # the weights stepped, and their average
@@ -120,7 +122,7 @@ def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path, digits, mon
 
     monkeypatch.setattr(loop, "normalize", poisoned)
     with pytest.raises(NonFiniteLoss, match="loss became nan at epoch 2, step 1"):
-        train(TrainConfig(**TINY), tmp_path / "run", show_progress=False, data=digits)
+        train(TrainConfig.from_flat(**TINY), tmp_path / "run", show_progress=False, data=digits)
     checkpoint = load_checkpoint(tmp_path / "run" / "checkpoint.pt")
     assert checkpoint["position"]["epoch"] == 1 and checkpoint["position"]["step"] == 0
     assert all(torch.isfinite(v).all() for v in checkpoint["model"].values() if v.is_floating_point())
@@ -167,14 +169,14 @@ def test_resuming_a_run_stopped_before_its_first_checkpoint_says_to_start_it_ove
 
 
 def test_existing_run_needs_resume(tmp_path, digits):
-    train(TrainConfig(**{**TINY, "epochs": 1}), tmp_path / "run", show_progress=False, data=digits)
+    train(TrainConfig.from_flat(**{**TINY, "epochs": 1}), tmp_path / "run", show_progress=False, data=digits)
     with pytest.raises(ValueError, match="already holds a run; pass --resume"):
-        train(TrainConfig(**TINY), tmp_path / "run", show_progress=False, data=digits)
+        train(TrainConfig.from_flat(**TINY), tmp_path / "run", show_progress=False, data=digits)
 
 
 def test_plain_and_depth_only_presets_train_with_their_own_losses(tmp_path, digits):
     for preset, weighting in [("resnet20", "final"), ("resnet20_anytime", "depth_only")]:  # as the ResNet-32 ones, smaller
-        config = TrainConfig(**{**TINY, "preset": preset, "groups": 2, "epochs": 1, "batch_size": 256})
+        config = TrainConfig.from_flat(**{**TINY, "preset": preset, "groups": 2, "epochs": 1, "batch_size": 256})
         train(config, tmp_path / preset, show_progress=False, data=digits)
         assert json.loads((tmp_path / preset / "config.json").read_text())["weighting_resolved"] == weighting
 
@@ -271,10 +273,10 @@ def test_run_killed_while_finishing_is_not_finished(tmp_path, digits, monkeypatc
     else:
         monkeypatch.setattr(dnnet.utils.atomic_file.os, "replace", killed_before_rename)
     with pytest.raises(KeyboardInterrupt):
-        train(TrainConfig(**{**TINY, "epochs": 1}), tmp_path / "run", show_progress=False, data=digits)
+        train(TrainConfig.from_flat(**{**TINY, "epochs": 1}), tmp_path / "run", show_progress=False, data=digits)
     monkeypatch.undo()
     assert not is_finished(tmp_path / "run")
-    train(TrainConfig(**{**TINY, "epochs": 1}), tmp_path / "run", resume=True, show_progress=False, data=digits)
+    train(TrainConfig.from_flat(**{**TINY, "epochs": 1}), tmp_path / "run", resume=True, show_progress=False, data=digits)
     assert is_finished(tmp_path / "run") and (tmp_path / "run" / "accuracy_test.json").is_file()
 
 

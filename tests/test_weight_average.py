@@ -37,7 +37,7 @@ def test_one_update_moves_weights_and_batchnorm_statistics_and_copies_the_count(
 
 def test_the_average_is_evaluated_saved_and_loaded_and_the_optimizers_weights_kept(tmp_path, digits):
     run = tmp_path / "run"
-    summary = train(TrainConfig(**TINY, ema=0.9), run, show_progress=False, data=digits)
+    summary = train(TrainConfig.from_flat(**TINY, ema=0.9), run, show_progress=False, data=digits)
     checkpoint = load_checkpoint(run / "checkpoint.pt")
     assert set(checkpoint["ema"]) == set(checkpoint["model"])
     assert not torch.equal(checkpoint["ema"]["stem.weight"], checkpoint["model"]["stem.weight"])
@@ -59,4 +59,4 @@ def test_the_average_is_evaluated_saved_and_loaded_and_the_optimizers_weights_ke
 @pytest.mark.parametrize("decay", [-0.1, 1.0, 1.5, float("nan")])
 def test_a_decay_outside_0_1_is_refused(decay):
     with pytest.raises(UserError, match=r"ema must be 0 \(off\) or a decay in \(0, 1\)"):
-        TrainConfig(ema=decay)
+        TrainConfig.from_flat(ema=decay)

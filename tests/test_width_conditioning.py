@@ -1,3 +1,5 @@
+"""Width conditioning: a batch norm per width, so that each width is normalised with its own statistics."""
+
 import json
 
 import pytest
@@ -125,9 +127,9 @@ def test_the_recipes_damping_is_undone_for_the_conditioning_of_a_width_at_the_la
         F.cross_entropy(forward(x)[:, -1, width - 1], y).backward()
         return model.blocks[0].bn1.width_shift.grad[width - 1].clone(), model.blocks[0].conv1.weight.grad.clone()
 
-    damped_forward, _ = build_objective(model, TrainConfig(preset="dnnet_resnet8_g4", width_conditioning=True))
+    damped_forward, _ = build_objective(model, TrainConfig.from_flat(preset="dnnet_resnet8_g4", width_conditioning=True))
     conditioning, trunk = gradient_of_width(damped_forward)
-    plain_forward, _ = build_objective(model, TrainConfig(preset="dnnet_resnet8_g4", width_conditioning=True,
+    plain_forward, _ = build_objective(model, TrainConfig.from_flat(preset="dnnet_resnet8_g4", width_conditioning=True,
                                                           auxiliary_gradient=1.0, last_exit_gradient=1.0))
     whole_conditioning, whole_trunk = gradient_of_width(plain_forward)
     assert conditioning.abs().max() > 0
@@ -167,7 +169,7 @@ def test_recalibration_keeps_the_conditioning(digits):
 
 
 def test_a_conditioned_run_trains_every_widths_conditioning_and_is_evaluated_again(tmp_path, digits, capsys):
-    config = TrainConfig(preset="dnnet_resnet8_g4", epochs=1, batch_size=256, width_conditioning=True, channels_last=False)
+    config = TrainConfig.from_flat(preset="dnnet_resnet8_g4", epochs=1, batch_size=256, width_conditioning=True, channels_last=False)
     summary = train(config, tmp_path / "run", show_progress=False, data=digits)
     assert summary["test"].shape == (DEPTHS, WIDTHS)
     record = json.loads((tmp_path / "run" / "config.json").read_text())
@@ -184,9 +186,9 @@ def test_a_conditioned_run_trains_every_widths_conditioning_and_is_evaluated_aga
 
 
 @pytest.mark.parametrize("config,message", [
-    (TrainConfig(preset="resnet20", width_conditioning=True), "needs the joint objective"),
-    (TrainConfig(preset="dnnet_resnet8_g4", objective="sandwich", width_conditioning=True), "needs the joint objective"),
-    (TrainConfig(preset="dnnet_resnet8_g4", width_samples=1, width_conditioning=True), "every width would still be computed"),
+    (TrainConfig.from_flat(preset="resnet20", width_conditioning=True), "needs the joint objective"),
+    (TrainConfig.from_flat(preset="dnnet_resnet8_g4", objective="sandwich", width_conditioning=True), "needs the joint objective"),
+    (TrainConfig.from_flat(preset="dnnet_resnet8_g4", width_samples=1, width_conditioning=True), "every width would still be computed"),
 ])
 def test_conditioning_a_network_trained_at_its_full_width_only_is_refused(tmp_path, digits, config, message):
     with pytest.raises(UserError, match=message):

@@ -23,15 +23,15 @@ from dnnet.selection import best_within, offered_cells
 from dnnet.train import TrainConfig, train
 from dnnet.utils.amounts import EXAMPLE_BUDGET, format_count
 
-DEMO = TrainConfig(preset=DEFAULT_PRESET, data="digits", epochs=80, batch_size=64)
+DEMO = TrainConfig.from_flat(preset=DEFAULT_PRESET, data="digits", epochs=80, batch_size=64)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, default=Path("runs/demo"), help="run directory (default runs/demo; reused when finished)")
-    parser.add_argument("--data", default=DEMO.data, help="digits (embedded, default) or any data spec that `dnnet train` takes")
+    parser.add_argument("--data", default=DEMO.dataset.data, help="digits (embedded, default) or any data spec that `dnnet train` takes")
     parser.add_argument("--data-dir", default=None, help="where named data sets live (default ./data)")
     parser.add_argument("--preset", default=DEMO.preset, help=f"the network (default {DEMO.preset})")
-    parser.add_argument("--epochs", type=int, default=DEMO.epochs, help=f"training epochs (default {DEMO.epochs})")
+    parser.add_argument("--epochs", type=int, default=DEMO.optimiser.epochs, help=f"training epochs (default {DEMO.optimiser.epochs})")
     parser.add_argument("--macs", type=macs_budget_argument, default=EXAMPLE_BUDGET,
                         help="example MAC budget, e.g. 2M, or a share of the full network's (default 25%%)")
     parser.add_argument("--quiet", action="store_true", help="no per-epoch progress")
@@ -39,7 +39,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    config = TrainConfig(**{**DEMO.to_dict(), "data": args.data, "data_dir": args.data_dir, "preset": args.preset,
+    config = TrainConfig.from_flat(**{**DEMO.to_dict(), "data": args.data, "data_dir": args.data_dir, "preset": args.preset,
                             "epochs": args.epochs})
     out = args.out
     _train_or_reuse(config, out, args)
@@ -78,16 +78,17 @@ def _train_or_reuse(config: TrainConfig, out: Path, args: argparse.Namespace) ->
     """Trains the demo's run into `out`, continues it, or reuses it when finished (said first, with what differs)."""
     checkpoint_path = out / CHECKPOINT_FILE
     if not checkpoint_path.exists():
-        say(args, f"[1/4] training {config.preset} on {config.data} for {config.epochs} epochs into {out}")
+        say(args, f"[1/4] training {config.preset} on {config.dataset.data} for {config.optimiser.epochs} epochs into {out}")
         train(config, out, device=args.device, show_progress=not args.quiet)
         return
     stored = RunRecord.read(out).train_config
-    if stored.preset != config.preset or stored.data != config.data:
-        raise UserError(f"{out} holds a run of {stored.preset} on {stored.data}; choose another --out")
+    if stored.preset != config.preset or stored.dataset.data != config.dataset.data:
+        raise UserError(f"{out} holds a run of {stored.preset} on {stored.dataset.data}; choose another --out")
     if is_finished(out):
-        note = "" if stored.epochs == config.epochs else (
-            f"; --epochs {config.epochs} does not train it again: give another --out for a run of {config.epochs} epochs")
-        say(args, f"[1/4] reusing the finished run of {stored.epochs} epochs in {out}{note}")
+        epochs = config.optimiser.epochs
+        note = "" if stored.optimiser.epochs == epochs else (
+            f"; --epochs {epochs} does not train it again: give another --out for a run of {epochs} epochs")
+        say(args, f"[1/4] reusing the finished run of {stored.optimiser.epochs} epochs in {out}{note}")
         return
-    say(args, f"[1/4] continuing the run in {out} to its {stored.epochs} epochs")
+    say(args, f"[1/4] continuing the run in {out} to its {stored.optimiser.epochs} epochs")
     train(config, out, resume=True, device=args.device, show_progress=not args.quiet)

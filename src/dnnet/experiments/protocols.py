@@ -41,7 +41,7 @@ class Protocol:
         return dataclasses.replace(self, **{k: v for k, v in overrides.items() if v is not None})
 
     def base(self, preset: str, seed: int, **settings) -> TrainConfig:
-        return TrainConfig(preset=preset, data=self.data, data_dir=self.data_dir, epochs=self.epochs,
+        return TrainConfig.from_flat(preset=preset, data=self.data, data_dir=self.data_dir, epochs=self.epochs,
                            batch_size=self.batch_size, schedule=self.schedule, seed=seed, **settings)
 
     def training_runs(self) -> dict[str, TrainConfig]:

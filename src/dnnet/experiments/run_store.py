@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from pathlib import Path
 
@@ -44,8 +43,8 @@ class RunStore:
         if (run_dir / CONFIG_FILE).is_file():
             outline = RunOutline.read(run_dir)
             saved = outline.train_config  # fields added since read as trained then
-            if outline.data_source and saved.data not in NAMED:  # a relative path means the folder it was trained from
-                saved = dataclasses.replace(saved, data=outline.data_source)
+            if outline.data_source and saved.dataset.data not in NAMED:  # a relative path means the folder it was trained from
+                saved = saved.replaced(data=outline.data_source)
             net = outline.net_config
             if not (saved == config if net is None else trains_the_same(saved, config, net)):
                 raise UserError(f"{run_dir} holds a run with other settings than protocol {self.protocol.name!r} asks for; "
@@ -55,8 +54,8 @@ class RunStore:
         resume = (run_dir / CHECKPOINT_FILE).is_file()
         print(f"{'resuming' if resume else 'training'} {name}: {config.preset}"
               f"{'' if config.groups is None else f' with {config.groups} groups'}, "
-              f"{'sandwich rule' if config.objective == 'sandwich' else f'weighting {config.weighting}'}, "
-              f"{config.epochs} epochs, seed {config.seed}", flush=True)
+              f"{'sandwich rule' if config.objective.kind == 'sandwich' else f'weighting {config.objective.weighting}'}, "
+              f"{config.optimiser.epochs} epochs, seed {config.seed}", flush=True)
         started = time.perf_counter()
         train(config, run_dir, resume=resume, device=str(self.device), show_progress=self.show_progress, data=self.data(config))
         print(f"  {name} done in {time.perf_counter() - started:.0f} s", flush=True)
@@ -67,10 +66,10 @@ class RunStore:
 
     def data(self, config: TrainConfig) -> DataSplits:
         """Loaded once per (data, validation split): the runs of one seed share their images."""
-        key = (config.data, config.data_dir, config.val_count, config.seed, config.skip_bad_images)
+        key = (config.dataset.data, config.dataset.data_dir, config.dataset.val_count, config.seed, config.dataset.skip_bad_images)
         if key not in self._data:
-            self._data[key] = load_data(config.data, config.data_dir, self.cache_dir, config.val_count, config.seed,
-                                        skip_bad_images=config.skip_bad_images)
+            self._data[key] = load_data(config.dataset.data, config.dataset.data_dir, self.cache_dir, config.dataset.val_count, config.seed,
+                                        skip_bad_images=config.dataset.skip_bad_images)
         return self._data[key]
 
     def grids(self, name: str) -> tuple[torch.Tensor, torch.Tensor]:

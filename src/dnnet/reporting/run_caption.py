@@ -16,7 +16,7 @@ def run_caption(run_dir: Path) -> str:
         return ""
     if outline.data_name is None:
         return ""
-    data, epochs, provenance = outline.data_name, outline.train_config.epochs, outline.provenance or {}
+    data, epochs, provenance = outline.data_name, outline.train_config.optimiser.epochs, outline.provenance or {}
     hardware = provenance.get("cuda_device") or f"CPU, {provenance.get('torch_threads', '?')} thread(s)"
     return f"{data}, {epochs} epoch{'' if epochs == 1 else 's'}, {hardware}"
 

@@ -60,7 +60,7 @@ def write_report(run_dir: Path, macs_budget: MacsBudget = EXAMPLE_BUDGET) -> Pat
     summary = _summary_lines(preset, val, test, choice, budget, grid[-1].macs)
     sections = [Section("Accuracy and resources", summary, figures), _anytime_path_section(config, val, test, preset, run_dir),
                 *deployment_sections(run_dir, preset),
-                next_steps_section(run_dir, preset, record.train_config.epochs, choice, str(macs_budget))]
+                next_steps_section(run_dir, preset, record.train_config.optimiser.epochs, choice, str(macs_budget))]
     page = _page(preset, sections, run_dir)
     path = run_dir / "report.html"
     path.write_text(page)

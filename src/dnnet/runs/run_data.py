@@ -21,11 +21,11 @@ def load_run_data(config: TrainConfig, recorded: RunData, data_dir: str | None =
     """The data of the run trained with `config` that recorded `recorded`: a path as recorded absolute when the one
     given at training no longer resolves from here; refused by a UserError when its fingerprint differs from the one
     recorded (runs recorded before fingerprints existed are not checked)."""
-    spec = config.data
+    spec = config.dataset.data
     if spec not in NAMED and not Path(spec).exists() and recorded.source and Path(recorded.source).exists():
         spec = recorded.source  # a relative --data, read from another folder
-    data = load_data(spec, data_dir or config.data_dir, cache_dir, config.val_count, config.seed,
-                     skip_bad_images=config.skip_bad_images, image_size=config.image_size)
+    data = load_data(spec, data_dir or config.dataset.data_dir, cache_dir, config.dataset.val_count, config.seed,
+                     skip_bad_images=config.dataset.skip_bad_images, image_size=config.dataset.image_size)
     check_same_data(data, recorded, spec)
     return data
 

@@ -54,7 +54,7 @@ def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dic
 
 def trained_weights_key(config: TrainConfig) -> str:
     """Which weights of a checkpoint are the trained network: "ema" (the average) for a run with `ema`, else "model"."""
-    return "ema" if config.ema else "model"
+    return "ema" if config.optimiser.ema else "model"
 
 
 def load_weights(model: nn.Module, checkpoint: dict[str, Any], path: Path, key: str = "model") -> None:

@@ -15,9 +15,9 @@ def split_accuracy(model: DNNet, config: TrainConfig, data: DataSplits, stats: t
     """(depths, widths) accuracy, with test-time augmentation `tta` (see `grid_correct`); sandwich-trained runs get
     batch norm recalibrated per width first."""
     dataset = data.split(split)
-    if config.objective == "sandwich":
+    if config.objective.kind == "sandwich":
         calibration = data.train.subset(torch.arange(min(CALIBRATION_IMAGES, len(data.train))))
-        return recalibrated_grid_accuracy(model, calibration, dataset, *stats, batch_size=config.eval_batch_size, device=device,
+        return recalibrated_grid_accuracy(model, calibration, dataset, *stats, batch_size=config.execution.eval_batch_size, device=device,
                                           tta=tta)
-    return grid_accuracy(model, dataset, *stats, batch_size=config.eval_batch_size, device=device,
+    return grid_accuracy(model, dataset, *stats, batch_size=config.execution.eval_batch_size, device=device,
                          channels_last=config.uses_channels_last(device), show_progress=show_progress, tta=tta)

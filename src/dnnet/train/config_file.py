@@ -3,15 +3,13 @@ own config.json, so that `dnnet train --config runs/x/config.json --seed 1` trai
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import sys
 from pathlib import Path
 from typing import Any
 
 from dnnet.errors import MissingFile, UserError
-from dnnet.runs.train_config import RECIPES, TrainConfig
-from dnnet.utils.strict_fields import from_known_fields
+from dnnet.runs.train_config import RECIPES, TrainConfig, flat_settings
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -47,7 +45,7 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
                 raise UserError(f"recipe must be one of {sorted(RECIPES)}, got {recipe!r}")
             settings = {**RECIPES[recipe], **settings}
         check_types(settings)
-        from_known_fields(TrainConfig, settings)  # every key known and every value acceptable, checked now
+        TrainConfig.from_flat(**settings)  # every key known and every value acceptable, checked now
     except UserError as error:
         raise UserError(f"--config {path}: {error}") from None
     return dict(settings)
@@ -59,10 +57,10 @@ ACCEPTED = {"int": (int,), "float": (int, float), "bool": (bool,), "str": (str,)
 
 def check_types(values: dict[str, Any]) -> None:
     """Each value of the kind its TrainConfig field declares (`epochs = 2.5` or `amp = "no"` refused by name)."""
-    declared = {f.name: str(f.type) for f in dataclasses.fields(TrainConfig)}
+    declared = {name: "str" if field is None else str(field.type) for name, field in flat_settings().items()}
     for name, value in values.items():
         if name not in declared:
-            continue  # from_known_fields names unknown keys, with the known ones
+            continue  # TrainConfig.from_flat names unknown keys, with the known ones
         kind = declared[name].removesuffix(" | None")
         wrong_bool = isinstance(value, bool) and kind != "bool"
         if wrong_bool or not isinstance(value, ACCEPTED.get(kind, (object,))):

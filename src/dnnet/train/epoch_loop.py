@@ -74,10 +74,10 @@ def train_epoch(run: TrainingSetup, config: TrainConfig, should_stop: Callable[[
     """
     position, device, teacher = run.position, run.images.device, run.teacher
     # (steps, batch) indices, copied to the device once per epoch
-    batches = to_device_async(torch.stack(epoch_order(len(run.data.train), config.batch_size, config.seed, position.epoch)),
+    batches = to_device_async(torch.stack(epoch_order(len(run.data.train), config.optimiser.batch_size, config.seed, position.epoch)),
                               device)
     generator = augmentation_stream(config.seed, position, device)
-    progress = EpochProgress(position.epoch + 1, config.epochs, len(batches), position.step, enabled=show_progress)
+    progress = EpochProgress(position.epoch + 1, config.optimiser.epochs, len(batches), position.step, enabled=show_progress)
     tally = DeviceTally(position, device)
     started, seconds_before = time.perf_counter(), position.seconds
     teacher_clock, teacher_seconds_before = DeviceStopwatch(device), position.teacher_seconds
@@ -105,7 +105,8 @@ def train_epoch(run: TrainingSetup, config: TrainConfig, should_stop: Callable[[
                 x = x.contiguous(memory_format=torch.channels_last)
             set_learning_rate(run.optimizer, step_learning_rate(config, position.epoch, step, len(batches)))
             run.optimizer.zero_grad(set_to_none=True)
-            step_plan = run.planner.plan(position.epoch * len(batches) + step, (position.epoch + step / len(batches)) / config.epochs)
+            share_done = (position.epoch + step / len(batches)) / config.optimiser.epochs
+            step_plan = run.planner.plan(position.epoch * len(batches) + step, share_done)
             coefficients = None if step_plan.coefficients is None else to_device_async(step_plan.coefficients, device)
             teacher_logits = None if teacher is None else teacher_clock.time(teacher.logits, images)
             loss, logits = run.step(x, labels, step_plan.widths, coefficients, teacher_logits)

@@ -18,6 +18,8 @@ from dnnet.loss.exit_schedule import exit_ramp
 from dnnet.loss.gradient_equilibrium import equilibrium_shares
 from dnnet.loss.joint_loss import loss_coefficients
 from dnnet.models.dnnet import DNNet
+from dnnet.runs.data_settings import DataSettings
+from dnnet.runs.objective_settings import JointObjective
 from dnnet.runs.train_config import SAME_AS_AUXILIARY, TrainConfig
 from dnnet.train.random_streams import random_stream
 from dnnet.train.sandwich import sandwich_loss, sandwich_widths
@@ -73,32 +75,31 @@ class StepPlan:
 def trained_weights(model_config: NetConfig, config: TrainConfig) -> torch.Tensor:
     """The weights lambda of the cells a joint run trains, before sampling and ramps, as the loss sees them:
     (depths, widths), or (depths, 1) when only the full width is trained (one full-width pass gives those)."""
-    weights = cell_weights(model_config, resolve_weighting(model_config, config.weighting))
-    if config.drop_stem_exit:
+    weights = cell_weights(model_config, resolve_weighting(model_config, config.objective.weighting))
+    if config.objective.drop_stem_exit:
         weights[0] = 0.0  # the stem alone classifies poorly, and its loss pulls the first layer towards it
     return weights[:, -1:] if weights[:, :-1].sum() == 0 else weights
 
 
 def check_recipe(model_config: NetConfig, config: TrainConfig) -> None:
-    """Refuses recipe options that would do nothing for this network and objective, rather than ignore them."""
-    given = [name for name in ("gradient_equilibrium", "width_samples", "exit_ramp", "drop_stem_exit") if getattr(config, name)]
-    # the default's factor is part of the recipe, not a request: only another one is refused where it does nothing
-    given += ["auxiliary_gradient"] if config.auxiliary_gradient not in (1.0, TrainConfig.auxiliary_gradient) else []
-    given += ["last_exit_gradient"] if isinstance(config.last_exit_gradient, (int, float)) else []  # a number: a request
-    if config.objective == "sandwich" and given:
-        raise UserError(f"{', '.join(given)} apply to the joint objective; the sandwich rule trains the last exit only")
-    weighting = resolve_weighting(model_config, config.weighting)
-    if config.width_samples and (weighting in ("final", "depth_only") or not model_config.causal):
+    """Refuses joint-objective options that would do nothing for this network, rather than ignore them (the sandwich
+    rule has no such options: its type has no field for them)."""
+    objective = config.objective
+    if objective.kind == "sandwich":
+        return
+    # the default's factor is part of the recipe, not a request: only a number is refused where it does nothing
+    weighting = resolve_weighting(model_config, objective.weighting)
+    if objective.width_samples and (weighting in ("final", "depth_only") or not model_config.causal):
         raise UserError(f"width_samples needs a network trained at every width; weighting {weighting!r} trains the full width only")
-    if config.width_samples and model_config.width_conditioning:  # it would still run (and pay for) every width's pass
+    if objective.width_samples and model_config.width_conditioning:  # it would still run (and pay for) every width's pass
         raise UserError("width_samples with width_conditioning is not supported: every width would still be computed")
-    if config.width_samples and config.width_samples >= model_config.groups - 2:
-        raise UserError(f"width_samples={config.width_samples} would sample every width of {model_config.groups} groups; "
+    if objective.width_samples and objective.width_samples >= model_config.groups - 2:
+        raise UserError(f"width_samples={objective.width_samples} would sample every width of {model_config.groups} groups; "
                         f"use at most {model_config.groups - 3}, or 0 to train every width")
-    if "last_exit_gradient" in given and (weighting in ("final", "depth_only") or not model_config.causal):
+    if isinstance(objective.last_exit_gradient, (int, float)) and (weighting in ("final", "depth_only") or not model_config.causal):
         raise UserError(f"last_exit_gradient needs a causal network trained at every width; weighting {weighting!r} "
                         "trains the full width only")
-    if config.drop_stem_exit and model_config.exit_blocks[0] != 0:
+    if objective.drop_stem_exit and model_config.exit_blocks[0] != 0:
         raise UserError("drop_stem_exit needs an exit after the stem; this network has exits after its last block only")
 
 
@@ -112,33 +113,34 @@ def trains_the_same(saved: TrainConfig, wanted: TrainConfig, model_config: NetCo
 
 def _as_trained(config: TrainConfig, model_config: NetConfig) -> tuple[TrainConfig, list[list[float]] | None]:
     """`config` with the gradient factors replaced by the table `build_objective` trains with, and its data resolved."""
-    table = None
-    if config.objective != "sandwich":
+    table, objective, dataset, targets = None, config.objective, config.dataset, config.targets
+    if objective.kind == "joint":
         weights = trained_weights(model_config, config)
-        table = auxiliary_gradient_table(tuple(weights.shape), auxiliary_gradient_factor(weights, config.auxiliary_gradient),
-                                         last_exit_gradient_factor(weights, config.last_exit_gradient))
-    settings = {"auxiliary_gradient": TrainConfig.auxiliary_gradient, "last_exit_gradient": TrainConfig.last_exit_gradient}
-    if config.data not in NAMED:
-        settings["data_dir"] = TrainConfig.data_dir  # where named data sets live: unread for a path
-        settings["data"] = str(Path(config.data).resolve())
-    if config.teacher is not None:  # a folder, however it was spelled
-        settings["teacher"] = str(Path(config.teacher).resolve())
-    return dataclasses.replace(config, **settings), table
+        table = auxiliary_gradient_table(tuple(weights.shape), auxiliary_gradient_factor(weights, objective.auxiliary_gradient),
+                                         last_exit_gradient_factor(weights, objective.last_exit_gradient))
+        objective = dataclasses.replace(objective, auxiliary_gradient=JointObjective.auxiliary_gradient,
+                                        last_exit_gradient=JointObjective.last_exit_gradient)
+    if dataset.data not in NAMED:  # where named data sets live is unread for a path
+        dataset = dataclasses.replace(dataset, data=str(Path(dataset.data).resolve()), data_dir=DataSettings.data_dir)
+    if targets.teacher is not None:  # a folder, however it was spelled
+        targets = dataclasses.replace(targets, teacher=str(Path(targets.teacher).resolve()))
+    return dataclasses.replace(config, objective=objective, dataset=dataset, targets=targets), table
 
 
 def build_objective(model: DNNet, config: TrainConfig) -> tuple[TrainingForward, JointLoss]:
     """The forward module to run and the joint loss over its output (for "sandwich", given the planned widths)."""
     check_recipe(model.config, config)
     # what every cell's loss is measured against besides the labels (the teacher's weight counts only with a teacher)
-    targets = {"label_smoothing": config.label_smoothing, "teacher_weight": config.teacher_weight if config.teacher else 0.0,
-               "teacher_temperature": config.teacher_temperature}
-    if config.objective == "sandwich":
+    given = config.targets
+    targets = {"label_smoothing": given.label_smoothing, "teacher_weight": given.teacher_weight if given.teacher else 0.0,
+               "teacher_temperature": given.teacher_temperature}
+    if config.objective.kind == "sandwich":
         return TrainingForward(model), sandwich_loss(model, **targets)
     weights = trained_weights(model.config, config)
-    shares = equilibrium_shares((weights.sum(1) > 0).tolist()) if config.gradient_equilibrium else None
-    loss = JointLoss(weights, config.distill_weight, config.distill_temperature, config.loss_scale, **targets)
-    factors = auxiliary_gradient_table(tuple(weights.shape), auxiliary_gradient_factor(weights, config.auxiliary_gradient),
-                                       last_exit_gradient_factor(weights, config.last_exit_gradient))
+    shares = equilibrium_shares((weights.sum(1) > 0).tolist()) if config.objective.gradient_equilibrium else None
+    loss = JointLoss(weights, config.objective.distill_weight, config.objective.distill_temperature, config.objective.loss_scale, **targets)
+    factors = auxiliary_gradient_table(tuple(weights.shape), auxiliary_gradient_factor(weights, config.objective.auxiliary_gradient),
+                                       last_exit_gradient_factor(weights, config.objective.last_exit_gradient))
     if model.config.width_conditioning:  # each width's own parameters, like its classifiers, learn at their cells' rate
         restore_conditioning_gradients(model, [1.0] * model.config.groups if factors is None else factors[-1])
     return TrainingForward(model, full_width_only=weights.shape[1] == 1, head_gradient_shares=shares,
@@ -185,22 +187,22 @@ class StepPlanner:
     @classmethod
     def for_run(cls, config: TrainConfig, model_config: NetConfig) -> StepPlanner:
         check_recipe(model_config, config)
-        weights = None if config.objective == "sandwich" else trained_weights(model_config, config)
+        weights = None if config.objective.kind == "sandwich" else trained_weights(model_config, config)
         return cls(config, model_config.groups, weights)
 
     def plan(self, global_step: int, progress: float) -> StepPlan:
         """Step `global_step` (since the run began), `progress` (0..1) into the run."""
         config = self.config
-        if config.objective == "sandwich":
+        if config.objective.kind == "sandwich":
             return StepPlan(widths=sandwich_widths(self.groups, config.seed, global_step))
-        if not config.width_samples and not config.exit_ramp:
+        if not config.objective.width_samples and not config.objective.exit_ramp:
             return StepPlan()
         weights = self.weights
-        if config.width_samples:
-            weights = weights * width_mask(self.groups, config.width_samples, config.seed, global_step)
-        coefficients = loss_coefficients(weights, config.loss_scale)
-        if config.exit_ramp:  # after the reduction, so that the ramp damps early exits instead of raising the last
-            coefficients = coefficients * exit_ramp(len(weights), progress, config.exit_ramp)[:, None]
+        if config.objective.width_samples:
+            weights = weights * width_mask(self.groups, config.objective.width_samples, config.seed, global_step)
+        coefficients = loss_coefficients(weights, config.objective.loss_scale)
+        if config.objective.exit_ramp:  # after the reduction, so that the ramp damps early exits instead of raising the last
+            coefficients = coefficients * exit_ramp(len(weights), progress, config.objective.exit_ramp)[:, None]
         return StepPlan(coefficients=coefficients)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from dnnet.layers.prefix_batchnorm import to_local_batchnorm
 from dnnet.runs.run_files import CHECKPOINT_FILE, CONFIG_FILE, load_checkpoint
 from dnnet.runs.run_lock import run_lock
 from dnnet.runs.split_accuracy import split_accuracy
-from dnnet.runs.train_config import RUNTIME_SETTINGS, TrainConfig
+from dnnet.runs.train_config import TrainConfig
 from dnnet.train.distributed import leave_world
 from dnnet.train.epoch_loop import train_epoch
 from dnnet.train.epoch_position import EpochPosition
@@ -43,7 +44,7 @@ def train(config: TrainConfig, run_dir: Path, resume: bool = False, device: str 
     checkpoint) when the loss is NaN or infinite; refuses a `run_dir` another live process is training into.
     """
     run_dir = Path(run_dir)
-    if config.tensorboard:  # a resume takes it from the caller too (a runtime setting)
+    if config.runtime.tensorboard:  # a resume takes it from the caller too (a runtime setting)
         check_tensorboard_installed()
     created = not run_dir.exists()
     try:
@@ -60,14 +61,14 @@ def _train(config: TrainConfig, run_dir: Path, resume: bool, device: str | None,
            cache_dir: Path | None, data: DataSplits | None, compile_backend: str | Callable) -> dict[str, Any]:
     checkpoint = checkpoint_to_resume(run_dir, resume)
     if checkpoint is not None:
-        runtime = {name: getattr(config, name) for name in RUNTIME_SETTINGS}
-        config = TrainConfig.from_dict({**checkpoint["train_config"], **runtime})
+        # the saved settings, run the caller's way (RuntimeSettings cannot change the numbers)
+        config = dataclasses.replace(TrainConfig.from_dict(checkpoint["train_config"]), runtime=config.runtime)
     cudnn_benchmark = torch.backends.cudnn.benchmark  # a run may set it (GPU); the caller gets theirs back
     world, torch_device = setup_world(device)
     try:
         run = setup(config, run_dir, checkpoint, world, torch_device, cache_dir, data, compile_backend)
         with StopRequest() as stop:
-            while run.position.epoch < config.epochs:
+            while run.position.epoch < config.optimiser.epochs:
                 if not run_epoch(run, config, stop, run_dir, show_progress):
                     save(run, config, run_dir)
                     raise Interrupted(f"stopped at epoch {run.position.epoch + 1}, step {run.position.step}; "
@@ -134,7 +135,7 @@ def log_epoch(run: TrainingSetup, config: TrainConfig, run_dir: Path, show_progr
     # A dense network's widths are not nested: each would cost a pass, so only the full width is followed here (a
     # width-conditioned network trains every width: each of its widths is validated, one pass each)
     full_width = None if model.config.causal else model.config.groups
-    val = grid_accuracy(model, run.data.val, *run.stats, batch_size=config.eval_batch_size, device=device,
+    val = grid_accuracy(model, run.data.val, *run.stats, batch_size=config.execution.eval_batch_size, device=device,
                         channels_last=config.uses_channels_last(device), width=full_width,
                         show_progress=show_progress and on_terminal())  # a log gets the epoch's line, not two more
     row = {
@@ -153,10 +154,10 @@ def log_epoch(run: TrainingSetup, config: TrainConfig, run_dir: Path, show_progr
         row["teacher_seconds"] = round(position.teacher_seconds, 3)
         row["teacher_share"] = round(position.teacher_seconds / max(position.seconds, 1e-9), 4)
     append_metrics(run_dir, row)
-    if config.tensorboard:
+    if config.runtime.tensorboard:
         log_epoch_scalars(run_dir, row)
     if show_progress:
-        print(f"epoch {row['epoch']}/{config.epochs}: loss {row['train_loss']:.3f}, train acc {row['train_acc_full']:.3f}, "
+        print(f"epoch {row['epoch']}/{config.optimiser.epochs}: loss {row['train_loss']:.3f}, train acc {row['train_acc_full']:.3f}, "
               f"val acc full {row['val_acc_full']:.3f} (mean over cells {row['val_acc_mean_cells']:.3f}), "
               f"{row['images_per_s']:.0f} img/s", flush=True)
 
@@ -171,7 +172,7 @@ def final_evaluation(run: TrainingSetup, config: TrainConfig, run_dir: Path, sho
         accuracy = split_accuracy(model, config, run.data, run.stats, split, run.device, show_progress)
         write_accuracy_grid(accuracy, run_dir, split, meta)
         summary[split] = accuracy
-    mark_finished(run_dir, {"epochs": config.epochs, "grids": list(summary)})
+    mark_finished(run_dir, {"epochs": config.optimiser.epochs, "grids": list(summary)})
     return summary
 
 

@@ -3,6 +3,7 @@ that was killed before its first checkpoint; a resume continues only a checkpoin
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,8 @@ from dnnet.errors import UserError
 from dnnet.runs.run_files import CHECKPOINT_FILE, CONFIG_FILE, METRICS_CSV_FILE, METRICS_FILE
 from dnnet.runs.run_lock import LOCK_FILE
 from dnnet.runs.run_record import RunRecord, read_config_values
-from dnnet.runs.train_config import RUNTIME_SETTINGS, TrainConfig
+from dnnet.runs.runtime_settings import RuntimeSettings
+from dnnet.runs.train_config import TrainConfig
 
 # what `atomic_write` leaves beside these names when a process is killed mid-write: "<name><random>.tmp"
 ATOMICALLY_WRITTEN = (CHECKPOINT_FILE, CONFIG_FILE, "finished.json", "accuracy_val", "accuracy_test")
@@ -61,8 +63,10 @@ def check_checkpoint_belongs(run_dir: Path, checkpoint: dict[str, Any]) -> None:
         raise UserError(f"{run_dir / CHECKPOINT_FILE} was written by another run (run id {saved_id}, "
                         f"{CONFIG_FILE} says {our_id}); refusing to resume, nothing was changed")
     # read as TrainConfig does: a run begun before a setting existed has it in one file and not in the other
-    ours, theirs = record.train_config.to_dict(), TrainConfig.from_dict(checkpoint.get("train_config") or {}).to_dict()
-    differing = sorted(k for k in ours.keys() | theirs.keys() if k not in RUNTIME_SETTINGS and ours.get(k) != theirs.get(k))
+    # and compared without the runtime settings, which a resume takes from its caller
+    ours, theirs = (dataclasses.replace(config, runtime=RuntimeSettings()).to_dict()
+                    for config in (record.train_config, TrainConfig.from_dict(checkpoint.get("train_config") or {})))
+    differing = sorted(k for k in ours.keys() | theirs.keys() if ours.get(k) != theirs.get(k))
     if differing:
         shown = ", ".join(f"{k}: {theirs.get(k)!r} against {ours.get(k)!r}" for k in differing[:3])
         raise UserError(f"{run_dir / CHECKPOINT_FILE} holds another run's settings ({shown}, in {CONFIG_FILE}); "

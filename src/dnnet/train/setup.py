@@ -58,14 +58,14 @@ def setup(config: TrainConfig, run_dir: Path, checkpoint: dict[str, Any] | None,
     `compile_backend`: torch.compile's, when the config compiles the step."""
     record = None
     if checkpoint is None:
-        data = data or load_data(config.data, config.data_dir, cache_dir, config.val_count, config.seed,
-                                 skip_bad_images=config.skip_bad_images, image_size=config.image_size)
+        data = data or load_data(config.dataset.data, config.dataset.data_dir, cache_dir, config.dataset.val_count, config.seed,
+                                 skip_bad_images=config.dataset.skip_bad_images, image_size=config.dataset.image_size)
     else:  # a resume continues on the data it began with, or refuses
         record = RunRecord.read(run_dir)
         if data is None:
             data = load_run_data(config, record.data, cache_dir=cache_dir)
         else:
-            check_same_data(data, record.data, config.data)
+            check_same_data(data, record.data, config.dataset.data)
     stats = channel_stats(data.train.images)
     teacher = setup_teacher(config, run_dir, record, data, device)
     model = setup_model(config, data, device)
@@ -75,13 +75,14 @@ def setup(config: TrainConfig, run_dir: Path, checkpoint: dict[str, Any] | None,
     if world.distributed:
         to_synced_batchnorm(model)  # batch statistics of the global batch, as one process would see
         forward = nn.parallel.DistributedDataParallel(forward, device_ids=[device.index] if device.type == "cuda" else None)
-    step = build_training_step(forward, loss_fn, device, config.amp, config.compile, COMPILE_MODES[config.compile_mode],
+    runtime, optimiser = config.runtime, config.optimiser
+    step = build_training_step(forward, loss_fn, device, config.execution.amp, runtime.compile, COMPILE_MODES[runtime.compile_mode],
                                compile_backend)
-    optimizer = torch.optim.SGD(model.parameters(), lr=learning_rate(config, 0.0), momentum=config.momentum,
-                                nesterov=config.nesterov, weight_decay=config.weight_decay)
+    optimizer = torch.optim.SGD(model.parameters(), lr=learning_rate(config, 0.0), momentum=optimiser.momentum,
+                                nesterov=optimiser.nesterov, weight_decay=optimiser.weight_decay)
     position = EpochPosition(epoch=0)
     run_id = None
-    average = None if not config.ema else WeightAverage(model, config.ema)  # of the weights as initialised, on a new run
+    average = None if not optimiser.ema else WeightAverage(model, optimiser.ema)  # of the weights as initialised, on a new run
     if checkpoint is not None:
         load_weights(model, checkpoint, Path(run_dir) / CHECKPOINT_FILE)
         if average is not None:
@@ -104,13 +105,13 @@ def setup_teacher(config: TrainConfig, run_dir: Path, record: RunRecord | None, 
                   device: torch.device) -> Teacher | None:
     """The run's teacher, if it has one; a resumed run (`record`: its config.json) reloads the folder it began with,
     resolved, and refuses it if its weights have changed since."""
-    if config.teacher is None:
+    if config.targets.teacher is None:
         return None
     recorded = None if record is None else record.teacher
     if record is not None and recorded is None:
         raise UserError(f"{run_dir / CONFIG_FILE} records no teacher, but its settings name one: it was edited")
-    teacher = load_teacher(config.teacher if recorded is None else recorded.source, data, device,
-                           bf16_autocast=config.amp and device.type == "cuda", channels_last=config.uses_channels_last(device))
+    teacher = load_teacher(config.targets.teacher if recorded is None else recorded.source, data, device,
+                           bf16_autocast=config.execution.amp and device.type == "cuda", channels_last=config.uses_channels_last(device))
     if recorded is not None:
         check_same_teacher(teacher, recorded, run_dir)
     return teacher
@@ -128,7 +129,7 @@ def setup_model(config: TrainConfig, data: DataSplits, device: torch.device) -> 
         settings["cell_heads"] = True
     if config.width_conditioning and not every_width:
         raise UserError(f"width_conditioning needs the joint objective over every width of a channel-causal network; "
-                        f"{config.preset!r} with objective {config.objective!r} does not train that way")
+                        f"{config.preset!r} with objective {config.objective.kind!r} does not train that way")
     if config.width_conditioning:
         settings["width_conditioning"] = True
     check_training_fits_memory(config.preset, settings)
@@ -153,25 +154,29 @@ def check_training_fits_memory(preset: str, settings: dict[str, Any]) -> None:
 def trains_every_width(model_config: NetConfig, config: TrainConfig) -> bool:
     """Whether a classifier per cell would learn: a causal network whose joint loss trains its narrower widths too
     (a dense one trains each width by its own pass, brute force; a full-width run never trains the others)."""
-    return model_config.causal and config.objective == "joint" and trained_weights(model_config, config).shape[1] > 1
+    return model_config.causal and config.objective.kind == "joint" and trained_weights(model_config, config).shape[1] > 1
 
 
 def run_config_record(config: TrainConfig, model: DNNet, data: DataSplits,
                       stats: tuple[list[float], list[float]], teacher: Teacher | None = None) -> RunRecord:
-    """What config.json holds: the resolved settings, the architecture, the data, the teacher and provenance."""
-    weights = trained_weights(model.config, config)
+    """What config.json holds: the resolved settings (the joint objective's weights and factors; the sandwich rule has
+    none), the architecture, the data, the teacher and provenance."""
+    resolved = {}
+    if config.objective.kind == "joint":
+        weights = trained_weights(model.config, config)
+        resolved = {"weighting_resolved": resolve_weighting(model.config, config.objective.weighting),
+                    "auxiliary_gradient_resolved": auxiliary_gradient_factor(weights, config.objective.auxiliary_gradient),
+                    "last_exit_gradient_resolved": last_exit_gradient_factor(weights, config.objective.last_exit_gradient)}
     return RunRecord(
         run_id=uuid.uuid4().hex,  # tells this run's checkpoints from another's with the same settings
         train_config=config,
-        weighting_resolved=resolve_weighting(model.config, config.weighting),
-        auxiliary_gradient_resolved=auxiliary_gradient_factor(weights, config.auxiliary_gradient),
-        last_exit_gradient_resolved=last_exit_gradient_factor(weights, config.last_exit_gradient),
+        **resolved,
         channels_last_resolved=config.uses_channels_last(next(model.parameters()).device),
         net_config=model.config,
         data=RunData(name=data.name, classes=tuple(data.classes), image_shape=tuple(data.image_shape), flip=data.flip,
                      train=len(data.train), val=len(data.val), test=len(data.test), mean=tuple(stats[0]), std=tuple(stats[1]),
                      skipped_images=len(data.skipped_images), skipped_images_first=tuple(data.skipped_images[:20]),
-                     source=data_source(config.data), fingerprint=data_fingerprint(data)),
+                     source=data_source(config.dataset.data), fingerprint=data_fingerprint(data)),
         teacher=None if teacher is None else teacher.record(),
         provenance=provenance(),
     )

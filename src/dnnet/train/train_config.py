@@ -8,11 +8,10 @@ from dnnet.runs.train_config import (
     OBJECTIVES,
     PAPER_RECIPE,
     RECIPES,
-    RUNTIME_SETTINGS,
     SAME_AS_AUXILIARY,
     SCHEDULES,
     TrainConfig,
 )
 
 __all__ = ["BEFORE_THE_SETTING_EXISTED", "COMPILE_MODES", "LOSS_SCALES", "OBJECTIVES", "PAPER_RECIPE", "RECIPES",
-           "RUNTIME_SETTINGS", "SAME_AS_AUXILIARY", "SCHEDULES", "TrainConfig"]
+           "SAME_AS_AUXILIARY", "SCHEDULES", "TrainConfig"]

@@ -1,3 +1,5 @@
+"""`dnnet profile`: the resources of every cell of a preset, its heatmaps and its budget summary."""
+
 import csv
 import json
 
@@ -30,7 +32,7 @@ def test_train_demo_and_profile_start_from_the_same_preset():
     from dnnet.train import TrainConfig
 
     assert build_parser("profile").parse_args(["profile"]).preset == DEFAULT_PRESET == "dnnet_resnet20_g8"
-    assert TrainConfig().preset == DEMO.preset == DEFAULT_PRESET  # train's --preset falls back on TrainConfig's
+    assert TrainConfig.from_flat().preset == DEMO.preset == DEFAULT_PRESET  # train's --preset falls back on TrainConfig's
 
 
 def test_profile_of_the_depth_only_network_stops_at_d5(tmp_path, capsys):

@@ -18,6 +18,22 @@ ROOT = Path(__file__).resolve().parents[1]
 INDEX = ROOT / "docs" / "INDEX.md"
 NOT_RECORDED = "(not recorded)"
 
+# every script in bench/ by what it is for (tests/test_docs_index.py checks that none is missing)
+PURPOSES = {
+    "timings (speed on this machine, as ratios within one run)": [
+        "bench_anytime.py", "bench_cli_startup.py", "bench_compute_ahead.py", "bench_core.py", "bench_data.py",
+        "bench_gpu_train.py", "bench_memory_format.py", "causal_conv_chunks.py", "tiled_export.py",
+        "width_conditioning_cost.py", "int8_cost.py"],
+    "studies (numbers in docs/results.md and docs/history.md, from committed runs or new trainings)": [
+        "anytime_path_areas.py", "budgeted_comparison.py", "loss_scale_digits.py", "plot_accuracy_vs_macs.py",
+        "recipe_ablation.py", "silent_groups.py", "summarize_experiments.py", "summarize_runs.py"],
+    "GPU leases (one prepared command per lease)": [
+        "gpu_paper_plan.py", "gpu_paper_run.sh", "gpu_session.sh", "gpu_session_plan.py", "recipe_gpu_check.py"],
+    "maintenance (files the package or the docs ship)": [
+        "fresh_venv_check.sh", "make_traces.py", "redraw_accuracy_figures.py", "redraw_experiment_figures.py",
+        "shipped_model_card.py", "vendor_digits.py", "write_docs_index.py"],
+}
+
 
 def tracked_docs() -> list[Path]:
     """The files under docs/ that git tracks or would track (not ignored): the index may be written before `git add`."""
@@ -59,11 +75,31 @@ def added_in(path: Path) -> str:
                           capture_output=True, text=True, check=True).stdout.strip() or "uncommitted"
 
 
+def first_line(script: Path) -> str:
+    """What a bench script says it does: its docstring's first sentence, or a shell script's first comment line."""
+    text = script.read_text()
+    if script.suffix == ".py":
+        import ast
+
+        said = (ast.get_docstring(ast.parse(text)) or "").strip()
+    else:
+        said = " ".join(line.lstrip("# ").strip() for line in text.splitlines()[1:4] if line.startswith("#"))
+    return said.split(". ")[0].split("\n\n")[0].replace("\n", " ").replace("|", "&#124;")
+
+
+def bench_section() -> list[str]:
+    lines = ["## bench/ scripts by purpose", ""]
+    for purpose, scripts in PURPOSES.items():
+        lines += ["", f"### {purpose}", "", "| script | what it does |", "|---|---|"]
+        lines += [f"| bench/{name} | {first_line(ROOT / 'bench' / name)} |" for name in scripts]
+    return lines + [""]
+
+
 def index_text(paths: list[Path]) -> str:
     lines = ["# Index of docs/", "", "Every committed file under docs/, the command that wrote it and its commit (`python "
              "bench/write_docs_index.py` writes this page; tests/test_docs_index.py checks that it names every file). "
              f"{NOT_RECORDED}: the file does not say; the section of docs/results.md, docs/history.md or docs/benchmarks.md that names the "
-             "file gives the command.", ""]
+             "file gives the command. First, the scripts in bench/ by what they are for.", "", *bench_section()]
     folder = None
     for path in paths:
         relative = path.relative_to(ROOT / "docs")

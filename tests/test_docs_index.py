@@ -13,8 +13,8 @@ def test_the_index_names_every_committed_file_under_docs():
     indexed, folder = set(), None
     for line in (ROOT / "docs" / "INDEX.md").read_text().splitlines():
         if line.startswith("## "):
-            folder = line[3:].strip()
-        elif (row := re.match(r"\| ([^|`]+?) \| ", line)) and row.group(1) not in ("file", "---"):
+            folder = line[3:].strip() if line.startswith("## docs/") else None
+        elif folder and (row := re.match(r"\| ([^|`]+?) \| ", line)) and row.group(1) not in ("file", "---"):
             indexed.add(folder + row.group(1))
     assert sorted(tracked - indexed) == [], "run python bench/write_docs_index.py"
     assert sorted(indexed - tracked) == []
@@ -29,3 +29,11 @@ def test_the_results_page_stays_short_and_the_history_keeps_the_rest():
                 if line.startswith("Earlier measurements: docs/history.md, section ")]
     history_headings = {line.lstrip("#").strip() for line in (docs / "history.md").read_text().splitlines() if line.startswith("#")}
     assert sections and all(section in history_headings for section in sections)
+
+
+def test_every_bench_script_is_named_once_by_its_purpose_in_the_index():
+    listed = subprocess.run(["git", "ls-files", "bench"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    scripts = sorted(name for name in listed if name.endswith((".py", ".sh")))
+    index = (ROOT / "docs" / "INDEX.md").read_text()
+    named = re.findall(r"^\| (bench/[^ |]+) \| ", index, flags=re.MULTILINE)
+    assert sorted(named) == scripts, "classify the script in bench/write_docs_index.py PURPOSES, then run it"

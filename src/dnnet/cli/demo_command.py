@@ -31,7 +31,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", default=DEMO.dataset.data, help="digits (embedded, default) or any data spec that `dnnet train` takes")
     parser.add_argument("--data-dir", default=None, help="where named data sets live (default ./data)")
     parser.add_argument("--preset", default=DEMO.preset, help=f"the network (default {DEMO.preset})")
-    parser.add_argument("--epochs", type=int, default=DEMO.optimiser.epochs, help=f"training epochs (default {DEMO.optimiser.epochs})")
+    demo, train_defaults = DEMO.optimiser, TrainConfig.from_flat().optimiser
+    parser.add_argument("--epochs", type=int, default=demo.epochs,
+                        help=f"training epochs (default {demo.epochs} at batch {demo.batch_size}: the demo's recipe for the 1,797 "
+                             f"digits; `dnnet train` defaults to {train_defaults.epochs} at batch {train_defaults.batch_size}, "
+                             "for the CIFARs)")
     parser.add_argument("--macs", type=macs_budget_argument, default=EXAMPLE_BUDGET,
                         help="example MAC budget, e.g. 2M, or a share of the full network's (default 25%%)")
     parser.add_argument("--quiet", action="store_true", help="no per-epoch progress")

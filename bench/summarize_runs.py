@@ -23,13 +23,14 @@ def summarize(run_dir: Path, macs_budget: float) -> dict:
     choice = best_within(val, cells, {"macs": macs_budget})
     rows = read_metrics(run_dir)
     train_config, provenance = record.train_config, record.provenance or {}
+    flat = train_config.to_dict()
     resolved = {"auxiliary_gradient_resolved": record.auxiliary_gradient_resolved,
                 "last_exit_gradient_resolved": record.last_exit_gradient_resolved}
     summary = {
         "run": run_dir.name,
         "preset": train_config.preset,
-        "recipe": {k: getattr(train_config, k) for k in ("objective", "cell_heads", "loss_scale", "auxiliary_gradient",
-                                                         "last_exit_gradient", "width_conditioning", "weighting", "seed")}
+        "recipe": {k: flat[k] for k in ("objective", "cell_heads", "loss_scale", "auxiliary_gradient", "last_exit_gradient",
+                                        "width_conditioning", "weighting", "seed") if k in flat}  # a sandwich run has no joint knobs
         | {k: value for k, value in resolved.items() if value is not None},
         "epochs": train_config.optimiser.epochs,
         "batch_size": train_config.optimiser.batch_size,

@@ -83,11 +83,30 @@ def test_recipe_options_that_would_do_nothing_are_refused(settings, message):
         StepPlanner.for_run(TrainConfig.from_flat(preset=SMALL, **settings), CONFIG)
 
 
-@pytest.mark.parametrize("knob", [f.name for f in dataclasses.fields(JointObjective)])
+# a value other than the default for every knob of the joint objective
+NOT_DEFAULT = {"weighting": "macs", "loss_scale": "eq2", "gradient_equilibrium": True, "width_samples": 1,
+               "auxiliary_gradient": 0.5, "last_exit_gradient": 0.3, "exit_ramp": 0.5, "drop_stem_exit": True,
+               "distill_weight": 0.5, "distill_temperature": 2.0}
+
+
+def test_every_joint_knob_has_a_value_other_than_its_default_here():
+    assert set(NOT_DEFAULT) == {f.name for f in dataclasses.fields(JointObjective)}
+    assert all(value != getattr(JointObjective(), name) for name, value in NOT_DEFAULT.items())
+
+
+@pytest.mark.parametrize("knob", sorted(NOT_DEFAULT))
 def test_no_joint_knob_can_be_written_under_the_sandwich_rule(knob):
     assert not hasattr(SandwichObjective(), knob)  # the type has no such field
     with pytest.raises(UserError, match=f"{knob} apply to the joint objective; the sandwich rule trains the last exit only"):
-        TrainConfig.from_flat(objective="sandwich", **{knob: getattr(JointObjective(), knob)})
+        TrainConfig.from_flat(objective="sandwich", **{knob: NOT_DEFAULT[knob]})
+    # at its default (a recipe's, a joint run's config.json, `replaced`) it is no setting: dropped, not refused
+    at_default = TrainConfig.from_flat(objective="sandwich", **{knob: getattr(JointObjective(), knob)})
+    assert at_default == TrainConfig.from_flat(objective="sandwich") and knob not in at_default.to_dict()
+
+
+def test_a_recipe_under_the_sandwich_rule_gives_its_classifiers_only():
+    assert TrainConfig.with_recipe("paper", objective="sandwich") == TrainConfig.from_flat(objective="sandwich", cell_heads=False)
+    assert TrainConfig.from_flat().replaced(objective="sandwich").objective == SandwichObjective()
 
 
 def test_a_sandwich_run_saved_with_the_joint_knobs_at_their_defaults_still_reads():

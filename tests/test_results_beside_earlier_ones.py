@@ -28,6 +28,9 @@ def test_unused_names_count_up_and_share_a_number_across_suffixes(tmp_path):
     assert unused_name(tmp_path, "trace", [".json", ".png"]) == "trace-3"
     (tmp_path / "budgeted").mkdir()
     assert unused_name(tmp_path, "budgeted", [""]) == "budgeted-2"
+    (tmp_path / "anytime-5.json").write_text("{}")  # a gap (a deleted result) is not filled: newer is always higher
+    assert unused_name(tmp_path, "anytime", [".json"]) == "anytime-6"
+    assert newest_name(tmp_path, "anytime", ".json") == tmp_path / "anytime-5.json"
 
 
 def test_the_newest_name_is_the_highest_number_not_the_latest_in_the_alphabet(tmp_path):

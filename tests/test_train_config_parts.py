@@ -83,3 +83,24 @@ def test_every_setting_has_a_flag_with_its_fields_help():
             assert flags[name].help.startswith(field.metadata["help"]), name
     runtime = {f.name for f in dataclasses.fields(RuntimeSettings)}
     assert runtime == {"tensorboard", "compile", "compile_mode"}  # what a resume takes from its caller
+
+
+def test_the_command_line_takes_a_recipe_with_the_sandwich_rule(tmp_path, capsys):
+    from dnnet.cli.main import main
+
+    argv = ["train", "--recipe", "paper", "--objective", "sandwich", "--data", str(tmp_path / "nowhere"), "--out", str(tmp_path / "r")]
+    assert main(argv) == 2  # past the settings, stopped by the missing data
+    err = capsys.readouterr().err
+    assert "apply to the joint objective" not in err and "nowhere" in err
+
+
+def test_a_sandwich_run_resumes_with_the_default_recipe_named(tmp_path, digits, capsys):
+    from dnnet.cli.main import main
+    from dnnet.train import train
+
+    run = tmp_path / "run"
+    train(TrainConfig.from_flat(preset="resnet20", groups=2, objective="sandwich", epochs=1, batch_size=256), run,
+          show_progress=False, data=digits)
+    assert main(["train", "--resume", "--out", str(run), "--recipe", "default", "--quiet"]) == 0
+    assert main(["train", "--resume", "--out", str(run), "--exit-ramp", "0.5", "--quiet"]) == 2
+    assert "holds a run with exit_ramp=0.0 (the sandwich objective has no exit_ramp)" in capsys.readouterr().err

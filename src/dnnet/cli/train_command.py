@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import sys
+from dataclasses import MISSING
 from pathlib import Path
 
 from dnnet.cli.json_output import add_json_flag, print_result
@@ -12,10 +13,10 @@ from dnnet.data.dispatch import fetch_named
 from dnnet.errors import UserError
 from dnnet.models import list_models
 from dnnet.reporting import plot_accuracy_grid
-from dnnet.runs.objective_settings import OBJECTIVES
+from dnnet.runs.objective_settings import OBJECTIVES, JointObjective
 from dnnet.runs.runtime_settings import RuntimeSettings
 from dnnet.runs.setting_field import help_of, metavar_of
-from dnnet.runs.train_config import RECIPES, flat_settings
+from dnnet.runs.train_config import RECIPES, flat_settings, recipe_settings
 from dnnet.train import TrainConfig, train
 from dnnet.train.config_file import read_config_file
 from dnnet.train.run_directory import checkpoint_train_config
@@ -67,11 +68,12 @@ def number_or_word(text: str) -> float | str:
         return text  # TrainConfig names the words it takes
 
 
-def explicit_settings(args: argparse.Namespace) -> dict:
-    """The TrainConfig fields given on the command line, over those of the --recipe named."""
+def explicit_settings(args: argparse.Namespace, objective: str = "joint") -> dict:
+    """The TrainConfig fields given on the command line, over those of the --recipe named that apply to the objective
+    (the command line's, else `objective`: the config file's or the resumed run's)."""
     given = {name: getattr(args, name) for name in flat_settings() if getattr(args, name, None) is not None}
     recipe = getattr(args, "recipe", None)
-    return {**RECIPES[recipe], **given} if recipe else given
+    return {**recipe_settings(recipe, given.get("objective", objective)), **given} if recipe else given
 
 
 def run(args: argparse.Namespace) -> int:
@@ -82,18 +84,21 @@ def run(args: argparse.Namespace) -> int:
         if args.out is None:
             raise UserError("--resume needs --out, the run directory to continue")
         config = checkpoint_train_config(args.out)
-        stored, given = config.to_dict(), explicit_settings(args)
+        stored = config.to_dict()
+        given = explicit_settings(args, stored["objective"])
         runtime = {f.name: given.pop(f.name) for f in dataclasses.fields(RuntimeSettings) if f.name in given}
         config = dataclasses.replace(config, runtime=dataclasses.replace(config.runtime, **runtime))  # the caller's way
-        conflicting = [k for k, v in given.items() if k not in stored or v != stored[k]]
+        # a joint knob at its default is no setting of a sandwich run (TrainConfig.from_flat drops it too)
+        conflicting = [k for k, v in given.items() if v != stored.get(k, getattr(JointObjective, k, MISSING))]
         if conflicting:
-            names = ", ".join(f"{k}={stored[k]!r}" if k in stored else f"no {k} (objective {stored['objective']})"
+            names = ", ".join(f"{k}={stored[k]!r}" if k in stored else
+                              f"{k}={getattr(JointObjective, k)!r} (the {stored['objective']} objective has no {k})"
                               for k in conflicting)
             raise UserError(f"{args.out} holds a run with {names}; --resume continues it with its own settings "
                              "(drop those flags, or train into another --out)")
     else:
         from_file = read_config_file(args.config) if args.config is not None else {}
-        config = TrainConfig.from_flat(**{**from_file, **explicit_settings(args)})
+        config = TrainConfig.from_flat(**{**from_file, **explicit_settings(args, from_file.get("objective", "joint"))})
         note_groups_beyond_preset(config)
     out = args.out or Path("runs") / config.preset
     if args.download:

@@ -20,6 +20,7 @@ from dnnet.reporting.next_steps import next_steps_section
 from dnnet.reporting.run_caption import run_caption
 from dnnet.reporting.run_figures import plot_accuracy_vs_macs, plot_feature_map_by_width, plot_training_curves
 from dnnet.runs import CONFIG_FILE, RunRecord, read_metrics
+from dnnet.runs.fresh_names import newest_name
 from dnnet.selection import best_within, offered_cells
 from dnnet.utils.amounts import EXAMPLE_BUDGET, MacsBudget
 
@@ -100,12 +101,14 @@ EXPLAINER = ("A doubly nested network can be cut after any residual block (its <
              "own, written DEPTHxWIDTH: 14x12 is exit 14 at 12 groups. Cells are chosen on the validation split; the test "
              "split only reports them.")
 DATA_FILES = ("config.json", "metrics.csv", "metrics.jsonl", "accuracy_val.csv", "accuracy_val.json", "accuracy_test.csv",
-              "accuracy_test.json", "latency_eager.json", "latency_onnxruntime.json", "latency_onnxruntime-int8.json", "anytime.json")
+              "accuracy_test.json", "latency_eager.json", "latency_onnxruntime.json", "latency_onnxruntime-int8.json")
 
 
 def _page(preset: str, sections: list[Section], run_dir: Path) -> str:
     body = "\n".join(_section_html(section, run_dir) for section in sections)
-    links = ", ".join(f'<a href="{name}">{name}</a>' for name in DATA_FILES if (run_dir / name).is_file())
+    anytime = newest_name(run_dir, "anytime", ".json")  # the result the report shows, of those `dnnet anytime` wrote
+    names = [name for name in DATA_FILES if (run_dir / name).is_file()] + ([anytime.name] if anytime else [])
+    links = ", ".join(f'<a href="{name}">{name}</a>' for name in names)
     config = html.escape(json.dumps(json.loads((run_dir / CONFIG_FILE).read_text()), indent=2))  # the file as it is
     return f"""<!doctype html>
 <html><head><meta charset="utf-8"><title>dnnet report: {html.escape(preset)}</title>

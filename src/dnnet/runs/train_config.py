@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     import torch
 
 __all__ = ["BEFORE_THE_SETTING_EXISTED", "COMPILE_MODES", "LOSS_SCALES", "OBJECTIVES", "PAPER_RECIPE", "RECIPES",
-           "SAME_AS_AUXILIARY", "SCHEDULES", "TrainConfig", "flat_settings"]
+           "SAME_AS_AUXILIARY", "SCHEDULES", "TrainConfig", "flat_settings", "recipe_settings"]
 
 # The paper's training, the default until the recipe study (docs/history.md, "Training recipe"): per-group
 # classifiers summed over widths, every cell's loss at weight 1 / (number of cells) per exit, all passed whole
@@ -76,13 +76,17 @@ class TrainConfig:
         if kind not in OBJECTIVES:
             raise UserError(f"objective must be one of {tuple(OBJECTIVES)}, got {kind!r}")
         objective_type = OBJECTIVES[kind]
-        knobs = {f.name for f in dataclasses.fields(JointObjective)}
-        foreign = [name for name in settings if name in knobs and name not in {f.name for f in dataclasses.fields(objective_type)}]
+        knobs = {f.name for f in dataclasses.fields(JointObjective)} - {f.name for f in dataclasses.fields(objective_type)}
+        # a knob the objective lacks, at its default (from a recipe, a run's config.json, `replaced`), is no setting;
+        # another value would be silently ignored: refused
+        foreign = [name for name in settings if name in knobs and settings[name] != getattr(JointObjective, name)]
         if foreign:
             raise UserError(f"{', '.join(foreign)} apply to the joint objective; the sandwich rule trains the last exit only")
+        settings = {name: value for name, value in settings.items() if name not in knobs}
         parts = {attribute: part(**{f.name: settings.pop(f.name) for f in dataclasses.fields(part) if f.name in settings})
                  for attribute, part in PARTS.items()}
-        objective = objective_type(**{name: settings.pop(name) for name in knobs if name in settings})
+        own = {f.name for f in dataclasses.fields(objective_type)}
+        objective = objective_type(**{name: settings.pop(name) for name in own if name in settings})
         return cls(**settings, objective=objective, **parts)
 
     def to_dict(self) -> dict[str, Any]:
@@ -108,13 +112,20 @@ class TrainConfig:
     @classmethod
     def with_recipe(cls, recipe: str, **settings: Any) -> TrainConfig:
         """A config with a named recipe's settings ("default", or "paper": Eq. 2 as the paper trains it) under `settings`."""
-        if recipe not in RECIPES:
-            raise UserError(f"recipe must be one of {sorted(RECIPES)}, got {recipe!r}")
-        return cls.from_flat(**{**RECIPES[recipe], **settings})
+        return cls.from_flat(**{**recipe_settings(recipe, settings.get("objective", "joint")), **settings})
 
     def uses_channels_last(self, device: torch.device) -> bool:
         channels_last = self.execution.channels_last
         return device.type == "cuda" if channels_last is None else channels_last
+
+
+def recipe_settings(recipe: str, objective: str = "joint") -> dict[str, Any]:
+    """A named recipe's settings that apply to `objective`: the sandwich rule takes its classifiers, not its joint knobs."""
+    if recipe not in RECIPES:
+        raise UserError(f"recipe must be one of {sorted(RECIPES)}, got {recipe!r}")
+    own = {f.name for f in dataclasses.fields(OBJECTIVES.get(objective, JointObjective))}
+    joint_only = {f.name for f in dataclasses.fields(JointObjective)} - own
+    return {name: value for name, value in RECIPES[recipe].items() if name not in joint_only}
 
 
 def flat_settings() -> dict[str, dataclasses.Field | None]:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from dnnet.errors import MissingFile, UserError
-from dnnet.runs.train_config import RECIPES, TrainConfig, flat_settings
+from dnnet.runs.train_config import TrainConfig, flat_settings, recipe_settings
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -41,9 +41,7 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
         settings = dict(values.get("train_config", values))
         recipe = settings.pop("recipe", None)  # as --recipe: the named recipe's settings, under the file's own
         if recipe is not None:
-            if recipe not in RECIPES:
-                raise UserError(f"recipe must be one of {sorted(RECIPES)}, got {recipe!r}")
-            settings = {**RECIPES[recipe], **settings}
+            settings = {**recipe_settings(recipe, settings.get("objective", "joint")), **settings}
         check_types(settings)
         TrainConfig.from_flat(**settings)  # every key known and every value acceptable, checked now
     except UserError as error:

@@ -7,6 +7,7 @@ import torch
 
 from dnnet.cli.compute_arguments import ANY_DEVICE, CPU_ONLY, TIMING, compute_settings
 from dnnet.cli.main import COMMANDS, build_parser, main
+from dnnet.errors import UserError
 
 
 def parsed(argv: list[str]) -> argparse.Namespace:
@@ -84,3 +85,12 @@ def test_experiment_takes_seed_and_the_old_seeds_with_a_warning(capsys):
     assert capsys.readouterr().err == ""
     assert parsed(["experiment", "fig3", "--seeds", "2"]).seed == [2]
     assert capsys.readouterr().err == "dnnet: --seeds is now --seed; the old name goes in a later release\n"
+
+
+def test_a_timing_command_keeps_torch_threads_for_its_preparation_and_checks_them_first():
+    before = torch.get_num_threads()
+    with compute_settings(argparse.Namespace(command="anytime", device="cpu", threads=1)):
+        assert torch.get_num_threads() == before  # the command applies --threads to what it times only
+    with pytest.raises(UserError, match="--threads must be between 1"):
+        with compute_settings(argparse.Namespace(command="budgeted", device="cpu", threads=0)):
+            pass

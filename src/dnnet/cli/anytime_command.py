@@ -14,6 +14,7 @@ from dnnet.anytime import COMPUTE_AHEAD, AnytimeRunner, choose_threshold, path_l
 from dnnet.anytime.path_choice import PATH_SPELLING, describe_path, path_record
 from dnnet.anytime.runner import DEFAULT_COMPUTE_AHEAD
 from dnnet.cli.argument_types import path_argument, seed_argument
+from dnnet.cli.compute_arguments import torch_threads
 from dnnet.cli.json_output import add_json_flag, print_result
 from dnnet.config import cell_name
 from dnnet.deploy.request_images import request_images
@@ -69,7 +70,7 @@ def serve_run(args: argparse.Namespace, run: TrainedRun) -> int:
     settings = {"whole path": {}, f"early stop at confidence {stop.threshold}": {"confidence": stop.threshold}}
     if args.deadline_ms is not None:
         settings[f"early stop and a {args.deadline_ms} ms deadline"] = {"confidence": stop.threshold, "deadline_s": args.deadline_ms / 1e3}
-    with torch.no_grad():  # on --threads threads (the command's)
+    with torch.no_grad(), torch_threads(args.threads):  # the timed part, on --threads threads
         served = {name: summary.as_dict() for name, summary in serve_one_by_one(runner, images, labels, settings).items()}
     result = {"path": [cell_name(*cell) for cell in path],
               "path_choice": path_record(runner.chosen_path, model.config, val_grid, test_grid), "threshold": stop.threshold,

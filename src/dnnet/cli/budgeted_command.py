@@ -16,6 +16,7 @@ from dnnet.anytime.budgeted_path import SCORED_METHOD, best_candidate, candidate
 from dnnet.anytime.budgeted_serving import serve_budgeted, serve_budgeted_batches
 from dnnet.anytime.path_choice import PATH_SPELLING, describe_path, path_record
 from dnnet.cli.argument_types import count_argument, path_argument
+from dnnet.cli.compute_arguments import torch_threads
 from dnnet.cli.json_output import add_json_flag, print_result
 from dnnet.config import cell_name
 from dnnet.deploy.request_images import request_images
@@ -157,15 +158,16 @@ def serve_rows(run: TrainedRun, path, rows: list[dict], test_split, test: PathPr
     chosen = request_images(min(args.serve, len(test_split)), len(test_split), 0)  # test sets may be sorted by class
     images, labels = run.normalize(test_split.images[chosen]), test_split.labels[chosen]
     runner = AnytimeRunner(run.model, path, compute_ahead="none")  # the plan pays each step's own MACs: nothing ahead
-    for row in rows:  # on --threads threads (the command's)
-        if row["method"] == "greedy":
-            thresholds = torch.tensor(row["thresholds"], dtype=torch.float64)  # as planned, not rounded to float32
-            served = serve_budgeted(runner, images, labels, thresholds, costs, test.confidence[chosen])
-            row["served_batch_1"] = {"images": len(chosen), "threads": args.threads, **dataclasses.asdict(served)}
-            if args.serve_batch:
-                batches = serve_budgeted_batches(runner, images, labels, thresholds, costs, test.confidence[chosen],
-                                                 args.serve_batch)
-                row["served_batches"] = {"images": len(chosen), "threads": args.threads, **dataclasses.asdict(batches)}
+    with torch_threads(args.threads):  # the timed part, on --threads threads
+        for row in rows:
+            if row["method"] == "greedy":
+                thresholds = torch.tensor(row["thresholds"], dtype=torch.float64)  # as planned, not rounded to float32
+                served = serve_budgeted(runner, images, labels, thresholds, costs, test.confidence[chosen])
+                row["served_batch_1"] = {"images": len(chosen), "threads": args.threads, **dataclasses.asdict(served)}
+                if args.serve_batch:
+                    batches = serve_budgeted_batches(runner, images, labels, thresholds, costs, test.confidence[chosen],
+                                                     args.serve_batch)
+                    row["served_batches"] = {"images": len(chosen), "threads": args.threads, **dataclasses.asdict(batches)}
 
 
 def print_curves(curves: dict[str, list[dict]], choices: dict[str, dict], candidates: dict[str, dict], out: Path) -> None:

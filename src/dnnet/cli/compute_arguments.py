@@ -28,7 +28,7 @@ def add_compute_arguments(parser: argparse.ArgumentParser, command: str) -> None
         group.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: cuda if available)")
     if command in TIMING:
         group.add_argument("--threads", type=int, default=1,
-                           help="torch threads (default 1: fixed, so that two measurements compare)")
+                           help="torch threads of what is timed (default 1: fixed, so that two measurements compare)")
     else:
         group.add_argument("--threads", type=int, default=None,
                            help="torch threads on the CPU (default: torch's, usually one per core)")
@@ -44,22 +44,30 @@ def check_threads(threads: int) -> int:
 
 
 @contextmanager
-def compute_settings(args: argparse.Namespace) -> Iterator[None]:
-    """Checks `--device` of a CPU-only command and runs the command with `--threads` torch threads, restoring the
-    previous number after it (the command may be called from Python, as the tests do)."""
-    if args.command in CPU_ONLY and args.device != "cpu":
-        raise UserError(f"dnnet {args.command} runs on the CPU (what it measures or writes is the CPU's); "
-                        f"--device {args.device} is not supported here")
-    threads = getattr(args, "threads", None)
-    if threads is None:
-        yield
-        return
+def torch_threads(threads: int) -> Iterator[None]:
+    """`threads` torch threads inside, the previous number after (a command may be called from Python, as the tests do)."""
     import torch  # only for a command that runs a network: `dnnet --help` stays quick
 
-    check_threads(threads)
     previous = torch.get_num_threads()
     torch.set_num_threads(threads)
     try:
         yield
     finally:
         torch.set_num_threads(previous)
+
+
+@contextmanager
+def compute_settings(args: argparse.Namespace) -> Iterator[None]:
+    """Checks `--device` and `--threads` before anything is read, and runs the command with `--threads` torch threads.
+    A timing command applies them to what it times only (its preparation keeps torch's threads)."""
+    if args.command in CPU_ONLY and args.device != "cpu":
+        raise UserError(f"dnnet {args.command} runs on the CPU (what it measures or writes is the CPU's); "
+                        f"--device {args.device} is not supported here")
+    threads = getattr(args, "threads", None)
+    if threads is not None:
+        check_threads(threads)
+    if threads is None or args.command in TIMING:
+        yield
+        return
+    with torch_threads(threads):
+        yield

@@ -3,6 +3,7 @@ sandwich rule. One type per objective, so that a knob of one cannot be set on th
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from typing import ClassVar
@@ -69,3 +70,9 @@ class SandwichObjective:
 
 Objective = JointObjective | SandwichObjective
 OBJECTIVES = {kind.kind: kind for kind in (JointObjective, SandwichObjective)}
+
+
+def knobs_it_lacks(kind: str) -> set[str]:
+    """The joint objective's settings that objective `kind` has no field for (all of them for the sandwich rule)."""
+    own = {f.name for f in dataclasses.fields(OBJECTIVES.get(kind, JointObjective))}
+    return {f.name for f in dataclasses.fields(JointObjective)} - own

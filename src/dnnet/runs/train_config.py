@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from dnnet.config import DEFAULT_PRESET
 from dnnet.errors import UserError
 from dnnet.runs.data_settings import DataSettings
-from dnnet.runs.objective_settings import LOSS_SCALES, OBJECTIVES, SAME_AS_AUXILIARY, JointObjective, Objective
+from dnnet.runs.objective_settings import LOSS_SCALES, OBJECTIVES, SAME_AS_AUXILIARY, JointObjective, Objective, knobs_it_lacks
 from dnnet.runs.optimiser_settings import SCHEDULES, OptimiserSettings
 from dnnet.runs.runtime_settings import COMPILE_MODES, ExecutionSettings, RuntimeSettings
 from dnnet.runs.setting_field import setting
@@ -75,8 +75,7 @@ class TrainConfig:
         kind = settings.pop("objective", "joint")
         if kind not in OBJECTIVES:
             raise UserError(f"objective must be one of {tuple(OBJECTIVES)}, got {kind!r}")
-        objective_type = OBJECTIVES[kind]
-        knobs = {f.name for f in dataclasses.fields(JointObjective)} - {f.name for f in dataclasses.fields(objective_type)}
+        objective_type, knobs = OBJECTIVES[kind], knobs_it_lacks(kind)
         # a knob the objective lacks, at its default (from a recipe, a run's config.json, `replaced`), is no setting;
         # another value would be silently ignored: refused
         foreign = [name for name in settings if name in knobs and settings[name] != getattr(JointObjective, name)]
@@ -101,8 +100,8 @@ class TrainConfig:
         sandwich run's joint knobs (saved at their defaults before the objectives had types; they did nothing) are
         dropped."""
         values = {**BEFORE_THE_SETTING_EXISTED, **values}
-        if values.get("objective") == "sandwich":
-            values = {k: v for k, v in values.items() if k not in {f.name for f in dataclasses.fields(JointObjective)}}
+        lacks = knobs_it_lacks(values.get("objective", "joint"))
+        values = {name: value for name, value in values.items() if name not in lacks}
         return cls.from_flat(**values)
 
     def replaced(self, **settings: Any) -> TrainConfig:
@@ -123,9 +122,8 @@ def recipe_settings(recipe: str, objective: str = "joint") -> dict[str, Any]:
     """A named recipe's settings that apply to `objective`: the sandwich rule takes its classifiers, not its joint knobs."""
     if recipe not in RECIPES:
         raise UserError(f"recipe must be one of {sorted(RECIPES)}, got {recipe!r}")
-    own = {f.name for f in dataclasses.fields(OBJECTIVES.get(objective, JointObjective))}
-    joint_only = {f.name for f in dataclasses.fields(JointObjective)} - own
-    return {name: value for name, value in RECIPES[recipe].items() if name not in joint_only}
+    lacks = knobs_it_lacks(objective)
+    return {name: value for name, value in RECIPES[recipe].items() if name not in lacks}
 
 
 def flat_settings() -> dict[str, dataclasses.Field | None]:

@@ -1,9 +1,9 @@
 """Training-step time in the channels-last memory format against the default (NCHW), per network.
 
-Why `channels_last` (TrainConfig.execution) defaults to "on GPU only": on the 2-core CPU machine channels-last
-made the CPU protocol's training steps slower. Medians of interleaved repetitions, one run.
+What `channels_last` (TrainConfig.execution) defaults to is chosen from this measurement, per thread count.
+Medians of interleaved repetitions, one run.
 
-    python bench/bench_memory_format.py --out docs/benchmarks_memory_format.json
+    python bench/bench_memory_format.py --threads 1 --out docs/memory_format/threads_1.json
 """
 
 from __future__ import annotations
@@ -19,11 +19,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_core import interleaved_medians, train_step  # noqa: E402
 
 from dnnet.models import create_model  # noqa: E402
+from dnnet.runs.train_config import TrainConfig  # noqa: E402
 from dnnet.train.objective import build_objective  # noqa: E402
-from dnnet.train.train_config import TrainConfig  # noqa: E402
 from dnnet.utils.provenance import provenance  # noqa: E402
 
-NETWORKS = [("dnnet_resnet20_g8", None), ("resnet20", 6), ("resnet20_anytime", 6), ("resnet20", 2)]  # the cpu protocol's
+# the cpu protocol's networks, and the paper's network with its plain comparator
+NETWORKS = [("dnnet_resnet20_g8", None), ("resnet20", 6), ("resnet20_anytime", 6), ("resnet20", 2),
+            ("dnnet_resnet32_g22", None), ("resnet32", 16)]
 
 
 def training_step(preset: str, groups: int | None, channels_last: bool, batch: int):
@@ -41,8 +43,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--repeats", type=int, default=9)
-    parser.add_argument("--out", type=Path, default=Path("docs/benchmarks_memory_format.json"))
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1, as the CPU trainings run)")
+    parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
+    torch.set_num_threads(args.threads)
     record = {"provenance": provenance(), "batch": args.batch, "repeats": args.repeats, "rows": []}
     for preset, groups in NETWORKS:
         steps = {layout: training_step(preset, groups, layout == "channels_last", args.batch) for layout in ("nchw", "channels_last")}

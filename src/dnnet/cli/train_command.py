@@ -53,7 +53,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
             continue  # defined above with their help
         flag, default, declared = "--" + name.replace("_", "-"), defaults.get(name), str(field.type)
         if declared.startswith("bool"):  # `bool | None`: None picks per device
-            shown = "on GPU only" if default is None else default
+            shown = "per device" if default is None else default
             parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=None, help=f"{help_of(field)}default {shown}")
         else:
             kind = {"int": int, "float": float, "str": str, "float | str": number_or_word}[declared.removesuffix(" | None")]

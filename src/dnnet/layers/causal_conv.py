@@ -7,6 +7,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from dnnet.layers.chunked_convolution import chunk_bounds, chunked_causal_conv2d
+from dnnet.layers.halved_convolution import halved_causal_conv2d
 
 
 def causal_mask(
@@ -35,6 +36,7 @@ class ChannelCausalConv2d(nn.Module):
 
     `chunks` (default 1) runs the convolution as that many row chunks over their input prefixes (chunked_convolution.py):
     the same outputs to float rounding, fewer MACs; how a run executes, not what it computes (not in the state dict).
+    `halvings` (default 0) runs it by recursive halving instead (halved_convolution.py); at most one of the two is set.
     """
 
     def __init__(
@@ -62,6 +64,7 @@ class ChannelCausalConv2d(nn.Module):
         self.register_buffer("mask", causal_mask(in_group_channels, out_group_channels, groups, shared_input, causal), persistent=False)
         nn.init.kaiming_normal_(self.weight, mode="fan_out", nonlinearity="relu")
         self._chunks = 1
+        self._halvings = 0
 
     @property
     def chunks(self) -> int:
@@ -72,7 +75,22 @@ class ChannelCausalConv2d(nn.Module):
     def chunks(self, chunks: int) -> None:
         if isinstance(chunks, bool) or not isinstance(chunks, int) or chunks < 1:
             raise ValueError(f"chunks must be a positive integer, got {chunks!r}")
+        if chunks > 1 and self._halvings:
+            raise ValueError("a causal convolution runs in row chunks or by halving, not both: set halvings to 0 first")
         self._chunks = chunks
+
+    @property
+    def halvings(self) -> int:
+        """How many times the convolution's groups are halved (0: one masked dense convolution)."""
+        return self._halvings
+
+    @halvings.setter
+    def halvings(self, halvings: int) -> None:
+        if isinstance(halvings, bool) or not isinstance(halvings, int) or halvings < 0:
+            raise ValueError(f"halvings must be a non-negative integer, got {halvings!r}")
+        if halvings and self._chunks > 1:
+            raise ValueError("a causal convolution runs in row chunks or by halving, not both: set chunks to 1 first")
+        self._halvings = halvings
 
     def input_width(self, x: torch.Tensor) -> int:
         """Number of groups an input carries; a shared input (the image) serves every width."""
@@ -105,8 +123,11 @@ class ChannelCausalConv2d(nn.Module):
         if not self.shared_input and width < available:
             x = x[:, : width * self.in_group_channels]
         # a shared input (the image) feeds every output group whole, and a dense layer's outputs see every input
-        if self._chunks == 1 or self.shared_input or not self.causal:
+        if self.shared_input or not self.causal or (self._chunks == 1 and not self._halvings):
             return F.conv2d(x, self.sliced_weight(width), stride=self.stride, padding=self.padding)
+        if self._halvings:
+            return halved_causal_conv2d(x, self.sliced_weight(width), self.in_group_channels, self.out_group_channels,
+                                        self._halvings, self.stride, self.padding)
         return chunked_causal_conv2d(x, self.sliced_weight(width), self.in_group_channels, self.out_group_channels,
                                      chunk_bounds(width, self._chunks), self.stride, self.padding)
 

@@ -16,8 +16,8 @@ COMPILE_MODES = {"default": "default", "cuda-graphs": "reduce-overhead"}
 @dataclass(frozen=True)
 class ExecutionSettings:
     amp: bool = setting(True, "bfloat16 autocast on a GPU (ignored on the CPU); ")
-    channels_last: bool | None = setting(None, "memory format of activations (unset: on GPUs only; on the 2-core CPU "
-                                               "machine it made training steps 1.2-2.0x slower, docs/benchmarks.md); ")
+    channels_last: bool | None = setting(None, "memory format of activations (unset: on GPUs, and on a CPU running one "
+                                               "thread, as measured in docs/benchmarks.md); ")
     eval_batch_size: int = setting(500, "batch of the evaluations after each epoch and at the end; ")
 
     def __post_init__(self) -> None:

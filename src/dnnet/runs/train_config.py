@@ -114,8 +114,18 @@ class TrainConfig:
         return cls.from_flat(**{**recipe_settings(recipe, settings.get("objective", "joint")), **settings})
 
     def uses_channels_last(self, device: torch.device) -> bool:
+        """The memory format of the run's activations on `device` (with torch's thread count at the time of the call)."""
         channels_last = self.execution.channels_last
-        return device.type == "cuda" if channels_last is None else channels_last
+        return channels_last_is_faster(device) if channels_last is None else channels_last
+
+
+def channels_last_is_faster(device: torch.device) -> bool:
+    """The measured rule (docs/benchmarks.md, "Memory format"): channels-last on a GPU and on a CPU running one thread,
+    where it made every training step measured 0.73-0.91x as long; NCHW on a CPU with more threads, where two threads
+    made the CPU protocol's steps 1.26-2.34x as long in channels-last."""
+    import torch  # here: reading a config does not load torch
+
+    return device.type == "cuda" or (device.type == "cpu" and torch.get_num_threads() == 1)
 
 
 def recipe_settings(recipe: str, objective: str = "joint") -> dict[str, Any]:

@@ -1,0 +1,29 @@
+"""The memory format a run trains in: the measured rule when unset, the setting when set."""
+
+import pytest
+import torch
+
+from dnnet.runs.train_config import TrainConfig, channels_last_is_faster
+
+
+@pytest.fixture
+def threads():
+    """Sets torch's thread count for one test and restores it."""
+    before = torch.get_num_threads()
+    yield torch.set_num_threads
+    torch.set_num_threads(before)
+
+
+@pytest.mark.parametrize("device, thread_count, expected", [("cpu", 1, True), ("cpu", 2, False), ("cuda", 1, True),
+                                                            ("cuda", 2, True), ("mps", 1, False)])
+def test_channels_last_where_it_measured_faster(threads, device, thread_count, expected):
+    threads(thread_count)
+    assert channels_last_is_faster(torch.device(device)) is expected
+    assert TrainConfig.from_flat().uses_channels_last(torch.device(device)) is expected
+
+
+@pytest.mark.parametrize("setting", [True, False])
+@pytest.mark.parametrize("device, thread_count", [("cpu", 1), ("cpu", 2), ("cuda", 1)])
+def test_a_set_memory_format_holds_everywhere(threads, setting, device, thread_count):
+    threads(thread_count)
+    assert TrainConfig.from_flat(channels_last=setting).uses_channels_last(torch.device(device)) is setting

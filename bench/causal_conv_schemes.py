@@ -26,25 +26,12 @@ from causal_conv_chunks import causal_layers  # noqa: E402
 
 from dnnet import create_model  # noqa: E402
 from dnnet.layers import ChannelCausalConv2d  # noqa: E402
+from dnnet.layers.causal_schemes import set_causal_scheme  # noqa: E402
 from dnnet.runs.train_config import TrainConfig  # noqa: E402
 from dnnet.train.objective import StepPlanner, build_objective  # noqa: E402
 from dnnet.utils.provenance import provenance  # noqa: E402
 
 FORMATS = {"nchw": torch.contiguous_format, "channels_last": torch.channels_last}
-
-
-def set_scheme(model: torch.nn.Module, scheme: str) -> None:
-    """Every causal layer of `model` runs as `scheme` ("dense", "chunks:K" or "halvings:L")."""
-    kind, _, count = scheme.partition(":")
-    for layer in model.modules():
-        if isinstance(layer, ChannelCausalConv2d):
-            layer.halvings, layer.chunks = 0, 1
-            if kind == "chunks":
-                layer.chunks = int(count)
-            elif kind == "halvings":
-                layer.halvings = int(count)
-            elif kind != "dense":
-                raise SystemExit(f"unknown scheme {scheme!r}: dense, chunks:K or halvings:L")
 
 
 class Clock:
@@ -74,7 +61,7 @@ def medians(variants: dict, repeats: int) -> dict[str, dict[str, float]]:
 def layer_variant(shape: tuple, input_shape: tuple, scheme: str, memory_format, batch: int, device: torch.device):
     in_gc, out_gc, groups, kernel, stride = shape
     layer = ChannelCausalConv2d(in_gc, out_gc, groups, kernel_size=kernel, stride=stride).to(device, memory_format=memory_format)
-    set_scheme(layer, scheme)
+    set_causal_scheme(layer, scheme)
     x = torch.randn(batch, input_shape[0], input_shape[1], input_shape[1], device=device)
     x = x.contiguous(memory_format=memory_format).requires_grad_()
     clock = Clock(device)
@@ -95,7 +82,7 @@ def step_variant(preset: str, groups: int | None, scheme: str, memory_format, ba
     kwargs = {} if groups is None else {"groups": groups}
     config = TrainConfig.from_flat(preset=preset, **kwargs)
     model = create_model(preset, **kwargs).to(device, memory_format=memory_format)
-    set_scheme(model, scheme)
+    set_causal_scheme(model, scheme)
     forward, loss_fn = build_objective(model, config)
     loss_fn = loss_fn.to(device)
     planner = StepPlanner.for_run(config, model.config)

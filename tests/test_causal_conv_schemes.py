@@ -4,7 +4,9 @@ fewer MACs, in either memory format."""
 import pytest
 import torch
 
+from dnnet import create_model
 from dnnet.layers import ChannelCausalConv2d
+from dnnet.layers.causal_schemes import parse_scheme, set_causal_scheme
 from dnnet.layers.chunked_convolution import chunk_bounds
 
 # (in, out channels per group, groups, kernel, stride): every layer shape of the presets, stage changes included
@@ -110,3 +112,20 @@ def test_halving_runs_the_stated_convolutions_and_macs(monkeypatch, levels, conv
     layer(torch.randn(1, 32, 5, 5))
     assert len(executed) == convolutions
     assert sum(executed) == mac_fraction * 32 * 32 * 9 * 25
+
+
+@pytest.mark.parametrize("scheme, expected", [("dense", (1, 0)), ("chunks:1", (1, 0)), ("chunks:3", (3, 0)),
+                                              ("halvings:0", (1, 0)), ("halvings:2", (1, 2))])
+def test_a_scheme_sets_every_causal_convolution_of_a_model(scheme, expected):
+    model = create_model("dnnet_resnet8_g4")
+    set_causal_scheme(model, "halvings:1")  # a scheme set earlier is replaced, whichever it was
+    set_causal_scheme(model, scheme)
+    layers = [layer for layer in model.modules() if isinstance(layer, ChannelCausalConv2d)]
+    assert len(layers) == 7
+    assert {(layer.chunks, layer.halvings) for layer in layers} == {expected}
+
+
+@pytest.mark.parametrize("bad", ["", "Dense", "chunks", "chunks:0", "chunks:-1", "halvings:x", "rows:2", "dense:1"])
+def test_an_unknown_scheme_is_refused_with_the_ones_there_are(bad):
+    with pytest.raises(ValueError, match="'dense', 'chunks:K' \\(K >= 1\\) or 'halvings:L'"):
+        parse_scheme(bad)

@@ -1,7 +1,9 @@
 """An independent measure of activation memory: bytes of tensor storage alive during a pass.
 
 A TorchDispatchMode sees every tensor an operator returns; a storage counts from the first
-output that holds it until the last Python tensor on it is collected.
+output that holds it until the last Python tensor on it is collected. Only floating-point tensors count: the integer
+indices that PyTorch's CPU max pool writes beside its output are its own bookkeeping, not an activation (an inference
+runtime's max pool writes none).
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ class LiveTensorPeak(TorchDispatchMode):
         out = func(*args, **(kwargs or {}))
         inputs = {id(t) for t in tree_flatten((args, kwargs))[0] if isinstance(t, torch.Tensor)}
         for tensor in tree_flatten(out)[0]:
-            if isinstance(tensor, torch.Tensor) and id(tensor) not in inputs:  # in-place ops return an input
+            if isinstance(tensor, torch.Tensor) and tensor.is_floating_point() and id(tensor) not in inputs:  # in-place ops return an input
                 self.hold(tensor)
         return out
 

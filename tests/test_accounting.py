@@ -16,6 +16,9 @@ VARIANTS = [
     ("dnnet_resnet8_g4", {"shortcut": "project"}),
     ("dnnet_resnet20_g8", {}),
     ("resnet32_anytime", {"width_multiplier": 0.25}),
+    ("dnnet_resnet8_g4", {"stem": "imagenet"}),
+    ("dnnet_resnet8_g4", {"block": "bottleneck", "shortcut": "project"}),
+    ("dnnet_resnet8_g4", {"stem": "imagenet", "block": "bottleneck"}),
 ]
 PAPER_SAMPLE = [(1, 1), (2, 5), (6, 22), (7, 1), (11, 13), (14, 12), (16, 22)]
 

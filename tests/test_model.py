@@ -139,7 +139,7 @@ def test_wrong_input_channels_raise():
 
 
 def test_unknown_preset_raises():
-    with pytest.raises(ValueError, match="unknown preset 'resnet33'; known presets: dnnet_resnet20_g8"):
+    with pytest.raises(ValueError, match="unknown preset 'resnet33'; known presets: dnnet_resnet18_g8, dnnet_resnet20_g8"):
         create_model("resnet33")
 
 

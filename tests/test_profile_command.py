@@ -3,6 +3,8 @@
 import csv
 import json
 
+import pytest
+
 from dnnet.cli.main import main
 
 
@@ -43,8 +45,9 @@ def test_profile_of_the_depth_only_network_stops_at_d5(tmp_path, capsys):
 def test_profile_errors_are_one_line(tmp_path, capsys):
     assert main(["profile", "--preset", "nope", "--out", str(tmp_path)]) == 2
     assert capsys.readouterr().err.strip().splitlines() == [
-        "dnnet profile: error: unknown preset 'nope'; known presets: dnnet_resnet20_g8, dnnet_resnet32_g22, "
-        "dnnet_resnet8_g4, resnet20, resnet20_anytime, resnet32, resnet32_anytime"
+        "dnnet profile: error: unknown preset 'nope'; known presets: dnnet_resnet18_g8, dnnet_resnet20_g8, dnnet_resnet32_g22, "
+        "dnnet_resnet50_g8, dnnet_resnet8_g4, resnet18, resnet18_anytime, resnet20, resnet20_anytime, resnet32, "
+        "resnet32_anytime, resnet50, resnet50_anytime"
     ]
     assert main(["profile", "--out", str(tmp_path), "--cells", "11x1"]) == 2
     assert "depth must be an integer in 1..10" in capsys.readouterr().err
@@ -60,3 +63,15 @@ def test_the_old_flag_name_still_works_and_says_the_new_one(tmp_path, capsys):
     assert main(["profile", "--preset", "dnnet_resnet8_g4", "--macs-budget", "50%"]) == 0
     captured = capsys.readouterr()
     assert "dnnet: --macs-budget is now --macs" in captured.err and "under 286K MACs" in captured.out
+
+
+def test_the_imagenet_presets_are_counted_at_the_size_asked(capsys):
+    """At 224 px the dense ResNet-18 is torchvision's (1.81G MACs); at 112 px a quarter of its convolutions' MACs."""
+    assert main(["profile", "--preset", "resnet18", "--image-size", "224", "--json"]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["config"]["image_size"] == 224 and record["config"]["stem"] == "imagenet"
+    assert main(["profile", "--preset", "dnnet_resnet18_g8", "--image-size", "224"]) == 0
+    assert "full network 1.07G MACs needed (1.81G dense)" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as stopped:  # a usage error, as argparse stops
+        main(["profile", "--preset", "resnet18", "--image-size", "7"])
+    assert stopped.value.code == 2 and "image_size must be an integer from 8 to" in capsys.readouterr().err

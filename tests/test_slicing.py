@@ -16,6 +16,10 @@ SMALL_VARIANTS = [
     ("dnnet_resnet8_g4", {"cell_heads": True}),
     ("dnnet_resnet8_g4", {"cell_heads": True, "head_reduction": "mean", "shortcut": "project"}),
     ("resnet32_anytime", {"width_multiplier": 0.25}),  # dense: its slices are brute-force slicing
+    # the ImageNet family: the 7x7 stride-2 stem with its max pool, bottleneck blocks, both
+    ("dnnet_resnet8_g4", {"stem": "imagenet"}),
+    ("dnnet_resnet8_g4", {"block": "bottleneck", "shortcut": "project"}),
+    ("dnnet_resnet8_g4", {"stem": "imagenet", "block": "bottleneck"}),
 ]
 PAPER_SAMPLE = [(1, 1), (1, 22), (5, 7), (6, 22), (11, 3), (14, 12), (16, 1), (16, 22)]
 
@@ -103,7 +107,7 @@ def test_load_refuses_pickled_code(tmp_path):
         load_subnet(tmp_path)
 
 
-@pytest.mark.parametrize("name,kwargs", SMALL_VARIANTS[:2])
+@pytest.mark.parametrize("name,kwargs", SMALL_VARIANTS[:2] + SMALL_VARIANTS[-1:])
 def test_slice_exports_with_torch_export(name, kwargs):
     model = trained_looking(name, **kwargs)
     subnet = slice_subnet(model, 3, 3)

@@ -1,4 +1,5 @@
-"""The architecture of a (doubly nested) CIFAR ResNet, as one frozen dataclass.
+"""The architecture of a (doubly nested) ResNet, as one frozen dataclass: the CIFAR family (a 3x3 stem, basic blocks)
+and the ImageNet family (a 7x7 stride-2 stem with a max pool, basic or bottleneck blocks), any number of stages.
 
 Everything else - the model, the sliced sub-networks, the resource accounting - is a
 function of a `NetConfig`, so a config plus a (depth, width) cell names a sub-network exactly.
@@ -21,6 +22,9 @@ SHORTCUTS = ("pad", "project")
 BLOCK_SHORTCUTS = ("identity", "pad", "project")
 HEAD_REDUCTIONS = ("sum", "mean")
 EXIT_PLACEMENTS = ("all", "last")
+STEMS = ("cifar", "imagenet")
+BLOCK_KINDS = ("basic", "bottleneck")
+BOTTLENECK_EXPANSION = 4  # a bottleneck block's output has 4x the channels of its 3x3 convolution
 
 
 class Cell(NamedTuple):
@@ -38,9 +42,19 @@ class BlockPlan:
     index: int  # 1..num_blocks; the stem is block 0
     in_group_channels: int
     out_group_channels: int
-    stride: int  # of the block's first convolution and of its shortcut
+    stride: int  # of the block's 3x3 convolution (the first of a basic block, the second of a bottleneck) and its shortcut
     shortcut: str  # one of BLOCK_SHORTCUTS: "identity" when the shapes match, else the config's rule
     in_size: int  # side of the block's input for an image of `image_size`
+    kind: str = "basic"  # one of BLOCK_KINDS
+    mid_group_channels: int = 0  # a bottleneck's channels per group inside (its 1x1 and 3x3 convolutions' outputs)
+
+    @property
+    def conv_group_channels(self) -> tuple[tuple[int, int], ...]:
+        """(in, out) channels per group of each convolution of the block's main path, in order."""
+        if self.kind == "bottleneck":
+            mid = self.mid_group_channels
+            return ((self.in_group_channels, mid), (mid, mid), (mid, self.out_group_channels))
+        return ((self.in_group_channels, self.out_group_channels), (self.out_group_channels, self.out_group_channels))
 
     @property
     def out_size(self) -> int:
@@ -50,15 +64,17 @@ class BlockPlan:
 
 @dataclass(frozen=True)
 class NetConfig:
-    """A 6n+2-layer CIFAR ResNet whose channels come in `groups` equal groups.
+    """A ResNet whose channels come in `groups` equal groups (default: the 6n+2-layer CIFAR ResNet, 3 stages).
 
     Width w (1..groups) keeps the first w groups of every layer; depth d (1..num_exits)
     keeps the layers up to the d-th exit.
     """
 
-    blocks_per_stage: int = 5  # n of the 6n+2 CIFAR ResNet: 5 gives ResNet-32 (3 stages x 5 blocks)
+    # blocks in each stage: one number for every stage (n of the 6n+2 CIFAR ResNet: 5 gives ResNet-32), or one per stage
+    blocks_per_stage: int | tuple[int, ...] = 5
     groups: int = 22  # G: channel groups, so G widths; the paper uses 22
-    group_channels: tuple[int, int, int] = (1, 2, 4)  # channels per group in stages 1..3 (stem = stage 1)
+    # channels per group in each stage (the stem has the first stage's); a bottleneck's inner ones, its output 4x as many
+    group_channels: tuple[int, ...] = (1, 2, 4)
     in_channels: int = 3  # image channels; every group of the stem sees all of them
     num_classes: int = 10
     image_size: int = 32  # square input side, used only by the resource accounting
@@ -71,24 +87,31 @@ class NetConfig:
     # every batch norm with a scale, shift and running statistics per width (adaptive conditioning, the paper's future
     # work): the widths are then no longer nested in one pass, so training runs each width and the runner cannot widen
     width_conditioning: bool = False
+    stem: str = "cifar"  # "cifar": 3x3 stride 1; "imagenet": 7x7 stride 2, then a 3x3 stride-2 max pool
+    block: str = "basic"  # "basic": two 3x3 convolutions; "bottleneck": 1x1, 3x3 (the stride), 1x1 to 4x the channels
 
     def __post_init__(self) -> None:
-        channels = self.group_channels
-        if isinstance(channels, (str, bytes)) or not hasattr(channels, "__iter__") or not all(
-                isinstance(c, numbers.Integral) and not isinstance(c, bool) for c in channels):
-            raise UserError(f"group_channels must be 3 positive integers (one per stage), got {channels!r}")
-        object.__setattr__(self, "group_channels", tuple(int(c) for c in channels))
+        object.__setattr__(self, "group_channels", _integers("group_channels", self.group_channels, "one per stage"))
+        if not isinstance(self.blocks_per_stage, numbers.Integral) or isinstance(self.blocks_per_stage, bool):
+            per_stage = _integers("blocks_per_stage", self.blocks_per_stage, "one number, or one per stage")
+            if len(per_stage) != len(self.group_channels):
+                raise UserError(f"blocks_per_stage gives {len(per_stage)} stages and group_channels "
+                                f"{len(self.group_channels)}: give one of each per stage")
+            object.__setattr__(self, "blocks_per_stage", per_stage)
         for name in ("causal", "cell_heads", "width_conditioning"):
             if not isinstance(getattr(self, name), bool):
                 raise UserError(f"{name} must be true or false, got {getattr(self, name)!r}")
-        _check_positive("blocks_per_stage", self.blocks_per_stage)
+        for blocks in self.stage_blocks:
+            _check_positive("blocks_per_stage", blocks)
         _check_positive("groups", self.groups)
         _check_positive("in_channels", self.in_channels)
         _check_positive("num_classes", self.num_classes)
         _check_positive("image_size", self.image_size)
-        if len(self.group_channels) != 3 or min(self.group_channels) < 1:
-            raise UserError(f"group_channels must be 3 positive integers (one per stage), got {self.group_channels}")
+        if not self.group_channels or min(self.group_channels) < 1:
+            raise UserError(f"group_channels must be positive integers (one per stage), got {self.group_channels}")
         _check_choice("shortcut", self.shortcut, SHORTCUTS)
+        _check_choice("stem", self.stem, STEMS)
+        _check_choice("block", self.block, BLOCK_KINDS)
         if self.shortcut == "pad" and list(self.group_channels) != sorted(self.group_channels):
             raise UserError(f"shortcut='pad' cannot shrink a group: group_channels must not decrease, got {self.group_channels}; "
                             f"use shortcut='project'")
@@ -99,9 +122,9 @@ class NetConfig:
 
     @classmethod
     def from_channels(cls, stage_channels: tuple[int, int, int], groups: int, **kwargs: Any) -> NetConfig:
-        """Builds a config from total channels per stage, e.g. (22, 44, 88) with 22 groups."""
-        if len(stage_channels) != 3:
-            raise UserError(f"stage_channels must give 3 stages, got {stage_channels}")
+        """Builds a config from total channels per stage, e.g. (22, 44, 88) with 22 groups (a bottleneck's inner ones)."""
+        if not stage_channels:
+            raise UserError(f"stage_channels must give at least one stage, got {stage_channels}")
         _check_positive("groups", groups)
         for stage, channels in enumerate(stage_channels, start=1):
             if channels % groups:
@@ -119,8 +142,12 @@ class NetConfig:
     def to_dict(self) -> dict[str, Any]:
         values = dataclasses.asdict(self)
         values["group_channels"] = list(self.group_channels)
-        if not self.width_conditioning:  # unset, as before the setting existed: older versions read the file too
-            del values["width_conditioning"]
+        if isinstance(self.blocks_per_stage, tuple):
+            values["blocks_per_stage"] = list(self.blocks_per_stage)
+        # unset at their defaults, as before the settings existed: older versions read the file too
+        for name, default in (("width_conditioning", False), ("stem", "cifar"), ("block", "basic")):
+            if values[name] == default:
+                del values[name]
         return values
 
     @property
@@ -135,17 +162,37 @@ class NetConfig:
         return self.causal and not self.width_conditioning
 
     @property
-    def stage_channels(self) -> tuple[int, int, int]:
-        return tuple(self.groups * c for c in self.group_channels)
+    def stage_channels(self) -> tuple[int, ...]:
+        """Channels of each stage's output (a bottleneck's 4x its inner ones)."""
+        return tuple(self.groups * self.stage_out_group_channels(stage) for stage in range(len(self.group_channels)))
+
+    @property
+    def stage_blocks(self) -> tuple[int, ...]:
+        """Blocks in each stage."""
+        if isinstance(self.blocks_per_stage, tuple):
+            return self.blocks_per_stage
+        return (self.blocks_per_stage,) * len(self.group_channels)
+
+    def stage_out_group_channels(self, stage: int) -> int:
+        """Channels per group of the output of stage `stage` (0-based) and of each of its blocks."""
+        return self.group_channels[stage] * (BOTTLENECK_EXPANSION if self.block == "bottleneck" else 1)
+
+    @property
+    def stem_size(self) -> int:
+        """Side of the stem's output (after its max pool in the ImageNet stem) for an image of `image_size`."""
+        if self.stem == "cifar":
+            return self.image_size
+        after_conv = (self.image_size - 1) // 2 + 1  # 7x7, stride 2, padding 3
+        return (after_conv - 1) // 2 + 1  # 3x3 max pool, stride 2, padding 1
 
     @property
     def num_blocks(self) -> int:
-        return 3 * self.blocks_per_stage
+        return sum(self.stage_blocks)
 
     @property
     def num_layers(self) -> int:
-        """The "32" of ResNet-32: stem + 2 convolutions per block + classifier."""
-        return 2 * self.num_blocks + 2
+        """The "32" of ResNet-32 and the "50" of ResNet-50: stem + the convolutions of every block + classifier."""
+        return (3 if self.block == "bottleneck" else 2) * self.num_blocks + 2
 
     @property
     def exit_blocks(self) -> tuple[int, ...]:
@@ -165,22 +212,27 @@ class NetConfig:
         halves the resolution and changes the channels per group, and needs a shortcut.
         """
         last_block = self.num_blocks if depth is None else self.exit_blocks[depth - 1]
-        plans, size = [], self.image_size
+        plans, size, in_gc = [], self.stem_size, self.group_channels[0]
         for block in range(1, last_block + 1):
-            in_gc, out_gc = self.group_channels[self._stage(block - 1)], self.group_channels[self._stage(block)]
-            stride = 2 if self._stage(block) != self._stage(block - 1) else 1
+            stage = self._stage(block)
+            out_gc = self.stage_out_group_channels(stage)
+            stride = 2 if stage != self._stage(block - 1) else 1
             shortcut = "identity" if stride == 1 and in_gc == out_gc else self.shortcut
-            plans.append(BlockPlan(block, in_gc, out_gc, stride, shortcut, size))
-            size = plans[-1].out_size
+            plans.append(BlockPlan(block, in_gc, out_gc, stride, shortcut, size, self.block, self.group_channels[stage]))
+            size, in_gc = plans[-1].out_size, out_gc
         return tuple(plans)
 
     def exit_group_channels(self, depth: int) -> int:
         """Channels per group of the feature map that exit `depth` classifies."""
-        return self.group_channels[self._stage(self.exit_blocks[depth - 1])]
+        block = self.exit_blocks[depth - 1]
+        return self.group_channels[0] if block == 0 else self.stage_out_group_channels(self._stage(block))
 
     def _stage(self, block: int) -> int:
         # the stem (block 0) belongs to stage 0, so its output feeds the first stage unchanged
-        return max(block - 1, 0) // self.blocks_per_stage
+        block, stage = max(block, 1), 0
+        while block > self.stage_blocks[stage]:
+            block, stage = block - self.stage_blocks[stage], stage + 1
+        return stage
 
     def check_cell(self, depth: int, width: int) -> None:
         """Raises ValueError naming the valid range when (depth, width) is not a cell of the grid."""
@@ -207,6 +259,14 @@ def parse_cell(text: str) -> tuple[int, int]:
         raise UserError(f"a cell is written {CELL_SPELLING}; got {text!r}")
     depth, width = (int(g) for g in match.groups() if g is not None)
     return depth, width
+
+
+def _integers(name: str, values: Any, what: str) -> tuple[int, ...]:
+    """`values` as a tuple of ints, or a UserError naming `name` (bools, strings and floats are not integers here)."""
+    if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__") or not all(
+            isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in values):
+        raise UserError(f"{name} must be positive integers ({what}), got {values!r}")
+    return tuple(int(v) for v in values)
 
 
 def _check_positive(name: str, value: int) -> None:

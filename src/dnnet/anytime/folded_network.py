@@ -21,6 +21,7 @@ from torch import nn
 
 from dnnet.anytime.folded_blocks import BlockStep, GroupBlock, StemStep
 from dnnet.anytime.kernels import GroupConv, UnfoldedInput, interior
+from dnnet.errors import UserError
 from dnnet.models.dnnet import DNNet
 from dnnet.slicing import fold_batchnorm, slice_subnet
 
@@ -112,6 +113,10 @@ def fold_network(model: DNNet, width: int | None = None) -> FoldedNetwork:
     network is folded at the one width its path keeps: each width has its own batch norm.
     """
     config = model.config
+    if config.block != "basic" or config.stem != "cifar":  # its kernels know basic blocks behind a 3x3 stem only
+        raise UserError("the anytime runner computes networks of basic blocks behind the CIFAR stem; this one has "
+                        f"{config.block} blocks behind the {config.stem} stem: run its cells one by one "
+                        "(DNNet.forward(x, depth, width), or slice_subnet)")
     full = fold_batchnorm(slice_subnet(model.eval(), config.num_exits, config.groups if width is None else width))
     stem = GroupConv.from_conv(full.stem, config.in_channels, config.group_channels[0], shared_input=True)
     blocks = []

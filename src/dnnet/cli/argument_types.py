@@ -1,5 +1,5 @@
 """Command-line values typed as people write them: a cell (`14x12`), counts (`24M`), sizes (`64KiB`), MAC budgets
-(`24M` or `25%`), anytime paths (`auto`, `1x1,1x2,2x2`); a misspelt one is a usage error that says how to write it."""
+(`24M` or `25%`), image sizes (`224`), anytime paths (`auto`, `1x1,1x2,2x2`); a misspelt one is a usage error that says how to write it."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import TypeVar
 from dnnet.anytime.path_choice import parse_path
 from dnnet.config import parse_cell
 from dnnet.errors import UserError
-from dnnet.utils.amounts import parse_count, parse_macs_budget, parse_milliseconds, parse_seed, parse_size
+from dnnet.utils.amounts import parse_count, parse_image_size, parse_macs_budget, parse_milliseconds, parse_seed, parse_size
 
 Value = TypeVar("Value")
 
@@ -34,6 +34,7 @@ macs_budget_argument = argument_type(parse_macs_budget, "MAC budget")
 path_argument = argument_type(parse_path, "path")
 milliseconds_argument = argument_type(parse_milliseconds, "milliseconds")
 seed_argument = argument_type(parse_seed, "seed")
+image_size_argument = argument_type(parse_image_size, "image size")
 
 
 

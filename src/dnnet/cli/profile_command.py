@@ -9,9 +9,10 @@ import json
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from dnnet.accounting import CellResources, grid_resources
-from dnnet.cli.argument_types import DeprecatedAlias, cell_argument, macs_budget_argument
+from dnnet.cli.argument_types import DeprecatedAlias, cell_argument, image_size_argument, macs_budget_argument
 from dnnet.cli.json_output import add_json_flag, print_result
 from dnnet.config import CELL_SPELLING, DEFAULT_PRESET, cell_name
 from dnnet.models import create_model, list_models
@@ -37,13 +38,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         action=DeprecatedAlias, deprecated="--macs-budget",
                         help=f"MAC budget to analyse, e.g. 24M (the paper's) or a share of the full network's (default "
                              f"{EXAMPLE_BUDGET}, as demo and report)".replace("%", "%%"))
+    parser.add_argument("--image-size", type=image_size_argument, default=None, metavar="N",
+                        help="square image side the resources are counted at (default: the preset's, 32 or 224)")
     parser.add_argument("--cells", nargs="*", type=cell_argument, default=[], metavar="DxW",
                         help=f"cells to report against the budget, {CELL_SPELLING}")
     add_json_flag(parser)
 
 
 def run(args: argparse.Namespace) -> int:
-    config = create_model(args.preset).config
+    with torch.device("meta"):  # the architecture only: no memory for weights
+        config = create_model(args.preset, **({} if args.image_size is None else {"image_size": args.image_size})).config
     cells = args.cells
     for depth, width in cells:
         config.check_cell(depth, width)

@@ -130,7 +130,7 @@ def note_groups_beyond_preset(config: TrainConfig) -> None:
         preset, widened = create_model(config.preset).config, create_model(config.preset, groups=config.groups).config
     if widened.groups <= preset.groups:
         return
-    channels = "/".join(str(widened.groups * c) for c in widened.group_channels)
+    channels = "/".join(str(c) for c in widened.stage_channels)
     ratio = cell_resources(widened, *widened.grid_shape).macs / cell_resources(preset, *preset.grid_shape).macs
     print(f"dnnet: --groups {config.groups} widens {config.preset} beyond its {preset.groups} groups: {channels} channels, "
           f"{ratio:.1f}x the preset's MACs", file=sys.stderr)

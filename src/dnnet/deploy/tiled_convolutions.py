@@ -56,8 +56,8 @@ def tile_convolutions(folded: SubNet, tiles: int) -> SubNet:
     tiled = copy.deepcopy(folded).eval()
     tiles = min(tiles, folded.width)
     for plan, block in zip(folded.config.blocks(folded.depth), tiled.blocks):
-        block.conv1 = TiledCausalConv2d(block.conv1, plan.in_group_channels, plan.out_group_channels, folded.width, tiles)
-        block.conv2 = TiledCausalConv2d(block.conv2, plan.out_group_channels, plan.out_group_channels, folded.width, tiles)
+        for (conv, _), (in_gc, out_gc) in zip(block.CONV_BN_PAIRS, plan.conv_group_channels):
+            setattr(block, conv, TiledCausalConv2d(getattr(block, conv), in_gc, out_gc, folded.width, tiles))
         if isinstance(block.shortcut, nn.Conv2d):  # a folded projection shortcut is causal too
             block.shortcut = TiledCausalConv2d(block.shortcut, plan.in_group_channels, plan.out_group_channels, folded.width, tiles)
     return tiled

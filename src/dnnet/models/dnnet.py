@@ -1,4 +1,4 @@
-"""The doubly nested network: a CIFAR ResNet sliceable by depth (exits) and width (groups)."""
+"""The doubly nested network: a ResNet sliceable by depth (exits) and width (groups)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from torch import nn
 
 from dnnet.config import NetConfig
 from dnnet.errors import UserError
-from dnnet.layers import CausalBasicBlock, ChannelCausalConv2d, GroupExitHead, PrefixBatchNorm2d
+from dnnet.layers import CausalBasicBlock, CausalBottleneckBlock, ChannelCausalConv2d, GroupExitHead, PrefixBatchNorm2d
 from dnnet.layers.gradient_scale import scale_gradient
 from dnnet.layers.width_conditioned_batchnorm import condition_widths
 from dnnet.models.pretrained_cfg import PretrainedConfig
@@ -18,7 +18,8 @@ from dnnet.models.pretrained_files import check_kind, load_pretrained, read_pret
 
 
 class DNNet(nn.Module):
-    """Stem conv, 3 stages of residual blocks, and a group-wise classifier at every exit.
+    """Stem conv (and its max pool in the ImageNet stem), stages of residual blocks, and a group-wise classifier at every
+    exit.
 
     The sub-network is always an argument: `forward(x, depth, width)` runs one cell,
     `forward_all(x)` returns every cell's logits from one pass of the full network (one pass per width when the
@@ -30,10 +31,15 @@ class DNNet(nn.Module):
         self.config = config
         self.pretrained_cfg: PretrainedConfig | None = None  # set by from_pretrained: how to prepare an image
         g = config.groups
-        self.stem = ChannelCausalConv2d(config.in_channels, config.group_channels[0], g, shared_input=True, causal=config.causal)
+        imagenet_stem = config.stem == "imagenet"
+        self.stem = ChannelCausalConv2d(config.in_channels, config.group_channels[0], g, kernel_size=7 if imagenet_stem else 3,
+                                        stride=2 if imagenet_stem else 1, shared_input=True, causal=config.causal)
         self.stem_bn = PrefixBatchNorm2d(config.group_channels[0] * g)
         self.relu = nn.ReLU(inplace=True)
-        self.blocks = nn.ModuleList(CausalBasicBlock(plan, g, config.causal) for plan in config.blocks())
+        # per channel, so width slicing stays exact; no parameters, so the CIFAR networks' state dicts are unchanged
+        self.stem_pool = nn.MaxPool2d(3, stride=2, padding=1) if imagenet_stem else nn.Identity()
+        block_type = CausalBottleneckBlock if config.block == "bottleneck" else CausalBasicBlock
+        self.blocks = nn.ModuleList(block_type(plan, g, config.causal) for plan in config.blocks())
         self.heads = nn.ModuleList(
             GroupExitHead(config.exit_group_channels(depth), g, config.num_classes, config.head_reduction, config.cell_heads)
             for depth in range(1, config.num_exits + 1)
@@ -51,7 +57,7 @@ class DNNet(nn.Module):
         """
         self.check_input(x)
         shares = iter(head_gradient_shares or ())
-        out = self.relu(self.stem_bn(self.stem(x, width)))
+        out = self.stem_pool(self.relu(self.stem_bn(self.stem(x, width))))
         exits = self.config.exit_blocks[:depth]
         for block in range(0, exits[-1] + 1):
             if block > 0:

@@ -15,7 +15,7 @@ def model_card(record: dict[str, Any]) -> str:
     config = NetConfig.from_dict(record["net_config"])
     network, preprocessing, provenance = record["network"], record.get("preprocessing", {}), record.get("provenance", {})
     training = provenance.get("train_config") or {}
-    channels = "/".join(str(config.groups * c) for c in config.group_channels)
+    channels = "/".join(str(c) for c in config.stage_channels)
     if network["kind"] == "subnet":
         what = f"one cell of a doubly nested network: exit {network['depth']} at width {network['width']} of {config.groups}"
     else:

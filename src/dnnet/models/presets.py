@@ -1,4 +1,5 @@
-"""The paper's network, small ones for CPU work, and the conventional comparators of each.
+"""The paper's network, small ones for CPU work, the ImageNet-style ResNet-18 and ResNet-50, and the conventional
+comparators of each.
 
 Every preset takes `groups`: fewer groups give the same architecture with fewer channels (the
 separately trained narrow networks of the paper's "full training" baseline).
@@ -59,6 +60,57 @@ def resnet20(groups: int = 8, **kwargs: Any) -> DNNet:
 def resnet20_anytime(groups: int = 8, **kwargs: Any) -> DNNet:
     """Depth-only anytime ResNet-20 (8/16/32 channels), a classifier after the stem and every block."""
     return DNNet(_plain_config(3, groups, exits="all", **kwargs))
+
+
+# the ImageNet ResNets: the 7x7 stride-2 stem with its max pool, projection shortcuts (torchvision's), 224 px images
+# (`image_size` only sizes the accounting: any input size runs); 8 groups of 8/16/32/64 channels make the stages' widths
+# 64/128/256/512 (a bottleneck's inner ones; its outputs 4x as many), so every width is a multiple of 8 channels
+IMAGENET = {"stem": "imagenet", "shortcut": "project", "image_size": 224}
+IMAGENET_GROUP_CHANNELS = (8, 16, 32, 64)
+RESNET18_BLOCKS, RESNET50_BLOCKS = (2, 2, 2, 2), (3, 4, 6, 3)
+
+
+@register_model
+def dnnet_resnet18_g8(groups: int = 8, **kwargs: Any) -> DNNet:
+    """ImageNet-style ResNet-18, 8 groups (64/128/256/512 channels), basic blocks: 9 x 8 cells."""
+    return DNNet(NetConfig(blocks_per_stage=RESNET18_BLOCKS, groups=groups, group_channels=IMAGENET_GROUP_CHANNELS,
+                           **{**IMAGENET, **kwargs}))
+
+
+@register_model
+def dnnet_resnet50_g8(groups: int = 8, **kwargs: Any) -> DNNet:
+    """ImageNet-style ResNet-50, 8 groups (256/512/1024/2048 channels out of bottleneck blocks): 17 x 8 cells."""
+    return DNNet(NetConfig(blocks_per_stage=RESNET50_BLOCKS, groups=groups, group_channels=IMAGENET_GROUP_CHANNELS,
+                           block="bottleneck", **{**IMAGENET, **kwargs}))
+
+
+@register_model
+def resnet18(groups: int = 8, **kwargs: Any) -> DNNet:
+    """Plain ResNet-18 (torchvision's architecture at 8 groups and 1000 classes), one classifier: the dense comparator."""
+    return DNNet(_imagenet_plain_config(RESNET18_BLOCKS, "basic", groups, "last", **kwargs))
+
+
+@register_model
+def resnet18_anytime(groups: int = 8, **kwargs: Any) -> DNNet:
+    """Depth-only anytime ResNet-18: the plain network with a classifier after the stem and every block."""
+    return DNNet(_imagenet_plain_config(RESNET18_BLOCKS, "basic", groups, "all", **kwargs))
+
+
+@register_model
+def resnet50(groups: int = 8, **kwargs: Any) -> DNNet:
+    """Plain ResNet-50 (torchvision's architecture at 8 groups and 1000 classes), one classifier: the dense comparator."""
+    return DNNet(_imagenet_plain_config(RESNET50_BLOCKS, "bottleneck", groups, "last", **kwargs))
+
+
+@register_model
+def resnet50_anytime(groups: int = 8, **kwargs: Any) -> DNNet:
+    """Depth-only anytime ResNet-50: the plain network with a classifier after the stem and every block."""
+    return DNNet(_imagenet_plain_config(RESNET50_BLOCKS, "bottleneck", groups, "all", **kwargs))
+
+
+def _imagenet_plain_config(blocks: tuple[int, ...], block: str, groups: int, exits: str, **kwargs: Any) -> NetConfig:
+    return NetConfig(blocks_per_stage=blocks, groups=groups, group_channels=IMAGENET_GROUP_CHANNELS, block=block,
+                     causal=False, exits=exits, **{**IMAGENET, **kwargs})
 
 
 def _groups_of(width_multiplier: float) -> int:

@@ -19,8 +19,9 @@ def fold_batchnorm(subnet: SubNet) -> SubNet:
     folded = copy.deepcopy(subnet).eval()
     folded.stem, folded.stem_bn = _fold(folded.stem, folded.stem_bn), nn.Identity()
     for block in folded.blocks:
-        block.conv1, block.bn1 = _fold(block.conv1, block.bn1), nn.Identity()
-        block.conv2, block.bn2 = _fold(block.conv2, block.bn2), nn.Identity()
+        for conv, bn in block.CONV_BN_PAIRS:
+            setattr(block, conv, _fold(getattr(block, conv), getattr(block, bn)))
+            setattr(block, bn, nn.Identity())
         if isinstance(block.shortcut, nn.Sequential):
             block.shortcut = _fold(block.shortcut[0], block.shortcut[1])
     return folded

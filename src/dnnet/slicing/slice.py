@@ -5,9 +5,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from dnnet.layers import CausalBasicBlock, ChannelCausalConv2d, GroupExitHead, PrefixBatchNorm2d
+from dnnet.layers import CausalBasicBlock, CausalBottleneckBlock, ChannelCausalConv2d, GroupExitHead, PrefixBatchNorm2d
 from dnnet.models.dnnet import DNNet
-from dnnet.slicing.subnet import SubNet, SubNetBlock
+from dnnet.slicing.subnet import SubNet, SubNetBlock, SubNetBottleneckBlock
 
 
 @torch.no_grad()
@@ -26,11 +26,11 @@ def slice_subnet(model: DNNet, depth: int, width: int) -> SubNet:
     return subnet.train(model.training)
 
 
-def _copy_block(fixed: SubNetBlock, sliceable: CausalBasicBlock, width: int) -> None:
-    _copy_conv(fixed.conv1, sliceable.conv1, width)
-    _copy_batchnorm(fixed.bn1, sliceable.bn1)
-    _copy_conv(fixed.conv2, sliceable.conv2, width)
-    _copy_batchnorm(fixed.bn2, sliceable.bn2)
+def _copy_block(fixed: SubNetBlock | SubNetBottleneckBlock, sliceable: CausalBasicBlock | CausalBottleneckBlock,
+                width: int) -> None:
+    for conv, bn in fixed.CONV_BN_PAIRS:  # the sliceable block names its layers the same
+        _copy_conv(getattr(fixed, conv), getattr(sliceable, conv), width)
+        _copy_batchnorm(getattr(fixed, bn), getattr(sliceable, bn))
     if isinstance(fixed.shortcut, nn.Sequential):  # the 1x1 projection; padding has no weights
         _copy_conv(fixed.shortcut[0], sliceable.shortcut.conv, width)
         _copy_batchnorm(fixed.shortcut[1], sliceable.shortcut.bn)

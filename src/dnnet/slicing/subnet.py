@@ -14,6 +14,8 @@ from dnnet.models.pretrained_files import check_kind, load_pretrained, read_pret
 class SubNetBlock(nn.Module):
     """A residual basic block of fixed width, with the same shortcut rule as the sliceable one."""
 
+    CONV_BN_PAIRS = (("conv1", "bn1"), ("conv2", "bn2"))  # its convolutions in order, each with its batch norm
+
     def __init__(self, plan: BlockPlan, width: int) -> None:
         super().__init__()
         in_channels, out_channels = plan.in_group_channels * width, plan.out_group_channels * width
@@ -31,6 +33,32 @@ class SubNetBlock(nn.Module):
         return self.relu(out)
 
 
+class SubNetBottleneckBlock(nn.Module):
+    """A bottleneck block of fixed width (1x1, 3x3 with the stride, 1x1), with the same shortcut rule as the sliceable one."""
+
+    CONV_BN_PAIRS = (("conv1", "bn1"), ("conv2", "bn2"), ("conv3", "bn3"))
+
+    def __init__(self, plan: BlockPlan, width: int) -> None:
+        super().__init__()
+        in_channels, mid, out_channels = (c * width for c in (plan.in_group_channels, plan.mid_group_channels,
+                                                               plan.out_group_channels))
+        self.conv1 = nn.Conv2d(in_channels, mid, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(mid)
+        self.conv2 = nn.Conv2d(mid, mid, 3, plan.stride, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(mid)
+        self.conv3 = nn.Conv2d(mid, out_channels, 1, bias=False)
+        self.bn3 = nn.BatchNorm2d(out_channels)
+        self.relu = nn.ReLU(inplace=True)
+        self.shortcut = make_shortcut(plan, width, sliceable=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.relu(self.bn2(self.conv2(out)))
+        out = self.bn3(self.conv3(out))
+        out += self.shortcut(x)  # in place: one feature map less alive at the block's end
+        return self.relu(out)
+
+
 class SubNet(nn.Module):
     """Cell (depth, width) of a `NetConfig` as a standalone model, its weights fresh (`slice_subnet` copies them in)."""
 
@@ -40,10 +68,13 @@ class SubNet(nn.Module):
         self.config, self.depth, self.width = config, depth, width
         self.pretrained_cfg: PretrainedConfig | None = None  # set by from_pretrained: how to prepare an image
         stem_channels = config.group_channels[0] * width
-        self.stem = nn.Conv2d(config.in_channels, stem_channels, 3, 1, 1, bias=False)
+        kernel, stride = (7, 2) if config.stem == "imagenet" else (3, 1)
+        self.stem = nn.Conv2d(config.in_channels, stem_channels, kernel, stride, kernel // 2, bias=False)
         self.stem_bn = nn.BatchNorm2d(stem_channels)
         self.relu = nn.ReLU(inplace=True)
-        self.blocks = nn.Sequential(*(SubNetBlock(plan, width) for plan in config.blocks(depth)))
+        self.stem_pool = nn.MaxPool2d(3, stride=2, padding=1) if config.stem == "imagenet" else nn.Identity()
+        block_type = SubNetBottleneckBlock if config.block == "bottleneck" else SubNetBlock
+        self.blocks = nn.Sequential(*(block_type(plan, width) for plan in config.blocks(depth)))
         self.pool = nn.AdaptiveAvgPool2d(1)
         self.flatten = nn.Flatten(1)
         self.fc = nn.Linear(config.exit_group_channels(depth) * width, config.num_classes)
@@ -65,7 +96,7 @@ class SubNet(nn.Module):
         return model
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.relu(self.stem_bn(self.stem(x)))
+        x = self.stem_pool(self.relu(self.stem_bn(self.stem(x))))
         for block in self.blocks:  # not self.blocks(x): that would keep the stem output alive throughout
             x = block(x)
         x = self.flatten(self.pool(x))

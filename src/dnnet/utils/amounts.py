@@ -126,6 +126,13 @@ def check_seed(seed: int) -> int:
 MAX_IMAGE_SIZE = 1024  # pixels per side of `--image-size`: the data sets are held in memory whole
 
 
+def parse_image_size(text: str) -> int:
+    """`224` -> 224: a square image side in pixels, from 8 to MAX_IMAGE_SIZE."""
+    size = int(text) if text.strip().isdigit() else text
+    check_image_size(size)
+    return size
+
+
 def check_image_size(size: int | None) -> None:
     """`--image-size`: None (images as read), or an integer number of pixels from 8 to MAX_IMAGE_SIZE."""
     if size is not None and (isinstance(size, bool) or not isinstance(size, int) or not 8 <= size <= MAX_IMAGE_SIZE):

@@ -1,9 +1,9 @@
-"""Training augmentation (crop, flip) and normalisation: exact, repeatable from its generator, resumable."""
+"""Training augmentation (crop, resized crop, flip) and normalisation: exact, repeatable from its generator, resumable."""
 
 import torch
 
 from dnnet.data import augment, channel_stats, load_data, normalize
-from dnnet.data.augment import random_crop, random_flip
+from dnnet.data.augment import random_crop, random_flip, random_resized_crop
 
 
 def test_crop_is_a_shift_with_zero_fill():
@@ -68,3 +68,33 @@ def test_the_augmentation_stream_resumes_on_its_device_kind_and_starts_afresh_on
     assert torch.equal(torch.rand(4, generator=fresh), torch.rand(4, generator=random_stream(5, "augmentation", 2)))
     assert capsys.readouterr().err == ("dnnet: the checkpoint's augmentation stream was drawn on cuda; epoch 3 continues "
                                        "on cpu from a fresh stream\n")
+
+
+def ramp(batch=64, side=32):
+    """Images whose pixel value is their column: a crop shows which columns it kept."""
+    columns = torch.linspace(0, 255, side).round().to(torch.uint8)
+    return columns.reshape(1, 1, 1, side).expand(batch, 3, side, side).contiguous()
+
+
+def test_a_whole_square_resized_crop_is_the_image():
+    images = torch.randint(0, 256, (8, 3, 16, 16), dtype=torch.uint8)
+    assert torch.equal(random_resized_crop(images, torch.Generator().manual_seed(0), scale=(1, 1), ratio=(1, 1)), images)
+
+
+def test_a_quarter_area_square_crop_keeps_half_the_columns_somewhere_inside():
+    images = ramp()
+    out = random_resized_crop(images, torch.Generator().manual_seed(0), scale=(0.25, 0.25), ratio=(1, 1))
+    assert out.shape == images.shape and out.dtype == torch.uint8
+    spans = out[:, 0, 0, -1].float() - out[:, 0, 0, 0].float()  # last kept column minus first, per image
+    assert torch.all((spans - 255 / 2).abs() < 255 / 31 + 1)  # half the columns, to the bilinear half-pixel
+    assert torch.all(out[:, 0, 0, 0] >= 0) and len(set(out[:, 0, 0, 0].tolist())) > 8  # at random places
+    assert torch.equal(out[:, 0], out[:, 2])  # channels of one image move together
+
+
+def test_resized_crops_are_repeatable_and_flip_as_the_cifar_crops_do():
+    images = torch.randint(0, 256, (8, 3, 16, 16), dtype=torch.uint8)
+    a = augment(images, torch.Generator().manual_seed(3), resized_crop=True)
+    assert torch.equal(a, augment(images, torch.Generator().manual_seed(3), resized_crop=True))
+    assert not torch.equal(a, augment(images, torch.Generator().manual_seed(3)))
+    no_flip = augment(images, torch.Generator().manual_seed(3), flip=False, resized_crop=True)
+    assert torch.equal(no_flip, random_resized_crop(images, torch.Generator().manual_seed(3)))

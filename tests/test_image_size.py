@@ -64,3 +64,22 @@ def test_images_of_several_sizes_train_evaluate_and_deploy_at_one_size(mixed_fol
     original = np.asarray(Image.open(mixed_folder / "dog" / "1.png").convert("RGB"))  # 40 x 28
     trained_on = torch.from_numpy(fit_image(original, 16)).permute(2, 0, 1)[None]
     torch.testing.assert_close(cfg.prepare(original), normalize(trained_on, list(cfg.mean), list(cfg.std)), rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize("image_size, resized_crop", [(None, False), (12, True)])
+def test_images_fitted_to_a_size_train_on_random_resized_crops(tmp_path, monkeypatch, image_size, resized_crop):
+    """The ImageNet recipe's crop with --image-size, the CIFAR recipe's padded crop without."""
+    from dnnet.train import epoch_loop, train
+
+    asked = set()
+    real_augment = epoch_loop.augment
+
+    def recording_augment(images, generator, **kwargs):
+        asked.add(kwargs.get("resized_crop"))
+        return real_augment(images, generator, **kwargs)
+
+    monkeypatch.setattr(epoch_loop, "augment", recording_augment)
+    config = TrainConfig.from_flat(preset="dnnet_resnet8_g4", data="digits", epochs=1, batch_size=512,
+                                   image_size=image_size, channels_last=False)
+    train(config, tmp_path / "run", show_progress=False)
+    assert asked == {resized_crop}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 
@@ -26,10 +28,37 @@ def random_flip(images: torch.Tensor, generator: torch.Generator) -> torch.Tenso
     return torch.where(flip[:, None, None, None], images.flip(3), images)
 
 
-def augment(images: torch.Tensor, generator: torch.Generator, padding: int | None = None, flip: bool = True) -> torch.Tensor:
-    """The CIFAR recipe: pad-4 random crop (pad = side / 8 by default), then (unless digits) a horizontal flip."""
-    padding = images.shape[-1] // 8 if padding is None else padding
-    images = random_crop(images, padding, generator) if padding else images
+def random_resized_crop(images: torch.Tensor, generator: torch.Generator, scale: tuple[float, float] = (0.08, 1.0),
+                        ratio: tuple[float, float] = (3 / 4, 4 / 3)) -> torch.Tensor:
+    """The ImageNet recipe's crop, for a batch at once: per image a random box of `scale` of the area and an aspect
+    ratio drawn log-uniformly from `ratio` (a side longer than the image's is cut to it), at a random place, resized
+    back to the image's size (bilinear); (N, C, H, W) uint8 in and out."""
+    batch, _, height, width = images.shape
+    on = generator.device
+    area = torch.empty(batch, device=on).uniform_(*scale, generator=generator)
+    log_ratio = torch.empty(batch, device=on).uniform_(math.log(ratio[0]), math.log(ratio[1]), generator=generator)
+    box_width = (area * log_ratio.exp()).sqrt().clamp(max=1.0)  # as shares of the image's sides
+    box_height = (area / log_ratio.exp()).sqrt().clamp(max=1.0)
+    # the box's centre in grid_sample's coordinates (-1..1 across the image), anywhere the whole box fits
+    centre_x = (1 - box_width) * (2 * torch.rand(batch, generator=generator, device=on) - 1)
+    centre_y = (1 - box_height) * (2 * torch.rand(batch, generator=generator, device=on) - 1)
+    theta = torch.zeros(batch, 2, 3, device=on)
+    theta[:, 0, 0], theta[:, 0, 2], theta[:, 1, 1], theta[:, 1, 2] = box_width, centre_x, box_height, centre_y
+    theta = to_device_async(theta, images.device)
+    grid = F.affine_grid(theta, [batch, images.shape[1], height, width], align_corners=False)
+    resized = F.grid_sample(images.float(), grid, mode="bilinear", padding_mode="border", align_corners=False)
+    return resized.round_().clamp_(0, 255).to(torch.uint8)
+
+
+def augment(images: torch.Tensor, generator: torch.Generator, padding: int | None = None, flip: bool = True,
+            resized_crop: bool = False) -> torch.Tensor:
+    """The CIFAR recipe: pad-4 random crop (pad = side / 8 by default), then (unless digits) a horizontal flip; with
+    `resized_crop`, the ImageNet recipe's random resized crop instead of the padded one (images fitted to a size)."""
+    if resized_crop:
+        images = random_resized_crop(images, generator)
+    else:
+        padding = images.shape[-1] // 8 if padding is None else padding
+        images = random_crop(images, padding, generator) if padding else images
     return random_flip(images, generator) if flip else images
 
 

@@ -19,6 +19,7 @@ class DataSettings:
                                            "config.json) instead of stopping the run with their paths; ")
     image_size: int | None = setting(None, "every image fitted to an N x N square: the short side resized to N "
                                            "(bilinear), the centre cropped; images of several sizes become one data set; "
+                                           "training then takes random resized crops (the ImageNet recipe) and flips; "
                                            "recorded in config.json, applied alike by eval and by the weights' "
                                            "preprocessing (model.pretrained_cfg.prepare); ", metavar="N")
 

@@ -84,6 +84,7 @@ def train_epoch(run: TrainingSetup, config: TrainConfig, should_stop: Callable[[
     rank, world = run.world.rank, run.world.size
     mean, std = (torch.tensor(values, device=device) for values in run.stats)  # once, not at every step
     channels_last = config.uses_channels_last(device)
+    resized_crop = config.dataset.image_size is not None  # images fitted to a size train on the ImageNet recipe's crops
 
     seen_before = position.seen
 
@@ -98,7 +99,7 @@ def train_epoch(run: TrainingSetup, config: TrainConfig, should_stop: Callable[[
                 read_tally()
                 return False
             index = batches[step]
-            images = augment(run.images[index], generator, flip=run.data.flip)[rank::world]
+            images = augment(run.images[index], generator, flip=run.data.flip, resized_crop=resized_crop)[rank::world]
             labels = run.labels[index][rank::world]
             x = normalize(images, mean, std)
             if channels_last:

@@ -45,6 +45,33 @@ def test_every_step_equals_that_cell_computed_from_scratch(preset, shortcut, red
     assert not torch.allclose(steps[1][1], every_cell[:, 0, 0], atol=1e-3)
 
 
+@pytest.mark.parametrize("compute_ahead", ["none", "widening", "all"])
+@pytest.mark.parametrize("batch", [1, max(UNFOLD_MAX_BATCH.values()) + 1])
+@pytest.mark.parametrize("stem, block, shortcut, side", [
+    ("imagenet", "basic", "pad", 32), ("cifar", "bottleneck", "project", 32), ("imagenet", "bottleneck", "pad", 37),
+    ("imagenet", "bottleneck", "project", 36)])
+def test_the_imagenet_family_steps_equal_their_cells(stem, block, shortcut, side, batch, compute_ahead):
+    """Bottleneck blocks (three convolutions, two inner activations) and the max-pool stem, at even and odd sizes."""
+    model = _model("dnnet_resnet8_g4", stem=stem, block=block, shortcut=shortcut)
+    x = torch.randn(batch, 3, side, side)
+    with torch.no_grad():
+        every_cell = model.forward_all(x)
+    steps = list(AnytimeRunner(model, PATHS["dnnet_resnet8_g4"], compute_ahead=compute_ahead).steps(x))
+    assert [cell for cell, _ in steps] == PATHS["dnnet_resnet8_g4"]
+    for (depth, width), logits in steps:
+        torch.testing.assert_close(logits, every_cell[:, depth - 1, width - 1], rtol=1e-5, atol=1e-5)
+    assert not torch.allclose(steps[1][1], every_cell[:, 1, 0], atol=1e-3)
+
+
+def test_the_depth_only_resnet18_walks_its_depths():
+    model = _model("resnet18_anytime", groups=2)
+    x = torch.randn(2, 3, 40, 40)
+    with torch.no_grad():
+        exits = model.forward_exits(x)
+    for (depth, _), logits in AnytimeRunner(model, [(d, 2) for d in range(1, 10)]).steps(x):
+        torch.testing.assert_close(logits, exits[:, depth - 1], rtol=1e-4, atol=1e-4)
+
+
 def test_kept_buffers_serve_the_next_batch_and_walks_at_the_same_time_get_their_own():
     model = _model("dnnet_resnet8_g4", shortcut="project")
     batches = [torch.randn(2, 3, 32, 32), torch.randn(2, 3, 32, 32), torch.randn(3, 3, 24, 24)]

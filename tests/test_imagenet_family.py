@@ -99,10 +99,3 @@ def test_an_imagenet_config_round_trips():
 def test_a_bad_layout_is_one_line(settings, message):
     with pytest.raises(UserError, match=message):
         NetConfig(**settings)
-
-
-def test_the_anytime_runner_refuses_what_its_kernels_do_not_compute():
-    from dnnet.anytime.folded_network import fold_network
-
-    with pytest.raises(UserError, match="bottleneck blocks behind the imagenet stem"):
-        fold_network(create_model("dnnet_resnet8_g4", stem="imagenet", block="bottleneck"))

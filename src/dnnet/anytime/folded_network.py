@@ -21,7 +21,6 @@ from torch import nn
 
 from dnnet.anytime.folded_blocks import BlockStep, GroupBlock, StemStep
 from dnnet.anytime.kernels import GroupConv, UnfoldedInput, interior
-from dnnet.errors import UserError
 from dnnet.models.dnnet import DNNet
 from dnnet.slicing import fold_batchnorm, slice_subnet
 
@@ -33,7 +32,8 @@ class Workspace:
 
     image: torch.Tensor
     outputs: list[torch.Tensor]  # each layer's output
-    middles: list[torch.Tensor | None]  # each block's middle activation (None for the stem)
+    middles: list[list[torch.Tensor]]  # each layer's inner activations: a block's, one per inner convolution; the
+    # ImageNet stem's convolution output before its max pool
     unfolded: list[list[UnfoldedInput | None]]  # each layer's convolutions' unfolded inputs (None: convolve directly)
 
 
@@ -42,6 +42,7 @@ class FoldedNetwork:
     """The stem and every block of a network, computable group range by group range (widening: causal only)."""
 
     stem: GroupConv
+    stem_pool: bool  # the ImageNet stem's 3x3 stride-2 max pool after the stem's relu
     blocks: list[GroupBlock]
     border: int  # the widest padding: every activation buffer carries a zero border this wide
 
@@ -56,19 +57,31 @@ class FoldedNetwork:
                 return x.new_zeros(channels, x.shape[0], height, width)
             return x.new_zeros(x.shape[0], channels, height, width).transpose(0, 1)
 
+        def after(conv: GroupConv, source: torch.Tensor) -> torch.Tensor:
+            """An empty buffer for the output of `conv` reading `source`."""
+            sizes = (conv.output_size(size - 2 * border) + 2 * border for size in source.shape[2:])
+            return zeros(conv.matrix.shape[0], *sizes)
+
         image = zeros(x.shape[1], x.shape[2] + 2 * border, x.shape[3] + 2 * border)
-        space = Workspace(image, [], [None], [])
-        source = image
-        for layer in [self.stem, *self.blocks]:
-            convs = [layer] if isinstance(layer, GroupConv) else layer.convs()
-            sizes = (convs[0].output_size(size - 2 * border) + 2 * border for size in source.shape[2:])
-            shape = (convs[0].matrix.shape[0], *sizes)
-            if isinstance(layer, GroupBlock):
-                space.middles.append(zeros(*shape))
-            inputs = [source] + ([space.middles[-1], source] if isinstance(layer, GroupBlock) else [])
-            space.unfolded.append([conv.unfolded_input(seen, border) if unfold else None for conv, seen in zip(convs, inputs)])
-            space.outputs.append(zeros(*shape))
-            source = space.outputs[-1]
+        space = Workspace(image, [], [], [])
+        stem_output = after(self.stem, image)
+        space.unfolded.append([self.stem.unfolded_input(image, border) if unfold else None])
+        if self.stem_pool:  # the convolution's output stays the pool's input; the pool's output halves each side
+            space.middles.append([stem_output])
+            pooled = ((size - 2 * border - 1) // 2 + 1 + 2 * border for size in stem_output.shape[2:])
+            stem_output = zeros(stem_output.shape[0], *pooled)
+        else:
+            space.middles.append([])
+        space.outputs.append(stem_output)
+        for block in self.blocks:
+            source, middles = space.outputs[-1], []
+            for conv in block.main[:-1]:
+                middles.append(after(conv, middles[-1] if middles else source))
+            inputs = block.conv_inputs(source, middles)
+            space.middles.append(middles)
+            space.unfolded.append([conv.unfolded_input(seen, border) if unfold else None
+                                   for conv, seen in zip(block.convs(), inputs)])
+            space.outputs.append(after(block.main[-1], middles[-1] if middles else source))
         return space
 
     def keep_images(self, space: Workspace, keep: torch.Tensor, layers: int, unfold: bool) -> Workspace:
@@ -79,7 +92,8 @@ class FoldedNetwork:
                            dtype=space.image.dtype, device=space.image.device)
         smaller = self.workspace(kept, unfold)
         copied = [(smaller.image, space.image), *zip(smaller.outputs[:layers], space.outputs[:layers]),
-                  *zip(smaller.middles[1:layers], space.middles[1:layers])]
+                  *((new, old) for news, olds in zip(smaller.middles[:layers], space.middles[:layers])
+                    for new, old in zip(news, olds))]
         for new, old in copied:
             torch.index_select(old, 1, keep, out=new)
         for unfolded in (u for layer in smaller.unfolded[:layers] for u in layer if u is not None):
@@ -100,7 +114,13 @@ class FoldedNetwork:
             rows = slice(old * self.stem.out_group_channels, new * self.stem.out_group_channels)
             conv = self.stem.prepare(space.image, space.unfolded[0][0], self.border, old, new)
             output = interior(space.outputs[0], self.border)[rows]
-            return StemStep(conv, conv.result.view(output.shape), output)
+            if not self.stem_pool:
+                return StemStep(conv, conv.result.view(output.shape), output, None, output)
+            activation = space.middles[0][0]
+            activated = interior(activation, self.border)[rows]
+            edge = self.border - 1  # the pool's 1-pixel padding: the buffer's zero border
+            pool_input = activation[rows, :, edge : activation.shape[2] - edge, edge : activation.shape[3] - edge]
+            return StemStep(conv, conv.result.view(activated.shape), activated, pool_input, output)
         return self.blocks[layer - 1].step(space.outputs[layer - 1], space.middles[layer], space.outputs[layer],
                                            space.unfolded[layer], old, new, self.border)
 
@@ -113,21 +133,19 @@ def fold_network(model: DNNet, width: int | None = None) -> FoldedNetwork:
     network is folded at the one width its path keeps: each width has its own batch norm.
     """
     config = model.config
-    if config.block != "basic" or config.stem != "cifar":  # its kernels know basic blocks behind a 3x3 stem only
-        raise UserError("the anytime runner computes networks of basic blocks behind the CIFAR stem; this one has "
-                        f"{config.block} blocks behind the {config.stem} stem: run its cells one by one "
-                        "(DNNet.forward(x, depth, width), or slice_subnet)")
     full = fold_batchnorm(slice_subnet(model.eval(), config.num_exits, config.groups if width is None else width))
     stem = GroupConv.from_conv(full.stem, config.in_channels, config.group_channels[0], shared_input=True)
     blocks = []
     for plan, block in zip(config.blocks(), full.blocks):
-        in_gc, out_gc = plan.in_group_channels, plan.out_group_channels
         projection = None
         if plan.shortcut == "project":
             if not isinstance(block.shortcut, nn.Conv2d):
                 raise TypeError(f"expected the projection shortcut folded into a Conv2d, got {type(block.shortcut).__name__}")
-            projection = GroupConv.from_conv(block.shortcut, in_gc, out_gc)
-        blocks.append(GroupBlock(plan, GroupConv.from_conv(block.conv1, in_gc, out_gc),
-                                 GroupConv.from_conv(block.conv2, out_gc, out_gc), projection))
-    border = max(conv.padding for conv in [stem, *(conv for block in blocks for conv in block.convs())])
-    return FoldedNetwork(stem, blocks, border)
+            projection = GroupConv.from_conv(block.shortcut, plan.in_group_channels, plan.out_group_channels)
+        main = tuple(GroupConv.from_conv(getattr(block, conv), in_gc, out_gc)
+                     for (conv, _), (in_gc, out_gc) in zip(block.CONV_BN_PAIRS, plan.conv_group_channels))
+        blocks.append(GroupBlock(plan, main, projection))
+    stem_pool = config.stem == "imagenet"
+    # every buffer's zero border serves the widest padding, and the stem's max pool (1 pixel)
+    border = max([1 if stem_pool else 0] + [conv.padding for conv in [stem, *(conv for block in blocks for conv in block.convs())]])
+    return FoldedNetwork(stem, stem_pool, blocks, border)

@@ -36,8 +36,15 @@ CASES = {  # name: (preset, settings)
     "dnnet_joint": ("dnnet_resnet32_g22", {}),
     "dnnet_final_cell": ("dnnet_resnet32_g22", {"weighting": "final"}),
     "plain": ("resnet32", {}),
+    # the ImageNet family (with --image-size 224: the speed of an ImageNet epoch)
+    "dnnet_resnet18_joint": ("dnnet_resnet18_g8", {}),
+    "resnet18_plain": ("resnet18", {}),
+    "dnnet_resnet50_joint": ("dnnet_resnet50_g8", {}),
+    "resnet50_plain": ("resnet50", {}),
 }
-TINY = {"dnnet_resnet32_g22": "dnnet_resnet8_g4", "resnet32": "resnet20"}  # the CPU test's stand-ins
+TINY = {"dnnet_resnet32_g22": "dnnet_resnet8_g4", "resnet32": "resnet20",  # the CPU test's stand-ins
+        "dnnet_resnet18_g8": "dnnet_resnet8_g4", "resnet18": "resnet20", "dnnet_resnet50_g8": "dnnet_resnet8_g4",
+        "resnet50": "resnet20"}
 KINDS = {"eager": {}, "compiled": {"compile": True}, "cuda-graphs": {"compile": True, "compile_mode": "cuda-graphs"}}
 
 
@@ -53,7 +60,7 @@ def random_data(count: int, size: int, seed: int = 0) -> DataSplits:
 def measure(preset: str, settings: dict, kind: str, args: argparse.Namespace, device: torch.device) -> dict:
     """Trains two epochs of `args.images` random images; images/s of the second, seconds of the first (compiling)."""
     config = TrainConfig.from_flat(preset=preset, data="random", batch_size=args.batch_size, epochs=2, **KINDS[kind], **settings)
-    data = random_data(args.images, 32)
+    data = random_data(args.images, args.image_size)
     model = setup_model(config, data, device)
     forward, loss_fn = build_objective(model, config)
     runtime = config.runtime
@@ -77,7 +84,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--batch-size", type=int, default=512)
     parser.add_argument("--images", type=int, default=512 * 40, help="images per epoch (40 steps of 512 by default)")
-    parser.add_argument("--cases", default=",".join(CASES))
+    parser.add_argument("--cases", default="dnnet_joint,dnnet_final_cell,plain", help=f"a comma-separated list of {', '.join(CASES)}")
+    parser.add_argument("--image-size", type=int, default=32, help="side of the random square images (default 32)")
     parser.add_argument("--kinds", default="eager,compiled", help=f"a comma-separated list of {', '.join(KINDS)}")
     parser.add_argument("--deadline-s", type=float, default=float("inf"), help="start no case after this many seconds")
     parser.add_argument("--tiny", action="store_true", help="small stand-in networks (the CPU test)")
@@ -88,6 +96,7 @@ def main() -> None:
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True  # as `dnnet train` sets it
     record = {"command": " ".join(sys.argv), "batch_size": args.batch_size, "images_per_epoch": args.images,
+              "image_size": args.image_size,
               "device": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu",
               "results": {}, "provenance": provenance()}
     start = time.perf_counter()

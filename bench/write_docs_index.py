@@ -28,8 +28,8 @@ PURPOSES = {
         "anytime_path_areas.py", "budgeted_comparison.py", "loss_scale_digits.py", "plot_accuracy_vs_macs.py",
         "recipe_ablation.py", "silent_groups.py", "summarize_experiments.py", "summarize_runs.py"],
     "GPU leases (one prepared command per lease)": [
-        "gpu_causal_conv_schemes.sh", "gpu_imagenet_speed.sh", "gpu_paper_plan.py", "gpu_paper_run.sh", "gpu_session.sh", "gpu_session_plan.py",
-        "recipe_gpu_check.py"],
+        "gpu_causal_conv_schemes.sh", "gpu_imagenet_speed.sh", "gpu_paper_plan.py", "gpu_paper_run.sh", "gpu_session.sh",
+        "gpu_session_plan.py", "recipe_gpu_check.py"],
     "maintenance (files the package or the docs ship)": [
         "fresh_venv_check.sh", "make_traces.py", "redraw_accuracy_figures.py", "redraw_experiment_figures.py",
         "shipped_model_card.py", "vendor_digits.py", "write_docs_index.py"],

@@ -26,3 +26,14 @@ def test_augmented_items_are_crops_of_the_same_image_and_differ_between_draws(di
 def test_an_unknown_split_is_named(digits):
     with pytest.raises(ValueError, match="split must be one of train, val, test"):
         torch_dataset(digits, "validation")
+
+
+def test_resized_crops_only_when_asked(digits, monkeypatch):
+    import importlib
+
+    module = importlib.import_module("dnnet.data.torch_dataset")  # the module, not the function of the same name
+    asked = []
+    monkeypatch.setattr(module, "augment", lambda image, generator, **kwargs: asked.append(kwargs) or image)
+    torch_dataset(digits, "train", augment=True, resized_crop=True)[0]
+    torch_dataset(digits, "train", augment=True)[0]
+    assert [kwargs["resized_crop"] for kwargs in asked] == [True, False]

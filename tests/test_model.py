@@ -8,8 +8,11 @@ import torch
 from dnnet import NetConfig, create_model, list_models
 from dnnet.loss import JointLoss, cell_weights
 
-SMALL_PRESETS = ["dnnet_resnet8_g4", "dnnet_resnet20_g8"]
-PRESET_KWARGS = {"resnet32": {"width_multiplier": 0.25}, "resnet32_anytime": {"width_multiplier": 0.25}}
+# the ImageNet family with 3 groups: its structure (max-pool stem, bottlenecks, four stages) at a test's size
+SMALL_PRESETS = ["dnnet_resnet8_g4", "dnnet_resnet20_g8", "dnnet_resnet18_g8", "dnnet_resnet50_g8"]
+PRESET_KWARGS = {"resnet32": {"width_multiplier": 0.25}, "resnet32_anytime": {"width_multiplier": 0.25},
+                 **{name: {"groups": 3} for name in ["dnnet_resnet18_g8", "dnnet_resnet50_g8", "resnet18", "resnet50",
+                                                     "resnet18_anytime", "resnet50_anytime"]}}
 
 
 def build(name, **kwargs):

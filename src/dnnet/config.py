@@ -121,7 +121,7 @@ class NetConfig:
             raise UserError("width_conditioning needs a channel-causal network: a dense network offers its full width only")
 
     @classmethod
-    def from_channels(cls, stage_channels: tuple[int, int, int], groups: int, **kwargs: Any) -> NetConfig:
+    def from_channels(cls, stage_channels: tuple[int, ...], groups: int, **kwargs: Any) -> NetConfig:
         """Builds a config from total channels per stage, e.g. (22, 44, 88) with 22 groups (a bottleneck's inner ones)."""
         if not stage_channels:
             raise UserError(f"stage_channels must give at least one stage, got {stage_channels}")

@@ -48,19 +48,20 @@ TINY = {"dnnet_resnet32_g22": "dnnet_resnet8_g4", "resnet32": "resnet20",  # the
 KINDS = {"eager": {}, "compiled": {"compile": True}, "cuda-graphs": {"compile": True, "compile_mode": "cuda-graphs"}}
 
 
-def random_data(count: int, size: int, seed: int = 0) -> DataSplits:
-    """CIFAR-shaped random images: the speed of a step does not depend on what the pixels show."""
+def random_data(count: int, size: int, classes: int = 10, seed: int = 0) -> DataSplits:
+    """Random images and labels: the speed of a step does not depend on what the pixels show, but the classifiers'
+    size does on the number of classes."""
     generator = torch.Generator().manual_seed(seed)
     images = torch.randint(0, 256, (count, 3, size, size), dtype=torch.uint8, generator=generator)
-    labels = torch.randint(0, 10, (count,), generator=generator)
-    split = ImageDataset(images, labels, [str(c) for c in range(10)])
+    labels = torch.randint(0, classes, (count,), generator=generator)
+    split = ImageDataset(images, labels, [str(c) for c in range(classes)])
     return DataSplits("random", split, split.subset(torch.arange(2)), split.subset(torch.arange(2)), flip=True)
 
 
 def measure(preset: str, settings: dict, kind: str, args: argparse.Namespace, device: torch.device) -> dict:
     """Trains two epochs of `args.images` random images; images/s of the second, seconds of the first (compiling)."""
     config = TrainConfig.from_flat(preset=preset, data="random", batch_size=args.batch_size, epochs=2, **KINDS[kind], **settings)
-    data = random_data(args.images, args.image_size)
+    data = random_data(args.images, args.image_size, args.classes)
     model = setup_model(config, data, device)
     forward, loss_fn = build_objective(model, config)
     runtime = config.runtime
@@ -86,6 +87,7 @@ def main() -> None:
     parser.add_argument("--images", type=int, default=512 * 40, help="images per epoch (40 steps of 512 by default)")
     parser.add_argument("--cases", default="dnnet_joint,dnnet_final_cell,plain", help=f"a comma-separated list of {', '.join(CASES)}")
     parser.add_argument("--image-size", type=int, default=32, help="side of the random square images (default 32)")
+    parser.add_argument("--classes", type=int, default=10, help="classes of the random labels (default 10; ImageNet 1000)")
     parser.add_argument("--kinds", default="eager,compiled", help=f"a comma-separated list of {', '.join(KINDS)}")
     parser.add_argument("--deadline-s", type=float, default=float("inf"), help="start no case after this many seconds")
     parser.add_argument("--tiny", action="store_true", help="small stand-in networks (the CPU test)")
@@ -96,7 +98,7 @@ def main() -> None:
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True  # as `dnnet train` sets it
     record = {"command": " ".join(sys.argv), "batch_size": args.batch_size, "images_per_epoch": args.images,
-              "image_size": args.image_size,
+              "image_size": args.image_size, "classes": args.classes,
               "device": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu",
               "results": {}, "provenance": provenance()}
     start = time.perf_counter()

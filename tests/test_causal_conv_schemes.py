@@ -11,7 +11,10 @@ from dnnet.layers.chunked_convolution import chunk_bounds
 
 # (in, out channels per group, groups, kernel, stride): every layer shape of the presets, stage changes included
 SHAPES = [(1, 1, 8, 3, 1), (1, 2, 8, 3, 2), (2, 4, 8, 1, 2), (4, 4, 8, 3, 1), (1, 1, 22, 3, 1), (2, 4, 22, 3, 2),
-          (4, 4, 22, 3, 1), (2, 2, 4, 3, 1)]
+          (4, 4, 22, 3, 1), (2, 2, 4, 3, 1),
+          # the ImageNet family's, scaled down: a bottleneck's reducing 1x1, its strided 3x3, its expanding 1x1, a
+          # strided projection
+          (8, 2, 8, 1, 1), (2, 2, 8, 3, 2), (2, 8, 8, 1, 1), (8, 16, 4, 1, 2)]
 
 
 @pytest.mark.parametrize("width, chunks, expected", [(8, 2, [0, 4, 8]), (8, 3, [0, 3, 5, 8]), (22, 4, [0, 6, 11, 16, 22]),

@@ -66,9 +66,10 @@ def test_images_of_several_sizes_train_evaluate_and_deploy_at_one_size(mixed_fol
     torch.testing.assert_close(cfg.prepare(original), normalize(trained_on, list(cfg.mean), list(cfg.std)), rtol=0, atol=1e-6)
 
 
-@pytest.mark.parametrize("image_size, resized_crop", [(None, False), (12, True)])
-def test_images_fitted_to_a_size_train_on_random_resized_crops(tmp_path, monkeypatch, image_size, resized_crop):
-    """The ImageNet recipe's crop with --image-size, the CIFAR recipe's padded crop without."""
+@pytest.mark.parametrize("image_size, crop, resized_crop", [(None, None, False), (12, None, True), (12, "padded", False),
+                                                           (None, "resized", True)])
+def test_images_fitted_to_a_size_train_on_random_resized_crops(tmp_path, monkeypatch, image_size, crop, resized_crop):
+    """The ImageNet recipe's crop with --image-size, the CIFAR recipe's padded crop without, unless --crop says."""
     from dnnet.train import epoch_loop, train
 
     asked = set()
@@ -80,6 +81,12 @@ def test_images_fitted_to_a_size_train_on_random_resized_crops(tmp_path, monkeyp
 
     monkeypatch.setattr(epoch_loop, "augment", recording_augment)
     config = TrainConfig.from_flat(preset="dnnet_resnet8_g4", data="digits", epochs=1, batch_size=512,
-                                   image_size=image_size, channels_last=False)
+                                   image_size=image_size, crop=crop, channels_last=False)
     train(config, tmp_path / "run", show_progress=False)
     assert asked == {resized_crop}
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["train_config"]["crop"] == crop
+
+
+def test_an_unknown_crop_is_refused():
+    with pytest.raises(UserError, match="crop must be one of padded, resized, got 'random'"):
+        TrainConfig.from_flat(crop="random")

@@ -48,6 +48,10 @@ class BlockPlan:
     kind: str = "basic"  # one of BLOCK_KINDS
     mid_group_channels: int = 0  # a bottleneck's channels per group inside (its 1x1 and 3x3 convolutions' outputs)
 
+    def __post_init__(self) -> None:
+        if self.kind == "bottleneck" and self.mid_group_channels < 1:
+            raise ValueError(f"a bottleneck block needs mid_group_channels >= 1, got {self.mid_group_channels}")
+
     @property
     def conv_group_channels(self) -> tuple[tuple[int, int], ...]:
         """(in, out) channels per group of each convolution of the block's main path, in order."""

@@ -6,9 +6,9 @@ the inputs (every block below the diagonal is allowed whole). Recursing `levels`
 blocks and 2^L - 1 dense off-diagonal ones: (1/2 + 1/2^(L+1)) of the dense MACs (L=1: 0.75, L=2: 0.625); a top half
 that is not split again runs in one convolution with the block below it (L=1: 2 convolutions, L=2: 5). Halves end on
 group boundaries, so every block is either all allowed, all masked, or a diagonal block that keeps its mask; the
-inputs are cut with `split` (whose backward concatenates), so no gradient is a zero-filled full-size tensor. Outputs
-agree with the masked dense path to float rounding (each output sums the same products in another order) and a masked
-weight's gradient is exactly zero.
+inputs are cut with `split` (whose backward concatenates), so no input gradient is a zero-filled full-size tensor (the
+weight's slices still are: small ones). Outputs agree with the masked dense path to float rounding (each output sums
+the same products in another order) and a masked weight's gradient is exactly zero.
 """
 
 from __future__ import annotations

@@ -91,7 +91,7 @@ def check_header_fits(build: Callable[[], nn.Module], config: NetConfig, header:
         raise UserError(f"{path} holds {len(header)} tensors, too few for a network of {config.num_blocks} blocks: the "
                         "config.json beside it does not describe these weights")
     # the widest layer's channels, the classes and the stem's inputs each need at least that many weights in the file
-    needed = {"channels": config.groups * max(config.group_channels), "classes": config.num_classes,
+    needed = {"channels": max(config.stage_channels), "classes": config.num_classes,
               "input channels": config.in_channels * config.groups * config.group_channels[0]}
     for what, count in needed.items():
         if count > elements:

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from dnnet.errors import UserError
 from dnnet.runs.setting_field import setting
 from dnnet.utils.amounts import check_image_size
+
+CROPS = ("padded", "resized")
 
 
 @dataclass(frozen=True)
@@ -19,9 +22,19 @@ class DataSettings:
                                            "config.json) instead of stopping the run with their paths; ")
     image_size: int | None = setting(None, "every image fitted to an N x N square: the short side resized to N "
                                            "(bilinear), the centre cropped; images of several sizes become one data set; "
-                                           "training then takes random resized crops (the ImageNet recipe) and flips; "
                                            "recorded in config.json, applied alike by eval and by the weights' "
                                            "preprocessing (model.pretrained_cfg.prepare); ", metavar="N")
+    crop: str | None = setting(None, "training crops: padded (the CIFAR recipe: pad by a side / 8, crop at random) or "
+                                     "resized (the ImageNet recipe: a random 8-100%% of the area at a random aspect "
+                                     "ratio, resized back; taken from the image fitted to --image-size, not from the "
+                                     "original); unset: resized with --image-size, padded without; ", metavar="KIND")
 
     def __post_init__(self) -> None:
         check_image_size(self.image_size)
+        if self.crop not in (None, *CROPS):
+            raise UserError(f"crop must be one of {', '.join(CROPS)}, got {self.crop!r}")
+
+    @property
+    def resized_crop(self) -> bool:
+        """Whether training takes random resized crops (else padded ones)."""
+        return self.crop == "resized" if self.crop is not None else self.image_size is not None

@@ -84,7 +84,7 @@ def train_epoch(run: TrainingSetup, config: TrainConfig, should_stop: Callable[[
     rank, world = run.world.rank, run.world.size
     mean, std = (torch.tensor(values, device=device) for values in run.stats)  # once, not at every step
     channels_last = config.uses_channels_last(device)
-    resized_crop = config.dataset.image_size is not None  # images fitted to a size train on the ImageNet recipe's crops
+    resized_crop = config.dataset.resized_crop
 
     seen_before = position.seen
 

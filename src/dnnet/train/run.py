@@ -16,6 +16,7 @@ from dnnet.evaluation import grid_accuracy, write_accuracy_grid
 from dnnet.layers.prefix_batchnorm import to_local_batchnorm
 from dnnet.runs.run_files import CHECKPOINT_FILE, CONFIG_FILE, load_checkpoint
 from dnnet.runs.run_lock import run_lock
+from dnnet.runs.run_record import read_config_values
 from dnnet.runs.split_accuracy import split_accuracy
 from dnnet.runs.train_config import TrainConfig
 from dnnet.train.distributed import leave_world
@@ -63,6 +64,7 @@ def _train(config: TrainConfig, run_dir: Path, resume: bool, device: str | None,
     if checkpoint is not None:
         # the saved settings, run the caller's way (RuntimeSettings cannot change the numbers)
         config = dataclasses.replace(TrainConfig.from_dict(checkpoint["train_config"]), runtime=config.runtime)
+        config = in_the_format_it_began(config, run_dir)
     cudnn_benchmark = torch.backends.cudnn.benchmark  # a run may set it (GPU); the caller gets theirs back
     world, torch_device = setup_world(device)
     try:
@@ -86,6 +88,15 @@ def _train(config: TrainConfig, run_dir: Path, resume: bool, device: str | None,
     finally:
         leave_world(world)
         torch.backends.cudnn.benchmark = cudnn_benchmark
+
+
+def in_the_format_it_began(config: TrainConfig, run_dir: Path) -> TrainConfig:
+    """A resumed run whose memory format was left to the rule keeps the one it began in (config.json records it): the
+    rule reads the thread count, which a resume may change."""
+    if config.execution.channels_last is not None:
+        return config
+    began = read_config_values(run_dir)[0].get("channels_last_resolved")
+    return config if began is None else config.replaced(channels_last=began)
 
 
 def checkpoint_to_resume(run_dir: Path, resume: bool) -> dict[str, Any] | None:

@@ -132,3 +132,17 @@ def test_a_scheme_sets_every_causal_convolution_of_a_model(scheme, expected):
 def test_an_unknown_scheme_is_refused_with_the_ones_there_are(bad):
     with pytest.raises(ValueError, match="'dense', 'chunks:K' \\(K >= 1\\) or 'halvings:L'"):
         parse_scheme(bad)
+
+
+def test_a_run_executes_the_scheme_it_names(digits):
+    """`dnnet train --causal-scheme`: the setting reaches every causal convolution; a misspelt one is refused at once."""
+    from dnnet.errors import UserError
+    from dnnet.train import TrainConfig
+    from dnnet.train.setup import setup_model
+
+    model = setup_model(TrainConfig.from_flat(preset="dnnet_resnet8_g4", causal_scheme="halvings:2"), digits,
+                        torch.device("cpu"))
+    assert {layer.halvings for layer in model.modules() if isinstance(layer, ChannelCausalConv2d)} == {2}
+    assert TrainConfig.from_flat().execution.causal_scheme == "dense"
+    with pytest.raises(UserError, match="'dense', 'chunks:K'"):
+        TrainConfig.from_flat(causal_scheme="rows:2")

@@ -3,7 +3,8 @@
 "dense" (the default) runs each as one convolution on mask-multiplied weights; "chunks:K" as K row chunks
 (chunked_convolution.py); "halvings:L" by recursive halving (halved_convolution.py). Measured on a 2-core CPU and on an
 H200 (docs/benchmarks.md, "Executing the causal convolution"), "dense" was the fastest for every network, so it stays
-the default everywhere; the others are here to measure on another processor (bench/causal_conv_schemes.py).
+the default everywhere; the others are here to measure on another processor (bench/causal_conv_schemes.py) and to
+force (`dnnet train --causal-scheme`).
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dnnet.errors import UserError
+from dnnet.layers.causal_schemes import parse_scheme
 from dnnet.runs.setting_field import setting
 
 # torch.compile's mode per `compile_mode`: "cuda-graphs" also records the compiled step's kernels as CUDA graphs and
@@ -19,10 +20,17 @@ class ExecutionSettings:
     channels_last: bool | None = setting(None, "memory format of activations (unset: on GPUs, and on a CPU running one "
                                                "thread, as measured in docs/benchmarks.md); ")
     eval_batch_size: int = setting(500, "batch of the evaluations after each epoch and at the end; ")
+    causal_scheme: str = setting("dense", "how the causal convolutions execute: dense (one masked convolution, the "
+                                          "fastest measured on CPUs and GPUs), chunks:K or halvings:L (fewer MACs, the "
+                                          "same outputs to rounding; docs/benchmarks.md); ", metavar="SCHEME")
 
     def __post_init__(self) -> None:
         if self.eval_batch_size < 1:  # checked now, not after a whole epoch of training
             raise UserError(f"eval_batch_size must be at least 1, got {self.eval_batch_size}")
+        try:
+            parse_scheme(self.causal_scheme)
+        except ValueError as error:
+            raise UserError(str(error)) from None
 
 
 @dataclass(frozen=True)

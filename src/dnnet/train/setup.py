@@ -14,6 +14,7 @@ from dnnet.config import NetConfig
 from dnnet.data import DataSplits, channel_stats, load_data
 from dnnet.data.fingerprint import data_fingerprint
 from dnnet.errors import UserError
+from dnnet.layers.causal_schemes import set_causal_scheme
 from dnnet.layers.prefix_batchnorm import to_synced_batchnorm
 from dnnet.models import create_model
 from dnnet.models.dnnet import DNNet
@@ -135,6 +136,7 @@ def setup_model(config: TrainConfig, data: DataSplits, device: torch.device) -> 
     check_training_fits_memory(config.preset, settings)
     torch.manual_seed(config.seed)  # after the probe above: the init never depends on a setting it does not use
     model = create_model(config.preset, **settings)
+    set_causal_scheme(model, config.execution.causal_scheme)  # how it executes: not in its weights
     model = model.to(device)
     return model.to(memory_format=torch.channels_last) if config.uses_channels_last(device) else model
 

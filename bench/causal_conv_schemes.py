@@ -17,21 +17,39 @@ import json
 import statistics
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from causal_conv_chunks import causal_layers  # noqa: E402
-
-from dnnet import create_model  # noqa: E402
-from dnnet.layers import ChannelCausalConv2d  # noqa: E402
-from dnnet.layers.causal_schemes import set_causal_scheme  # noqa: E402
-from dnnet.runs.train_config import TrainConfig  # noqa: E402
-from dnnet.train.objective import StepPlanner, build_objective  # noqa: E402
-from dnnet.utils.provenance import provenance  # noqa: E402
+from dnnet import create_model
+from dnnet.layers import ChannelCausalConv2d
+from dnnet.layers.causal_schemes import set_causal_scheme
+from dnnet.runs.train_config import TrainConfig
+from dnnet.train.objective import StepPlanner, build_objective
+from dnnet.utils.provenance import provenance
 
 FORMATS = {"nchw": torch.contiguous_format, "channels_last": torch.channels_last}
+
+
+def causal_layers(model: torch.nn.Module, image_size: int = 32) -> dict[tuple, tuple]:
+    """Each distinct causal layer shape, (in, out per group, groups, kernel, stride) -> its input's (channels, size)."""
+    shapes: dict[tuple, tuple] = {}
+    hooks = []
+    for layer in model.modules():
+        if isinstance(layer, ChannelCausalConv2d) and layer.causal and not layer.shared_input:
+            key = (layer.in_group_channels, layer.out_group_channels, layer.groups, layer.kernel_size, layer.stride)
+            hooks.append(layer.register_forward_hook(partial(remember_input, shapes, key)))
+    with torch.no_grad():
+        model.eval()(torch.zeros(1, 3, image_size, image_size))
+    for hook in hooks:
+        hook.remove()
+    return shapes
+
+
+def remember_input(shapes: dict, key: tuple, layer, args, output) -> None:
+    """A forward hook: the first input shape seen for `key` (returns None: the output stays)."""
+    shapes.setdefault(key, tuple(args[0].shape[1:3]))
 
 
 class Clock:

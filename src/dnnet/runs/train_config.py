@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+import torch
 
 from dnnet.config import DEFAULT_PRESET
 from dnnet.errors import UserError
@@ -21,9 +23,6 @@ from dnnet.runs.setting_field import setting
 from dnnet.runs.target_settings import TargetSettings
 from dnnet.utils.amounts import SEED_LIMIT
 from dnnet.utils.strict_fields import check_known_keys
-
-if TYPE_CHECKING:
-    import torch
 
 __all__ = ["BEFORE_THE_SETTING_EXISTED", "COMPILE_MODES", "LOSS_SCALES", "OBJECTIVES", "PAPER_RECIPE", "RECIPES",
            "SAME_AS_AUXILIARY", "SCHEDULES", "TrainConfig", "flat_settings", "recipe_settings"]
@@ -123,8 +122,6 @@ def channels_last_is_faster(device: torch.device) -> bool:
     """The measured rule (docs/benchmarks.md, "Memory format"): channels-last on a GPU and on a CPU running one thread,
     where it made every training step measured 0.73-0.91x as long; NCHW on a CPU with more threads, where two threads
     made the CPU protocol's steps 1.26-2.34x as long in channels-last."""
-    import torch  # here: reading a config does not load torch
-
     return device.type == "cuda" or (device.type == "cpu" and torch.get_num_threads() == 1)
 
 
